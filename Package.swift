@@ -1,0 +1,77 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Hot-path modules are built with cross-module optimization in release so the
+// generic pipeline specializes across module boundaries (see STYLE.md).
+let hotPath: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "vxsw",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vxsw", targets: ["vxsw"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C: libxdp / libbpf / libnuma headers and a few non-inline helpers.
+        .target(
+            name: "CVXSW",
+            linkerSettings: [.linkedLibrary("xdp"), .linkedLibrary("bpf"), .linkedLibrary("numa")]
+        ),
+        // C: Linux uapi headers (ethtool, rtnetlink, sockios) for VXTune and VXDatapath. Header-only.
+        .target(name: "CLinuxKernel"),
+
+        // Build tool: compiles BPF/*.c with clang -target bpf and embeds the object as Swift source.
+        .executableTarget(name: "BPFEmbed"),
+        .plugin(name: "BPFBuild", capability: .buildTool(), dependencies: ["BPFEmbed"]),
+
+        // Pure packet logic: headers, checksums, FDB, flooding, pipeline. No syscalls.
+        .target(name: "VXCore", swiftSettings: hotPath),
+        // Linux I/O: UMEM, XSK rings, BPF load/attach, netlink, workers.
+        .target(
+            name: "VXDatapath",
+            dependencies: ["VXCore", "CVXSW", "CLinuxKernel"],
+            swiftSettings: hotPath,
+            plugins: ["BPFBuild"]
+        ),
+        // BGP EVPN speaker.
+        .target(
+            name: "VXEVPN",
+            dependencies: [
+                "VXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Host inspection and tuning recommendations.
+        .target(name: "VXTune", dependencies: ["CLinuxKernel"]),
+        // The daemon: config, wiring, control socket, metrics, lab.
+        .target(
+            name: "VXSwitch",
+            dependencies: [
+                "VXCore", "VXDatapath", "VXEVPN", "VXTune",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "vxsw",
+            dependencies: ["VXSwitch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),
+        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore"]),
+        .testTarget(name: "VXEVPNTests", dependencies: ["VXEVPN"]),
+        .testTarget(name: "VXTuneTests", dependencies: ["VXTune"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VXSwitchTests", dependencies: ["VXSwitch"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,32 @@
+// The one place where vxsw touches libxdp, libbpf and libnuma headers.
+// libxdp's ring helpers (xsk_ring_prod__reserve, ...) are static inline and are
+// called directly from Swift; they inline even in debug builds.
+#ifndef CVXSW_H
+#define CVXSW_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
+#include <linux/if_link.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <xdp/xsk.h>
+#include <numa.h>
+
+/// Silences libbpf's default stderr logging unless `verbose` is set; vxsw reports errors itself.
+void cvxsw_libbpf_set_verbose(int verbose);
+
+/// Runs an XDP program once over `data` with BPF_PROG_RUN; returns the XDP verdict or -errno.
+/// `out`/`out_len` receive the (possibly rewritten) frame; `ingress_ifindex` is set in the ctx
+/// when non-zero so the program sees the interface it would be attached to.
+int cvxsw_xdp_test_run(int prog_fd, const void *data, uint32_t len, void *out, uint32_t *out_len,
+                       uint32_t ingress_ifindex, uint32_t rx_queue_index, uint32_t repeat);
+
+/// Live-frames mode (BPF_F_TEST_XDP_LIVE_FRAMES): the program's XDP_TX/REDIRECT verdicts are
+/// carried out for real, `repeat` times, from `ingress_ifindex`. Returns 0 or -errno.
+int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ingress_ifindex,
+                       uint32_t repeat, uint32_t batch_size);
+
+#endif

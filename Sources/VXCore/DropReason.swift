@@ -1,0 +1,47 @@
+/// Why a frame was dropped. Every drop has one; each has a counter per port and per VNI.
+/// `name` is what `vxsw show stats` and the Prometheus `reason` label print.
+public enum DropReason: Int, CaseIterable, Sendable {
+    case runt                 // shorter than an Ethernet header
+    case truncatedHeader      // an outer header runs past the end of the frame
+    case notVXLAN             // uplink frame that is not UDP to the VXLAN port
+    case notForLocalVTEP      // outer destination is not a local VTEP address
+    case fragmented           // outer IPv4 fragment
+    case badVXLANFlags        // I flag clear (RFC 7348 §5)
+    case unknownVNI           // VNI not configured here
+    case innerRunt            // decapsulated frame shorter than an Ethernet header
+    case badSourceMAC         // multicast or zero source MAC
+    case vlanNotMapped        // trunk frame with a tag (or none) that maps to no VNI
+    case splitHorizon         // overlay frame whose destination is back in the overlay
+    case sameSegment          // destination is the port it came from
+    case tooBig               // encapsulated frame exceeds the underlay MTU
+    case vtepUnresolved       // no underlay next hop (MAC) known yet for the remote VTEP
+    case noBuffer             // no free frame for a flood copy
+    case txRingFull           // the destination port's tx ring was full
+    case portDown             // destination port removed or not ready
+    case macLimit             // per-VNI MAC limit reached; unknown source not learned, frame dropped
+    case noFloodTargets       // BUM frame with nowhere to go
+
+    public var name: String {
+        switch self {
+        case .runt: return "runt"
+        case .truncatedHeader: return "truncated_header"
+        case .notVXLAN: return "not_vxlan"
+        case .notForLocalVTEP: return "not_for_local_vtep"
+        case .fragmented: return "fragmented"
+        case .badVXLANFlags: return "bad_vxlan_flags"
+        case .unknownVNI: return "unknown_vni"
+        case .innerRunt: return "inner_runt"
+        case .badSourceMAC: return "bad_source_mac"
+        case .vlanNotMapped: return "vlan_not_mapped"
+        case .splitHorizon: return "split_horizon"
+        case .sameSegment: return "same_segment"
+        case .tooBig: return "too_big"
+        case .vtepUnresolved: return "vtep_unresolved"
+        case .noBuffer: return "no_buffer"
+        case .txRingFull: return "tx_ring_full"
+        case .portDown: return "port_down"
+        case .macLimit: return "mac_limit"
+        case .noFloodTargets: return "no_flood_targets"
+        }
+    }
+}

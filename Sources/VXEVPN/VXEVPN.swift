@@ -1,0 +1,1 @@
+// BGP EVPN speaker: see README.md in Sources/.

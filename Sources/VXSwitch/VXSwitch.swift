@@ -1,0 +1,1 @@
+// The daemon: config, wiring, control socket, metrics, lab.

@@ -1,0 +1,1 @@
+// Host inspection and tuning recommendations.

@@ -1,0 +1,2 @@
+import VXSwitch
+print("vxsw")

@@ -1,0 +1,3 @@
+import XCTest
+@testable import VXCore
+final class VXCorePlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import VXDatapath
+final class VXDatapathPlaceholderTests: XCTestCase { func testBuilds() {} }

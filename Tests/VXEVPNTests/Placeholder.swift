@@ -1,0 +1,3 @@
+import XCTest
+@testable import VXEVPN
+final class VXEVPNPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import VXSwitch
+final class VXSwitchPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import VXTune
+final class VXTunePlaceholderTests: XCTestCase { func testBuilds() {} }
