@@ -53,11 +53,14 @@ let package = Package(
         ),
         // Host inspection and tuning recommendations.
         .target(name: "VXTune", dependencies: ["CLinuxKernel"]),
+        // Network namespaces, veths and child processes for the lab and the integration tests;
+        // everything it creates is removed when its owner ends, also on failure.
+        .target(name: "VXLabKit", dependencies: ["CLinuxKernel"]),
         // The daemon: config, wiring, control socket, metrics, lab.
         .target(
             name: "VXSwitch",
             dependencies: [
-                "VXCore", "VXDatapath", "VXEVPN", "VXTune",
+                "VXCore", "VXDatapath", "VXEVPN", "VXTune", "VXLabKit",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,10 +71,10 @@ let package = Package(
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),
-        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore"]),
+        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit"]),
         .testTarget(name: "VXEVPNTests", dependencies: ["VXEVPN"]),
         .testTarget(name: "VXTuneTests", dependencies: ["VXTune"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VXSwitchTests", dependencies: ["VXSwitch"]),
+        .testTarget(name: "VXSwitchTests", dependencies: ["VXSwitch", "VXLabKit"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "cvxsw.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -54,4 +55,36 @@ int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ing
         .batch_size = batch_size);
     int err = bpf_prog_test_run_opts(prog_fd, &opts);
     return err ? -errno : 0;
+}
+
+#include <sched.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+int cvxsw_pin_current_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    return -err;
+}
+
+int cvxsw_xdp_link_create(int prog_fd, int ifindex, uint32_t xdp_flags) {
+    LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
+    int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+    return fd < 0 ? -errno : fd;
+}
+
+int cvxsw_percpu_u64_sum(int map_fd, uint32_t key, uint64_t *sum) {
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0) return ncpu;
+    uint64_t *values = calloc((size_t)ncpu, sizeof(uint64_t));
+    if (!values) return -ENOMEM;
+    int err = bpf_map_lookup_elem(map_fd, &key, values);
+    if (err) { err = -errno; free(values); return err; }
+    uint64_t total = 0;
+    for (int i = 0; i < ncpu; i++) total += values[i];
+    free(values);
+    *sum = total;
+    return 0;
 }

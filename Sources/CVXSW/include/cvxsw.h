@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <linux/if_xdp.h>
 #include <linux/if_link.h>
@@ -30,3 +31,14 @@ int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ing
                        uint32_t repeat, uint32_t batch_size);
 
 #endif
+
+/// Pins the calling thread to one CPU. Returns 0 or -errno.
+int cvxsw_pin_current_thread(int cpu);
+
+/// Creates a bpf_link attaching an XDP program to `ifindex`; `xdp_flags` is
+/// XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE (0: driver's choice). Returns the link fd or -errno.
+/// Closing the fd (or the process dying) detaches the program: nothing is left behind.
+int cvxsw_xdp_link_create(int prog_fd, int ifindex, uint32_t xdp_flags);
+
+/// Sum of a per-CPU u64 array map slot over all possible CPUs (or -errno).
+int cvxsw_percpu_u64_sum(int map_fd, uint32_t key, uint64_t *sum);

@@ -1,0 +1,127 @@
+import Glibc
+import VXCore
+
+/// Settings for the AF_XDP datapath as a whole.
+public struct DatapathSettings: Sendable {
+    public var frameCount: Int
+    public var frameSize: Int
+    public var ringSize: Int
+    public var attachMode: XDPAttachMode
+    /// NUMA node for the UMEM; nil: the uplink's node when it has one.
+    public var numaNode: Int32?
+    public var worker: WorkerSettings
+
+    public init(frameCount: Int = 16384, frameSize: Int = 4096, ringSize: Int = 4096,
+                attachMode: XDPAttachMode = .native, numaNode: Int32? = nil, worker: WorkerSettings = .init()) {
+        self.frameCount = frameCount
+        self.frameSize = frameSize
+        self.ringSize = ringSize
+        self.attachMode = attachMode
+        self.numaNode = numaNode
+        self.worker = worker
+    }
+}
+
+/// A port as the datapath holds it: the interface, its sockets, and its XDP attachment.
+public struct AttachedPort {
+    public let id: PortID
+    public let info: InterfaceInfo
+    public let role: XDPPortRole
+    public let slot: Int
+    let sockets: [XSKSocket]
+    var queueIndices: [Int]
+    let link: XDPLink
+    public var queues: Int { sockets.count }
+}
+
+/// The AF_XDP datapath: one XDP program for all ports, one UMEM shared by all sockets,
+/// one worker thread running `P` over every socket. Ports come and go while it runs.
+public final class Datapath<P: PacketProcessor> {
+    public let program: XDPProgram
+    public let umem: UMEM
+    public let worker: Worker<P>
+    public let settings: DatapathSettings
+    public private(set) var ports: [PortID: AttachedPort] = [:]
+
+    public init(processor: P, settings: DatapathSettings) throws {
+        self.settings = settings
+        program = try XDPProgram()
+        umem = try UMEM(frameCount: settings.frameCount, frameSize: settings.frameSize,
+                        ringSize: settings.ringSize, numaNode: settings.numaNode)
+        worker = Worker(processor: processor, umem: umem, settings: settings.worker)
+    }
+
+    deinit { shutdown() }
+
+    /// Fill-ring frames per socket: the ring size, or less when many sockets share the UMEM,
+    /// so rx never starves tx and flood copies of frames.
+    private func fillTarget(extraSockets: Int) -> Int {
+        let sockets = ports.values.reduce(0) { $0 + $1.queues } + extraSockets
+        return max(64, min(settings.ringSize, settings.frameCount / (2 * max(1, sockets))))
+    }
+
+    /// Attaches `interface` as port `id`. `configure` runs on the worker thread (between
+    /// batches) once the sockets are in the loop, before the XDP program steers frames to them:
+    /// that is where the caller adds the port to its tables.
+    public func attach(interface: String, as id: PortID, role: XDPPortRole,
+                       configure: @escaping (inout P, InterfaceInfo) -> Void) throws -> AttachedPort {
+        guard ports[id] == nil else { throw DatapathError("attach \(interface)", errno: EEXIST) }
+        if let other = ports.values.first(where: { $0.info.name == interface }) {
+            throw DatapathError("attach \(interface)", errno: EEXIST, hint: "already port \(other.id)")
+        }
+        let info = try InterfaceInfo(name: interface)
+        guard let slot = (0..<XDPProgram.maxPorts).first(where: { s in !ports.values.contains { $0.slot == s } }) else {
+            throw DatapathError("attach \(interface)", errno: ENOSPC, hint: "at most \(XDPProgram.maxPorts) ports")
+        }
+        // Access ports (VM taps, veths) use queue 0; the uplink gets a socket per rx queue.
+        let queueCount = role == .uplink ? min(info.rxQueues, XDPProgram.maxQueues) : 1
+        var sockets: [XSKSocket] = []
+        for q in 0..<queueCount {
+            sockets.append(try XSKSocket(umem: umem, interface: interface, queue: q, ringSize: settings.ringSize))
+        }
+        let target = fillTarget(extraSockets: sockets.count)
+        let indices: [Int] = worker.sync { state in
+            let indices = sockets.enumerated().map { q, socket in
+                state.register(socket, port: id, fillTarget: target, transmits: q == 0)
+            }
+            configure(&state.processor, info)
+            return indices
+        }
+        do {
+            for (q, socket) in sockets.enumerated() { try program.setSocket(slot: slot, queue: q, fd: socket.fd) }
+            try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
+            let link = try program.attach(ifindex: info.ifindex, mode: settings.attachMode)
+            let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
+                                    queueIndices: indices, link: link)
+            ports[id] = port
+            return port
+        } catch {
+            program.removePort(ifindex: info.ifindex)
+            for q in 0..<sockets.count { program.removeSocket(slot: slot, queue: q) }
+            worker.sync { state in for i in indices { state.unregister(queue: i) } }
+            throw error
+        }
+    }
+
+    /// Detaches port `id`: the XDP program first (no more frames), then the sockets leave the
+    /// loop (their frames return to the pool), then `configure` runs on the worker.
+    public func detach(_ id: PortID, configure: @escaping (inout P) -> Void) {
+        guard let port = ports.removeValue(forKey: id) else { return }
+        port.link.detach()
+        program.removePort(ifindex: port.info.ifindex)
+        for q in 0..<port.queues { program.removeSocket(slot: port.slot, queue: q) }
+        worker.sync { state in
+            configure(&state.processor)
+            for i in port.queueIndices { state.unregister(queue: i) }
+        }
+        // The sockets are deleted here, when `port` goes out of scope.
+    }
+
+    public func start() { worker.start() }
+
+    /// Stops the worker and detaches every port. Safe to call twice.
+    public func shutdown() {
+        worker.stop()
+        for id in Array(ports.keys) { detach(id) { _ in } }
+    }
+}

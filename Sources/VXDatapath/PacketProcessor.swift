@@ -1,0 +1,11 @@
+import VXCore
+
+/// What a worker runs over each received batch. The switch pipeline (VXCore) conforms;
+/// the worker is generic over it, so the per-packet path has no existential or closure.
+public protocol PacketProcessor {
+    /// Handles every frame of `batch`: each is transmitted through `io` or released.
+    mutating func process<IO: FrameIO>(_ batch: UnsafeMutableBufferPointer<FrameDescriptor>,
+                                       from port: PortID, now: UInt32, io: inout IO)
+    /// Periodic work between batches (FDB aging); called about once a second.
+    mutating func housekeeping(now: UInt32)
+}

@@ -1,0 +1,43 @@
+import CVXSW
+
+/// The hot-path view of one AF_XDP socket: ring pointers and counters, in a flat table
+/// the worker indexes directly. Owned by the worker thread.
+@usableFromInline
+struct QueueState {
+    @usableFromInline var rx: UnsafeMutablePointer<xsk_ring_cons>
+    @usableFromInline var tx: UnsafeMutablePointer<xsk_ring_prod>
+    @usableFromInline var fill: UnsafeMutablePointer<xsk_ring_prod>
+    @usableFromInline var comp: UnsafeMutablePointer<xsk_ring_cons>
+    @usableFromInline var fd: Int32
+    @usableFromInline var port: UInt16
+    @usableFromInline var active: Bool
+    /// Descriptors written to the tx ring but not yet submitted (submitted once per batch).
+    @usableFromInline var pendingTx: UInt32 = 0
+    /// Submitted frames the kernel has not completed yet.
+    @usableFromInline var outstandingTx: UInt32 = 0
+    /// Frames sitting in the fill ring (given to the kernel for rx).
+    @usableFromInline var filled: UInt32 = 0
+    @usableFromInline var fillTarget: UInt32
+    // Syscall accounting (OVS counts these too): they are the cost need_wakeup saves.
+    @usableFromInline var txKicks: UInt64 = 0
+    @usableFromInline var txKickErrors: UInt64 = 0
+    @usableFromInline var rxWakeups: UInt64 = 0
+
+    init(rx: UnsafeMutablePointer<xsk_ring_cons>, tx: UnsafeMutablePointer<xsk_ring_prod>,
+         fill: UnsafeMutablePointer<xsk_ring_prod>, comp: UnsafeMutablePointer<xsk_ring_cons>,
+         fd: Int32, port: UInt16, active: Bool, fillTarget: UInt32) {
+        self.rx = rx; self.tx = tx; self.fill = fill; self.comp = comp
+        self.fd = fd; self.port = port; self.active = active; self.fillTarget = fillTarget
+    }
+}
+
+/// Per-socket counters as the control plane sees them.
+public struct QueueCounters: Sendable, Codable {
+    public var port: UInt16
+    public var fd: Int32
+    public var txKicks: UInt64
+    public var txKickErrors: UInt64
+    public var rxWakeups: UInt64
+    public var outstandingTx: UInt32
+    public var filled: UInt32
+}

@@ -1,0 +1,40 @@
+import CVXSW
+import VXCore
+
+/// `FrameIO` over the shared UMEM and the sockets' tx rings. A thin view the worker
+/// builds once; every method is a few loads and stores, no syscall.
+@usableFromInline
+struct XSKFrameIO: FrameIO {
+    @usableFromInline let memory: UnsafeMutableRawPointer
+    @usableFromInline let frameSize: Int
+    @usableFromInline let allocationHeadroom: Int
+    @usableFromInline let pool: UnsafeMutablePointer<FramePool>
+    @usableFromInline let queues: UnsafeMutablePointer<QueueState>
+    /// Queue index used to transmit on each port (-1: none), indexed by PortID.raw.
+    @usableFromInline let txQueue: UnsafeMutablePointer<Int32>
+
+    @inlinable init(memory: UnsafeMutableRawPointer, frameSize: Int, allocationHeadroom: Int,
+                    pool: UnsafeMutablePointer<FramePool>, queues: UnsafeMutablePointer<QueueState>,
+                    txQueue: UnsafeMutablePointer<Int32>) {
+        self.memory = memory; self.frameSize = frameSize; self.allocationHeadroom = allocationHeadroom
+        self.pool = pool; self.queues = queues; self.txQueue = txQueue
+    }
+
+    @inlinable mutating func allocateFrame() -> UInt64? { pool.pointee.take() }
+
+    @inlinable mutating func releaseFrame(_ addr: UInt64) { pool.pointee.give(addr) }
+
+    @inlinable mutating func transmit(_ addr: UInt64, length: Int, on port: PortID) -> Bool {
+        let qi = txQueue[Int(port.raw)]
+        guard qi >= 0 else { return false }
+        let q = queues + Int(qi)
+        var idx: UInt32 = 0
+        guard xsk_ring_prod__reserve(q.pointee.tx, 1, &idx) == 1 else { return false }
+        let desc = xsk_ring_prod__tx_desc(q.pointee.tx, idx)!
+        desc.pointee.addr = addr
+        desc.pointee.len = UInt32(truncatingIfNeeded: length)
+        desc.pointee.options = 0
+        q.pointee.pendingTx &+= 1
+        return true
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import VXDatapath
-final class VXDatapathPlaceholderTests: XCTestCase { func testBuilds() {} }
