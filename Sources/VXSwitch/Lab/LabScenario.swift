@@ -1,0 +1,152 @@
+import Foundation
+import VXLabKit
+
+/// One verified fact about the lab run.
+public struct LabCheck: Codable, Sendable {
+    public let name: String
+    public let passed: Bool
+    public let detail: String
+}
+
+/// What a lab run found: the checks, TCP throughput, and vxsw's own view (show --json).
+public struct LabReport: Codable, Sendable {
+    public var underlay: String
+    public var checks: [LabCheck] = []
+    public var tcpGbps: [String: Double] = [:]
+    public var ports: JSONLike = .null
+    public var macs: JSONLike = .null
+    public var stats: JSONLike = .null
+    public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+}
+
+/// Runs vxsw on hv1 of a `LabTopology` and verifies that it switches: host traffic on the
+/// uplink, pings in both VNIs and both directions, VNI isolation, TCP both ways, MAC learning
+/// as `vxsw show` reports it, and a clean shutdown with no XDP program left.
+public final class LabScenario {
+    let lab: LabTopology
+    let binary: String
+    let workDir: String
+    let iperfSeconds: Int
+    let log: (String) -> Void
+    private(set) var report: LabReport
+    private var vxsw: ChildProcess?
+    public var controlSocket: String { workDir + "/vxsw.sock" }
+
+    public init(lab: LabTopology, binary: String, workDir: String, iperfSeconds: Int = 3, log: @escaping (String) -> Void) {
+        self.lab = lab
+        self.binary = binary
+        self.workDir = workDir
+        self.iperfSeconds = iperfSeconds
+        self.log = log
+        report = LabReport(underlay: lab.underlay.rawValue)
+    }
+
+    deinit { vxsw?.stop() }
+
+    func check(_ name: String, _ body: () throws -> (Bool, String)) {
+        let result: (Bool, String)
+        do { result = try body() } catch { result = (false, "\(error)") }
+        report.checks.append(LabCheck(name: name, passed: result.0, detail: result.1))
+        log("  \(result.0 ? "ok  " : "FAIL") \(name)\(result.1.isEmpty ? "" : " — \(result.1)")")
+    }
+
+    /// `vxsw show ARGS --json` against the lab's switch.
+    public func show(_ args: [String]) throws -> JSONLike {
+        let out = try VXLabKit.run([binary, "show"] + args + ["--json", "--socket", controlSocket]).output
+        return try JSONDecoder().decode(JSONLike.self, from: Data(out.utf8))
+    }
+
+    public func startSwitch() throws {
+        let config = workDir + "/vxsw.yaml"
+        try lab.switchConfig(controlSocket: controlSocket).write(toFile: config, atomically: true, encoding: .utf8)
+        log("starting vxsw on hv1: \(binary) run --config \(config)")
+        let child = try lab.hv1.spawn([binary, "run", "--config", config], logPath: workDir + "/vxsw.log")
+        vxsw = child
+        let ready = waitUntil(timeout: 20) {
+            guard child.isRunning else { return true }
+            return (try? VXLabKit.run([binary, "show", "ports", "--socket", controlSocket], check: false).succeeded) == true
+        }
+        guard ready, child.isRunning else {
+            throw LabError("vxsw did not come up (\(child.isRunning ? "no control socket" : "exited \(child.exitStatus ?? -1)")):\n\(child.log)")
+        }
+    }
+
+    func ping(_ from: NetworkNamespace, _ to: String, count: Int = 3) throws -> (Bool, String) {
+        let r = try from.exec(["ping", "-c", String(count), "-i", "0.2", "-W", "2", to], check: false)
+        let summary = r.output.split(separator: "\n").first { $0.contains("packets transmitted") }.map(String.init) ?? r.error
+        return (r.succeeded, summary)
+    }
+
+    func iperf(from client: LabTopology.VM, to server: LabTopology.VM, reverse: Bool) throws -> (Bool, String) {
+        let serverProcess = try server.namespace.spawn(["iperf3", "-s", "-1", "-B", server.address],
+                                                       logPath: workDir + "/iperf3-server.log")
+        defer { serverProcess.stop(grace: 2) }
+        _ = waitUntil(timeout: 5) {
+            (try? server.namespace.exec(["ss", "-ltn", "sport = :5201"]).output.contains("5201")) == true
+        }
+        var args = ["iperf3", "-c", server.address, "-t", String(iperfSeconds), "-J", "--connect-timeout", "3000"]
+        if reverse { args.append("-R") }
+        let r = try client.namespace.exec(args, check: false)
+        guard r.succeeded,
+              let json = try? JSONDecoder().decode(JSONLike.self, from: Data(r.output.utf8)),
+              let bps = json["end"]?["sum_received"]?["bits_per_second"]?.number else {
+            return (false, "iperf3 failed: \(r.output.suffix(300)) \(r.error.suffix(300))")
+        }
+        let gbps = bps / 1e9
+        let key = reverse ? "\(server.name)->\(client.name)" : "\(client.name)->\(server.name)"
+        report.tcpGbps[key] = gbps
+        return (true, String(format: "%.2f Gbit/s", gbps))
+    }
+
+    /// Runs every check. Never throws: failures are recorded in the report.
+    public func run() -> LabReport {
+        let vm11 = lab.vm("vm11"), vm12 = lab.vm("vm12"), vm21 = lab.vm("vm21"), vm22 = lab.vm("vm22")
+        check("vxsw starts on hv1 and attaches ul0, tap11, tap12") {
+            try startSwitch()
+            return (true, "")
+        }
+        guard report.checks.last?.passed == true else { return report }
+        check("host traffic on the uplink still reaches hv1's kernel (ping \(lab.hv2VTEP))") { try ping(lab.hv1, lab.hv2VTEP, count: 2) }
+        check("VNI 1000: vm11 -> vm21 across VXLAN") { try ping(vm11.namespace, vm21.address) }
+        check("VNI 1000: vm21 -> vm11 across VXLAN") { try ping(vm21.namespace, vm11.address) }
+        check("VNI 2000: vm12 -> vm22 across VXLAN") { try ping(vm12.namespace, vm22.address) }
+        check("VNI isolation: vm11 (VNI 1000) cannot reach 198.19.10.12, which lives in VNI 2000") {
+            let (reached, summary) = try ping(vm11.namespace, "198.19.10.12", count: 2)
+            let sawARP = [vm12, vm22].contains { vm in
+                !((try? vm.namespace.exec(["ip", "neigh", "show", vm11.address]).output) ?? "").isEmpty
+            }
+            return (!reached && !sawARP, reached ? "LEAK: \(summary)" : (sawARP ? "LEAK: VNI 2000 saw vm11's ARP" : "unreachable, no ARP seen in VNI 2000"))
+        }
+        check("TCP vm11 -> vm21 (iperf3, \(iperfSeconds) s)") { try iperf(from: vm11, to: vm21, reverse: false) }
+        check("TCP vm21 -> vm11 (iperf3 -R, \(iperfSeconds) s)") { try iperf(from: vm11, to: vm21, reverse: true) }
+        check("vxsw show mac: local MACs on their taps, remote MACs behind hv2's VTEP, each in its own VNI") {
+            let macs = try show(["mac"])
+            report.macs = macs
+            let entries = macs["entries"]?.array ?? []
+            func has(_ vm: LabTopology.VM, _ key: String, _ value: String) -> Bool {
+                entries.contains { $0["mac"]?.string == vm.mac && $0["vni"]?.number == Double(vm.vni) && $0[key]?.string == value }
+            }
+            var missing: [String] = []
+            if !has(vm11, "port", "tap11") { missing.append("vm11 on tap11") }
+            if !has(vm12, "port", "tap12") { missing.append("vm12 on tap12") }
+            if !has(vm21, "vtep", lab.hv2VTEP) { missing.append("vm21 behind \(lab.hv2VTEP)") }
+            if !has(vm22, "vtep", lab.hv2VTEP) { missing.append("vm22 behind \(lab.hv2VTEP)") }
+            return (missing.isEmpty, missing.isEmpty ? "\(entries.count) entries" : "missing: \(missing.joined(separator: ", "))")
+        }
+        report.ports = (try? show(["ports"])) ?? .null
+        report.stats = (try? show(["stats"])) ?? .null
+        check("vxsw stops on SIGTERM and leaves no XDP program behind") {
+            let status = vxsw?.stop() ?? -1
+            vxsw = nil
+            let links = try lab.hv1.exec(["ip", "-o", "link", "show"]).output
+            let leftover = links.range(of: #" xdp(generic|drv|offload)? "#, options: .regularExpression) != nil
+            return (status == 0 && !leftover, "exit status \(status)\(leftover ? ", XDP still attached" : "")")
+        }
+        return report
+    }
+}
+
+public struct LabError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
