@@ -1,10 +1,13 @@
-/// Why a frame was dropped. Every drop has one; each has a counter per port and per VNI.
+/// Why a frame was dropped.
+/// (A per-VNI MAC limit is not a drop: the frame is forwarded, only learning stops; see
+/// `VNICounters.macLimitHits`.) Every drop has one; each has a counter per port and per VNI.
 /// `name` is what `vxsw show stats` and the Prometheus `reason` label print.
 public enum DropReason: Int, CaseIterable, Sendable {
     case runt                 // shorter than an Ethernet header
     case truncatedHeader      // an outer header runs past the end of the frame
     case notVXLAN             // uplink frame that is not UDP to the VXLAN port
     case notForLocalVTEP      // outer destination is not a local VTEP address
+    case badIPHeader          // outer IP version, header length or total length inconsistent
     case fragmented           // outer IPv4 fragment
     case badVXLANFlags        // I flag clear (RFC 7348 §5)
     case unknownVNI           // VNI not configured here
@@ -15,10 +18,10 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case sameSegment          // destination is the port it came from
     case tooBig               // encapsulated frame exceeds the underlay MTU
     case vtepUnresolved       // no underlay next hop (MAC) known yet for the remote VTEP
+    case noLocalAddress       // no local VTEP address of the remote VTEP's family (v4/v6)
     case noBuffer             // no free frame for a flood copy
     case txRingFull           // the destination port's tx ring was full
     case portDown             // destination port removed or not ready
-    case macLimit             // per-VNI MAC limit reached; unknown source not learned, frame dropped
     case noFloodTargets       // BUM frame with nowhere to go
 
     public var name: String {
@@ -27,6 +30,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .truncatedHeader: return "truncated_header"
         case .notVXLAN: return "not_vxlan"
         case .notForLocalVTEP: return "not_for_local_vtep"
+        case .badIPHeader: return "bad_ip_header"
         case .fragmented: return "fragmented"
         case .badVXLANFlags: return "bad_vxlan_flags"
         case .unknownVNI: return "unknown_vni"
@@ -37,10 +41,10 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .sameSegment: return "same_segment"
         case .tooBig: return "too_big"
         case .vtepUnresolved: return "vtep_unresolved"
+        case .noLocalAddress: return "no_local_address"
         case .noBuffer: return "no_buffer"
         case .txRingFull: return "tx_ring_full"
         case .portDown: return "port_down"
-        case .macLimit: return "mac_limit"
         case .noFloodTargets: return "no_flood_targets"
         }
     }

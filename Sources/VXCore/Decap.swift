@@ -1,0 +1,53 @@
+/// What validating a frame from the uplink found: the inner frame, or why it is dropped.
+public enum Decapsulated: Sendable {
+    /// The inner Ethernet frame starts `offset` bytes into the frame and is `length` bytes.
+    case inner(vni: VNI, offset: Int, length: Int, source: IPAddress)
+    case drop(DropReason)
+}
+
+/// VXLAN decapsulation: validation of Ethernet → IPv4/IPv6 → UDP → VXLAN. Decapsulating
+/// is then only advancing the frame address by `offset` (no copy). Whether the VNI is
+/// configured is the pipeline's question (`.unknownVNI`).
+public enum Decap {
+    @inlinable public static func parse(_ p: UnsafeRawPointer, length: Int, underlay: UnderlayConfig) -> Decapsulated {
+        guard length >= Ethernet.headerLength else { return .drop(.runt) }
+        let ip = p + Ethernet.headerLength
+        let present = length &- Ethernet.headerLength
+        let l4: Int, end: Int, source: IPAddress, destination: IPAddress
+        switch Ethernet.etherType(p) {
+        case Ethernet.typeIPv4:
+            guard present >= IPv4.headerLength else { return .drop(.truncatedHeader) }
+            let ihl = IPv4.ihlBytes(ip), total = IPv4.totalLength(ip)
+            guard IPv4.version(ip) == 4, ihl >= IPv4.headerLength, total >= ihl else { return .drop(.badIPHeader) }
+            guard total <= present else { return .drop(.truncatedHeader) }
+            guard !IPv4.isFragment(ip) else { return .drop(.fragmented) }
+            guard IPv4.protocolNumber(ip) == IPv4.protocolUDP else { return .drop(.notVXLAN) }
+            l4 = ihl; end = total // trailing Ethernet padding is ignored
+            source = IPAddress(v4: IPv4.source(ip)); destination = IPAddress(v4: IPv4.destination(ip))
+        case Ethernet.typeIPv6:
+            guard present >= IPv6.headerLength else { return .drop(.truncatedHeader) }
+            guard IPv6.version(ip) == 6 else { return .drop(.badIPHeader) }
+            let payload = IPv6.payloadLength(ip)
+            guard payload <= present &- IPv6.headerLength else { return .drop(.truncatedHeader) }
+            guard IPv6.nextHeader(ip) == IPv4.protocolUDP else { return .drop(.notVXLAN) }
+            l4 = IPv6.headerLength; end = IPv6.headerLength &+ payload
+            source = IPv6.source(ip); destination = IPv6.destination(ip)
+        default:
+            return .drop(.notVXLAN)
+        }
+        guard end &- l4 >= UDP.headerLength else { return .drop(.truncatedHeader) }
+        let udp = ip + l4
+        guard UDP.destinationPort(udp) == underlay.udpPort else { return .drop(.notVXLAN) }
+        guard underlay.isLocal(destination) else { return .drop(.notForLocalVTEP) }
+        let udpLength = UDP.length(udp)
+        guard udpLength >= UDP.headerLength &+ VXLAN.headerLength, udpLength <= end &- l4 else {
+            return .drop(.truncatedHeader)
+        }
+        let vx = udp + UDP.headerLength
+        guard VXLAN.hasValidVNI(vx) else { return .drop(.badVXLANFlags) }
+        let innerLength = udpLength &- UDP.headerLength &- VXLAN.headerLength
+        guard innerLength >= Ethernet.headerLength else { return .drop(.innerRunt) }
+        let offset = Ethernet.headerLength &+ l4 &+ UDP.headerLength &+ VXLAN.headerLength
+        return .inner(vni: VXLAN.vni(vx), offset: offset, length: innerLength, source: source)
+    }
+}

@@ -1,0 +1,105 @@
+/// Control-plane operations: static entries, EVPN routes, flushes and the `show` snapshot.
+/// Not on the per-packet path; they may allocate.
+extension FDB {
+    /// Adds or replaces a static entry (the operator is authoritative). Emits `.learned`
+    /// with origin `.static` so the speaker can advertise local static MACs.
+    @discardableResult
+    public mutating func addStatic(bd: UInt16, mac: MACAddress, destination: FDBDestination, sticky: Bool = true) -> Bool {
+        put(bd: bd, mac: mac, destination: destination, origin: .static, sticky: sticky, sequence: 0)
+    }
+
+    @discardableResult
+    public mutating func removeStatic(bd: UInt16, mac: MACAddress) -> Bool {
+        remove(bd: bd, mac: mac) { $0.origin == .static }
+    }
+
+    /// Installs a MAC learned from an EVPN type-2 route. The speaker has already decided
+    /// (RFC 7432 §15) that this route wins; it overwrites learned and older EVPN entries,
+    /// never static or sticky local ones. Displacing a local entry is a `.moved` event.
+    @discardableResult
+    public mutating func installEVPN(bd: UInt16, mac: MACAddress, vtep: UInt16, sequence: UInt32, sticky: Bool = false) -> Bool {
+        if let s = find(FDBEntry.key(bd: bd, mac: mac)) {
+            let old = slots[s]
+            if old.origin == .static { return false }
+            if old.sticky && old.origin != .evpn { return false }
+            let moved = old.origin == .localLearned
+            slots[s].destination = .vtep(vtep)
+            slots[s].sequence = sequence
+            slots[s].sticky = sticky
+            setOrigin(slot: s, .evpn)
+            if moved { emit(.moved, slots[s]) }
+            return true
+        }
+        return put(bd: bd, mac: mac, destination: .vtep(vtep), origin: .evpn, sticky: sticky, sequence: sequence)
+    }
+
+    /// Removes an EVPN entry (only if it still points at `vtep`, when given).
+    @discardableResult
+    public mutating func withdrawEVPN(bd: UInt16, mac: MACAddress, vtep: UInt16? = nil) -> Bool {
+        remove(bd: bd, mac: mac) { $0.origin == .evpn && (vtep == nil || $0.destination == .vtep(vtep!)) }
+    }
+
+    /// Removes learned entries on a local port (and static ones when asked).
+    @discardableResult
+    public mutating func flush(port: PortID, includingStatic: Bool = false) -> Int {
+        removeAll { $0.destination == .port(port) && ($0.origin.isLearned || includingStatic) }
+    }
+
+    /// Removes every learned and EVPN entry toward a VTEP (e.g. the VTEP is gone).
+    @discardableResult
+    public mutating func flush(vtep: UInt16, includingStatic: Bool = false) -> Int {
+        removeAll { $0.destination == .vtep(vtep) && ($0.origin != .static || includingStatic) }
+    }
+
+    /// Removes the learned entries of a bridge domain (all entries when `everything`).
+    @discardableResult
+    public mutating func flush(bd: UInt16, everything: Bool = false) -> Int {
+        removeAll { $0.bridgeDomain == bd && ($0.origin.isLearned || everything) }
+    }
+
+    /// All entries, sorted by bridge domain then MAC.
+    public func snapshot() -> [FDBEntry] {
+        slots.filter { $0.key != FDB.emptyKey }.sorted { $0.key < $1.key }
+    }
+
+    /// VNI configured for a bridge domain.
+    public func vni(ofBD bd: UInt16) -> VNI { VNI(unchecked: vniOfBD[Int(bd)]) }
+
+    // MARK: helpers
+
+    mutating func put(bd: UInt16, mac: MACAddress, destination: FDBDestination, origin: FDBOrigin,
+                      sticky: Bool, sequence: UInt32) -> Bool {
+        let e = FDBEntry(key: FDBEntry.key(bd: bd, mac: mac), destination: destination, origin: origin,
+                         sticky: sticky, lastSeen: 0, sequence: sequence)
+        if let s = find(e.key) {
+            setOrigin(slot: s, origin)
+            slots[s] = e
+        } else if insert(e) == nil {
+            return false
+        }
+        if origin == .static, case .port = destination { emit(.learned, e) }
+        return true
+    }
+
+    mutating func remove(bd: UInt16, mac: MACAddress, if matches: (FDBEntry) -> Bool) -> Bool {
+        guard let s = find(FDBEntry.key(bd: bd, mac: mac)), matches(slots[s]) else { return false }
+        emit(.removed, slots[s])
+        remove(slot: s)
+        return true
+    }
+
+    mutating func removeAll(where matches: (FDBEntry) -> Bool) -> Int {
+        var removed = 0, i = 0
+        while i <= mask {
+            let e = slots[i]
+            if e.key != FDB.emptyKey && matches(e) {
+                emit(.removed, e)
+                remove(slot: i)
+                removed += 1
+                continue // a later entry may have shifted into slot i
+            }
+            i += 1
+        }
+        return removed
+    }
+}

@@ -1,0 +1,127 @@
+/// The forwarding database: one preallocated open-addressing table (linear probing,
+/// backward-shift deletion, no tombstones) for all bridge domains, keyed by one UInt64
+/// (bridge-domain index << 48 | MAC), with a one-entry last-lookup cache.
+///
+/// Feature files: `FDB+Learning.swift` (data-plane learning and moves),
+/// `FDB+Aging.swift` (incremental aging), `FDB+Control.swift` (static/EVPN/flush/snapshot).
+public struct FDB: Sendable {
+    public static let emptyKey = UInt64.max
+
+    @usableFromInline var slots: [FDBEntry]
+    @usableFromInline let mask: Int
+    @usableFromInline let shift: UInt64
+    /// Entries stored; inserts stop at `maxEntries` (load factor 3/4).
+    public var count: Int { used }
+    @usableFromInline var used = 0
+    public let maxEntries: Int
+
+    /// Learned entries per bridge domain (counted against `macLimit`).
+    @usableFromInline var learnedCount: [UInt32]
+    @usableFromInline var macLimit: [UInt32]
+    /// VNI of each bridge domain, for events and snapshots.
+    @usableFromInline var vniOfBD: [UInt32]
+
+    @usableFromInline var cacheKey = FDB.emptyKey
+    @usableFromInline var cacheSlot = 0
+
+    /// Learned entries older than this many seconds are removed by `age(now:budget:)`.
+    public var ageLimit: UInt32 = 300
+    @usableFromInline var agingCursor = 0
+
+    public var events: FDBEventRing
+
+    /// - Parameters:
+    ///   - capacity: entries the table must hold; slots are the next power of two ≥ 4/3 of it.
+    ///   - bridgeDomains: how many bridge-domain indices exist.
+    public init(capacity: Int, bridgeDomains: Int, eventCapacity: Int = 4096) {
+        var slotCount = 8
+        while slotCount * 3 / 4 < capacity { slotCount *= 2 }
+        let empty = FDBEntry(key: FDB.emptyKey, destination: .port(PortID(0)), origin: .static, sticky: false,
+                             lastSeen: 0, sequence: 0)
+        slots = Array(repeating: empty, count: slotCount)
+        mask = slotCount - 1
+        shift = UInt64(64 - slotCount.trailingZeroBitCount)
+        maxEntries = slotCount * 3 / 4
+        learnedCount = Array(repeating: 0, count: bridgeDomains)
+        macLimit = Array(repeating: .max, count: bridgeDomains)
+        vniOfBD = Array(repeating: 0, count: bridgeDomains)
+        events = FDBEventRing(capacity: eventCapacity)
+    }
+
+    @inlinable @inline(__always)
+    func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    /// Slot holding `key`, or nil. Checks the last-lookup cache first.
+    @inlinable mutating func find(_ key: UInt64) -> Int? {
+        if key == cacheKey, slots[cacheSlot].key == key { return cacheSlot }
+        var i = home(key)
+        while true {
+            let k = slots[i].key
+            if k == key { cacheKey = key; cacheSlot = i; return i }
+            if k == FDB.emptyKey { return nil }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// Where frames to `mac` in bridge domain `bd` go, or nil (unknown unicast).
+    @inlinable public mutating func lookup(bd: UInt16, mac: MACAddress) -> FDBDestination? {
+        guard let s = find(FDBEntry.key(bd: bd, mac: mac)) else { return nil }
+        return slots[s].destination
+    }
+
+    /// The whole entry, for control and tests.
+    public mutating func entry(bd: UInt16, mac: MACAddress) -> FDBEntry? {
+        find(FDBEntry.key(bd: bd, mac: mac)).map { slots[$0] }
+    }
+
+    /// Stores a new entry (the key must be absent); nil when the table is full.
+    @inlinable mutating func insert(_ e: FDBEntry) -> Int? {
+        guard used < maxEntries else { return nil }
+        var i = home(e.key)
+        while slots[i].key != FDB.emptyKey { i = (i &+ 1) & mask }
+        slots[i] = e
+        used &+= 1
+        if e.origin.isLearned { learnedCount[Int(e.bridgeDomain)] &+= 1 }
+        return i
+    }
+
+    /// Frees slot `s`, shifting later entries of the probe run back (no tombstones).
+    @inlinable mutating func remove(slot s: Int) {
+        let gone = slots[s]
+        if gone.origin.isLearned { learnedCount[Int(gone.bridgeDomain)] &-= 1 }
+        used &-= 1
+        var hole = s, j = s
+        while true {
+            j = (j &+ 1) & mask
+            let k = slots[j].key
+            if k == FDB.emptyKey { break }
+            let h = home(k)
+            // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+            let stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j)
+            if !stays { slots[hole] = slots[j]; hole = j }
+        }
+        slots[hole].key = FDB.emptyKey
+    }
+
+    /// Changes an entry's learned/unlearned status, keeping the per-BD learned count right.
+    @inlinable mutating func setOrigin(slot s: Int, _ origin: FDBOrigin) {
+        let bd = Int(slots[s].bridgeDomain)
+        if slots[s].origin.isLearned { learnedCount[bd] &-= 1 }
+        if origin.isLearned { learnedCount[bd] &+= 1 }
+        slots[s].origin = origin
+    }
+
+    @inlinable mutating func emit(_ kind: FDBEvent.Kind, _ e: FDBEntry) {
+        events.push(FDBEvent(kind: kind, vni: VNI(unchecked: vniOfBD[Int(e.bridgeDomain)]), mac: e.mac,
+                             destination: e.destination, origin: e.origin, sequence: e.sequence))
+    }
+
+    /// Configures a bridge domain's VNI and MAC limit (nil: unlimited).
+    public mutating func configure(bd: UInt16, vni: VNI, macLimit limit: Int?) {
+        vniOfBD[Int(bd)] = vni.value
+        macLimit[Int(bd)] = limit.map { UInt32(clamping: $0) } ?? .max
+    }
+
+    /// Learned entries in a bridge domain.
+    public func learnedEntries(bd: UInt16) -> Int { Int(learnedCount[Int(bd)]) }
+}

@@ -1,0 +1,150 @@
+/// The switch's data plane over one batch: classify → (decap) → learn → forward / flood →
+/// (encap) → tx. Every frame of a batch is either transmitted (ownership passes to the
+/// I/O layer) or released with a counted drop reason.
+///
+/// One pipeline per worker; the control plane changes it between batches through the
+/// methods in `Pipeline+Control.swift`. Feature files: `Pipeline+Egress.swift` (delivery,
+/// encapsulation, frame copies), `Pipeline+Flood.swift` (head-end replication).
+public struct SwitchPipeline: Sendable {
+    public var underlay: UnderlayConfig
+    public internal(set) var ports: PortTable
+    public internal(set) var bridgeDomains: BridgeDomainTable
+    /// Remote VTEPs; `Pipeline+Control` keeps flood lists and the FDB consistent with it.
+    public var vteps: VTEPTable
+    public var fdb: FDB
+    public var counters: Counters
+
+    public init(underlay: UnderlayConfig, maxPorts: Int = 256, maxBridgeDomains: Int = 4096, maxVTEPs: Int = 4096,
+                fdbCapacity: Int = 65536, eventCapacity: Int = 4096) {
+        self.underlay = underlay
+        ports = PortTable(capacity: maxPorts)
+        bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)
+        vteps = VTEPTable(capacity: maxVTEPs)
+        fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity)
+        counters = Counters(ports: maxPorts, bridgeDomains: maxBridgeDomains)
+        if ports.contains(underlay.uplink) { ports.set(underlay.uplink, PortConfig(kind: .uplink, mtu: underlay.uplinkMTU)) }
+    }
+
+    /// Processes frames received on `port`; `now` is a seconds tick for learning and aging.
+    @inlinable
+    public mutating func process<IO: FrameIO>(_ batch: UnsafeMutableBufferPointer<FrameDescriptor>, from port: PortID,
+                                              now: UInt32, io: inout IO) {
+        guard ports.contains(port) else {
+            for f in batch { io.releaseFrame(f.addr) }
+            return
+        }
+        let pi = Int(port.raw)
+        let fromUplink = port == underlay.uplink
+        for f in batch {
+            counters.ports[pi].rxPackets &+= 1
+            counters.ports[pi].rxBytes &+= UInt64(truncatingIfNeeded: f.length)
+            if fromUplink {
+                receiveOverlay(f, port: port, now: now, io: &io)
+            } else {
+                receiveLocal(f, port: port, now: now, io: &io)
+            }
+        }
+    }
+
+    /// A frame from an access or trunk port.
+    @inlinable
+    mutating func receiveLocal<IO: FrameIO>(_ frame: FrameDescriptor, port: PortID, now: UInt32, io: inout IO) {
+        var f = frame
+        let pi = Int(port.raw)
+        guard ports.slots[pi].enabled else { return drop(f, .portDown, port: port, bd: PortTable.noBD, io: &io) }
+        guard f.length >= Ethernet.headerLength else { return drop(f, .runt, port: port, bd: PortTable.noBD, io: &io) }
+        var p = io.memory + Int(f.addr)
+        var bd = ports.slots[pi].bd
+        if ports.slots[pi].isTrunk {
+            if Ethernet.etherType(p) == Ethernet.typeVLAN {
+                guard f.length >= Ethernet.headerLength + Ethernet.tagLength else {
+                    return drop(f, .truncatedHeader, port: port, bd: PortTable.noBD, io: &io)
+                }
+                bd = ports.slots[pi].vlanToBD[Int(VLANTag.vid(p))]
+                if bd != PortTable.noBD {
+                    VLANTag.strip(p)
+                    p += Ethernet.tagLength
+                    f.addr &+= UInt64(Ethernet.tagLength)
+                    f.length &-= Ethernet.tagLength
+                }
+            }
+            guard bd != PortTable.noBD else { return drop(f, .vlanNotMapped, port: port, bd: bd, io: &io) }
+        }
+        guard bd != PortTable.noBD else { return drop(f, .unknownVNI, port: port, bd: bd, io: &io) }
+        countRx(f, bd: bd)
+
+        let src = Ethernet.source(p)
+        guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
+        if fdb.learnLocal(bd: bd, mac: src, port: port, now: now) == .limited {
+            counters.vnis[Int(bd)].macLimitHits &+= 1
+        }
+        if ports.slots[pi].completeChecksums { ChecksumCompletion.complete(p, length: f.length) }
+
+        let dst = Ethernet.destination(p)
+        guard !dst.isMulticast, let to = fdb.lookup(bd: bd, mac: dst) else {
+            return flood(f, bd: bd, from: port, toOverlay: true, io: &io)
+        }
+        switch to {
+        case .port(let out):
+            guard out != port else { return drop(f, .sameSegment, port: port, bd: bd, io: &io) }
+            sendLocal(f, to: out, bd: bd, io: &io)
+        case .vtep(let v):
+            sendRemote(f, vtep: v, bd: bd, hash: FlowHash.hash(p, length: f.length), io: &io)
+        }
+    }
+
+    /// A frame from the uplink: VXLAN to one of our VTEP addresses, or dropped.
+    @inlinable
+    mutating func receiveOverlay<IO: FrameIO>(_ frame: FrameDescriptor, port: PortID, now: UInt32, io: inout IO) {
+        var f = frame
+        var p = io.memory + Int(f.addr)
+        let vni: VNI, source: IPAddress
+        switch Decap.parse(p, length: f.length, underlay: underlay) {
+        case .drop(let reason):
+            return drop(f, reason, port: port, bd: PortTable.noBD, io: &io)
+        case .inner(let v, let offset, let length, let s):
+            vni = v; source = s
+            p += offset
+            f.addr &+= UInt64(offset)
+            f.length = length
+        }
+        guard let bd = bridgeDomains.index(of: vni) else {
+            return drop(f, .unknownVNI, port: port, bd: PortTable.noBD, io: &io)
+        }
+        countRx(f, bd: bd)
+        let src = Ethernet.source(p)
+        guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
+        if bridgeDomains.domains[Int(bd)].learnRemote, let v = vteps.index(of: source) ?? vteps.add(source) {
+            if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {
+                counters.vnis[Int(bd)].macLimitHits &+= 1
+            }
+        }
+        if underlay.completeDecapChecksums { ChecksumCompletion.complete(p, length: f.length) }
+
+        let dst = Ethernet.destination(p)
+        guard !dst.isMulticast, let to = fdb.lookup(bd: bd, mac: dst) else {
+            return flood(f, bd: bd, from: port, toOverlay: false, io: &io)
+        }
+        switch to {
+        case .port(let out): sendLocal(f, to: out, bd: bd, io: &io)
+        case .vtep: drop(f, .splitHorizon, port: port, bd: bd, io: &io)
+        }
+    }
+
+    @inlinable mutating func countRx(_ f: FrameDescriptor, bd: UInt16) {
+        counters.vnis[Int(bd)].rxPackets &+= 1
+        counters.vnis[Int(bd)].rxBytes &+= UInt64(truncatingIfNeeded: f.length)
+    }
+
+    /// Releases a frame and counts why.
+    @inlinable mutating func drop<IO: FrameIO>(_ f: FrameDescriptor, _ reason: DropReason, port: PortID, bd: UInt16,
+                                               io: inout IO) {
+        io.releaseFrame(f.addr)
+        count(reason, port: port, bd: bd)
+    }
+
+    /// Counts a drop that has no frame of its own (a flood copy not made).
+    @inlinable mutating func count(_ reason: DropReason, port: PortID, bd: UInt16) {
+        if ports.contains(port) { counters.drop(reason, port: port, bd: bd) }
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import VXCore
-final class VXCorePlaceholderTests: XCTestCase { func testBuilds() {} }
