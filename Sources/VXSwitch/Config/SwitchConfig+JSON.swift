@@ -1,0 +1,128 @@
+import VXCore
+
+/// JSON uses the YAML file's field names and shapes, so `show config --json` output can be read back
+/// (decoding validates like `parse(yaml:)`).
+extension SwitchConfig: Codable {
+    public init(from decoder: Decoder) throws {
+        try self.init(tree: try JSONValue(from: decoder), reader: ConfigReader(lines: [:]))
+    }
+
+    public func encode(to encoder: Encoder) throws { try jsonValue.encode(to: encoder) }
+
+    /// The config as the tree a file would hold (defaults written out).
+    public var jsonValue: JSONValue {
+        var root: [String: JSONValue] = [
+            "vtep": vtep.jsonValue,
+            "vnis": .array(vnis.map(\.jsonValue)),
+            "ports": .array(ports.map(\.jsonValue)),
+            "datapath": datapath.jsonValue,
+            "fdb": ["aging-time": .int(Int64(fdb.agingTime)), "static": .array(fdb.staticEntries.map(\.jsonValue))],
+            "control": [
+                "socket": .string(control.socket), "metrics": .string(control.metrics?.description ?? "off"),
+            ],
+        ]
+        if let uplink { root["uplink"] = uplink.jsonValue }
+        if let bgp { root["bgp"] = bgp.jsonValue }
+        return .object(root)
+    }
+}
+
+extension JSONValue {
+    init(_ ip: IPAddress) { self = .string(ip.description) }
+    init(_ vni: VNI) { self = .int(Int64(vni.value)) }
+    init<T: BinaryInteger>(_ n: T) { self = .int(Int64(n)) }
+}
+
+extension SwitchConfig.VTEP {
+    var jsonValue: JSONValue {
+        var o: [String: JSONValue] = [
+            "udp-port": JSONValue(udpPort), "udp6-zero-checksum": .bool(udp6ZeroChecksum),
+            "source-port-range": .string("\(sourcePortRange.lowerBound)-\(sourcePortRange.upperBound)"),
+        ]
+        if let ipv4 { o["ipv4"] = JSONValue(ipv4) }
+        if let ipv6 { o["ipv6"] = JSONValue(ipv6) }
+        return .object(o)
+    }
+}
+
+extension SwitchConfig.Uplink {
+    var jsonValue: JSONValue {
+        let queues: JSONValue, mtu: JSONValue
+        switch self.queues {
+        case .all: queues = "all"
+        case .list(let list): queues = .array(list.map { JSONValue($0) })
+        }
+        switch self.mtu {
+        case .auto: mtu = "auto"
+        case .fixed(let n): mtu = JSONValue(n)
+        }
+        return ["interface": .string(interface), "queues": queues, "mtu": mtu]
+    }
+}
+
+extension SwitchConfig.VNIConfig {
+    var jsonValue: JSONValue {
+        [
+            "vni": JSONValue(vni), "flood": .array(flood.map { JSONValue($0) }),
+            "mac-limit": JSONValue(macLimit), "learn-remote": .bool(learnRemote),
+        ]
+    }
+}
+
+extension SwitchConfig.Port {
+    var jsonValue: JSONValue {
+        var o: [String: JSONValue] = ["name": .string(name), "complete-checksums": .bool(completeChecksums)]
+        switch mode {
+        case .access(let vni):
+            o["vni"] = JSONValue(vni)
+        case .trunk(let vlans, let native):
+            o["trunk"] = .object(Dictionary(uniqueKeysWithValues: vlans.map { (String($0.key), JSONValue($0.value)) }))
+            if let native { o["native-vni"] = JSONValue(native) }
+        }
+        return .object(o)
+    }
+}
+
+extension SwitchConfig.Datapath {
+    var jsonValue: JSONValue {
+        [
+            "workers": .array(workers.map { JSONValue($0) }), "ring-size": JSONValue(ringSize),
+            "frame-size": JSONValue(frameSize), "frames": JSONValue(frames), "batch-size": JSONValue(batchSize),
+            "poll": .string(poll.rawValue), "attach": .string(attach.rawValue),
+            "numa": numaNode.map { JSONValue($0) } ?? "auto",
+        ]
+    }
+}
+
+extension SwitchConfig.FDB.StaticEntry {
+    var jsonValue: JSONValue {
+        var o: [String: JSONValue] = ["vni": JSONValue(vni), "mac": .string(mac.description)]
+        switch target {
+        case .port(let name): o["port"] = .string(name)
+        case .vtep(let ip): o["vtep"] = JSONValue(ip)
+        }
+        return .object(o)
+    }
+}
+
+extension BGPConfig {
+    var jsonValue: JSONValue {
+        let peers: [JSONValue] = peers.map { peer in
+            let remoteAS: JSONValue
+            if case .asn(let n) = peer.remoteAS { remoteAS = JSONValue(n) } else { remoteAS = .string(peer.remoteAS.description) }
+            return ["address": JSONValue(peer.address), "remote-as": remoteAS, "port": JSONValue(peer.port)]
+        }
+        let overrides: [JSONValue] = vnis.map { o in
+            var v: [String: JSONValue] = ["vni": JSONValue(o.vni)]
+            if let rd = o.rd { v["rd"] = .string(rd) }
+            var rts: [String: JSONValue] = [:]
+            if let i = o.importTargets { rts["import"] = .array(i.map { .string($0) }) }
+            if let e = o.exportTargets { rts["export"] = .array(e.map { .string($0) }) }
+            if !rts.isEmpty { v["route-targets"] = .object(rts) }
+            return .object(v)
+        }
+        return [
+            "asn": JSONValue(asn), "router-id": JSONValue(routerID), "peers": .array(peers), "vnis": .array(overrides),
+        ]
+    }
+}

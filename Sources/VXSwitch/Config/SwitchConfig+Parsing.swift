@@ -1,0 +1,208 @@
+import Foundation
+import VXCore
+import Yams
+
+extension SwitchConfig {
+    /// Reads and validates the YAML file at `path`.
+    public static func load(path: String) throws -> SwitchConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        return try parse(yaml: text)
+    }
+
+    /// Parses and validates a YAML document.
+    public static func parse(yaml: String) throws -> SwitchConfig {
+        let tree = try YAMLTree(yaml: yaml)
+        return try SwitchConfig(tree: tree.value, reader: ConfigReader(lines: tree.lines))
+    }
+
+    /// Reads a config tree (from YAML or JSON) and validates it.
+    init(tree: JSONValue, reader: ConfigReader) throws {
+        let root = try reader.root(tree).mapping(
+            allowed: ["vtep", "uplink", "vnis", "ports", "datapath", "fdb", "control", "bgp"])
+        self.init(
+            vtep: try Self.readVTEP(root.require("vtep")),
+            uplink: try root["uplink"].map(Self.readUplink),
+            vnis: try root["vnis"]?.list().map(Self.readVNI) ?? [],
+            ports: try root["ports"]?.list().map(Self.readPort) ?? [],
+            datapath: try root["datapath"].map(Self.readDatapath) ?? Datapath(),
+            fdb: try root["fdb"].map(Self.readFDB) ?? FDB(),
+            control: try root["control"].map(Self.readControl) ?? Control(),
+            bgp: try root["bgp"].map(BGPConfig.read))
+        try validate(reader)
+    }
+
+    private static func readVTEP(_ field: Field) throws -> VTEP {
+        let m = try field.mapping(allowed: ["ipv4", "ipv6", "udp-port", "udp6-zero-checksum", "source-port-range"])
+        var vtep = VTEP()
+        vtep.ipv4 = try m["ipv4"]?.ip(.v4)
+        vtep.ipv6 = try m["ipv6"]?.ip(.v6)
+        vtep.udpPort = try m["udp-port"]?.int(in: 1...UInt16.max) ?? vtep.udpPort
+        vtep.udp6ZeroChecksum = try m["udp6-zero-checksum"]?.bool() ?? vtep.udp6ZeroChecksum
+        if let range = m["source-port-range"] {
+            let text = try range.string()
+            let parts = text.split(separator: "-").map { UInt16($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let low = parts[0], let high = parts[1], low >= 1, low <= high else {
+                throw range.error("'\(text)' is not a port range LOW-HIGH within 1-65535")
+            }
+            vtep.sourcePortRange = low...high
+        }
+        return vtep
+    }
+
+    private static func readUplink(_ field: Field) throws -> Uplink {
+        let m = try field.mapping(allowed: ["interface", "queues", "mtu"])
+        var uplink = Uplink(interface: try m.require("interface").string())
+        if let queues = m["queues"] {
+            if case .array = queues.value {
+                uplink.queues = .list(try queues.list().map { try $0.int(in: 0...UInt32.max) })
+            } else if try queues.string() == "all" {
+                uplink.queues = .all
+            } else {
+                throw queues.error("expected 'all' or a list of queue numbers")
+            }
+        }
+        if let mtu = m["mtu"] {
+            if case .int = mtu.value {
+                uplink.mtu = .fixed(try mtu.int(in: 0...Int.max))
+            } else if try mtu.string() == "auto" {
+                uplink.mtu = .auto
+            } else {
+                throw mtu.error("expected 'auto' or a number")
+            }
+        }
+        return uplink
+    }
+
+    private static func readVNI(_ field: Field) throws -> VNIConfig {
+        let m = try field.mapping(allowed: ["vni", "flood", "mac-limit", "learn-remote"])
+        var vni = VNIConfig(vni: try m.require("vni").vni())
+        vni.flood = try m["flood"]?.list().map { try $0.ip() } ?? []
+        vni.macLimit = try m["mac-limit"]?.int(in: 0...Int.max) ?? vni.macLimit
+        vni.learnRemote = try m["learn-remote"]?.bool() ?? vni.learnRemote
+        return vni
+    }
+
+    static func readPort(_ field: Field) throws -> Port {
+        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums"])
+        let name = try m.require("name").string()
+        let mode: Port.Mode
+        switch (m["vni"], m["trunk"]) {
+        case (let vni?, nil):
+            if m["native-vni"] != nil { throw field.error("'native-vni' applies to trunk ports only") }
+            mode = .access(try vni.vni())
+        case (nil, let trunk?):
+            var vlans: [UInt16: VNI] = [:]
+            for (key, value) in try trunk.entries() {
+                guard let vlan = UInt16(key) else { throw trunk.error("'\(key)' is not a VLAN id (1..4094)") }
+                vlans[vlan] = try value.vni()
+            }
+            mode = .trunk(vlans: vlans, native: try m["native-vni"]?.vni())
+        case (.some, .some):
+            throw field.error("has both 'vni' (access port) and 'trunk'; choose one")
+        case (nil, nil):
+            throw field.error("needs 'vni' (access port) or 'trunk' (VLAN id -> VNI)")
+        }
+        return Port(name: name, mode: mode, completeChecksums: try m["complete-checksums"]?.bool() ?? true)
+    }
+
+    private static func readDatapath(_ field: Field) throws -> Datapath {
+        let m = try field.mapping(allowed: [
+            "workers", "ring-size", "frame-size", "frames", "batch-size", "poll", "attach", "numa",
+        ])
+        var d = Datapath()
+        d.workers = try m["workers"]?.list().map { try $0.int(in: 0...Int.max) } ?? d.workers
+        d.ringSize = try m["ring-size"]?.int(in: 0...Int.max) ?? d.ringSize
+        d.frameSize = try m["frame-size"]?.int(in: 0...Int.max) ?? d.frameSize
+        d.frames = try m["frames"]?.int(in: 0...Int.max) ?? d.frames
+        d.batchSize = try m["batch-size"]?.int(in: 0...Int.max) ?? d.batchSize
+        d.poll = try m["poll"]?.word() ?? d.poll
+        d.attach = try m["attach"]?.word() ?? d.attach
+        if let numa = m["numa"] {
+            if case .int = numa.value {
+                d.numaNode = try numa.int(in: 0...Int.max)
+            } else if try numa.string() != "auto" {
+                throw numa.error("expected 'auto' or a NUMA node number")
+            }
+        }
+        return d
+    }
+
+    private static func readFDB(_ field: Field) throws -> FDB {
+        let m = try field.mapping(allowed: ["aging-time", "static"])
+        var fdb = FDB()
+        fdb.agingTime = try m["aging-time"]?.int(in: 0...Int.max) ?? fdb.agingTime
+        fdb.staticEntries = try m["static"]?.list().map(readStaticEntry) ?? []
+        return fdb
+    }
+
+    static func readStaticEntry(_ field: Field) throws -> FDB.StaticEntry {
+        let m = try field.mapping(allowed: ["vni", "mac", "port", "vtep"])
+        let target: FDB.StaticEntry.Target
+        switch (m["port"], m["vtep"]) {
+        case (let port?, nil): target = .port(try port.string())
+        case (nil, let vtep?): target = .vtep(try vtep.ip())
+        case (.some, .some): throw field.error("has both 'port' and 'vtep'; choose one")
+        case (nil, nil): throw field.error("needs 'port' (local) or 'vtep' (remote)")
+        }
+        return FDB.StaticEntry(vni: try m.require("vni").vni(), mac: try m.require("mac").mac(), target: target)
+    }
+
+    private static func readControl(_ field: Field) throws -> Control {
+        let m = try field.mapping(allowed: ["socket", "metrics"])
+        var control = Control()
+        control.socket = try m["socket"]?.string() ?? control.socket
+        if let metrics = m["metrics"] {
+            let text = try metrics.string()
+            if text == "off" {
+                control.metrics = nil
+            } else {
+                guard let address = ListenAddress(text) else {
+                    throw metrics.error("'\(text)' is not ADDRESS:PORT ([IPv6]:PORT) or 'off'")
+                }
+                control.metrics = address
+            }
+        }
+        return control
+    }
+}
+
+extension BGPConfig {
+    static func read(_ field: Field) throws -> BGPConfig {
+        let m = try field.mapping(allowed: ["asn", "router-id", "peers", "vnis"])
+        return BGPConfig(
+            asn: try m.require("asn").int(in: 1...UInt32.max),
+            routerID: try m.require("router-id").ip(.v4),
+            peers: try m["peers"]?.list().map(readPeer) ?? [],
+            vnis: try m["vnis"]?.list().map(readOverride) ?? [])
+    }
+
+    private static func readPeer(_ field: Field) throws -> Peer {
+        let m = try field.mapping(allowed: ["address", "remote-as", "port"])
+        let asField = try m.require("remote-as")
+        let remoteAS: RemoteAS
+        switch asField.value {
+        case .string("internal"): remoteAS = .internal
+        case .string("external"): remoteAS = .external
+        case .int: remoteAS = .asn(try asField.int(in: 1...UInt32.max))
+        default: throw asField.error("expected an AS number, 'internal' or 'external'")
+        }
+        return Peer(
+            address: try m.require("address").ip(), remoteAS: remoteAS,
+            port: try m["port"]?.int(in: 1...UInt16.max) ?? 179)
+    }
+
+    private static func readOverride(_ field: Field) throws -> VNIOverride {
+        let m = try field.mapping(allowed: ["vni", "rd", "route-targets"])
+        var o = VNIOverride(vni: try m.require("vni").vni(), rd: try m["rd"]?.string())
+        if let rts = try m["route-targets"]?.mapping(allowed: ["import", "export"]) {
+            o.importTargets = try rts["import"]?.list().map { try $0.string() }
+            o.exportTargets = try rts["export"]?.list().map { try $0.string() }
+        }
+        return o
+    }
+}

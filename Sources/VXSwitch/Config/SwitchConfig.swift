@@ -1,0 +1,281 @@
+import VXCore
+
+/// The switch configuration, read from YAML (`SwitchConfig.load(path:)`) or built in code.
+///
+/// Every section but `vnis`/`ports` and `vtep` has defaults; unknown keys are rejected and every
+/// error names the field (`vnis[1].vni: 16777216 is out of range (1..16777215)`).
+/// The full format, with an example, is in `Config/README.md`:
+///
+/// ```yaml
+/// vtep:
+///   ipv4: 198.18.0.1          # local VTEP address(es); at least one of ipv4/ipv6
+///   ipv6: fd00:18::1
+///   udp-port: 4789             # default 4789
+///   udp6-zero-checksum: false  # RFC 6935; default false (compute the IPv6 outer UDP checksum)
+///   source-port-range: 49152-65535
+/// uplink:                      # optional: without it the switch only joins local ports
+///   interface: ul0
+///   queues: all                # or a list [0, 1]
+///   mtu: auto                  # or a number; inner frames must fit MTU - 50 (IPv4) / - 70 (IPv6)
+/// vnis:
+///   - vni: 1000
+///     flood: [198.18.0.2]      # static head-end replication list (remote VTEPs)
+///     mac-limit: 4096          # default 0 = unlimited
+///     learn-remote: true       # learn MACs from decapsulated frames; default true
+/// ports:
+///   - name: tap101i0
+///     vni: 1000                # access port
+///     complete-checksums: true # default true
+///   - name: trunk0
+///     trunk: { 100: 1000, 200: 2000 }   # 802.1Q VLAN id -> VNI
+///     native-vni: 1000         # optional: untagged frames
+/// datapath:
+///   workers: [1]               # CPUs for worker threads; default: the first CPU we may run on
+///   ring-size: 4096            # power of two, 64..16384 (rx, tx, fill, completion)
+///   frame-size: 4096           # 2048 or 4096
+///   frames: 16384              # UMEM frames
+///   batch-size: 64             # 1..256
+///   poll: adaptive             # busy | adaptive | interrupt
+///   attach: auto               # native | generic | auto
+///   numa: auto                 # auto | NODE
+/// fdb:
+///   aging-time: 300            # seconds; 0 = never age
+///   static:
+///     - { vni: 1000, mac: "02:00:00:00:00:01", port: tap101i0 }
+///     - { vni: 1000, mac: "02:00:00:00:00:02", vtep: 198.18.0.2 }
+/// control:
+///   socket: /run/vxsw/vxsw.sock
+///   metrics: 127.0.0.1:9469    # Prometheus text format; "off" to disable
+/// bgp:                         # optional: the EVPN speaker
+///   asn: 65001
+///   router-id: 198.18.0.1
+///   peers: [{ address: 198.18.0.2, remote-as: 65002 }]
+/// ```
+public struct SwitchConfig: Equatable, Sendable {
+    public var vtep: VTEP
+    public var uplink: Uplink?
+    public var vnis: [VNIConfig]
+    public var ports: [Port]
+    public var datapath: Datapath
+    public var fdb: FDB
+    public var control: Control
+    public var bgp: BGPConfig?
+
+    public init(
+        vtep: VTEP, uplink: Uplink? = nil, vnis: [VNIConfig] = [], ports: [Port] = [],
+        datapath: Datapath = .init(), fdb: FDB = .init(), control: Control = .init(), bgp: BGPConfig? = nil
+    ) {
+        self.vtep = vtep
+        self.uplink = uplink
+        self.vnis = vnis
+        self.ports = ports
+        self.datapath = datapath
+        self.fdb = fdb
+        self.control = control
+        self.bgp = bgp
+    }
+
+    /// The VNI entry for `vni`, if declared.
+    public func vni(_ vni: VNI) -> VNIConfig? { vnis.first { $0.vni == vni } }
+    /// The port named `name`, if configured.
+    public func port(named name: String) -> Port? { ports.first { $0.name == name } }
+}
+
+extension SwitchConfig {
+    /// The local tunnel endpoint.
+    public struct VTEP: Equatable, Sendable {
+        public var ipv4: IPAddress?
+        public var ipv6: IPAddress?
+        public var udpPort: UInt16
+        /// RFC 6935: send IPv6 outer UDP with a zero checksum. Default false: compute it.
+        public var udp6ZeroChecksum: Bool
+        /// Outer UDP source ports, chosen by a hash of the inner flow (ECMP entropy).
+        public var sourcePortRange: ClosedRange<UInt16>
+
+        public init(
+            ipv4: IPAddress? = nil, ipv6: IPAddress? = nil, udpPort: UInt16 = 4789,
+            udp6ZeroChecksum: Bool = false, sourcePortRange: ClosedRange<UInt16> = 49152...65535
+        ) {
+            self.ipv4 = ipv4
+            self.ipv6 = ipv6
+            self.udpPort = udpPort
+            self.udp6ZeroChecksum = udp6ZeroChecksum
+            self.sourcePortRange = sourcePortRange
+        }
+
+        /// Our address of the same family as `remote`, if we have one.
+        public func localAddress(toward remote: IPAddress) -> IPAddress? { remote.isIPv4 ? ipv4 : ipv6 }
+    }
+
+    /// The underlay NIC.
+    public struct Uplink: Equatable, Sendable {
+        public var interface: String
+        public var queues: Queues
+        public var mtu: MTU
+
+        public init(interface: String, queues: Queues = .all, mtu: MTU = .auto) {
+            self.interface = interface
+            self.queues = queues
+            self.mtu = mtu
+        }
+
+        public enum Queues: Equatable, Sendable {
+            /// Every combined/rx queue the NIC has (one AF_XDP socket each).
+            case all
+            case list([UInt32])
+        }
+
+        public enum MTU: Equatable, Sendable {
+            /// Read the interface's MTU.
+            case auto
+            case fixed(Int)
+        }
+
+        /// Outer headers added in front of an inner Ethernet frame, counted against the underlay
+        /// MTU: IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14 = 50; IPv6 (40) = 70.
+        public static func encapOverhead(ipv6: Bool) -> Int { ipv6 ? 70 : 50 }
+
+        /// The largest overlay (inner IP) MTU an underlay `mtu` carries.
+        public static func overlayMTU(underlay mtu: Int, ipv6: Bool) -> Int { mtu - encapOverhead(ipv6: ipv6) }
+    }
+
+    /// One VXLAN segment.
+    public struct VNIConfig: Equatable, Sendable {
+        public var vni: VNI
+        /// Static head-end replication list: remote VTEPs that receive this VNI's BUM traffic.
+        public var flood: [IPAddress]
+        /// Most MACs learned in this VNI; 0 = unlimited.
+        public var macLimit: Int
+        /// Learn inner source MACs behind remote VTEPs from decapsulated frames.
+        public var learnRemote: Bool
+
+        public init(vni: VNI, flood: [IPAddress] = [], macLimit: Int = 0, learnRemote: Bool = true) {
+            self.vni = vni
+            self.flood = flood
+            self.macLimit = macLimit
+            self.learnRemote = learnRemote
+        }
+    }
+
+    /// A VM-facing port (tap or veth).
+    public struct Port: Equatable, Sendable {
+        public var name: String
+        public var mode: Mode
+        /// Complete partial (offloaded) checksums of frames the VM sends.
+        public var completeChecksums: Bool
+
+        public init(name: String, mode: Mode, completeChecksums: Bool = true) {
+            self.name = name
+            self.mode = mode
+            self.completeChecksums = completeChecksums
+        }
+
+        public enum Mode: Equatable, Sendable {
+            /// Untagged frames, all in one VNI.
+            case access(VNI)
+            /// 802.1Q VLAN id → VNI; untagged frames go to `native` (dropped when nil).
+            case trunk(vlans: [UInt16: VNI], native: VNI?)
+        }
+
+        /// Every VNI this port carries.
+        public var vnis: [VNI] {
+            switch mode {
+            case .access(let v): return [v]
+            case .trunk(let vlans, let native): return Set(vlans.values).union(native.map { [$0] } ?? []).sorted()
+            }
+        }
+    }
+
+    /// AF_XDP and worker settings.
+    public struct Datapath: Equatable, Sendable {
+        /// CPUs for worker threads; empty = the first CPU in the process's affinity mask.
+        public var workers: [Int]
+        /// Entries in each rx, tx, fill and completion ring: a power of two, 64...16384.
+        public var ringSize: Int
+        /// UMEM frame size: 2048 or 4096.
+        public var frameSize: Int
+        /// UMEM frames, shared by all sockets.
+        public var frames: Int
+        /// Most frames handled per ring operation: 1...256.
+        public var batchSize: Int
+        public var poll: Poll
+        public var attach: Attach
+        /// NUMA node for UMEM and workers; nil = the uplink NIC's node.
+        public var numaNode: Int?
+
+        public init(
+            workers: [Int] = [], ringSize: Int = 4096, frameSize: Int = 4096, frames: Int = 16384,
+            batchSize: Int = 64, poll: Poll = .adaptive, attach: Attach = .auto, numaNode: Int? = nil
+        ) {
+            self.workers = workers
+            self.ringSize = ringSize
+            self.frameSize = frameSize
+            self.frames = frames
+            self.batchSize = batchSize
+            self.poll = poll
+            self.attach = attach
+            self.numaNode = numaNode
+        }
+
+        public enum Poll: String, CaseIterable, Sendable {
+            /// Spin on the rings; lowest latency, one core per worker at 100%.
+            case busy
+            /// Spin while traffic flows, sleep in poll() when idle.
+            case adaptive
+            /// Always wait in poll() (need_wakeup).
+            case interrupt
+        }
+
+        public enum Attach: String, CaseIterable, Sendable {
+            /// Driver (native) XDP; fail when the driver lacks it.
+            case native
+            /// Generic (skb) XDP: works everywhere, slower.
+            case generic
+            /// Native, falling back to generic with a warning.
+            case auto
+        }
+    }
+
+    /// Forwarding database settings.
+    public struct FDB: Equatable, Sendable {
+        /// Seconds before a learned MAC is forgotten; 0 = never.
+        public var agingTime: Int
+        public var staticEntries: [StaticEntry]
+
+        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = []) {
+            self.agingTime = agingTime
+            self.staticEntries = staticEntries
+        }
+
+        /// A MAC pinned to a local port or a remote VTEP.
+        public struct StaticEntry: Equatable, Sendable {
+            public var vni: VNI
+            public var mac: MACAddress
+            public var target: Target
+
+            public init(vni: VNI, mac: MACAddress, target: Target) {
+                self.vni = vni
+                self.mac = mac
+                self.target = target
+            }
+
+            public enum Target: Equatable, Sendable {
+                case port(String)
+                case vtep(IPAddress)
+            }
+        }
+    }
+
+    /// Local management endpoints.
+    public struct Control: Equatable, Sendable {
+        /// The control socket (root-only, 0600, in a 0700 directory).
+        public var socket: String
+        /// Where Prometheus metrics are served ("127.0.0.1:9469", "[::1]:9469"); nil = off.
+        public var metrics: ListenAddress?
+
+        public init(socket: String = "/run/vxsw/vxsw.sock", metrics: ListenAddress? = ListenAddress("127.0.0.1:9469")) {
+            self.socket = socket
+            self.metrics = metrics
+        }
+    }
+}

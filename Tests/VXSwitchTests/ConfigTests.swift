@@ -1,0 +1,163 @@
+import Foundation
+import VXCore
+import XCTest
+
+@testable import VXSwitch
+
+final class ConfigTests: XCTestCase {
+    static let example = """
+        vtep:
+          ipv4: 198.18.0.1
+          ipv6: fd00:18::1
+          udp-port: 4789
+          udp6-zero-checksum: false
+          source-port-range: 49152-65535
+        uplink:
+          interface: ul0
+          queues: [0, 1]
+          mtu: 1550
+        vnis:
+          - vni: 1000
+            flood: [198.18.0.2, "fd00:18::2"]
+            mac-limit: 4096
+            learn-remote: true
+          - vni: 2000
+        ports:
+          - name: tap101i0
+            vni: 1000
+            complete-checksums: false
+          - name: trunk0
+            trunk: { 100: 1000, 200: 2000 }
+            native-vni: 1000
+        datapath:
+          workers: [1, 2]
+          ring-size: 2048
+          frame-size: 2048
+          frames: 8192
+          batch-size: 32
+          poll: busy
+          attach: native
+          numa: 0
+        fdb:
+          aging-time: 120
+          static:
+            - { vni: 1000, mac: "02:00:00:00:00:01", port: tap101i0 }
+            - { vni: 1000, mac: 02:00:00:00:00:02, vtep: 198.18.0.2 }
+        control:
+          socket: /run/vxsw/vxsw.sock
+          metrics: "[::1]:9469"
+        bgp:
+          asn: 65001
+          router-id: 198.18.0.1
+          peers:
+            - { address: 198.18.0.2, remote-as: 65002 }
+            - { address: "fd00:18::2", remote-as: internal, port: 1179 }
+          vnis:
+            - vni: 1000
+              rd: 198.18.0.1:1000
+              route-targets: { import: ["*:1000"], export: ["65001:1000"] }
+        """
+
+    static let expected = SwitchConfig(
+        vtep: .init(ipv4: IPAddress("198.18.0.1"), ipv6: IPAddress("fd00:18::1")),
+        uplink: .init(interface: "ul0", queues: .list([0, 1]), mtu: .fixed(1550)),
+        vnis: [
+            .init(vni: VNI(1000)!, flood: [IPAddress("198.18.0.2")!, IPAddress("fd00:18::2")!], macLimit: 4096),
+            .init(vni: VNI(2000)!),
+        ],
+        ports: [
+            .init(name: "tap101i0", mode: .access(VNI(1000)!), completeChecksums: false),
+            .init(name: "trunk0", mode: .trunk(vlans: [100: VNI(1000)!, 200: VNI(2000)!], native: VNI(1000)!)),
+        ],
+        datapath: .init(
+            workers: [1, 2], ringSize: 2048, frameSize: 2048, frames: 8192, batchSize: 32, poll: .busy,
+            attach: .native, numaNode: 0),
+        fdb: .init(
+            agingTime: 120,
+            staticEntries: [
+                .init(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 1), target: .port("tap101i0")),
+                .init(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 2), target: .vtep(IPAddress("198.18.0.2")!)),
+            ]),
+        control: .init(socket: "/run/vxsw/vxsw.sock", metrics: ListenAddress("[::1]:9469")),
+        bgp: BGPConfig(
+            asn: 65001, routerID: IPAddress("198.18.0.1")!,
+            peers: [
+                .init(address: IPAddress("198.18.0.2")!, remoteAS: .asn(65002)),
+                .init(address: IPAddress("fd00:18::2")!, remoteAS: .internal, port: 1179),
+            ],
+            vnis: [
+                .init(vni: VNI(1000)!, rd: "198.18.0.1:1000", importTargets: ["*:1000"], exportTargets: ["65001:1000"])
+            ]
+        ))
+
+    func testExampleParsesToExpectedStruct() throws {
+        XCTAssertEqual(try SwitchConfig.parse(yaml: Self.example), Self.expected)
+    }
+
+    func testMinimalConfigGetsDefaults() throws {
+        let config = try SwitchConfig.parse(yaml: "vtep: { ipv4: 10.0.0.1 }\n")
+        XCTAssertEqual(config, SwitchConfig(vtep: .init(ipv4: IPAddress("10.0.0.1"))))
+        XCTAssertEqual(config.vtep.udpPort, 4789)
+        XCTAssertEqual(config.vtep.sourcePortRange, 49152...65535)
+        XCTAssertFalse(config.vtep.udp6ZeroChecksum)
+        XCTAssertEqual(config.datapath.ringSize, 4096)
+        XCTAssertEqual(config.datapath.poll, .adaptive)
+        XCTAssertEqual(config.fdb.agingTime, 300)
+        XCTAssertEqual(config.control.metrics, ListenAddress("127.0.0.1:9469"))
+        XCTAssertNil(config.uplink)
+        XCTAssertNil(config.bgp)
+    }
+
+    func testMetricsOffAndUnquotedWordsStayStrings() throws {
+        let config = try SwitchConfig.parse(
+            yaml: """
+                vtep: { ipv4: 10.0.0.1 }
+                control: { metrics: off }
+                uplink: { interface: eth0, queues: all, mtu: auto }
+                """)
+        XCTAssertNil(config.control.metrics)
+        XCTAssertEqual(config.uplink, .init(interface: "eth0", queues: .all, mtu: .auto))
+    }
+
+    func testReadmeExampleParses() throws {
+        let readme = try String(contentsOfFile: Self.sourceDirectory + "/README.md", encoding: .utf8)
+        let parts = readme.components(separatedBy: "```yaml\n")
+        XCTAssertGreaterThan(parts.count, 1)
+        let yaml = parts[1].components(separatedBy: "```")[0]
+        let config = try SwitchConfig.parse(yaml: yaml)
+        XCTAssertEqual(config.vnis.count, 2)
+        XCTAssertNotNil(config.bgp)
+    }
+
+    func testLoadFromFile() throws {
+        let path = NSTemporaryDirectory() + "vxsw-config-\(getpid()).yaml"
+        try Self.example.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        XCTAssertEqual(try SwitchConfig.load(path: path), Self.expected)
+        XCTAssertThrowsError(try SwitchConfig.load(path: path + ".missing")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("cannot read "), "\(error)")
+        }
+    }
+
+    func testJSONRoundTrip() throws {
+        let data = try JSONEncoder().encode(Self.expected)
+        XCTAssertEqual(try JSONDecoder().decode(SwitchConfig.self, from: data), Self.expected)
+        let tree = try JSONDecoder().decode(JSONValue.self, from: data)
+        XCTAssertEqual(tree["ports"]?[1]?["trunk"]?["200"], 2000)
+        XCTAssertEqual(tree["vtep"]?["udp-port"], 4789)
+    }
+
+    func testCodeBuiltConfigValidates() throws {
+        var config = Self.expected
+        XCTAssertNoThrow(try config.validate())
+        config.ports.append(.init(name: "tap9", mode: .access(VNI(3000)!)))
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertEqual("\(error)", "ports[2].vni: VNI 3000 is not declared in vnis")
+        }
+    }
+
+    static var sourceDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/VXSwitch/Config").path
+    }
+}

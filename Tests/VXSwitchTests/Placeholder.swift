@@ -1,3 +1,0 @@
-import XCTest
-@testable import VXSwitch
-final class VXSwitchPlaceholderTests: XCTestCase { func testBuilds() {} }
