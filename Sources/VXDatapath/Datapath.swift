@@ -63,7 +63,8 @@ public final class Datapath<P: PacketProcessor> {
     /// Attaches `interface` as port `id`. `configure` runs on the worker thread (between
     /// batches) once the sockets are in the loop, before the XDP program steers frames to them:
     /// that is where the caller adds the port to its tables.
-    public func attach(interface: String, as id: PortID, role: XDPPortRole,
+    /// `mode` overrides the datapath's attach mode for this port (e.g. generic as a fallback).
+    public func attach(interface: String, as id: PortID, role: XDPPortRole, mode: XDPAttachMode? = nil,
                        configure: @escaping (inout P, InterfaceInfo) -> Void) throws -> AttachedPort {
         guard ports[id] == nil else { throw DatapathError("attach \(interface)", errno: EEXIST) }
         if let other = ports.values.first(where: { $0.info.name == interface }) {
@@ -90,7 +91,7 @@ public final class Datapath<P: PacketProcessor> {
         do {
             for (q, socket) in sockets.enumerated() { try program.setSocket(slot: slot, queue: q, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
-            let link = try program.attach(ifindex: info.ifindex, mode: settings.attachMode)
+            let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
                                     queueIndices: indices, link: link)
             ports[id] = port

@@ -1,0 +1,59 @@
+import Foundation
+import VXCore
+import VXDatapath
+
+/// Underlay next hops: for every remote VTEP the kernel's route and neighbour tables say
+/// which MAC to put in the outer Ethernet header. Unresolved VTEPs are looked up twice a
+/// second (the kernel is asked to resolve them, NTF_USE), resolved ones every 5 s so a
+/// changed neighbour is followed. The same thread drains FDB events.
+extension SwitchDaemon {
+    func startResolver() {
+        let t = Thread { [weak self] in self?.resolverLoop() }
+        t.name = "vxsw-resolver"
+        resolverThread = t
+        t.start()
+    }
+
+    private func resolverLoop() {
+        let netlink: RouteNetlink
+        do { netlink = try RouteNetlink() } catch {
+            log.error("VTEP resolution disabled: \(error)")
+            return
+        }
+        var round = 0
+        var known: [IPAddress: MACAddress] = [:]
+        while true {
+            stopping.lock()
+            if !stopped { _ = stopping.wait(until: Date().addingTimeInterval(0.5)) }
+            let done = stopped
+            stopping.unlock()
+            if done { return }
+            round += 1
+            let vteps: [(IPAddress, MACAddress?)] = datapath.worker.sync { s in
+                s.processor.vteps.entries.filter(\.active).map { ($0.ip, $0.nextHop) }
+            }
+            for (ip, current) in vteps where current == nil || round % 10 == 0 {
+                let mac = resolve(ip, netlink: netlink)
+                if mac != current {
+                    datapath.worker.sync { $0.processor.setNextHop(vtep: ip, mac) }
+                    if let mac { log.info("VTEP \(ip): next hop \(mac)") } else if known[ip] != nil { log.warning("VTEP \(ip): next hop lost") }
+                    known[ip] = mac
+                }
+            }
+            let events = datapath.worker.sync { $0.processor.drainFDBEvents() }
+            for e in events { log.debug("fdb \(e.kind) vni \(e.vni) \(e.mac) -> \(e.destination)") }
+        }
+    }
+
+    /// The MAC of the next hop toward `vtep`, asking the kernel to resolve it if unknown.
+    private func resolve(_ vtep: IPAddress, netlink: RouteNetlink) -> MACAddress? {
+        guard let route = try? netlink.route(to: vtep) else { return nil }
+        if let uplink, route.ifindex != uplink.ifindex {
+            log.debug("VTEP \(vtep) is routed via ifindex \(route.ifindex), not the uplink \(uplink.name)")
+        }
+        let hop = route.gateway ?? vtep
+        if let mac = try? netlink.neighbor(hop, ifindex: route.ifindex) { return mac }
+        try? netlink.triggerResolution(hop, ifindex: route.ifindex)
+        return nil
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import VXCore
+import VXDatapath
+
+/// vxsw running: the AF_XDP datapath with the switch pipeline, ports from the config (and
+/// added at run time), VTEP next hops resolved through the kernel, the control socket.
+///
+/// Threads: the worker owns the pipeline; everything here runs on control threads and reaches
+/// the pipeline only through `datapath.worker.sync` (a job between batches).
+public final class SwitchDaemon: @unchecked Sendable {
+    public let config: SwitchConfig
+    let log: DaemonLog
+    let datapath: Datapath<SwitchPipeline>
+    let uplink: InterfaceInfo?
+    /// Port names by id; id 0 is the uplink. Guarded by `lock` (control threads only).
+    var portNames: [PortID: String] = [:]
+    var portConfigs: [PortID: SwitchConfig.Port] = [:]
+    let lock = NSLock()
+    let startedAt = Date()
+    var control: ControlServer?
+    var resolverThread: Thread?
+    let stopping = NSCondition()
+    var stopped = false
+    public static let uplinkID = PortID(0)
+
+    public init(config: SwitchConfig, log: DaemonLog) throws {
+        self.config = config
+        self.log = log
+        uplink = try config.uplink.map { try InterfaceInfo(name: $0.interface) }
+        let underlayMTU: Int
+        switch config.uplink?.mtu {
+        case .fixed(let m)?: underlayMTU = m
+        default: underlayMTU = uplink?.mtu ?? 1500
+        }
+        var underlay = UnderlayConfig(uplink: Self.uplinkID, uplinkMAC: uplink?.mac ?? .zero,
+                                      localV4: config.vtep.ipv4, localV6: config.vtep.ipv6)
+        underlay.udpPort = config.vtep.udpPort
+        underlay.uplinkMTU = underlayMTU
+        underlay.udp6ZeroChecksum = config.vtep.udp6ZeroChecksum
+        underlay.sourcePortRange = config.vtep.sourcePortRange
+        // Kernel VTEPs and offloading senders leave inner checksums partial: complete them.
+        underlay.completeDecapChecksums = true
+        var pipeline = SwitchPipeline(underlay: underlay)
+        pipeline.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
+        for v in config.vnis {
+            guard pipeline.addVNI(v.vni, learnRemote: v.learnRemote, macLimit: v.macLimit == 0 ? nil : v.macLimit) != nil else {
+                throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds")
+            }
+            for vtep in v.flood { pipeline.addFloodVTEP(vni: v.vni, vtep) }
+        }
+        let workerCPU = config.datapath.workers.first ?? Self.firstAllowedCPU()
+        if config.datapath.workers.count > 1 {
+            log.warning("datapath.workers lists \(config.datapath.workers.count) CPUs; this version runs one worker (CPU \(workerCPU))")
+        }
+        let settings = DatapathSettings(
+            frameCount: config.datapath.frames, frameSize: config.datapath.frameSize,
+            ringSize: config.datapath.ringSize,
+            attachMode: config.datapath.attach == .generic ? .generic : .native,
+            numaNode: config.datapath.numaNode.map(Int32.init) ?? uplink?.numaNode,
+            worker: WorkerSettings(cpu: workerCPU, batchSize: config.datapath.batchSize,
+                                   poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive))
+        datapath = try Datapath(processor: pipeline, settings: settings)
+        try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
+    }
+
+    /// Attaches the uplink and the configured ports, installs static MACs, starts the worker,
+    /// the VTEP resolver and the control socket. On error everything started is undone.
+    public func start() throws {
+        do {
+            if let uplink = config.uplink {
+                try attach(interface: uplink.interface, id: Self.uplinkID, role: .uplink) { p, _ in
+                    p.setPort(Self.uplinkID, PortConfig(kind: .uplink, mtu: p.underlay.uplinkMTU))
+                }
+                checkMTU()
+            }
+            for port in config.ports { _ = try addPort(port) }
+            for entry in config.fdb.staticEntries { try addStatic(entry) }
+            datapath.start()
+            if let e = datapath.worker.pinError { log.warning(e) }
+            startResolver()
+            let server = ControlServer(path: config.control.socket) { [weak self] request in
+                guard let self else { return .failure("vxsw is stopping") }
+                return self.handle(request)
+            }
+            try server.start()
+            control = server
+            log.info("running: \(portNames.count) ports, \(config.vnis.count) VNIs, control socket \(config.control.socket)")
+        } catch {
+            shutdown()
+            throw error
+        }
+    }
+
+    /// Attaches an interface, trying native XDP first when the config says `auto`.
+    func attach(interface: String, id: PortID, role: XDPPortRole,
+                configure: @escaping (inout SwitchPipeline, InterfaceInfo) -> Void) throws {
+        do {
+            let port = try datapath.attach(interface: interface, as: id, role: role, configure: configure)
+            log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(datapath.settings.attachMode.rawValue) XDP)")
+        } catch let e as DatapathError where config.datapath.attach == .auto && e.operation.hasPrefix("attach XDP") {
+            log.warning("\(interface): native XDP failed (\(e)); using generic XDP")
+            _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, configure: configure)
+        }
+        lock.lock(); portNames[id] = interface; lock.unlock()
+    }
+
+    /// The MTU chain: the underlay must carry the largest inner frame plus 50 (IPv4) / 70 (IPv6).
+    func checkMTU() {
+        let underlay = datapath.worker.sync { $0.processor.underlay.uplinkMTU }
+        let overhead = config.vtep.ipv6 != nil ? 70 : 50
+        if underlay < 1500 + overhead {
+            log.warning("underlay MTU \(underlay) carries inner frames up to MTU \(underlay - overhead) only; VM ports at 1500 need \(1500 + overhead) (larger frames are dropped and counted as too_big)")
+        }
+    }
+
+    static func firstAllowedCPU() -> Int {
+        var set = cpu_set_t()
+        guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return 0 }
+        return withUnsafeBytes(of: set) { bytes in
+            for (i, byte) in bytes.enumerated() where byte != 0 {
+                for bit in 0..<8 where byte & (1 << bit) != 0 { return i * 8 + bit }
+            }
+            return 0
+        }
+    }
+
+    /// Blocks until SIGINT or SIGTERM, then shuts down.
+    public func runUntilSignalled() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        var signal: Int32 = 0
+        sigwait(&set, &signal)
+        log.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"); detaching and stopping")
+        shutdown()
+    }
+
+    /// Stops everything and detaches every XDP program. Idempotent.
+    public func shutdown() {
+        stopping.lock()
+        let already = stopped
+        stopped = true
+        stopping.broadcast()
+        stopping.unlock()
+        guard !already else { return }
+        control?.stop()
+        datapath.shutdown()
+        log.info("stopped; all XDP programs detached")
+    }
+}
