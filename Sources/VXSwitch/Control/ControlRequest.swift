@@ -1,0 +1,329 @@
+import VXCore
+
+/// One request on the control socket.
+///
+/// On the wire a request is one line of JSON, the command word and its arguments as the CLI
+/// spells them, so `vxsw show mac --vni 1000` sends
+///
+///     {"command":"show","args":["mac","--vni","1000"]}
+///
+/// and an operator can do the same with `socat - UNIX-CONNECT:/run/vxsw/vxsw.sock`.
+/// `init(arguments:)` is the one grammar for both; `arguments` writes it back.
+///
+///     ping | version
+///     show ports | show mac [--vni N] | show vni [N] | show stats | show config
+///     show evpn vni [N] | show evpn mac [--vni N]
+///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn route [--type macip|multicast] [--vni N]
+///     port add NAME --vni N [--no-complete-checksums]
+///     port add NAME --trunk VLAN=VNI[,VLAN=VNI...] [--native-vni N] [--no-complete-checksums]
+///     port del NAME
+///     fdb add MAC --vni N (--port NAME | --vtep ADDRESS)
+///     fdb del MAC --vni N
+///
+/// FRR's spelling `vni N` is accepted wherever `--vni N` is.
+public enum ControlRequest: Equatable, Sendable {
+    case ping
+    case version
+    case show(Show)
+    case portAdd(SwitchConfig.Port)
+    case portDel(name: String)
+    case fdbAdd(SwitchConfig.FDB.StaticEntry)
+    case fdbDel(vni: VNI, mac: MACAddress)
+
+    public enum Show: Equatable, Sendable {
+        case ports
+        /// The switch FDB (`bridge fdb show`), optionally one VNI.
+        case mac(vni: VNI?)
+        case vni(VNI?)
+        case stats
+        case config
+        /// EVPN state per VNI, as FRR's `show evpn vni`.
+        case evpnVNI(VNI?)
+        /// MACs with their origin (local / remote VTEP), as FRR's `show evpn mac vni`.
+        case evpnMAC(vni: VNI?)
+        case bgpSummary
+        case bgpNeighbors(IPAddress?)
+        case bgpRoutes(type: EVPNRouteType?, vni: VNI?)
+    }
+
+    public enum EVPNRouteType: String, CaseIterable, Sendable {
+        /// Type 2, MAC/IP advertisement.
+        case macip
+        /// Type 3, inclusive multicast Ethernet tag (IMET).
+        case multicast
+    }
+
+    /// A request that does not follow the grammar; the message says what is wrong and how to write it.
+    public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public static let usage = """
+        ping | version
+        show ports | mac [--vni N] | vni [N] | stats | config
+        show evpn vni [N] | evpn mac [--vni N]
+        show bgp summary | bgp neighbors [ADDRESS] | bgp evpn route [--type macip|multicast] [--vni N]
+        port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums]
+        port del NAME
+        fdb add MAC --vni N --port NAME | --vtep ADDRESS
+        fdb del MAC --vni N
+        """
+}
+
+// MARK: - Wire form
+
+extension ControlRequest: Codable {
+    private enum CodingKeys: String, CodingKey { case command, args }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let command = try c.decode(String.self, forKey: .command)
+        let args = try c.decodeIfPresent([String].self, forKey: .args) ?? []
+        do {
+            try self.init(arguments: [command] + args)
+        } catch let error as ParseError {
+            throw DecodingError.dataCorruptedError(forKey: .command, in: c, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let words = arguments
+        try c.encode(words[0], forKey: .command)
+        try c.encode(Array(words.dropFirst()), forKey: .args)
+    }
+}
+
+// MARK: - Grammar
+
+extension ControlRequest {
+    /// Parses the words after `vxsw` (`["show", "mac", "--vni", "1000"]`).
+    public init(arguments: [String]) throws {
+        var words = Words(arguments)
+        switch words.next() {
+        case "ping": self = .ping
+        case "version": self = .version
+        case "show": self = .show(try Self.parseShow(&words))
+        case "port":
+            switch words.next() {
+            case "add": self = .portAdd(try Self.parsePortAdd(&words))
+            case "del": self = .portDel(name: try words.required("port name"))
+            default: throw words.usage("port add|del")
+            }
+        case "fdb":
+            switch words.next() {
+            case "add":
+                let mac = try words.mac()
+                var vni: VNI?, target: SwitchConfig.FDB.StaticEntry.Target?
+                while let option = words.next() {
+                    switch option {
+                    case "--vni", "vni": vni = try words.vni()
+                    case "--port": target = .port(try words.required("port name"))
+                    case "--vtep": target = .vtep(try words.ip())
+                    default: throw words.unexpected(option)
+                    }
+                }
+                guard let vni else { throw ParseError(message: "fdb add: --vni N is required") }
+                guard let target else { throw ParseError(message: "fdb add: --port NAME or --vtep ADDRESS is required") }
+                self = .fdbAdd(.init(vni: vni, mac: mac, target: target))
+            case "del":
+                let mac = try words.mac()
+                guard let vni = try words.vniOption() else {
+                    throw ParseError(message: "fdb del: --vni N is required")
+                }
+                self = .fdbDel(vni: vni, mac: mac)
+            default: throw words.usage("fdb add|del")
+            }
+        case let other?: throw ParseError(message: "unknown command '\(other)'; commands:\n\(Self.usage)")
+        case nil: throw ParseError(message: "empty request; commands:\n\(Self.usage)")
+        }
+        try words.end()
+    }
+
+    private static func parseShow(_ words: inout Words) throws -> Show {
+        switch words.next() {
+        case "ports": return .ports
+        case "mac": return .mac(vni: try words.vniOption())
+        case "vni": return .vni(try words.peek() == nil ? nil : words.vni())
+        case "stats": return .stats
+        case "config": return .config
+        case "evpn":
+            switch words.next() {
+            case "vni": return .evpnVNI(try words.peek() == nil ? nil : words.vni())
+            case "mac": return .evpnMAC(vni: try words.vniOption())
+            default: throw words.usage("show evpn vni|mac")
+            }
+        case "bgp":
+            switch words.next() {
+            case "summary": return .bgpSummary
+            case "neighbors": return .bgpNeighbors(try words.peek() == nil ? nil : words.ip())
+            case "evpn":
+                guard words.next() == "route" else { throw words.usage("show bgp evpn route") }
+                var type: EVPNRouteType?, vni: VNI?
+                while let option = words.next() {
+                    switch option {
+                    case "--type", "type":
+                        let text = try words.required("route type")
+                        guard let t = EVPNRouteType(rawValue: text) else {
+                            throw ParseError(message: "route type '\(text)' is not macip or multicast")
+                        }
+                        type = t
+                    case "--vni", "vni": vni = try words.vni()
+                    default: throw words.unexpected(option)
+                    }
+                }
+                return .bgpRoutes(type: type, vni: vni)
+            default: throw words.usage("show bgp summary|neighbors|evpn route")
+            }
+        default: throw words.usage("show ports|mac|vni|stats|config|evpn|bgp")
+        }
+    }
+
+    private static func parsePortAdd(_ words: inout Words) throws -> SwitchConfig.Port {
+        let name = try words.required("port name")
+        var access: VNI?, trunk: [UInt16: VNI]?, native: VNI?, checksums = true
+        while let option = words.next() {
+            switch option {
+            case "--vni", "vni": access = try words.vni()
+            case "--trunk": trunk = try words.vlanMap()
+            case "--native-vni": native = try words.vni()
+            case "--no-complete-checksums": checksums = false
+            default: throw words.unexpected(option)
+            }
+        }
+        let mode: SwitchConfig.Port.Mode
+        switch (access, trunk) {
+        case (let vni?, nil) where native == nil: mode = .access(vni)
+        case (nil, let vlans?): mode = .trunk(vlans: vlans, native: native)
+        case (nil, nil) where native != nil: mode = .trunk(vlans: [:], native: native)
+        default: throw ParseError(message: "port add: give either --vni N (access) or --trunk VLAN=VNI,... [--native-vni N]")
+        }
+        return SwitchConfig.Port(name: name, mode: mode, completeChecksums: checksums)
+    }
+
+    /// The request as words: `arguments[0]` is the command.
+    public var arguments: [String] {
+        func vniWords(_ vni: VNI?) -> [String] { vni.map { ["--vni", String($0.value)] } ?? [] }
+        switch self {
+        case .ping: return ["ping"]
+        case .version: return ["version"]
+        case .portDel(let name): return ["port", "del", name]
+        case .fdbDel(let vni, let mac): return ["fdb", "del", mac.description] + vniWords(vni)
+        case .fdbAdd(let e):
+            let target: [String]
+            switch e.target {
+            case .port(let name): target = ["--port", name]
+            case .vtep(let ip): target = ["--vtep", ip.description]
+            }
+            return ["fdb", "add", e.mac.description] + vniWords(e.vni) + target
+        case .portAdd(let p):
+            var words = ["port", "add", p.name]
+            switch p.mode {
+            case .access(let vni): words += vniWords(vni)
+            case .trunk(let vlans, let native):
+                if !vlans.isEmpty {
+                    words += ["--trunk", vlans.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
+                }
+                if let native { words += ["--native-vni", String(native.value)] }
+            }
+            return words + (p.completeChecksums ? [] : ["--no-complete-checksums"])
+        case .show(let show):
+            switch show {
+            case .ports: return ["show", "ports"]
+            case .mac(let vni): return ["show", "mac"] + vniWords(vni)
+            case .vni(let vni): return ["show", "vni"] + (vni.map { [String($0.value)] } ?? [])
+            case .stats: return ["show", "stats"]
+            case .config: return ["show", "config"]
+            case .evpnVNI(let vni): return ["show", "evpn", "vni"] + (vni.map { [String($0.value)] } ?? [])
+            case .evpnMAC(let vni): return ["show", "evpn", "mac"] + vniWords(vni)
+            case .bgpSummary: return ["show", "bgp", "summary"]
+            case .bgpNeighbors(let ip): return ["show", "bgp", "neighbors"] + (ip.map { [$0.description] } ?? [])
+            case .bgpRoutes(let type, let vni):
+                return ["show", "bgp", "evpn", "route"] + (type.map { ["--type", $0.rawValue] } ?? []) + vniWords(vni)
+            }
+        }
+    }
+}
+
+/// A cursor over request words, with typed reads that explain what they expected.
+private struct Words {
+    private let words: [String]
+    private var index = 0
+    private var consumed: [String] { Array(words[..<index]) }
+
+    init(_ words: [String]) { self.words = words }
+
+    mutating func next() -> String? {
+        guard index < words.count else { return nil }
+        defer { index += 1 }
+        return words[index]
+    }
+
+    func peek() -> String? { index < words.count ? words[index] : nil }
+
+    mutating func required(_ what: String) throws -> String {
+        guard let word = next() else {
+            throw ControlRequest.ParseError(message: "\(consumed.joined(separator: " ")): missing \(what)")
+        }
+        return word
+    }
+
+    mutating func vni() throws -> VNI {
+        let text = try required("VNI")
+        guard let n = UInt32(text), n >= 1, let vni = VNI(n) else {
+            throw ControlRequest.ParseError(message: "'\(text)' is not a VNI (1..16777215)")
+        }
+        return vni
+    }
+
+    mutating func mac() throws -> MACAddress {
+        let text = try required("MAC address")
+        guard let mac = MACAddress(text) else { throw ControlRequest.ParseError(message: "'\(text)' is not a MAC address") }
+        return mac
+    }
+
+    mutating func ip() throws -> IPAddress {
+        let text = try required("address")
+        guard let ip = IPAddress(text) else { throw ControlRequest.ParseError(message: "'\(text)' is not an IP address") }
+        return ip
+    }
+
+    /// `VLAN=VNI,VLAN=VNI` (`:` also separates).
+    mutating func vlanMap() throws -> [UInt16: VNI] {
+        let text = try required("VLAN=VNI list")
+        var map: [UInt16: VNI] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(whereSeparator: { $0 == "=" || $0 == ":" })
+            guard parts.count == 2, let vlan = UInt16(parts[0]), (1...4094).contains(vlan),
+                let n = UInt32(parts[1]), n >= 1, let vni = VNI(n), map[vlan] == nil
+            else {
+                throw ControlRequest.ParseError(
+                    message: "'\(pair)' is not VLAN=VNI (VLAN 1..4094, VNI 1..16777215, each VLAN once)")
+            }
+            map[vlan] = vni
+        }
+        return map
+    }
+
+    /// An optional trailing `--vni N` (or FRR's `vni N`).
+    mutating func vniOption() throws -> VNI? {
+        guard let word = peek() else { return nil }
+        guard word == "--vni" || word == "vni" else { throw unexpected(word) }
+        index += 1
+        return try vni()
+    }
+
+    func unexpected(_ word: String) -> ControlRequest.ParseError {
+        ControlRequest.ParseError(message: "\(words.joined(separator: " ")): unexpected '\(word)'")
+    }
+
+    func usage(_ expected: String) -> ControlRequest.ParseError {
+        let so = consumed.joined(separator: " ")
+        return ControlRequest.ParseError(message: "'\(so)' is incomplete or unknown; expected: \(expected)")
+    }
+
+    func end() throws {
+        if let extra = peek() { throw unexpected(extra) }
+    }
+}

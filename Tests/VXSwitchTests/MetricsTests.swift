@@ -1,0 +1,147 @@
+import Foundation
+import VXCore
+import XCTest
+
+@testable import VXSwitch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class PrometheusTextTests: XCTestCase {
+    func testFamiliesGroupedWithHelpAndTypeOnce() {
+        var text = PrometheusText()
+        text.counter("vxsw_port_rx_packets_total", help: "Frames received on a port.", labels: ["port": "tap1"], 12)
+        text.counter("vxsw_drops_total", help: "Frames dropped.", labels: ["port": "ul0", "reason": "bad_vxlan_flags"], 3)
+        text.counter("vxsw_port_rx_packets_total", help: "ignored", labels: ["port": "tap2"], 0)
+        text.gauge("vxsw_fdb_entries", help: "MACs in the FDB.", 4)
+        XCTAssertEqual(
+            text.render(),
+            """
+            # HELP vxsw_port_rx_packets_total Frames received on a port.
+            # TYPE vxsw_port_rx_packets_total counter
+            vxsw_port_rx_packets_total{port="tap1"} 12
+            vxsw_port_rx_packets_total{port="tap2"} 0
+            # HELP vxsw_drops_total Frames dropped.
+            # TYPE vxsw_drops_total counter
+            vxsw_drops_total{port="ul0",reason="bad_vxlan_flags"} 3
+            # HELP vxsw_fdb_entries MACs in the FDB.
+            # TYPE vxsw_fdb_entries gauge
+            vxsw_fdb_entries 4
+
+            """)
+        XCTAssertEqual(PrometheusText().render(), "")
+    }
+
+    func testEscaping() {
+        XCTAssertEqual(PrometheusText.escapeLabelValue(#"a\b"c"# + "\nd"), #"a\\b\"c\nd"#)
+        XCTAssertEqual(PrometheusText.escapeHelp("line\\one\ntwo \"q\""), #"line\\one\ntwo "q""#)
+        var text = PrometheusText()
+        text.counter("bad-name.total", help: "x", labels: ["port name": "tap\"1"], 1)
+        XCTAssertTrue(text.render().contains(#"bad_name_total{port_name="tap\"1"} 1"#), text.render())
+        XCTAssertEqual(PrometheusText.sanitize("1abc", allowColon: false), "_abc")
+        XCTAssertEqual(PrometheusText.sanitize("a:b", allowColon: false), "a_b")
+        XCTAssertEqual(PrometheusText.sanitize("a:b", allowColon: true), "a:b")
+    }
+
+    func testNumberFormats() {
+        XCTAssertEqual(PrometheusText.format(1.5), "1.5")
+        XCTAssertEqual(PrometheusText.format(42), "42")
+        XCTAssertEqual(PrometheusText.format(.infinity), "+Inf")
+        XCTAssertEqual(PrometheusText.format(-.infinity), "-Inf")
+        XCTAssertEqual(PrometheusText.format(.nan), "NaN")
+    }
+}
+
+final class MetricsServerTests: XCTestCase {
+    /// Sends `request` to 127.0.0.1/::1 `port` over a raw TCP socket and returns the whole reply.
+    private func fetch(_ request: String, port: UInt16, ipv6: Bool = false) throws -> String {
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, POSIXSocket.stream, 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        var result: Int32
+        if ipv6 {
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0[15] = 1 }
+            result = POSIXSocket.withSockaddr(&sin6) { connect(fd, $0, $1) }
+        } else {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            result = POSIXSocket.withSockaddr(&sin) { connect(fd, $0, $1) }
+        }
+        guard result == 0 else { throw SocketError("connect") }
+        try POSIXSocket.sendAll(fd, Array(request.utf8), until: Date(timeIntervalSinceNow: 2))
+        let reply = try POSIXSocket.receive(fd, limit: 1 << 20, until: Date(timeIntervalSinceNow: 5)) { _ in false }
+        return String(decoding: reply, as: UTF8.self)
+    }
+
+    private let body = "# HELP up Up.\n# TYPE up gauge\nup 1\n"
+
+    func testServesMetricsOnEphemeralPort() throws {
+        let body = self.body
+        let server = try MetricsServer(address: "127.0.0.1:0") { body }
+        try server.start()
+        defer { server.stop() }
+        let port = try XCTUnwrap(server.boundPort)
+        XCTAssertNotEqual(port, 0)
+
+        let reply = try fetch("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n", port: port)
+        let parts = reply.components(separatedBy: "\r\n\r\n")
+        XCTAssertTrue(parts[0].hasPrefix("HTTP/1.1 200 OK\r\n"), reply)
+        XCTAssertTrue(parts[0].contains("Content-Type: text/plain; version=0.0.4"), reply)
+        XCTAssertTrue(parts[0].contains("Content-Length: \(body.utf8.count)"), reply)
+        XCTAssertEqual(parts.dropFirst().joined(separator: "\r\n\r\n"), body)
+
+        XCTAssertTrue(try fetch("GET /metrics?x=1 HTTP/1.0\r\n\r\n", port: port).hasSuffix(body))
+        let head = try fetch("HEAD /metrics HTTP/1.1\r\n\r\n", port: port)
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK") && head.hasSuffix("\r\n\r\n"), head)
+    }
+
+    func testOtherPathsAndMethods() throws {
+        let server = try MetricsServer(address: "127.0.0.1:0") { "" }
+        try server.start()
+        defer { server.stop() }
+        let port = try XCTUnwrap(server.boundPort)
+        XCTAssertTrue(try fetch("GET / HTTP/1.1\r\n\r\n", port: port).hasPrefix("HTTP/1.1 404 Not Found"))
+        XCTAssertTrue(try fetch("GET /metricsx HTTP/1.1\r\n\r\n", port: port).hasPrefix("HTTP/1.1 404"))
+        XCTAssertTrue(try fetch("POST /metrics HTTP/1.1\r\n\r\n", port: port).hasPrefix("HTTP/1.1 405"))
+        XCTAssertTrue(try fetch("garbage\r\n\r\n", port: port).hasPrefix("HTTP/1.1 400"))
+        XCTAssertTrue(try fetch("GET /metrics HTTP/1.1\r\n\r\n", port: port).hasPrefix("HTTP/1.1 200"))
+    }
+
+    func testIPv6Loopback() throws {
+        let body = self.body
+        let server = try MetricsServer(address: "[::1]:0") { body }
+        do {
+            try server.start()
+        } catch {
+            throw XCTSkip("no IPv6 loopback here: \(error)")
+        }
+        defer { server.stop() }
+        let reply = try fetch("GET /metrics HTTP/1.1\r\n\r\n", port: try XCTUnwrap(server.boundPort), ipv6: true)
+        XCTAssertTrue(reply.hasSuffix(body), reply)
+    }
+
+    func testStopClosesSocketAndIsIdempotent() throws {
+        let server = try MetricsServer(address: "127.0.0.1:0") { "" }
+        try server.start()
+        try server.start()
+        let port = try XCTUnwrap(server.boundPort)
+        server.stop()
+        server.stop()
+        XCTAssertNil(server.boundPort)
+        XCTAssertThrowsError(try fetch("GET /metrics HTTP/1.1\r\n\r\n", port: port))
+    }
+
+    func testBadAddress() {
+        XCTAssertThrowsError(try MetricsServer(address: "localhost:9469") { "" })
+        XCTAssertThrowsError(try MetricsServer(address: "::1:9469") { "" })
+        XCTAssertEqual(ListenAddress("[::1]:9469")?.description, "[::1]:9469")
+        XCTAssertEqual(ListenAddress("0.0.0.0:80")?.port, 80)
+        XCTAssertNil(ListenAddress("1.2.3.4:70000"))
+    }
+}
