@@ -88,3 +88,12 @@ int cvxsw_percpu_u64_sum(int map_fd, uint32_t key, uint64_t *sum) {
     *sum = total;
     return 0;
 }
+
+int cvxsw_first_allowed_cpu(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set)) return i;
+    return 0;
+}

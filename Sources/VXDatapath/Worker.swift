@@ -276,9 +276,12 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     }
 
     /// Monotonic seconds (coarse clock: no syscall through the vDSO).
-    static func seconds() -> UInt32 {
+    public static func seconds() -> UInt32 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
         return UInt32(truncatingIfNeeded: ts.tv_sec)
     }
 }
+
+/// The lowest CPU the process may run on: the default worker CPU.
+public func firstAllowedCPU() -> Int { Int(cvxsw_first_allowed_cpu()) }

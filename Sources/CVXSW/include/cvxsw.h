@@ -42,3 +42,6 @@ int cvxsw_xdp_link_create(int prog_fd, int ifindex, uint32_t xdp_flags);
 
 /// Sum of a per-CPU u64 array map slot over all possible CPUs (or -errno).
 int cvxsw_percpu_u64_sum(int map_fd, uint32_t key, uint64_t *sum);
+
+/// The lowest CPU this process may run on (its affinity mask).
+int cvxsw_first_allowed_cpu(void);

@@ -18,6 +18,7 @@ public final class SwitchDaemon: @unchecked Sendable {
     let lock = NSLock()
     let startedAt = Date()
     var control: ControlServer?
+    var metrics: MetricsServer?
     var resolverThread: Thread?
     let stopping = NSCondition()
     var stopped = false
@@ -48,7 +49,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             }
             for vtep in v.flood { pipeline.addFloodVTEP(vni: v.vni, vtep) }
         }
-        let workerCPU = config.datapath.workers.first ?? Self.firstAllowedCPU()
+        let workerCPU = config.datapath.workers.first ?? firstAllowedCPU()
         if config.datapath.workers.count > 1 {
             log.warning("datapath.workers lists \(config.datapath.workers.count) CPUs; this version runs one worker (CPU \(workerCPU))")
         }
@@ -84,6 +85,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             }
             try server.start()
             control = server
+            try startMetrics()
             log.info("running: \(portNames.count) ports, \(config.vnis.count) VNIs, control socket \(config.control.socket)")
         } catch {
             shutdown()
@@ -113,17 +115,6 @@ public final class SwitchDaemon: @unchecked Sendable {
         }
     }
 
-    static func firstAllowedCPU() -> Int {
-        var set = cpu_set_t()
-        guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return 0 }
-        return withUnsafeBytes(of: set) { bytes in
-            for (i, byte) in bytes.enumerated() where byte != 0 {
-                for bit in 0..<8 where byte & (1 << bit) != 0 { return i * 8 + bit }
-            }
-            return 0
-        }
-    }
-
     /// Blocks until SIGINT or SIGTERM, then shuts down.
     public func runUntilSignalled() {
         var set = sigset_t()
@@ -144,6 +135,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         stopping.broadcast()
         stopping.unlock()
         guard !already else { return }
+        metrics?.stop()
         control?.stop()
         datapath.shutdown()
         log.info("stopped; all XDP programs detached")

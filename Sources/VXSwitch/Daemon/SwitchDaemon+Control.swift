@@ -1,0 +1,54 @@
+import Foundation
+import VXCore
+
+/// Answers control-socket requests (`vxsw show|port|fdb ...`). Runs on the control thread;
+/// every change to the pipeline goes through the worker's mailbox.
+extension SwitchDaemon {
+    func handle(_ request: ControlRequest) -> ControlResponse {
+        do {
+            switch request {
+            case .ping:
+                return .success("pong")
+            case .version:
+                return .success(JSONValue.string(vxswVersion))
+            case .show(let what):
+                return .success(try show(what))
+            case .portAdd(let port):
+                let id = try addPort(port)
+                return .success(JSONValue.string("attached \(port.name) as port \(id)"))
+            case .portDel(let name):
+                try removePort(named: name)
+                return .success(JSONValue.string("detached \(name)"))
+            case .fdbAdd(let entry):
+                try addStatic(entry)
+                return .success(JSONValue.string("added \(entry.mac) in VNI \(entry.vni)"))
+            case .fdbDel(let vni, let mac):
+                let removed = datapath.worker.sync { $0.processor.removeStaticMAC(vni: vni, mac) }
+                guard removed else { throw SwitchError("no static entry for \(mac) in VNI \(vni)") }
+                return .success(JSONValue.string("removed \(mac) from VNI \(vni)"))
+            }
+        } catch {
+            return .failure("\(error)")
+        }
+    }
+
+    private func show(_ what: ControlRequest.Show) throws -> JSONValue {
+        switch what {
+        case .ports:
+            return try JSONValue(encoding: portViews(snapshot()))
+        case .mac(let vni), .evpnMAC(let vni):
+            return try JSONValue(encoding: MACTable(entries: macViews(snapshot(vni: vni))))
+        case .vni(let vni), .evpnVNI(let vni):
+            return try JSONValue(encoding: vniViews(snapshot(), only: vni))
+        case .stats:
+            return try JSONValue(encoding: statsView(snapshot()))
+        case .config:
+            return try JSONValue(encoding: config)
+        case .bgpSummary, .bgpNeighbors, .bgpRoutes:
+            throw SwitchError("BGP is not configured on this switch (no `bgp:` section)")
+        }
+    }
+}
+
+/// The version string `vxsw version` and the control socket report.
+public let vxswVersion = "vxsw 0.1.0"

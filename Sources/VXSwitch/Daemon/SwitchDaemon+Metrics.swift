@@ -1,0 +1,57 @@
+import VXCore
+
+/// The Prometheus page: the same snapshot as `vxsw show stats`, as counters with labels.
+extension SwitchDaemon {
+    func renderMetrics() -> String {
+        let stats = statsView(snapshot())
+        var m = PrometheusText()
+        for p in stats.ports {
+            let l: KeyValuePairs<String, String> = ["port": p.name, "kind": p.kind]
+            m.counter("vxsw_port_rx_packets_total", help: "Frames received on a port.", labels: l, p.rxPackets)
+            m.counter("vxsw_port_rx_bytes_total", help: "Bytes received on a port.", labels: l, p.rxBytes)
+            m.counter("vxsw_port_tx_packets_total", help: "Frames sent on a port.", labels: l, p.txPackets)
+            m.counter("vxsw_port_tx_bytes_total", help: "Bytes sent on a port.", labels: l, p.txBytes)
+            for (reason, n) in p.drops.sorted(by: { $0.key < $1.key }) {
+                m.counter("vxsw_port_drops_total", help: "Frames dropped, by the port they arrived on and reason.",
+                          labels: ["port": p.name, "reason": reason], n)
+            }
+        }
+        for v in stats.vnis {
+            let l: KeyValuePairs<String, String> = ["vni": String(v.vni)]
+            m.counter("vxsw_vni_rx_packets_total", help: "Frames received into a VNI.", labels: l, v.rxPackets)
+            m.counter("vxsw_vni_tx_packets_total", help: "Frames delivered from a VNI.", labels: l, v.txPackets)
+            m.counter("vxsw_vni_floods_total", help: "BUM frames flooded in a VNI.", labels: l, v.floods)
+            m.gauge("vxsw_vni_macs", help: "MACs known in a VNI, by where they are.",
+                    labels: ["vni": String(v.vni), "location": "local"], Double(v.localMACs))
+            m.gauge("vxsw_vni_macs", help: "MACs known in a VNI, by where they are.",
+                    labels: ["vni": String(v.vni), "location": "remote"], Double(v.remoteMACs))
+            for (reason, n) in v.drops.sorted(by: { $0.key < $1.key }) {
+                m.counter("vxsw_vni_drops_total", help: "Frames dropped in a VNI, by reason.",
+                          labels: ["vni": String(v.vni), "reason": reason], n)
+            }
+        }
+        for t in stats.vteps {
+            m.counter("vxsw_vtep_tx_packets_total", help: "Frames encapsulated toward a remote VTEP.",
+                      labels: ["vtep": t.address], t.txPackets)
+            m.gauge("vxsw_vtep_resolved", help: "1 when the VTEP's underlay next hop is known.",
+                    labels: ["vtep": t.address], t.nextHop == nil ? 0 : 1)
+        }
+        for (name, n) in stats.xdp.sorted(by: { $0.key < $1.key }) {
+            m.counter("vxsw_xdp_frames_total", help: "Frames seen by the XDP program, by verdict.", labels: ["verdict": name], n)
+        }
+        for s in stats.sockets {
+            m.counter("vxsw_tx_kicks_total", help: "sendto() calls made because need_wakeup asked.", labels: ["port": s.port], s.txKicks)
+        }
+        m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
+        m.counter("vxsw_fdb_events_lost_total", help: "FDB events dropped because the event ring was full.", stats.fdbEventsLost)
+        return m.render()
+    }
+
+    func startMetrics() throws {
+        guard let address = config.control.metrics else { return }
+        let server = MetricsServer(address: address) { [weak self] in self?.renderMetrics() ?? "" }
+        try server.start()
+        metrics = server
+        log.info("metrics on http://\(server.address)/metrics")
+    }
+}

@@ -1,0 +1,102 @@
+import VXCore
+import VXDatapath
+
+/// A copy of the worker's tables, taken between batches, from which every `show` and the
+/// Prometheus page are built on the control thread.
+struct SwitchSnapshot {
+    var now: UInt32
+    var ports: [(PortID, PortConfig)]
+    var counters: Counters
+    var domains: [(bd: UInt16, domain: BridgeDomain)]
+    /// All VTEP slots, indexed like the pipeline's VTEP table (inactive ones included).
+    var vteps: [VTEP]
+    var fdb: [FDBRow]
+    var freeFrames: Int
+    var sockets: [QueueCounters]
+    var eventsLost: UInt64
+}
+
+extension SwitchDaemon {
+    func snapshot(vni: VNI? = nil) -> SwitchSnapshot {
+        let now = Worker<SwitchPipeline>.seconds()
+        return datapath.worker.sync { s in
+            let p = s.processor
+            let ports = (0..<p.ports.capacity).compactMap { i -> (PortID, PortConfig)? in
+                p.ports.config(PortID(i)).map { (PortID(i), $0) }
+            }
+            let domains = p.bridgeDomains.domains.enumerated()
+                .filter { $0.element.active }
+                .map { (bd: UInt16($0.offset), domain: $0.element) }
+            return SwitchSnapshot(now: now, ports: ports, counters: p.counters, domains: domains,
+                                  vteps: p.vteps.entries, fdb: p.fdbRows(now: now, vni: vni),
+                                  freeFrames: s.freeFrames, sockets: s.queueCounters, eventsLost: p.fdb.events.overflows)
+        }
+    }
+
+    func name(of port: PortID) -> String {
+        lock.lock(); defer { lock.unlock() }
+        return portNames[port] ?? "port\(port)"
+    }
+
+    func portViews(_ snap: SwitchSnapshot) -> [PortView] {
+        snap.ports.map { id, cfg in
+            let c = snap.counters.ports[Int(id.raw)]
+            let kind: String, vnis: [UInt32]
+            switch cfg.kind {
+            case .uplink: kind = "uplink"; vnis = []
+            case .access(let v): kind = "access"; vnis = [v.value]
+            case .trunk(let vlans, let native):
+                kind = "trunk"; vnis = Set(vlans.values.map(\.value) + (native.map { [$0.value] } ?? [])).sorted()
+            }
+            var drops: [String: UInt64] = [:]
+            for r in DropReason.allCases { let n = snap.counters.drops(port: id, r); if n > 0 { drops[r.name] = n } }
+            return PortView(id: Int(id.raw), name: name(of: id), kind: kind, vnis: vnis, mtu: cfg.mtu,
+                            rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes, drops: drops)
+        }
+    }
+
+    func macViews(_ snap: SwitchSnapshot) -> [MACView] {
+        snap.fdb.map { row in
+            let type: String
+            switch row.origin {
+            case .localLearned: type = "local"
+            case .remoteLearned: type = "remote"
+            case .static: type = "static"
+            case .evpn: type = "evpn"
+            }
+            return MACView(vni: row.vni.value, mac: row.mac.description, type: type,
+                           port: row.port.map { name(of: $0) }, vtep: row.vtep?.description,
+                           ageSeconds: row.age, sequence: row.sequence, sticky: row.sticky)
+        }
+    }
+
+    func vniViews(_ snap: SwitchSnapshot, only: VNI? = nil) -> [VNIView] {
+        snap.domains.filter { only == nil || $0.domain.vni == only }.map { bd, d in
+            let c = snap.counters.vnis[Int(bd)]
+            let rows = snap.fdb.filter { $0.vni == d.vni }
+            var drops: [String: UInt64] = [:]
+            for r in DropReason.allCases { let n = snap.counters.drops(bd: bd, r); if n > 0 { drops[r.name] = n } }
+            let flood = d.floodList.map { snap.vteps[Int($0.vtep)].ip.description }
+            return VNIView(vni: d.vni.value, ports: d.members.map { name(of: $0.port) }, floodList: flood,
+                           localMACs: rows.filter { $0.port != nil }.count, remoteMACs: rows.filter { $0.vtep != nil }.count,
+                           macLimit: d.macLimit, learnRemote: d.learnRemote,
+                           rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes,
+                           floods: c.floods, drops: drops)
+        }.sorted { $0.vni < $1.vni }
+    }
+
+    func statsView(_ snap: SwitchSnapshot) -> StatsView {
+        var drops: [String: UInt64] = [:]
+        for r in DropReason.allCases { drops[r.name] = snap.counters.drops(r) }
+        return StatsView(
+            uptimeSeconds: Int(-startedAt.timeIntervalSinceNow),
+            ports: portViews(snap), vnis: vniViews(snap),
+            vteps: snap.vteps.filter(\.active).map { VTEPView(address: $0.ip.description, nextHop: $0.nextHop?.description,
+                                             txPackets: $0.txPackets, txBytes: $0.txBytes, drops: $0.drops) },
+            drops: drops, xdp: datapath.program.statistics(), freeFrames: snap.freeFrames,
+            sockets: snap.sockets.map { SocketView(port: name(of: PortID($0.port)), txKicks: $0.txKicks,
+                                                   txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,
+                                                   fillFrames: $0.filled) },
+            fdbEventsLost: snap.eventsLost)
+    }
+}

@@ -1,0 +1,79 @@
+/// What `vxsw show ... --json` returns; the human output is formatted from the same values
+/// (Show/ShowText.swift), so both always agree.
+
+public struct PortView: Codable, Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    /// uplink | access | trunk
+    public var kind: String
+    public var vnis: [UInt32]
+    public var mtu: Int
+    public var rxPackets: UInt64
+    public var rxBytes: UInt64
+    public var txPackets: UInt64
+    public var txBytes: UInt64
+    /// Drops by reason (only reasons with a non-zero count).
+    public var drops: [String: UInt64]
+}
+
+public struct MACView: Codable, Sendable, Equatable {
+    public var vni: UInt32
+    public var mac: String
+    /// local | remote | static | evpn
+    public var type: String
+    public var port: String?
+    public var vtep: String?
+    public var ageSeconds: UInt32?
+    public var sequence: UInt32
+    public var sticky: Bool
+}
+
+public struct MACTable: Codable, Sendable, Equatable {
+    public var entries: [MACView]
+}
+
+public struct VNIView: Codable, Sendable, Equatable {
+    public var vni: UInt32
+    public var ports: [String]
+    public var floodList: [String]
+    public var localMACs: Int
+    public var remoteMACs: Int
+    public var macLimit: Int?
+    public var learnRemote: Bool
+    public var rxPackets: UInt64
+    public var rxBytes: UInt64
+    public var txPackets: UInt64
+    public var txBytes: UInt64
+    public var floods: UInt64
+    public var drops: [String: UInt64]
+}
+
+public struct VTEPView: Codable, Sendable, Equatable {
+    public var address: String
+    public var nextHop: String?
+    public var txPackets: UInt64
+    public var txBytes: UInt64
+    public var drops: UInt64
+}
+
+public struct StatsView: Codable, Sendable, Equatable {
+    public var uptimeSeconds: Int
+    public var ports: [PortView]
+    public var vnis: [VNIView]
+    public var vteps: [VTEPView]
+    /// Drops over all ports by reason, every reason listed.
+    public var drops: [String: UInt64]
+    /// The XDP program's own counters.
+    public var xdp: [String: UInt64]
+    public var freeFrames: Int
+    public var sockets: [SocketView]
+    public var fdbEventsLost: UInt64
+}
+
+public struct SocketView: Codable, Sendable, Equatable {
+    public var port: String
+    public var txKicks: UInt64
+    public var txKickErrors: UInt64
+    public var outstandingTx: UInt32
+    public var fillFrames: UInt32
+}

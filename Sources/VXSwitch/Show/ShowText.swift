@@ -1,0 +1,61 @@
+/// Human output of `vxsw show`, formatted from the same values as `--json`.
+public enum ShowText {
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    static func drops(_ d: [String: UInt64]) -> String {
+        d.isEmpty ? "-" : d.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    public static func ports(_ ports: [PortView]) -> String {
+        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Drops"],
+              ports.map { p in
+                  [p.name, p.kind, p.vnis.isEmpty ? "-" : p.vnis.map(String.init).joined(separator: ","), String(p.mtu),
+                   String(p.rxPackets), String(p.rxBytes), String(p.txPackets), String(p.txBytes), drops(p.drops)]
+              })
+    }
+
+    /// Grouped by VNI like FRR's `show evpn mac vni all`.
+    public static func macs(_ table: MACTable) -> String {
+        let byVNI = Dictionary(grouping: table.entries, by: \.vni)
+        if byVNI.isEmpty { return "No MACs known.\n" }
+        return byVNI.keys.sorted().map { vni -> String in
+            let rows = byVNI[vni]!
+            return "VNI \(vni) #MACs (local and remote) \(rows.count)\n\n" + Self.table(
+                ["MAC", "Type", "Intf/Remote VTEP", "Age", "Seq #"],
+                rows.map { m in
+                    [m.mac, m.type + (m.sticky ? " (sticky)" : ""), m.port ?? m.vtep ?? "-",
+                     m.ageSeconds.map { "\($0)s" } ?? "-", String(m.sequence)]
+                })
+        }.joined(separator: "\n")
+    }
+
+    /// Like FRR's `show evpn vni`.
+    public static func vnis(_ vnis: [VNIView]) -> String {
+        table(["VNI", "Ports", "# MACs", "Remote VTEPs (flood)", "RX pkts", "TX pkts", "Floods", "Drops"],
+              vnis.map { v in
+                  [String(v.vni), v.ports.isEmpty ? "-" : v.ports.joined(separator: ","), String(v.localMACs + v.remoteMACs),
+                   v.floodList.isEmpty ? "-" : v.floodList.joined(separator: ","), String(v.rxPackets), String(v.txPackets),
+                   String(v.floods), drops(v.drops)]
+              })
+    }
+
+    public static func stats(_ s: StatsView) -> String {
+        var out = "Uptime \(s.uptimeSeconds)s, free UMEM frames \(s.freeFrames), FDB events lost \(s.fdbEventsLost)\n\n"
+        out += "Ports\n" + ports(s.ports) + "\nVNIs\n" + vnis(s.vnis) + "\n"
+        out += "Remote VTEPs\n" + table(["VTEP", "Next hop MAC", "TX pkts", "TX bytes", "Drops"],
+                                        s.vteps.map { [$0.address, $0.nextHop ?? "unresolved", String($0.txPackets), String($0.txBytes), String($0.drops)] })
+        out += "\nDrops by reason\n" + table(["Reason", "Frames"], s.drops.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        out += "\nXDP program\n" + table(["Verdict", "Frames"], s.xdp.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
+        out += "\nAF_XDP sockets\n" + table(["Port", "TX kicks", "Kick errors", "TX in flight", "Fill frames"],
+                                          s.sockets.map { [$0.port, String($0.txKicks), String($0.txKickErrors), String($0.outstandingTx), String($0.fillFrames)] })
+        return out
+    }
+}
