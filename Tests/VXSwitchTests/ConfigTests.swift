@@ -161,3 +161,33 @@ final class ConfigTests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("Sources/VXSwitch/Config").path
     }
 }
+
+final class ConfigChangeTests: XCTestCase {
+    private let config = ConfigTests.expected
+
+    func testPortAddAndRemove() throws {
+        let added = try config.adding(.init(name: "tap102i0", mode: .access(VNI(2000)!)))
+        XCTAssertEqual(added.port(named: "tap102i0")?.vnis, [VNI(2000)!])
+        XCTAssertEqual(try added.removingPort(named: "tap102i0"), config)
+
+        XCTAssertThrowsError(try config.adding(.init(name: "tap101i0", mode: .access(VNI(1000)!)))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("ports[2].name: port 'tap101i0' is configured twice"), "\(error)")
+        }
+        XCTAssertThrowsError(try config.removingPort(named: "tap101i0")) { error in
+            XCTAssertEqual("\(error)", "fdb.static[0]: static entry 02:00:00:00:00:01 in VNI 1000 uses port 'tap101i0'")
+        }
+        XCTAssertThrowsError(try config.removingPort(named: "nope"))
+    }
+
+    func testStaticEntryAddAndRemove() throws {
+        let entry = SwitchConfig.FDB.StaticEntry(
+            vni: VNI(2000)!, mac: MACAddress(2, 0, 0, 0, 0, 9), target: .port("trunk0"))
+        let added = try config.adding(entry)
+        XCTAssertEqual(added.fdb.staticEntries.last, entry)
+        XCTAssertEqual(try added.removingStaticEntry(vni: entry.vni, mac: entry.mac), config)
+        XCTAssertThrowsError(try config.adding(config.fdb.staticEntries[0])) { error in
+            XCTAssertTrue("\(error)".contains("is listed twice"), "\(error)")
+        }
+        XCTAssertThrowsError(try config.removingStaticEntry(vni: entry.vni, mac: entry.mac))
+    }
+}

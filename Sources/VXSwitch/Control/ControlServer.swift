@@ -52,8 +52,13 @@ public final class ControlServer: @unchecked Sendable {
             throw error
         }
         let timeout = readTimeout, limit = maxRequestBytes
-        try loop.start(listening: fd) { [handler, logger] connection in
-            ControlServer.serve(connection, timeout: timeout, limit: limit, handler: handler, logger: logger)
+        do {
+            try loop.start(listening: fd) { [handler, logger] connection in
+                ControlServer.serve(connection, timeout: timeout, limit: limit, handler: handler, logger: logger)
+            }
+        } catch {
+            unlink(path)
+            throw error
         }
     }
 
