@@ -63,7 +63,8 @@ let package = Package(
                 "VXCore", "VXDatapath", "VXEVPN", "VXTune", "VXLabKit",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Config/README.md"]
         ),
         .executableTarget(
             name: "vxsw",

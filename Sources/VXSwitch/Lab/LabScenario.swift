@@ -13,9 +13,10 @@ public struct LabReport: Codable, Sendable {
     public var underlay: String
     public var checks: [LabCheck] = []
     public var tcpGbps: [String: Double] = [:]
-    public var ports: JSONLike = .null
-    public var macs: JSONLike = .null
-    public var stats: JSONLike = .null
+    public var ports: JSONValue = .null
+    public var macs: JSONValue = .null
+    public var stats: JSONValue = .null
+    public var log: String = ""
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
 }
 
@@ -51,9 +52,9 @@ public final class LabScenario {
     }
 
     /// `vxsw show ARGS --json` against the lab's switch.
-    public func show(_ args: [String]) throws -> JSONLike {
+    public func show(_ args: [String]) throws -> JSONValue {
         let out = try VXLabKit.run([binary, "show"] + args + ["--json", "--socket", controlSocket]).output
-        return try JSONDecoder().decode(JSONLike.self, from: Data(out.utf8))
+        return try JSONDecoder().decode(JSONValue.self, from: Data(out.utf8))
     }
 
     public func startSwitch() throws {
@@ -88,8 +89,8 @@ public final class LabScenario {
         if reverse { args.append("-R") }
         let r = try client.namespace.exec(args, check: false)
         guard r.succeeded,
-              let json = try? JSONDecoder().decode(JSONLike.self, from: Data(r.output.utf8)),
-              let bps = json["end"]?["sum_received"]?["bits_per_second"]?.number else {
+              let json = try? JSONDecoder().decode(JSONValue.self, from: Data(r.output.utf8)),
+              let bps = json["end"]?["sum_received"]?["bits_per_second"]?.numberValue else {
             return (false, "iperf3 failed: \(r.output.suffix(300)) \(r.error.suffix(300))")
         }
         let gbps = bps / 1e9
@@ -122,9 +123,9 @@ public final class LabScenario {
         check("vxsw show mac: local MACs on their taps, remote MACs behind hv2's VTEP, each in its own VNI") {
             let macs = try show(["mac"])
             report.macs = macs
-            let entries = macs["entries"]?.array ?? []
+            let entries = macs["entries"]?.arrayValue ?? []
             func has(_ vm: LabTopology.VM, _ key: String, _ value: String) -> Bool {
-                entries.contains { $0["mac"]?.string == vm.mac && $0["vni"]?.number == Double(vm.vni) && $0[key]?.string == value }
+                entries.contains { $0["mac"]?.stringValue == vm.mac && $0["vni"]?.intValue == Int64(vm.vni) && $0[key]?.stringValue == value }
             }
             var missing: [String] = []
             if !has(vm11, "port", "tap11") { missing.append("vm11 on tap11") }

@@ -1,0 +1,102 @@
+import Foundation
+import VXLabKit
+
+/// Runs the lab once per underlay family, keeps Ctrl-C and SIGTERM from leaving anything
+/// behind, and formats the summary the README shows.
+public final class LabRunner: @unchecked Sendable {
+    let binary: String
+    let iperfSeconds: Int
+    private let lock = NSLock()
+    private var current: LabTopology?
+    private var signalSources: [DispatchSourceSignal] = []
+
+    public init(binary: String, iperfSeconds: Int) {
+        self.binary = binary
+        self.iperfSeconds = iperfSeconds
+    }
+
+    func say(_ line: String) { print(line); fflush(stdout) }
+
+    public func run(_ families: [LabTopology.Underlay]) -> [LabReport] {
+        trapSignals()
+        defer { signalSources.forEach { $0.cancel() } }
+        return families.map(runOne)
+    }
+
+    private func runOne(_ family: LabTopology.Underlay) -> LabReport {
+        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(family.rawValue)"
+        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        say("\n== vxsw lab, \(family == .ipv4 ? "IPv4" : "IPv6") underlay ==")
+        say("building the lab in network namespaces:")
+        var report = LabReport(underlay: family.rawValue)
+        do {
+            let lab = try LabTopology(underlay: family) { self.say("  \($0)") }
+            lock.lock(); current = lab; lock.unlock()
+            defer {
+                lock.lock(); current = nil; lock.unlock()
+                lab.teardown()
+                say("lab removed (namespaces, veths, bridges, vxlan devices)")
+            }
+            say("verifying:")
+            let scenario = LabScenario(lab: lab, binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
+            report = scenario.run()
+            report.log = (try? String(contentsOfFile: work + "/vxsw.log", encoding: .utf8)) ?? ""
+        } catch {
+            report.checks.append(LabCheck(name: "build the lab", passed: false, detail: "\(error)"))
+            say("  FAIL build the lab — \(error)")
+        }
+        if report.passed {
+            try? FileManager.default.removeItem(atPath: work)
+        } else {
+            say("logs kept in \(work)")
+        }
+        return report
+    }
+
+    /// On SIGINT/SIGTERM: tear the current lab down, then exit. vxsw itself gets the signal
+    /// from the terminal too and detaches its XDP programs.
+    private func trapSignals() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                self?.lock.lock()
+                let lab = self?.current
+                self?.lock.unlock()
+                print("\ninterrupted: removing the lab")
+                lab?.teardown()
+                exit(130)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    public static func summary(_ reports: [LabReport], binary: String) -> String {
+        var out = "\n== Summary ==\n"
+        for r in reports {
+            let passed = r.checks.filter(\.passed).count
+            out += "\n\(r.underlay == "ipv4" ? "IPv4" : "IPv6") underlay: \(passed)/\(r.checks.count) checks passed\n"
+            for c in r.checks { out += "  [\(c.passed ? "x" : " ")] \(c.name)\(c.detail.isEmpty ? "" : " (\(c.detail))")\n" }
+            if !r.tcpGbps.isEmpty {
+                out += "  TCP through vxsw (iperf3, one stream; \(buildKind(binary)) build): "
+                out += r.tcpGbps.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f Gbit/s", $0.key, $0.value) }.joined(separator: ", ") + "\n"
+            }
+            if let ports: [PortView] = try? r.ports.decode() {
+                out += "\n  vxsw show ports:\n" + ShowText.ports(ports).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n"
+            }
+            if let stats: StatsView = try? r.stats.decode() {
+                let drops = stats.drops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+                out += "  drops by reason: " + (drops.isEmpty ? "none" : drops.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) + "\n"
+                out += "  XDP program: " + stats.xdp.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "\n"
+            }
+        }
+        let all = reports.allSatisfy(\.passed)
+        out += "\n\(all ? "PASS" : "FAIL"): vxsw \(all ? "switched" : "did not switch") VM traffic over VXLAN in every lab run.\n"
+        return out
+    }
+
+    static func buildKind(_ binary: String) -> String {
+        binary.contains("/release/") ? "release" : (binary.contains("/debug/") ? "debug" : "")
+    }
+}

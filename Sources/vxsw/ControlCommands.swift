@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import VXSwitch
+
+/// Options every command that talks to a running switch shares: `--json` and
+/// `--socket PATH`, taken out of the words that form the request.
+struct ControlOptions {
+    var socket = "/run/vxsw/vxsw.sock"
+    var json = false
+
+    /// Splits `--json` / `--socket PATH` from the request words.
+    static func extract(_ words: [String]) throws -> (ControlOptions, [String]) {
+        var options = ControlOptions()
+        var rest: [String] = []
+        var i = 0
+        while i < words.count {
+            switch words[i] {
+            case "--json": options.json = true
+            case "--socket":
+                guard i + 1 < words.count else { throw ValidationError("--socket needs a path") }
+                options.socket = words[i + 1]
+                i += 1
+            default: rest.append(words[i])
+            }
+            i += 1
+        }
+        return (options, rest)
+    }
+
+    /// Sends the request; prints the answer as JSON or through `text`.
+    func send(_ words: [String], text: (JSONValue) throws -> String) throws {
+        let request: ControlRequest
+        do { request = try ControlRequest(arguments: words) } catch {
+            throw ValidationError("\(error)\nusage:\n\(ControlRequest.usage)")
+        }
+        let response: ControlResponse
+        do { response = try ControlClient.send(request, path: socket) } catch {
+            FileHandle.standardError.write(Data("vxsw: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        guard response.ok else {
+            FileHandle.standardError.write(Data("vxsw: \(response.error ?? "request failed")\n".utf8))
+            throw ExitCode(1)
+        }
+        let payload = response.payload ?? .null
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(payload), as: UTF8.self))
+        } else {
+            print(try text(payload), terminator: "")
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the running switch: ports | mac [--vni N] | vni [N] | stats | config | evpn ... | bgp ...")
+
+    @Argument(parsing: .captureForPassthrough, help: "What to show, e.g. `mac --vni 1000`; add --json, --socket PATH.")
+    var words: [String] = []
+
+    func run() throws {
+        let (options, what) = try ControlOptions.extract(words)
+        try options.send(["show"] + what) { payload in
+            switch what.first {
+            case "ports": return ShowText.ports(try payload.decode())
+            case "mac": return ShowText.macs(try payload.decode())
+            case "vni": return ShowText.vnis(try payload.decode())
+            case "stats": return ShowText.stats(try payload.decode())
+            case "evpn" where what.dropFirst().first == "mac": return ShowText.macs(try payload.decode())
+            case "evpn" where what.dropFirst().first == "vni": return ShowText.vnis(try payload.decode())
+            default:
+                if case .string(let s) = payload { return s + "\n" }
+                return payload.jsonText + "\n"
+            }
+        }
+    }
+}
+
+/// `vxsw port add NAME --vni N`, `vxsw port del NAME`: for libvirt/Proxmox hooks.
+struct Port: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Attach or detach a VM port at run time: add NAME --vni N | --trunk VLAN=VNI,... ; del NAME")
+
+    @Argument(parsing: .captureForPassthrough) var words: [String] = []
+
+    func run() throws {
+        let (options, rest) = try ControlOptions.extract(words)
+        try options.send(["port"] + rest) { payload in (payload.stringValue ?? payload.jsonText) + "\n" }
+    }
+}
+
+struct FDB: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Static MACs at run time: add MAC --vni N (--port NAME | --vtep ADDRESS) ; del MAC --vni N")
+
+    @Argument(parsing: .captureForPassthrough) var words: [String] = []
+
+    func run() throws {
+        let (options, rest) = try ControlOptions.extract(words)
+        try options.send(["fdb"] + rest) { payload in (payload.stringValue ?? payload.jsonText) + "\n" }
+    }
+}

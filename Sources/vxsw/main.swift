@@ -1,2 +1,0 @@
-import VXSwitch
-print("vxsw")
