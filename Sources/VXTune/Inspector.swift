@@ -9,7 +9,7 @@ public struct Inspector<Host: HostReader> {
     public static var featureNames: [String] {
         [
             "tx-udp_tnl-segmentation", "tx-udp_tnl-csum-segmentation", "rx-udp_tunnel-port-offload",
-            "generic-receive-offload", "large-receive-offload", "rx-gro-hw", "rx-udp-gro-forwarding",
+            "rx-gro", "rx-lro", "rx-gro-hw", "rx-udp-gro-forwarding",
             "tx-generic-segmentation", "tx-tcp-segmentation",
             "rx-checksum", "tx-checksum-ipv4", "tx-checksum-ipv6", "tx-checksum-ip-generic",
         ]
@@ -153,4 +153,16 @@ func lastComponent(_ path: String) -> String {
 extension String {
     /// "net.core.rmem_max" → "net/core/rmem_max" (interface names with dots are not expected here).
     func replacingDots() -> String { String(map { $0 == "." ? "/" : $0 }) }
+}
+
+extension Inspector {
+    /// The interface of the IPv4 default route (/proc/net/route), the usual uplink.
+    public func defaultRouteInterface() -> String? {
+        guard case .success(let text) = host.readFile("/proc/net/route") else { return nil }
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if f.count > 2, f[1] == "00000000" { return String(f[0]) }
+        }
+        return nil
+    }
 }
