@@ -1,1 +1,0 @@
-// Host inspection and tuning recommendations.

@@ -1,3 +1,0 @@
-import XCTest
-@testable import VXTune
-final class VXTunePlaceholderTests: XCTestCase { func testBuilds() {} }
