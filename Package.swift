@@ -33,7 +33,7 @@ let package = Package(
         .plugin(name: "BPFBuild", capability: .buildTool(), dependencies: ["BPFEmbed"]),
 
         // Pure packet logic: headers, checksums, FDB, flooding, pipeline. No syscalls.
-        .target(name: "VXCore", swiftSettings: hotPath),
+        .target(name: "VXCore", exclude: ["README.md"], swiftSettings: hotPath),
         // Linux I/O: UMEM, XSK rings, BPF load/attach, netlink, workers.
         .target(
             name: "VXDatapath",
@@ -52,7 +52,7 @@ let package = Package(
             ]
         ),
         // Host inspection and tuning recommendations.
-        .target(name: "VXTune", dependencies: ["CLinuxKernel"]),
+        .target(name: "VXTune", dependencies: ["CLinuxKernel"], exclude: ["README.md"]),
         // Network namespaces, veths and child processes for the lab and the integration tests;
         // everything it creates is removed when its owner ends, also on failure.
         .target(name: "VXLabKit", dependencies: ["CLinuxKernel"]),
@@ -68,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "vxsw",
-            dependencies: ["VXSwitch", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["VXSwitch", "VXTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),

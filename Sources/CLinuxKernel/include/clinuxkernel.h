@@ -25,7 +25,4 @@ static inline uint32_t clk_nlmsg_hdrlen(void) { return NLMSG_HDRLEN; }
 static inline void clk_ifreq_set_data(struct ifreq *ifr, void *data) { ifr->ifr_data = data; }
 static inline int clk_ifreq_get_ifindex(const struct ifreq *ifr) { return ifr->ifr_ifindex; }
 
-/// setns(fd, CLONE_NEWNET) for the calling thread (glibc hides setns without _GNU_SOURCE).
-int clk_setns_net(int fd);
-
 #endif

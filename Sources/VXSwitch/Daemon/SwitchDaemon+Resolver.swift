@@ -23,8 +23,13 @@ extension SwitchDaemon {
         var round = 0
         var known: [IPAddress: MACAddress] = [:]
         while true {
+            // The first round runs at once, so flood lists resolve before the first frames.
+            if round > 0 {
+                stopping.lock()
+                if !stopped { _ = stopping.wait(until: Date().addingTimeInterval(0.5)) }
+                stopping.unlock()
+            }
             stopping.lock()
-            if !stopped { _ = stopping.wait(until: Date().addingTimeInterval(0.5)) }
             let done = stopped
             stopping.unlock()
             if done { return }
