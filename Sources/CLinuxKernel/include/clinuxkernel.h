@@ -15,6 +15,7 @@
 #include <linux/neighbour.h>
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
+#include <linux/if_packet.h>
 
 // Netlink alignment macros are not importable into Swift; these are.
 static inline uint32_t clk_nlmsg_align(uint32_t len) { return NLMSG_ALIGN(len); }

@@ -32,6 +32,11 @@ public final class LabScenario {
     private(set) var report: LabReport
     private var vxsw: ChildProcess?
     public var controlSocket: String { workDir + "/vxsw.sock" }
+    /// Config knobs for tests: metrics address inside hv1, FDB aging time.
+    public var metrics = "off"
+    public var agingTime = 300
+    public var isSwitchRunning: Bool { vxsw?.isRunning == true }
+    public var switchLog: String { vxsw?.log ?? "" }
 
     public init(lab: LabTopology, binary: String, workDir: String, iperfSeconds: Int = 3, log: @escaping (String) -> Void) {
         self.lab = lab
@@ -51,6 +56,19 @@ public final class LabScenario {
         log("  \(result.0 ? "ok  " : "FAIL") \(name)\(result.1.isEmpty ? "" : " — \(result.1)")")
     }
 
+    /// `vxsw ARGS` against the lab's switch (port add/del, fdb ...).
+    @discardableResult
+    public func control(_ args: [String]) throws -> CommandResult {
+        try VXLabKit.run([binary] + args + ["--socket", controlSocket], check: false)
+    }
+
+    /// Stops the switch (SIGTERM); returns its exit status.
+    @discardableResult
+    public func stopSwitch() -> Int32 {
+        defer { vxsw = nil }
+        return vxsw?.stop() ?? -1
+    }
+
     /// `vxsw show ARGS --json` against the lab's switch.
     public func show(_ args: [String]) throws -> JSONValue {
         let out = try VXLabKit.run([binary, "show"] + args + ["--json", "--socket", controlSocket]).output
@@ -59,7 +77,7 @@ public final class LabScenario {
 
     public func startSwitch() throws {
         let config = workDir + "/vxsw.yaml"
-        try lab.switchConfig(controlSocket: controlSocket).write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime).write(toFile: config, atomically: true, encoding: .utf8)
         log("starting vxsw on hv1: \(binary) run --config \(config)")
         let child = try lab.hv1.spawn([binary, "run", "--config", config], logPath: workDir + "/vxsw.log")
         vxsw = child
@@ -72,7 +90,7 @@ public final class LabScenario {
         }
     }
 
-    func ping(_ from: NetworkNamespace, _ to: String, count: Int = 3) throws -> (Bool, String) {
+    public func ping(_ from: NetworkNamespace, _ to: String, count: Int = 3) throws -> (Bool, String) {
         let r = try from.exec(["ping", "-c", String(count), "-i", "0.2", "-W", "2", to], check: false)
         let summary = r.output.split(separator: "\n").first { $0.contains("packets transmitted") }.map(String.init) ?? r.error
         return (r.succeeded, summary)
@@ -137,8 +155,7 @@ public final class LabScenario {
         report.ports = (try? show(["ports"])) ?? .null
         report.stats = (try? show(["stats"])) ?? .null
         check("vxsw stops on SIGTERM and leaves no XDP program behind") {
-            let status = vxsw?.stop() ?? -1
-            vxsw = nil
+            let status = stopSwitch()
             let links = try lab.hv1.exec(["ip", "-o", "link", "show"]).output
             let leftover = links.range(of: #" xdp(generic|drv|offload)? "#, options: .regularExpression) != nil
             return (status == 0 && !leftover, "exit status \(status)\(leftover ? ", XDP still attached" : "")")

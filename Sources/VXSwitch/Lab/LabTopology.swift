@@ -99,7 +99,7 @@ public final class LabTopology {
     public func vm(_ name: String) -> VM { vms.first { $0.name == name }! }
 
     /// vxsw's configuration for hv1.
-    public func switchConfig(controlSocket: String, metrics: String = "off") -> String {
+    public func switchConfig(controlSocket: String, metrics: String = "off", agingTime: Int = 300) -> String {
         let ports = vms.filter { $0.namespace !== hv2 && ["vm11", "vm12"].contains($0.name) }
         let family = underlay == .ipv4 ? "ipv4" : "ipv6"
         return """
@@ -113,6 +113,8 @@ public final class LabTopology {
         \(Self.vnis.map { "  - vni: \($0)\n    flood: [\(hv2VTEP)]" }.joined(separator: "\n"))
         ports:
         \(ports.map { "  - name: \($0.tap)\n    vni: \($0.vni)" }.joined(separator: "\n"))
+        fdb:
+          aging-time: \(agingTime)
         datapath:
           frames: 8192
           ring-size: 2048

@@ -1,0 +1,75 @@
+import Foundation
+import VXLabKit
+import VXSwitch
+import XCTest
+
+/// Malformed frames from the underlay and from a VM are dropped and counted by reason; the
+/// switch neither crashes nor stops forwarding good traffic.
+final class BadFrameTests: XCTestCase {
+    /// Ethernet + IPv4 + UDP(4789) to hv1's VTEP, followed by `payload` (VXLAN header and inner frame).
+    func vxlanFrame(dstMAC: [UInt8], dstIP: [UInt8] = [198, 18, 0, 1], ipTotalLength: Int? = nil,
+                    payload: [UInt8]) -> [UInt8] {
+        let udpLength = 8 + payload.count
+        let total = ipTotalLength ?? (20 + udpLength)
+        var f = dstMAC + [0x02, 0, 0, 0, 0, 0x99, 0x08, 0x00]
+        f += [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0x40, 0, 64, 17, 0, 0]
+        f += [198, 18, 0, 2] + dstIP
+        f += [0xC0, 0x01, 0x12, 0xB5, UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
+        return f + payload
+    }
+
+    func vxlanHeader(flags: UInt8 = 0x08, vni: UInt32) -> [UInt8] {
+        [flags, 0, 0, 0, UInt8(vni >> 16), UInt8((vni >> 8) & 0xFF), UInt8(vni & 0xFF), 0]
+    }
+
+    let innerFrame: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02, 0xBB, 0, 0, 0, 1, 0x88, 0xB5] + [UInt8](repeating: 0, count: 46)
+
+    func testMalformedFramesAreDroppedAndCountedByReason() throws {
+        try XCTSkipUnless(isRoot, "needs root: builds network namespaces and runs vxsw with XDP")
+        let env = try RunningLab(tag: "x")
+        defer { env.close() }
+        let hv1MAC = try env.lab.hv1.exec(["cat", "/sys/class/net/ul0/address"]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").compactMap { UInt8($0, radix: 16) }
+        let before = try env.stats()
+
+        let underlayFrames: [(String, [UInt8])] = [
+            ("bad_vxlan_flags", vxlanFrame(dstMAC: hv1MAC, payload: vxlanHeader(flags: 0x00, vni: 1000) + innerFrame)),
+            ("unknown_vni", vxlanFrame(dstMAC: hv1MAC, payload: vxlanHeader(vni: 4242) + innerFrame)),
+            ("inner_runt", vxlanFrame(dstMAC: hv1MAC, payload: vxlanHeader(vni: 1000) + [1, 2, 3, 4, 5, 6])),
+            ("truncated_header", vxlanFrame(dstMAC: hv1MAC, payload: [0x08, 0, 0])),
+            // IPv4 total length beyond the bytes present: the header runs past the frame.
+            ("truncated_header", vxlanFrame(dstMAC: hv1MAC, ipTotalLength: 1400, payload: vxlanHeader(vni: 1000) + innerFrame)),
+        ]
+        try injectFrames(underlayFrames.map(\.1), from: env.lab.hv2, interface: "ul0")
+        // VXLAN to another host's VTEP is not ours: the XDP program leaves it to the kernel.
+        let passBefore = before.xdp["uplink_pass"] ?? 0
+        try injectFrames([vxlanFrame(dstMAC: hv1MAC, dstIP: [198, 18, 0, 77], payload: vxlanHeader(vni: 1000) + innerFrame)],
+                         from: env.lab.hv2, interface: "ul0")
+        // From a VM: a multicast source MAC.
+        var badSource = innerFrame
+        badSource.replaceSubrange(6..<12, with: [0x01, 0x00, 0x5E, 0, 0, 1])
+        try injectFrames([badSource], from: env.lab.vm("vm11").namespace, interface: "eth0")
+
+        var after = before
+        var expected: [String: UInt64] = ["bad_source_mac": 1]
+        for (reason, _) in underlayFrames { expected[reason, default: 0] += 1 }
+        let counted = waitUntil(timeout: 5) {
+            guard let s = try? env.stats() else { return false }
+            after = s
+            return expected.allSatisfy { reason, n in (s.drops[reason] ?? 0) - (before.drops[reason] ?? 0) == n }
+        }
+        XCTAssertTrue(counted, "drops by reason before \(before.drops) after \(after.drops)")
+        XCTAssertGreaterThan(after.xdp["uplink_pass"] ?? 0, passBefore, "VXLAN for another VTEP passed to the kernel")
+        XCTAssertTrue(env.scenario.isSwitchRunning, env.scenario.switchLog)
+        XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, "198.19.10.21").0, "still forwarding")
+    }
+
+    func testBadConfigNamesTheFieldAndExitsNonZero() throws {
+        let path = NSTemporaryDirectory() + "vxsw-bad-\(labTag).yaml"
+        try "vtep:\n  ipv4: 198.18.0.1\nvnis:\n  - vni: 16777216\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try VXLabKit.run([try vxswBinary(), "run", "--config", path, "--check"], check: false)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.error.contains("vnis[0].vni"), r.error)
+    }
+}

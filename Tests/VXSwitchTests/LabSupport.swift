@@ -1,0 +1,50 @@
+import Foundation
+import VXLabKit
+import VXSwitch
+import XCTest
+
+/// The vxsw binary built next to the test bundle (tools/test builds both).
+func vxswBinary() throws -> String {
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+    for candidate in [dir + "/vxsw", dir + "/../vxsw"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        return candidate
+    }
+    throw LabError("vxsw binary not found next to \(CommandLine.arguments[0]); build it first (`swift build`, as tools/test does)")
+}
+
+/// A lab (IPv4 underlay unless said) with vxsw running on hv1, torn down by `close()`.
+final class RunningLab {
+    let lab: LabTopology
+    let scenario: LabScenario
+    let workDir: String
+
+    init(underlay: LabTopology.Underlay = .ipv4, tag: String, agingTime: Int = 300, metrics: String = "off") throws {
+        lab = try LabTopology(underlay: underlay, prefix: "vxt\(labTag)\(tag)")
+        workDir = NSTemporaryDirectory() + "vxsw-test-\(labTag)-\(tag)"
+        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        scenario = LabScenario(lab: lab, binary: try vxswBinary(), workDir: workDir) { _ in }
+        scenario.agingTime = agingTime
+        scenario.metrics = metrics
+        do { try scenario.startSwitch() } catch { close(); throw error }
+    }
+
+    func close() {
+        scenario.stopSwitch()
+        lab.teardown()
+        try? FileManager.default.removeItem(atPath: workDir)
+    }
+
+    func show(_ args: [String]) throws -> JSONValue { try scenario.show(args) }
+
+    func stats() throws -> StatsView { try show(["stats"]).decode() }
+
+    func macs() throws -> [MACView] { try (show(["mac"]).decode() as MACTable).entries }
+
+    func vxsw(_ args: [String]) throws -> CommandResult { try scenario.control(args) }
+
+    /// XDP attachments in hv1, as `ip -o link` shows them.
+    func xdpAttached(_ interface: String) throws -> Bool {
+        let line = try lab.hv1.exec(["ip", "-o", "link", "show", interface], check: false).output
+        return line.range(of: #" xdp(generic|drv|offload)? "#, options: .regularExpression) != nil
+    }
+}

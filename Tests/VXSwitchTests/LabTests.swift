@@ -1,0 +1,20 @@
+import VXLabKit
+import VXSwitch
+import XCTest
+
+/// The README's main job, as a test: the whole lab scenario on each underlay family.
+final class LabTests: XCTestCase {
+    func runLab(_ underlay: LabTopology.Underlay) throws {
+        try XCTSkipUnless(isRoot, "needs root: builds network namespaces and runs vxsw with XDP")
+        let reports = LabRunner(binary: try vxswBinary(), iperfSeconds: 2).run([underlay])
+        let report = try XCTUnwrap(reports.first)
+        for check in report.checks where !check.passed {
+            XCTFail("\(underlay): \(check.name): \(check.detail)\n\(report.log.suffix(2000))")
+        }
+        XCTAssertGreaterThanOrEqual(report.checks.count, 10)
+    }
+
+    func testLabOverIPv4Underlay() throws { try runLab(.ipv4) }
+
+    func testLabOverIPv6Underlay() throws { try runLab(.ipv6) }
+}
