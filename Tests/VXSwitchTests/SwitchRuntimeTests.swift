@@ -78,6 +78,60 @@ final class SwitchRuntimeTests: XCTestCase {
                       "aged out after 2 s")
     }
 
+    /// A trunk port: 802.1Q VLAN 100 of a VM is VNI 1000. (This kernel has no 8021q module,
+    /// so the VM's tagged frames are crafted: an ARP request for vm21 tagged 100.)
+    func testTrunkPortMapsVLANsToVNIs() throws {
+        let env = try RunningLab(tag: "t")
+        defer { env.close() }
+        let vm14 = try NetworkNamespace("vxt\(labTag)t-vm14")
+        defer { vm14.remove() }
+        try addVeth("eth0", in: vm14, "tap14", in: env.lab.hv1)
+        let add = try env.vxsw(["port", "add", "tap14", "--trunk", "100=1000"])
+        XCTAssertTrue(add.succeeded, add.error)
+        let capture = try vm14.spawn(["tcpdump", "-i", "eth0", "-Q", "in", "-c", "1", "-nn", "-e", "-l", "vlan 100 and arp"],
+                                     logPath: env.workDir + "/tcpdump.log")
+        defer { capture.stop(grace: 1) }
+        _ = waitUntil(timeout: 3) { capture.log.contains("listening") }
+        let mac: [UInt8] = [0x02, 0x14, 0, 0, 0, 0x14]
+        var arp: [UInt8] = [UInt8](repeating: 0xFF, count: 6) + mac + [0x81, 0x00, 0x00, 100, 0x08, 0x06]
+        arp += [0, 1, 8, 0, 6, 4, 0, 1] + mac + [198, 19, 10, 14] + [0, 0, 0, 0, 0, 0] + [198, 19, 10, 21]
+        arp += [UInt8](repeating: 0, count: 18)
+        try injectFrames([arp], from: vm14, interface: "eth0")
+        XCTAssertTrue(waitUntil(timeout: 3) {
+            (try? env.macs().contains { $0.mac == "02:14:00:00:00:14" && $0.port == "tap14" && $0.vni == 1000 }) == true
+        }, "the tagged frame was learned in VNI 1000")
+        XCTAssertTrue(waitUntil(timeout: 5) { capture.log.contains("Reply 198.19.10.21 is-at") },
+                      "vm21's ARP reply came back tagged with VLAN 100 (tcpdump running: \(capture.isRunning), status \(String(describing: capture.exitStatus))):\n\(capture.log)")
+    }
+
+    /// Frames that would not fit the underlay MTU once encapsulated are dropped and counted.
+    func testFramesTooBigForTheUnderlayAreCounted() throws {
+        let env = try RunningLab(tag: "g")
+        defer { env.close() }
+        let vm11 = env.lab.vm("vm11").namespace
+        try vm11.exec(["ip", "link", "set", "eth0", "mtu", "1600"])
+        try env.lab.hv1.exec(["ip", "link", "set", "tap11", "mtu", "1600"])
+        XCTAssertTrue(try env.scenario.ping(vm11, "198.19.10.21").0)
+        let before = try env.stats().drops["too_big"] ?? 0
+        // 1572 bytes of IP + 14 Ethernet + 50 of VXLAN/UDP/IPv4 exceeds the 1600-byte underlay.
+        _ = try vm11.exec(["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "1544", "198.19.10.21"], check: false)
+        XCTAssertTrue(waitUntil(timeout: 3) { ((try? env.stats().drops["too_big"]) ?? 0) >= before + 2 })
+        XCTAssertTrue(env.scenario.isSwitchRunning)
+    }
+
+    /// A crash (SIGKILL) leaves no XDP program behind: every attachment is a bpf_link.
+    func testKilledSwitchLeavesNoXDPProgram() throws {
+        let env = try RunningLab(tag: "k")
+        defer { env.close() }
+        XCTAssertTrue(try env.xdpAttached("ul0"))
+        let pid = try XCTUnwrap(env.scenario.switchPID)
+        kill(pid, SIGKILL)
+        XCTAssertTrue(waitUntil(timeout: 5) { !env.scenario.isSwitchRunning })
+        XCTAssertTrue(waitUntil(timeout: 5) {
+            ["ul0", "tap11", "tap12"].allSatisfy { (try? env.xdpAttached($0)) == false }
+        }, "XDP still attached after the switch was killed")
+    }
+
     func testPrometheusMetrics() throws {
         let env = try RunningLab(tag: "m", metrics: "127.0.0.1:9469")
         defer { env.close() }

@@ -36,6 +36,8 @@ public final class LabScenario {
     public var metrics = "off"
     public var agingTime = 300
     public var isSwitchRunning: Bool { vxsw?.isRunning == true }
+    /// PID of vxsw itself (its parent is `ip netns exec`, which execs it: the same process).
+    public var switchPID: Int32? { vxsw?.pid }
     public var switchLog: String { vxsw?.log ?? "" }
 
     public init(lab: LabTopology, binary: String, workDir: String, iperfSeconds: Int = 3, log: @escaping (String) -> Void) {
