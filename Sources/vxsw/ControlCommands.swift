@@ -78,27 +78,30 @@ struct Show: ParsableCommand {
     }
 }
 
-/// `vxsw port add NAME --vni N`, `vxsw port del NAME`: for libvirt/Proxmox hooks.
-struct Port: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Attach or detach a VM port at run time: add NAME --vni N | --trunk VLAN=VNI,... ; del NAME")
+/// A command whose words go to the switch as they are and whose answer is a message line.
+protocol PassthroughCommand: ParsableCommand {
+    static var word: String { get }
+    var words: [String] { get }
+}
 
-    @Argument(parsing: .captureForPassthrough) var words: [String] = []
-
+extension PassthroughCommand {
     func run() throws {
         let (options, rest) = try ControlOptions.extract(words)
-        try options.send(["port"] + rest) { payload in (payload.stringValue ?? payload.jsonText) + "\n" }
+        try options.send([Self.word] + rest) { payload in (payload.stringValue ?? payload.jsonText) + "\n" }
     }
 }
 
-struct FDB: ParsableCommand {
+/// `vxsw port add NAME --vni N`, `vxsw port del NAME`: for libvirt/Proxmox hooks.
+struct Port: PassthroughCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Attach or detach a VM port at run time: add NAME --vni N | --trunk VLAN=VNI,... ; del NAME")
+    static let word = "port"
+    @Argument(parsing: .captureForPassthrough) var words: [String] = []
+}
+
+struct FDB: PassthroughCommand {
     static let configuration = CommandConfiguration(
         abstract: "Static MACs at run time: add MAC --vni N (--port NAME | --vtep ADDRESS) ; del MAC --vni N")
-
+    static let word = "fdb"
     @Argument(parsing: .captureForPassthrough) var words: [String] = []
-
-    func run() throws {
-        let (options, rest) = try ControlOptions.extract(words)
-        try options.send(["fdb"] + rest) { payload in (payload.stringValue ?? payload.jsonText) + "\n" }
-    }
 }

@@ -42,6 +42,15 @@ final class RunningLab {
 
     func vxsw(_ args: [String]) throws -> CommandResult { try scenario.control(args) }
 
+    /// A further VM on hv1: a namespace with eth0 (addressed when `address` is given),
+    /// its peer `tap` in hv1. Not yet a switch port. Removed with the test's `defer`.
+    func addVM(_ name: String, tap: String, address: String?) throws -> NetworkNamespace {
+        let vm = try NetworkNamespace("\(lab.hv1.name.dropLast(4))-\(name)")
+        try addVeth("eth0", in: vm, tap, in: lab.hv1)
+        if let address { try vm.exec(["ip", "addr", "add", "\(address)/24", "dev", "eth0"]) }
+        return vm
+    }
+
     /// XDP attachments in hv1, as `ip -o link` shows them.
     func xdpAttached(_ interface: String) throws -> Bool {
         let line = try lab.hv1.exec(["ip", "-o", "link", "show", interface], check: false).output

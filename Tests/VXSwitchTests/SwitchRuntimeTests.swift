@@ -13,10 +13,8 @@ final class SwitchRuntimeTests: XCTestCase {
     func testPortAddAndRemoveAtRunTime() throws {
         let env = try RunningLab(tag: "p")
         defer { env.close() }
-        let vm13 = try NetworkNamespace("vxt\(labTag)p-vm13")
+        let vm13 = try env.addVM("vm13", tap: "tap13", address: "198.19.10.13")
         defer { vm13.remove() }
-        try addVeth("eth0", in: vm13, "tap13", in: env.lab.hv1)
-        try vm13.exec(["ip", "addr", "add", "198.19.10.13/24", "dev", "eth0"])
 
         let add = try env.vxsw(["port", "add", "tap13", "--vni", "1000"])
         XCTAssertTrue(add.succeeded, add.error)
@@ -48,10 +46,8 @@ final class SwitchRuntimeTests: XCTestCase {
     func testBroadcastFloodsWithinTheVNIOnly() throws {
         let env = try RunningLab(tag: "b")
         defer { env.close() }
-        let vm13 = try NetworkNamespace("vxt\(labTag)b-vm13")
+        let vm13 = try env.addVM("vm13", tap: "tap13", address: "198.19.10.13")
         defer { vm13.remove() }
-        try addVeth("eth0", in: vm13, "tap13", in: env.lab.hv1)
-        try vm13.exec(["ip", "addr", "add", "198.19.10.13/24", "dev", "eth0"])
         XCTAssertTrue(try env.vxsw(["port", "add", "tap13", "--vni", "1000"]).succeeded)
         for vm in [env.lab.vm("vm21").namespace, vm13, env.lab.vm("vm12").namespace, env.lab.vm("vm22").namespace] {
             try vm.exec(["sysctl", "-qw", "net.ipv4.icmp_echo_ignore_broadcasts=0"])
@@ -83,9 +79,8 @@ final class SwitchRuntimeTests: XCTestCase {
     func testTrunkPortMapsVLANsToVNIs() throws {
         let env = try RunningLab(tag: "t")
         defer { env.close() }
-        let vm14 = try NetworkNamespace("vxt\(labTag)t-vm14")
+        let vm14 = try env.addVM("vm14", tap: "tap14", address: nil)
         defer { vm14.remove() }
-        try addVeth("eth0", in: vm14, "tap14", in: env.lab.hv1)
         let add = try env.vxsw(["port", "add", "tap14", "--trunk", "100=1000"])
         XCTAssertTrue(add.succeeded, add.error)
         let capture = try vm14.spawn(["tcpdump", "-i", "eth0", "-Q", "in", "-c", "1", "-nn", "-e", "-l", "vlan 100 and arp"],
