@@ -63,8 +63,10 @@ public final class Datapath<P: PacketProcessor> {
     /// Attaches `interface` as port `id`. `configure` runs on the worker thread (between
     /// batches) once the sockets are in the loop, before the XDP program steers frames to them:
     /// that is where the caller adds the port to its tables.
-    /// `mode` overrides the datapath's attach mode for this port (e.g. generic as a fallback).
+    /// `mode` overrides the datapath's attach mode for this port (e.g. generic as a fallback);
+    /// `queues` limits an uplink to some of its rx queues (nil: all of them).
     public func attach(interface: String, as id: PortID, role: XDPPortRole, mode: XDPAttachMode? = nil,
+                       queues wanted: [Int]? = nil,
                        configure: @escaping (inout P, InterfaceInfo) -> Void) throws -> AttachedPort {
         guard ports[id] == nil else { throw DatapathError("attach \(interface)", errno: EEXIST) }
         if let other = ports.values.first(where: { $0.info.name == interface }) {
@@ -75,9 +77,13 @@ public final class Datapath<P: PacketProcessor> {
             throw DatapathError("attach \(interface)", errno: ENOSPC, hint: "at most \(XDPProgram.maxPorts) ports")
         }
         // Access ports (VM taps, veths) use queue 0; the uplink gets a socket per rx queue.
-        let queueCount = role == .uplink ? min(info.rxQueues, XDPProgram.maxQueues) : 1
+        let all = Array(0..<(role == .uplink ? min(info.rxQueues, XDPProgram.maxQueues) : 1))
+        let queueIDs = wanted ?? all
+        if let bad = queueIDs.first(where: { !all.contains($0) }) {
+            throw DatapathError("attach \(interface) queue \(bad)", errno: EINVAL, hint: "\(interface) has rx queues 0..<\(all.count)")
+        }
         var sockets: [XSKSocket] = []
-        for q in 0..<queueCount {
+        for q in queueIDs {
             sockets.append(try XSKSocket(umem: umem, interface: interface, queue: q, ringSize: settings.ringSize))
         }
         let target = fillTarget(extraSockets: sockets.count)
@@ -89,7 +95,7 @@ public final class Datapath<P: PacketProcessor> {
             return indices
         }
         do {
-            for (q, socket) in sockets.enumerated() { try program.setSocket(slot: slot, queue: q, fd: socket.fd) }
+            for socket in sockets { try program.setSocket(slot: slot, queue: socket.queue, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
             let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
@@ -98,7 +104,7 @@ public final class Datapath<P: PacketProcessor> {
             return port
         } catch {
             program.removePort(ifindex: info.ifindex)
-            for q in 0..<sockets.count { program.removeSocket(slot: slot, queue: q) }
+            for socket in sockets { program.removeSocket(slot: slot, queue: socket.queue) }
             worker.sync { state in for i in indices { state.unregister(queue: i) } }
             throw error
         }
@@ -110,7 +116,7 @@ public final class Datapath<P: PacketProcessor> {
         guard let port = ports.removeValue(forKey: id) else { return }
         port.link.detach()
         program.removePort(ifindex: port.info.ifindex)
-        for q in 0..<port.queues { program.removeSocket(slot: port.slot, queue: q) }
+        for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
         worker.sync { state in
             configure(&state.processor)
             for i in port.queueIndices { state.unregister(queue: i) }

@@ -69,7 +69,9 @@ public final class SwitchDaemon: @unchecked Sendable {
     public func start() throws {
         do {
             if let uplink = config.uplink {
-                try attach(interface: uplink.interface, id: Self.uplinkID, role: .uplink) { p, _ in
+                var queues: [Int]?
+                if case .list(let list) = uplink.queues { queues = list.map(Int.init) }
+                try attach(interface: uplink.interface, id: Self.uplinkID, role: .uplink, queues: queues) { p, _ in
                     p.setPort(Self.uplinkID, PortConfig(kind: .uplink, mtu: p.underlay.uplinkMTU))
                 }
                 checkMTU()
@@ -94,14 +96,14 @@ public final class SwitchDaemon: @unchecked Sendable {
     }
 
     /// Attaches an interface, trying native XDP first when the config says `auto`.
-    func attach(interface: String, id: PortID, role: XDPPortRole,
+    func attach(interface: String, id: PortID, role: XDPPortRole, queues: [Int]? = nil,
                 configure: @escaping (inout SwitchPipeline, InterfaceInfo) -> Void) throws {
         do {
-            let port = try datapath.attach(interface: interface, as: id, role: role, configure: configure)
+            let port = try datapath.attach(interface: interface, as: id, role: role, queues: queues, configure: configure)
             log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(datapath.settings.attachMode.rawValue) XDP)")
         } catch let e as DatapathError where config.datapath.attach == .auto && e.operation.hasPrefix("attach XDP") {
             log.warning("\(interface): native XDP failed (\(e)); using generic XDP")
-            _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, configure: configure)
+            _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, queues: queues, configure: configure)
         }
         lock.lock(); portNames[id] = interface; lock.unlock()
     }
