@@ -68,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "vxsw",
-            dependencies: ["VXSwitch", "VXTune", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["VXSwitch", "VXTune", "VXDatapath", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),

@@ -20,7 +20,7 @@ struct Run: ParsableCommand {
         let cfg: SwitchConfig
         do { cfg = try SwitchConfig.load(path: config) } catch {
             // A bad config names the file, the field and the problem; never a crash.
-            throw ValidationError("\(config): \(error)")
+            throw CLIError("\(config): \(error)")
         }
         if check {
             print("\(config): configuration is valid")

@@ -1,6 +1,8 @@
 // `vxsw tune`: inspect the host for VXLAN at 10G, recommend, and (when asked) apply.
 
 import ArgumentParser
+import VXSwitch
+import VXDatapath
 import VXTune
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +13,9 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Inspect NICs, CPUs and sysctls for VXLAN; recommend and optionally apply tuning.",
         discussion: "Read-only unless --apply is given. --apply changes only the runtime-safe recommendations, after confirmation (or --yes), and prints how to revert each change.")
+
+    @Option(help: "vxsw's configuration file: take the uplink, ports, worker CPUs and VTEP family from it.")
+    var config: String?
 
     @Option(name: .customLong("interface"), help: "A port (VM-facing or other) interface to inspect; repeatable.")
     var interfaces: [String] = []
@@ -47,10 +52,16 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         let host = LiveHost()
+        // What vxsw is set to do decides the advice (uplink IRQs off its worker CPUs, ...).
+        var switchConfig: SwitchConfig?
+        if let path = config {
+            do { switchConfig = try SwitchConfig.load(path: path) } catch { throw CLIError("\(path): \(error)") }
+        }
         let options = TuneOptions(
-            uplink: uplink ?? Inspector(host: host).defaultRouteInterface(),
-            ports: interfaces, mode: Mode(rawValue: mode)!,
-            workers: workers.flatMap(CPUList.parse) ?? [], overlayMTU: overlayMTU)
+            uplink: uplink ?? switchConfig?.uplink?.interface ?? Inspector(host: host).defaultRouteInterface(),
+            ports: interfaces + (switchConfig?.ports.map(\.name) ?? []), mode: Mode(rawValue: mode)!,
+            workers: workers.flatMap(CPUList.parse) ?? switchConfig.map { $0.datapath.workers.isEmpty ? [firstAllowedCPU()] : $0.datapath.workers } ?? [],
+            overlayMTU: overlayMTU)
         var report = TuneReport.make(host: host, options: options)
 
         if apply {

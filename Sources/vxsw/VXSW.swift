@@ -11,3 +11,9 @@ struct VXSW: ParsableCommand {
         subcommands: [Run.self, Show.self, Port.self, FDB.self, Lab.self, TuneCommand.self]
     )
 }
+
+/// A failure that is not about how the command was typed: printed as `Error: ...`, no usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
