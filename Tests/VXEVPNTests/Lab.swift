@@ -12,7 +12,6 @@ final class Lab {
     private(set) var namespaces: [String] = []
     private(set) var links: [String] = []
     private(set) var processes: [Process] = []
-    private(set) var pidFiles: [String] = []
     let dir: URL
 
     init(_ name: String) throws {
@@ -89,9 +88,6 @@ final class Lab {
         processes.append(p)
     }
 
-    /// Remembers a daemon's pid file (FRR daemonizes); its PID is signalled in tearDown.
-    func track(pidFile: String) { pidFiles.append(pidFile) }
-
     func log(_ name: String) -> String { (try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? "" }
 
     /// Polls `cond` until true or `seconds` pass.
@@ -109,11 +105,6 @@ final class Lab {
         for p in processes where p.isRunning {
             // `ip netns exec` execs the daemon, so this PID is the daemon's.
             kill(p.processIdentifier, SIGTERM)
-        }
-        for f in pidFiles {
-            if let text = try? String(contentsOfFile: f, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-                kill(pid, SIGTERM)
-            }
         }
         let end = Date().addingTimeInterval(3)
         while processes.contains(where: { $0.isRunning }) && Date() < end { usleep(50_000) }

@@ -51,6 +51,8 @@ final class BGPConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        peer?.lastError = "\(error)"
+        peer?.logger.warning("connection error: \(error)")
         context.close(promise: nil)
     }
 
