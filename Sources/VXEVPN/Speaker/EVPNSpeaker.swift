@@ -63,6 +63,19 @@ public final class EVPNSpeaker: @unchecked Sendable {
         if let g = ownedGroup { try? await g.shutdownGracefully() }
     }
 
+    /// Drops every TCP connection without a NOTIFICATION and stops reconnecting: what peers see
+    /// when this process dies (used to exercise graceful restart).
+    func abort() async {
+        try? await loop.submit {
+            for p in self.peers {
+                p.running = false
+                p.connectRetry?.cancel(); p.connectRetry = nil
+                for c in p.connections { c.close(with: nil) }
+            }
+        }.get()
+        try? await listener?.close()
+    }
+
     /// The port the listener is bound to (useful with port 0 in tests).
     public var listeningPort: Int? { listener?.localAddress?.port }
 
