@@ -99,6 +99,43 @@ final class SessionTests: XCTestCase {
         await b1.stop(); await b2.stop(); await a.stop()
     }
 
+    /// Both sides active and listening: the connection collision (RFC 4271 §6.8) leaves one
+    /// session, and it stays up.
+    func testCollisionLeavesOneSession() async throws {
+        func freePort(_ host: String) throws -> Int {
+            let ch = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: 0).wait()
+            defer { try? ch.close().wait() }
+            return ch.localAddress?.port ?? 0
+        }
+        let ipA = IPAddress("127.0.0.1")!, ipB = IPAddress("127.0.0.5")!
+        let portA = try freePort("127.0.0.1"), portB = try freePort("127.0.0.5")
+        func config(_ me: IPAddress, _ myPort: Int, _ id: String, _ other: IPAddress, _ otherPort: Int) -> EVPNConfig {
+            var c = EVPNConfig(asn: 65001, routerID: IPAddress(id)!, vtep: me, listenAddress: me,
+                               peers: [PeerConfig(address: other, remoteAS: 65001, port: otherPort, localAddress: me)])
+            c.listenPort = myPort
+            c.connectRetrySeconds = 0.2
+            return c
+        }
+        // Both listen before either connects, so the two connections cross.
+        let dpA = RecordingDataplane()
+        let a = EVPNSpeaker(config: config(ipA, portA, "10.0.0.1", ipB, portB), dataplane: dpA)
+        let b = EVPNSpeaker(config: config(ipB, portB, "10.0.0.2", ipA, portA), dataplane: RecordingDataplane())
+        a.setLocalVNIs([vni]); b.setLocalVNIs([vni])
+        try await a.startListener(); try await b.startListener()
+        try await a.startPeers(); try await b.startPeers()
+        try await Lab.wait(10, "established") {
+            let ua = try await established(a), ub = try await established(b)
+            return ua && ub
+        }
+        b.localMACLearned(vni: vni, mac: mac)
+        try await Lab.wait(5, "route over the surviving session") { dpA.macs[VNIMAC(vni, mac)] != nil }
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        let sa = try await a.summary().peers[0], sb = try await b.summary().peers[0]
+        XCTAssertEqual(sa.state, .established); XCTAssertEqual(sb.state, .established)
+        XCTAssertGreaterThanOrEqual(sa.upDownSeconds, 1, "session flapped: \(sa.lastError ?? "")")
+        await a.stop(); await b.stop()
+    }
+
     // MARK: scripted raw peer
 
     /// A blocking TCP client that speaks BGP by hand.

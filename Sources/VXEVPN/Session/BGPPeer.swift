@@ -198,8 +198,10 @@ final class BGPPeer: @unchecked Sendable {
         // RFC 4271 §6.8 collision detection against the other connection.
         if let other = connections.first(where: { $0 !== c && $0.state >= .openConfirm }) {
             if other.state == .established {
-                if o.gracefulRestart != nil {
-                    // RFC 4724 §4.2: the peer restarted; the old session is gone.
+                // RFC 4724 §4.2: an OPEN with the Restart bit on a connection the peer opened
+                // means it restarted and the old session is dead. Anything else is a collision
+                // with the established session: the new connection goes (RFC 4271 §6.8).
+                if c.inbound && (o.gracefulRestart?.restarting ?? false) {
                     logger.info("peer reconnected while established: treating as graceful restart")
                     other.close(with: nil)
                 } else {

@@ -38,6 +38,11 @@ public final class EVPNSpeaker: @unchecked Sendable {
 
     /// Binds the listener (when configured) and starts every peer.
     public func start() async throws {
+        try await startListener()
+        try await startPeers()
+    }
+
+    func startListener() async throws {
         if let addr = config.listenAddress {
             let bootstrap = ServerBootstrap(group: loop)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -52,6 +57,9 @@ public final class EVPNSpeaker: @unchecked Sendable {
                 }
             listener = try await bootstrap.bind(host: addr.description, port: config.listenPort).get()
         }
+    }
+
+    func startPeers() async throws {
         try await loop.submit { self.peers.forEach { $0.start() } }.get()
     }
 
