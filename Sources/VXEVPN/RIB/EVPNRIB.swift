@@ -1,0 +1,232 @@
+import VXCore
+
+/// (VNI, MAC): the key of the per-VNI MAC table.
+public struct VNIMAC: Hashable, Sendable, Comparable {
+    public var vni: VNI
+    public var mac: MACAddress
+    public init(_ vni: VNI, _ mac: MACAddress) { self.vni = vni; self.mac = mac }
+    public static func < (a: Self, b: Self) -> Bool { (a.vni, a.mac) < (b.vni, b.mac) }
+}
+
+/// A route received from a peer (Adj-RIB-In entry), reduced to what EVPN needs.
+public struct ReceivedRoute: Sendable, Hashable {
+    public var peer: String
+    public var route: EVPNRoute
+    public var nextHop: IPAddress
+    public var routeTargets: [RouteTarget]
+    public var extendedCommunities: [ExtendedCommunity]
+    public var pmsi: PMSITunnel?
+    public var asPath: String
+    public var origin: Origin?
+    public var localPref: UInt32?
+    public var stale = false
+
+    public var sequence: UInt32 { extendedCommunities.macMobility.sequence }
+    public var sticky: Bool { extendedCommunities.macMobility.sticky }
+}
+
+/// A local VNI's EVPN instance: RD and route targets, auto (FRR's way) or configured.
+public struct VNIInstance: Sendable, Hashable {
+    public var vni: VNI
+    public var rd: RouteDistinguisher
+    public var importRTs: [RouteTarget]
+    public var exportRTs: [RouteTarget]
+    public var rdIsAuto: Bool
+    public var rtIsAuto: Bool
+}
+
+/// A route vxsw originates, before per-peer attributes (AS_PATH, LOCAL_PREF) are added.
+public struct ExportedRoute: Sendable, Hashable {
+    public var route: EVPNRoute
+    public var vni: VNI
+    public var extendedCommunities: [ExtendedCommunity]
+    public var pmsi: PMSITunnel?
+}
+
+/// A MAC the switch learned on a local port.
+public struct LocalMAC: Sendable, Hashable {
+    public var ip: IPAddress?
+    public var sequence: UInt32
+    public var sticky: Bool
+    /// A remote route with a higher sequence took the MAC over; our route is withdrawn.
+    public var movedAway = false
+}
+
+/// The EVPN RIB: Adj-RIB-In per peer, local MACs and VNIs, the routes vxsw exports, and the
+/// forwarding state pushed to the data plane. Not thread-safe: the speaker drives it on its
+/// event loop (tests drive it directly).
+public final class EVPNRIB {
+    public let asn: UInt32
+    public let routerID: IPAddress
+    public let vtep: IPAddress
+    var vniConfig: [VNI: VNIConfig] = [:]
+    let autoRTRFC8365: Bool
+    let dad: DuplicateAddressDetectionConfig
+    public weak var dataplane: EVPNDataplane?
+    /// Called when exported routes change: announced (new or changed) and withdrawn.
+    var onExport: (_ announce: [ExportedRoute], _ withdraw: [EVPNRoute]) -> Void = { _, _ in }
+    var now: () -> Double
+
+    public internal(set) var vnis: [VNI: VNIInstance] = [:]
+    var nextRDIndex: UInt16 = 1
+    var rdIndex: [VNI: UInt16] = [:]
+    /// Adj-RIB-In: peer → route key → route.
+    public internal(set) var adjIn: [String: [EVPNRouteKey: ReceivedRoute]] = [:]
+    var byMAC: [MACAddress: Set<RouteRef>] = [:]
+    var imets: Set<RouteRef> = []
+    public internal(set) var localMACs: [VNIMAC: LocalMAC] = [:]
+    /// Exported routes (the base of every peer's Adj-RIB-Out).
+    public internal(set) var exported: [EVPNRouteKey: ExportedRoute] = [:]
+    /// What the data plane currently has.
+    public internal(set) var installed: [VNIMAC: InstalledMAC] = [:]
+    public internal(set) var flood: [VNI: Set<IPAddress>] = [:]
+    var moves: [VNIMAC: [Double]] = [:]
+    public internal(set) var duplicates: [VNIMAC: Int] = [:]
+
+    struct RouteRef: Hashable { var peer: String; var key: EVPNRouteKey }
+    public struct InstalledMAC: Sendable, Hashable { public var vtep: IPAddress; public var ip: IPAddress?; public var seq: UInt32 }
+
+    public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false,
+                duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), now: @escaping () -> Double) {
+        self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.autoRTRFC8365 = autoRTRFC8365
+        self.dad = duplicateAddressDetection; self.now = now
+        for c in vnis { vniConfig[VNI(unchecked: c.vni)] = c }
+    }
+
+    // MARK: routes from peers
+
+    /// Applies one decoded UPDATE from `peer`.
+    public func apply(_ update: BGPUpdate, from peer: String) {
+        var touched = Touched()
+        for r in update.evpnWithdrawn { remove(RouteRef(peer: peer, key: r.key), &touched) }
+        let a = update.attributes
+        if let nh = a.mpReach?.nextHop {
+            for r in update.evpnAnnounced {
+                let rr = ReceivedRoute(peer: peer, route: r, nextHop: nh, routeTargets: a.extendedCommunities.routeTargets,
+                                       extendedCommunities: a.extendedCommunities, pmsi: a.pmsiTunnel,
+                                       asPath: a.asPathString, origin: a.origin, localPref: a.localPref)
+                add(rr, &touched)
+            }
+        }
+        settle(touched)
+    }
+
+    /// Removes every route of `peer` (session down without graceful restart), or only its stale ones.
+    public func dropRoutes(of peer: String, onlyStale: Bool = false) {
+        var touched = Touched()
+        for (key, r) in adjIn[peer] ?? [:] where !onlyStale || r.stale { remove(RouteRef(peer: peer, key: key), &touched) }
+        if adjIn[peer]?.isEmpty ?? false { adjIn[peer] = nil }
+        settle(touched)
+    }
+
+    /// Graceful restart helper: keep the peer's routes (and forwarding) but mark them stale.
+    public func markStale(_ peer: String) {
+        guard var table = adjIn[peer] else { return }
+        for k in table.keys { table[k]?.stale = true }
+        adjIn[peer] = table
+    }
+
+    public var routeCount: Int { adjIn.values.reduce(0) { $0 + $1.count } }
+    public func routeCount(from peer: String) -> Int { adjIn[peer]?.count ?? 0 }
+
+    struct Touched { var macs = Set<MACAddress>(); var floodVNIs = false }
+
+    func add(_ r: ReceivedRoute, _ t: inout Touched) {
+        let ref = RouteRef(peer: r.peer, key: r.route.key)
+        adjIn[r.peer, default: [:]][ref.key] = r
+        switch r.route {
+        case .macIP(let m): byMAC[m.mac, default: []].insert(ref); t.macs.insert(m.mac)
+        case .imet: imets.insert(ref); t.floodVNIs = true
+        case .other: break
+        }
+    }
+
+    func remove(_ ref: RouteRef, _ t: inout Touched) {
+        guard let old = adjIn[ref.peer]?.removeValue(forKey: ref.key) else { return }
+        switch old.route {
+        case .macIP(let m):
+            byMAC[m.mac]?.remove(ref)
+            if byMAC[m.mac]?.isEmpty ?? false { byMAC[m.mac] = nil }
+            t.macs.insert(m.mac)
+        case .imet: imets.remove(ref); t.floodVNIs = true
+        case .other: break
+        }
+    }
+
+    func settle(_ t: Touched) {
+        for mac in t.macs.sorted() { for vni in vnis.keys.sorted() { reconcile(VNIMAC(vni, mac)) } }
+        if t.floodVNIs { reconcileFlood() }
+    }
+
+    // MARK: import and best path
+
+    /// A route is imported into every local VNI whose import RTs it carries, unless it is ours
+    /// (next hop = our VTEP, e.g. reflected back).
+    func imported(_ r: ReceivedRoute, into vni: VNI) -> Bool {
+        guard r.nextHop != vtep, let inst = vnis[vni] else { return false }
+        return r.routeTargets.contains { inst.importRTs.contains($0) }
+    }
+
+    /// Remote candidates for (vni, mac), best first: sticky, then higher MAC mobility sequence
+    /// (RFC 7432 §15), then lower VTEP address, then peer (a stable tie-break).
+    public func remoteCandidates(_ k: VNIMAC) -> [ReceivedRoute] {
+        let refs = byMAC[k.mac] ?? []
+        let rs = refs.compactMap { adjIn[$0.peer]?[$0.key] }.filter { imported($0, into: k.vni) }
+        return rs.sorted { a, b in
+            if a.sticky != b.sticky { return a.sticky }
+            if a.sequence != b.sequence { return a.sequence > b.sequence }
+            if a.nextHop != b.nextHop { return a.nextHop < b.nextHop }
+            if a.peer != b.peer { return a.peer < b.peer }
+            return a.route.key < b.route.key
+        }
+    }
+
+    /// Brings the data plane (and our own type-2 routes) in line with the best route for (vni, mac).
+    func reconcile(_ k: VNIMAC) {
+        let remotes = remoteCandidates(k)
+        var want: InstalledMAC? = nil
+        if let best = remotes.first {
+            let ip = remotes.first { $0.nextHop == best.nextHop && macIPRoute($0)?.ip != nil }.flatMap { macIPRoute($0)?.ip }
+            want = InstalledMAC(vtep: best.nextHop, ip: ip, seq: best.sequence)
+            if var local = localMACs[k] {
+                let remoteWins = !local.sticky && (best.sticky || best.sequence > local.sequence)
+                if remoteWins && !local.movedAway {
+                    local.movedAway = true
+                    localMACs[k] = local
+                    recordMove(k)
+                    exportLocal(k)
+                } else if !remoteWins {
+                    want = nil
+                }
+            }
+        }
+        let have = installed[k]
+        guard have != want else { return }
+        installed[k] = want
+        if let w = want {
+            dataplane?.installRemoteMAC(vni: k.vni, mac: k.mac, ip: w.ip, vtep: w.vtep, seq: w.seq)
+        } else {
+            dataplane?.withdrawRemoteMAC(vni: k.vni, mac: k.mac)
+        }
+    }
+
+    func macIPRoute(_ r: ReceivedRoute) -> EVPNMACIPRoute? { if case .macIP(let m) = r.route { return m } else { return nil } }
+
+    /// Flood lists: the originators (PMSI IR endpoint, else next hop) of imported type-3 routes.
+    func reconcileFlood() {
+        var want: [VNI: Set<IPAddress>] = [:]
+        for ref in imets {
+            guard let r = adjIn[ref.peer]?[ref.key], case .imet(let im) = r.route else { continue }
+            if let p = r.pmsi, p.tunnelType != PMSITunnel.ingressReplication { continue }
+            let endpoint = r.pmsi?.ingressReplicationEndpoint ?? im.originator
+            guard endpoint != vtep else { continue }
+            for vni in vnis.keys where imported(r, into: vni) { want[vni, default: []].insert(endpoint) }
+        }
+        for vni in Set(want.keys).union(flood.keys).sorted() {
+            let w = want[vni] ?? [], h = flood[vni] ?? []
+            for ip in h.subtracting(w).sorted() { dataplane?.removeFloodVTEP(vni: vni, vtep: ip) }
+            for ip in w.subtracting(h).sorted() { dataplane?.addFloodVTEP(vni: vni, vtep: ip) }
+            flood[vni] = w.isEmpty ? nil : w
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import VXCore
+
+/// The data behind the `show` commands, gathered on the speaker's loop.
+extension EVPNSpeaker {
+    public func summary() async throws -> BGPSummary {
+        try await loop.submit { self.makeSummary() }.get()
+    }
+    public func evpnRoutes(routeType: UInt8? = nil) async throws -> EVPNRouteTable {
+        try await loop.submit { self.makeRouteTable(routeType: routeType) }.get()
+    }
+    public func vnis() async throws -> [EVPNVNIInfo] {
+        try await loop.submit { self.makeVNIs() }.get()
+    }
+    public func macs(vni: VNI) async throws -> EVPNMACTable {
+        try await loop.submit { self.makeMACTable(vni) }.get()
+    }
+
+    func makeSummary() -> BGPSummary {
+        let now = clock()
+        return BGPSummary(routerID: config.routerID.description, localAS: config.asn, peers: peers.map { p in
+            BGPSummary.PeerSummary(neighbor: p.id, remoteAS: p.config.remoteAS, messagesReceived: p.messagesReceived,
+                                   messagesSent: p.messagesSent, upDownSeconds: Int(now - p.stateSince), state: p.state,
+                                   prefixesReceived: rib.routeCount(from: p.id),
+                                   prefixesSent: p.established == nil ? 0 : rib.exported.count,
+                                   description: p.config.description, lastError: p.lastError,
+                                   gracefulRestartStale: p.staleTimer != nil)
+        })
+    }
+
+    func makeRouteTable(routeType: UInt8?) -> EVPNRouteTable {
+        var rows: [(EVPNRouteKey, Int, EVPNRouteEntry)] = []
+        for e in rib.exported.values where routeType == nil || e.route.routeType == routeType {
+            rows.append((e.route.key, 0, EVPNRouteEntry(
+                rd: e.route.rd?.description ?? "", routeType: e.route.routeType, prefix: e.route.description,
+                nextHop: config.vtep.description, localPref: nil, weight: 32768, path: "", origin: "i",
+                extendedCommunities: e.extendedCommunities.map(\.description), pmsi: e.pmsi?.description,
+                best: true, local: true, stale: false, peer: nil)))
+        }
+        for (peer, table) in rib.adjIn {
+            for r in table.values where routeType == nil || r.route.routeType == routeType {
+                let origin: String = { switch r.origin { case .igp?: return "i"; case .egp?: return "e"; default: return "?" } }()
+                rows.append((r.route.key, 1, EVPNRouteEntry(
+                    rd: r.route.rd?.description ?? "", routeType: r.route.routeType, prefix: r.route.description,
+                    nextHop: r.nextHop.description, localPref: r.localPref, weight: 0, path: r.asPath, origin: origin,
+                    extendedCommunities: r.extendedCommunities.map(\.description), pmsi: r.pmsi?.description,
+                    best: isBest(r), local: false, stale: r.stale, peer: peer)))
+            }
+        }
+        rows.sort { ($0.0, $0.1, $0.2.peer ?? "") < ($1.0, $1.1, $1.2.peer ?? "") }
+        return EVPNRouteTable(routerID: config.routerID.description, routes: rows.map(\.2))
+    }
+
+    /// Whether a received route is the one in use for some local VNI (type 2: installed; type 3: flooded to).
+    func isBest(_ r: ReceivedRoute) -> Bool {
+        switch r.route {
+        case .macIP(let m):
+            return rib.vnis.keys.contains { rib.remoteCandidates(VNIMAC($0, m.mac)).first == r }
+        case .imet:
+            return rib.vnis.keys.contains { rib.imported(r, into: $0) }
+        case .other: return false
+        }
+    }
+
+    func makeVNIs() -> [EVPNVNIInfo] {
+        rib.vnis.values.sorted { $0.vni < $1.vni }.map { inst in
+            let local = rib.localMACs.filter { $0.key.vni == inst.vni && !$0.value.movedAway }
+            let remote = rib.installed.filter { $0.key.vni == inst.vni }
+            return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
+                               exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
+                               arps: local.values.filter { $0.ip != nil }.count + remote.values.filter { $0.ip != nil }.count,
+                               remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description))
+        }
+    }
+
+    func makeMACTable(_ vni: VNI) -> EVPNMACTable {
+        var entries: [(MACAddress, EVPNMACTable.Entry)] = []
+        for (k, l) in rib.localMACs where k.vni == vni && !l.movedAway {
+            let rseq = rib.remoteCandidates(k).map(\.sequence).max() ?? 0
+            entries.append((k.mac, .init(mac: k.mac.description, type: "local", vtep: nil, ip: l.ip?.description,
+                                         localSequence: l.sequence, remoteSequence: rseq, sticky: l.sticky,
+                                         duplicate: rib.duplicates[k] != nil)))
+        }
+        for (k, m) in rib.installed where k.vni == vni {
+            entries.append((k.mac, .init(mac: k.mac.description, type: "remote", vtep: m.vtep.description, ip: m.ip?.description,
+                                         localSequence: rib.localMACs[k]?.sequence ?? 0, remoteSequence: m.seq, sticky: false,
+                                         duplicate: rib.duplicates[k] != nil)))
+        }
+        return EVPNMACTable(vni: vni.value, macs: entries.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+}

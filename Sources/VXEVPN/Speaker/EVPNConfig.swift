@@ -1,0 +1,76 @@
+import VXCore
+
+/// The speaker's configuration; part of the daemon's config file (Codable).
+public struct EVPNConfig: Codable, Sendable {
+    public var asn: UInt32
+    /// BGP identifier, also the administrator of auto RDs (router-id:n, like FRR).
+    public var routerID: IPAddress
+    /// Local VTEP address: next hop of our routes and PMSI tunnel endpoint.
+    public var vtep: IPAddress
+    /// Where to accept passive sessions; nil: no listener (active peers only).
+    public var listenAddress: IPAddress?
+    public var listenPort: Int = 179
+    public var holdTime: UInt16 = 90
+    /// Seconds between connection attempts for an active peer.
+    public var connectRetrySeconds: Double = 5
+    public var peers: [PeerConfig] = []
+    /// Per-VNI overrides of the auto RD/RT; VNIs without an entry use auto values.
+    public var vnis: [VNIConfig] = []
+    public var gracefulRestart = GracefulRestartConfig()
+    public var duplicateAddressDetection = DuplicateAddressDetectionConfig()
+    /// FRR's `autort rfc8365-compatible`: auto RTs carry the RFC 8365 type bits.
+    public var autoRTRFC8365 = false
+
+    public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, listenAddress: IPAddress? = nil, peers: [PeerConfig] = []) {
+        self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.listenAddress = listenAddress; self.peers = peers
+    }
+}
+
+public struct PeerConfig: Codable, Sendable, Hashable {
+    public var address: IPAddress
+    public var port: Int = 179
+    public var remoteAS: UInt32
+    /// Only wait for the peer to connect (RFC 4271 PassiveTcpEstablishment).
+    public var passive = false
+    /// Source address for outgoing connections.
+    public var localAddress: IPAddress?
+    public var holdTime: UInt16?
+    public var description: String?
+
+    public init(address: IPAddress, remoteAS: UInt32, port: Int = 179, passive: Bool = false, localAddress: IPAddress? = nil) {
+        self.address = address; self.remoteAS = remoteAS; self.port = port; self.passive = passive; self.localAddress = localAddress
+    }
+}
+
+public struct VNIConfig: Codable, Sendable, Hashable {
+    public var vni: UInt32
+    public var rd: RouteDistinguisher?
+    public var importRTs: [RouteTarget]?
+    public var exportRTs: [RouteTarget]?
+    public init(vni: UInt32, rd: RouteDistinguisher? = nil, importRTs: [RouteTarget]? = nil, exportRTs: [RouteTarget]? = nil) {
+        self.vni = vni; self.rd = rd; self.importRTs = importRTs; self.exportRTs = exportRTs
+    }
+}
+
+public struct GracefulRestartConfig: Codable, Sendable, Hashable {
+    public var enabled = true
+    /// Advertised restart time (RFC 4724), seconds.
+    public var restartTime: UInt16 = 120
+    /// How long to keep a restarting peer's stale routes after it comes back without End-of-RIB.
+    public var stalePathTime: Double = 360
+    /// Set by the daemon when vxsw itself restarted with forwarding state kept (R and F bits).
+    public var restarting = false
+    public init() {}
+}
+
+/// FRR's `dup-addr-detection max-moves 5 time 180`.
+public struct DuplicateAddressDetectionConfig: Codable, Sendable, Hashable {
+    public var enabled = true
+    public var maxMoves = 5
+    public var seconds: Double = 180
+    public init() {}
+}
+
+// Addresses are written as text in config files and JSON.
+extension IPAddress: TextCodable {}
+extension MACAddress: TextCodable {}

@@ -1,0 +1,20 @@
+import VXCore
+
+/// What the speaker asks of the switch. Called on the speaker's event loop, in order; the
+/// switch copies what it needs into its own state and returns quickly.
+public protocol EVPNDataplane: AnyObject {
+    /// A remote MAC (best route): forward (vni, mac) to `vtep`. Called again when the VTEP,
+    /// IP or sequence changes. `ip` feeds ARP/ND suppression.
+    func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32)
+    /// No remote route left for (vni, mac), or the MAC is local now.
+    func withdrawRemoteMAC(vni: VNI, mac: MACAddress)
+    /// Head-end replication list of the VNI (type-3 routes).
+    func addFloodVTEP(vni: VNI, vtep: IPAddress)
+    func removeFloodVTEP(vni: VNI, vtep: IPAddress)
+    /// A MAC moved too often (dup-addr-detection): the speaker froze it.
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int)
+}
+
+extension EVPNDataplane {
+    public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {}
+}

@@ -1,0 +1,175 @@
+import Logging
+import NIOCore
+import NIOPosix
+import VXCore
+
+/// The BGP EVPN speaker: sessions, RIB, export of local MACs and VNIs. All state lives on one
+/// event loop; the public methods may be called from any thread.
+public final class EVPNSpeaker: @unchecked Sendable {
+    public let config: EVPNConfig
+    let loop: EventLoop
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+    let rib: EVPNRIB
+    var peers: [BGPPeer] = []
+    private var listener: Channel?
+    let logger: Logger
+    let clock: @Sendable () -> Double
+    let startedAt: Double
+
+    /// `group`: an event loop group to share; nil starts a private one-thread group.
+    public init(config: EVPNConfig, dataplane: EVPNDataplane?, group: EventLoopGroup? = nil,
+                logger: Logger = Logger(label: "vxsw.evpn")) {
+        self.config = config
+        self.ownedGroup = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        self.loop = (group ?? ownedGroup!).next()
+        self.logger = logger
+        let clock: @Sendable () -> Double = { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
+        self.clock = clock
+        self.startedAt = clock()
+        self.rib = EVPNRIB(asn: config.asn, routerID: config.routerID, vtep: config.vtep, vnis: config.vnis,
+                           autoRTRFC8365: config.autoRTRFC8365, duplicateAddressDetection: config.duplicateAddressDetection,
+                           now: clock)
+        rib.dataplane = dataplane
+        rib.onExport = { [unowned self] announce, withdraw in self.broadcast(announce: announce, withdraw: withdraw) }
+        peers = config.peers.map { BGPPeer(config: $0, speaker: self, logger: logger) }
+    }
+
+    // MARK: lifecycle
+
+    /// Binds the listener (when configured) and starts every peer.
+    public func start() async throws {
+        try await startListener()
+        try await startPeers()
+    }
+
+    func startListener() async throws {
+        if let addr = config.listenAddress {
+            let bootstrap = ServerBootstrap(group: loop)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { [unowned self] ch in
+                    let conn = BGPConnection(peer: nil, inbound: true) { [unowned self] ip in
+                        self.peers.first { $0.config.address == ip }
+                    }
+                    return ch.eventLoop.makeCompletedFuture {
+                        try ch.pipeline.syncOperations.addHandler(ByteToMessageHandler(BGPFrameDecoder()))
+                        try ch.pipeline.syncOperations.addHandler(conn)
+                    }
+                }
+            listener = try await bootstrap.bind(host: addr.description, port: config.listenPort).get()
+        }
+    }
+
+    func startPeers() async throws {
+        try await loop.submit { self.peers.forEach { $0.start() } }.get()
+    }
+
+    /// Sends Cease to every peer, closes the listener and (if owned) the event loop.
+    public func stop() async {
+        try? await loop.submit { self.peers.forEach { $0.stop() } }.get()
+        try? await loop.scheduleTask(in: .milliseconds(200)) {}.futureResult.get()
+        try? await listener?.close()
+        if let g = ownedGroup { try? await g.shutdownGracefully() }
+    }
+
+    /// Drops every TCP connection without a NOTIFICATION and stops reconnecting: what peers see
+    /// when this process dies (used to exercise graceful restart).
+    func abort() async {
+        try? await loop.submit {
+            for p in self.peers {
+                p.running = false
+                p.connectRetry?.cancel(); p.connectRetry = nil
+                for c in p.connections { c.close(with: nil) }
+            }
+        }.get()
+        try? await listener?.close()
+    }
+
+    /// The port the listener is bound to (useful with port 0 in tests).
+    public var listeningPort: Int? { listener?.localAddress?.port }
+
+    // MARK: from the switch
+
+    public func setLocalVNIs(_ vnis: Set<VNI>) { loop.execute { self.rib.setLocalVNIs(vnis) } }
+    public func localMACLearned(vni: VNI, mac: MACAddress, ip: IPAddress? = nil, sticky: Bool = false) {
+        loop.execute { self.rib.localMACLearned(vni: vni, mac: mac, ip: ip, sticky: sticky) }
+    }
+    public func localMACRemoved(vni: VNI, mac: MACAddress) { loop.execute { self.rib.localMACRemoved(vni: vni, mac: mac) } }
+    public func clearDuplicate(vni: VNI, mac: MACAddress) { loop.execute { self.rib.clearDuplicate(vni: vni, mac: mac) } }
+
+    /// Runs `body` on the speaker's loop with its RIB (for show commands and tests).
+    public func withRIB<T: Sendable>(_ body: @escaping @Sendable (EVPNRIB) -> T) async throws -> T {
+        try await loop.submit { body(self.rib) }.get()
+    }
+
+    // MARK: to peers
+
+    func capabilities() -> [BGPCapability] {
+        var caps: [BGPCapability] = [.multiprotocol(.l2vpnEVPN), .routeRefresh, .fourOctetAS(config.asn)]
+        let gr = config.gracefulRestart
+        if gr.enabled {
+            caps.append(.gracefulRestart(GracefulRestartCapability(restarting: gr.restarting, restartTime: gr.restartTime,
+                                                                   families: [(.l2vpnEVPN, forwardingPreserved: gr.restarting)])))
+        }
+        return caps
+    }
+
+    /// Full table then End-of-RIB (on Established and on ROUTE-REFRESH).
+    func sendTable(to c: BGPConnection, isInternal: Bool) {
+        let all = rib.exported.values.sorted { $0.route.key < $1.route.key }
+        for m in updates(announce: all, withdraw: [], isInternal: isInternal) { c.send(m) }
+        c.send(.update(.endOfRIB(.l2vpnEVPN)))
+    }
+
+    func broadcast(announce: [ExportedRoute], withdraw: [EVPNRoute]) {
+        for p in peers {
+            guard let c = p.established else { continue }
+            for m in updates(announce: announce, withdraw: withdraw, isInternal: p.isInternal) { c.send(m) }
+        }
+    }
+
+    /// Packs routes with equal attributes into UPDATEs below the 4096-byte limit.
+    func updates(announce: [ExportedRoute], withdraw: [EVPNRoute], isInternal: Bool) -> [BGPMessage] {
+        var out: [BGPMessage] = []
+        let budget = 3800
+        var batch: [EVPNRoute] = [], size = 0
+        func flushWithdraw() {
+            guard !batch.isEmpty else { return }
+            var u = BGPUpdate(); u.attributes.mpUnreach = MPUnreachNLRI(routes: batch)
+            out.append(.update(u)); batch = []; size = 0
+        }
+        for r in withdraw {
+            var b = [UInt8](); r.encode(into: &b)
+            if size + b.count > budget { flushWithdraw() }
+            batch.append(r); size += b.count
+        }
+        flushWithdraw()
+
+        var groups: [[ExtendedCommunity]: [ExportedRoute]] = [:], order: [[ExtendedCommunity]] = []
+        for e in announce {
+            if e.pmsi != nil { out.append(.update(update(for: [e], isInternal: isInternal))); continue }
+            if groups[e.extendedCommunities] == nil { order.append(e.extendedCommunities) }
+            groups[e.extendedCommunities, default: []].append(e)
+        }
+        for key in order {
+            var chunk: [ExportedRoute] = []; size = 0
+            for e in groups[key] ?? [] {
+                var b = [UInt8](); e.route.encode(into: &b)
+                if size + b.count > budget { out.append(.update(update(for: chunk, isInternal: isInternal))); chunk = []; size = 0 }
+                chunk.append(e); size += b.count
+            }
+            if !chunk.isEmpty { out.append(.update(update(for: chunk, isInternal: isInternal))) }
+        }
+        return out
+    }
+
+    func update(for routes: [ExportedRoute], isInternal: Bool) -> BGPUpdate {
+        var a = PathAttributes()
+        a.origin = .igp
+        a.asPath = isInternal ? [] : [ASPathSegment(.sequence, [config.asn])]
+        if isInternal { a.localPref = 100 }
+        a.extendedCommunities = routes.first?.extendedCommunities ?? []
+        a.pmsiTunnel = routes.first?.pmsi
+        a.mpReach = MPReachNLRI(nextHop: config.vtep, routes: routes.map(\.route))
+        return BGPUpdate(attributes: a)
+    }
+}

@@ -1,1 +1,0 @@
-// BGP EVPN speaker: see README.md in Sources/.

@@ -1,0 +1,163 @@
+import XCTest
+import VXCore
+@testable import VXEVPN
+
+/// RFC 7606 behaviour of the decoder, one malformation at a time.
+final class ErrorHandlingTests: XCTestCase {
+    // A well-formed EVPN type-2 UPDATE's attributes, each as raw bytes, MP_REACH first.
+    let mpReach: [UInt8] = {
+        var v = [UInt8]()
+        MPReachNLRI(nextHop: IPAddress("198.18.0.1")!, routes: [
+            .macIP(EVPNMACIPRoute(rd: .ipv4(0xC612_0001, 1), mac: MACAddress("02:00:00:00:00:01")!, label1: 100)),
+        ]).encodeValue(into: &v)
+        return [0x90, 14, 0, UInt8(v.count)] + v
+    }()
+    let origin: [UInt8] = [0x40, 1, 1, 0]
+    let asPath: [UInt8] = [0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xE9]
+    let extComm: [UInt8] = [0xC0, 16, 8, 0x00, 0x02, 0xFD, 0xE9, 0, 0, 0, 100]
+
+    func message(_ attrs: [UInt8], nlri: [UInt8] = [], withdrawnLength: UInt16? = nil, attrLength: UInt16? = nil) -> [UInt8] {
+        var body = [UInt8]()
+        body.put16(withdrawnLength ?? 0)
+        body.put16(attrLength ?? UInt16(attrs.count))
+        body += attrs + nlri
+        var m = [UInt8](repeating: 0xFF, count: 16)
+        m.put16(UInt16(19 + body.count)); m.put8(2)
+        return m + body
+    }
+    func decode(_ attrs: [UInt8], context: BGPDecodeContext = BGPDecodeContext()) throws -> BGPUpdate {
+        guard case .update(let u) = try BGPMessage.decode(message(attrs), context: context) else { throw XCTSkip("not update") }
+        return u
+    }
+    func assertReset(_ bytes: [UInt8], _ code: BGPNotification.Code, _ sub: UInt8,
+                     context: BGPDecodeContext = BGPDecodeContext(), file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try BGPMessage.decode(bytes, context: context), file: file, line: line) { e in
+            let n = e as? BGPNotification
+            XCTAssertEqual(n?.code, code.rawValue, "\(e)", file: file, line: line)
+            XCTAssertEqual(n?.subcode, sub, "\(e)", file: file, line: line)
+        }
+    }
+
+    func testCleanUpdateHasNoProblems() throws {
+        let u = try decode(mpReach + origin + asPath + extComm)
+        XCTAssertEqual(u.problems, [])
+        XCTAssertEqual(u.evpnAnnounced.count, 1)
+    }
+
+    func testTreatAsWithdraw() throws {
+        let cases: [(String, [UInt8])] = [
+            ("ORIGIN value 3", mpReach + [0x40, 1, 1, 3] + asPath + extComm),
+            ("ORIGIN length 2", mpReach + [0x40, 1, 2, 0, 0] + asPath + extComm),
+            ("ORIGIN flags optional", mpReach + [0xC0, 1, 1, 0] + asPath + extComm),
+            ("AS_PATH segment overrun", mpReach + origin + [0x40, 2, 6, 2, 2, 0, 0, 0xFD, 0xE9] + extComm),
+            ("AS_PATH segment type 9", mpReach + origin + [0x40, 2, 6, 9, 1, 0, 0, 0xFD, 0xE9] + extComm),
+            ("AS_PATH confed from eBGP", mpReach + origin + [0x40, 2, 6, 3, 1, 0, 0, 0xFD, 0xE9] + extComm),
+            ("EXT_COMMUNITIES length 7", mpReach + origin + asPath + [0xC0, 16, 7, 0, 2, 0xFD, 0xE9, 0, 0, 0]),
+            ("MED length 3", mpReach + origin + asPath + extComm + [0x80, 4, 3, 0, 0, 1]),
+            ("COMMUNITIES length 3", mpReach + origin + asPath + extComm + [0xC0, 8, 3, 0, 0, 1]),
+            ("PMSI truncated", mpReach + origin + asPath + extComm + [0xC0, 22, 3, 0, 6, 0]),
+            ("PMSI IR endpoint of 3 bytes", mpReach + origin + asPath + extComm + [0xC0, 22, 8, 0, 6, 0, 0, 100, 1, 2, 3]),
+            ("missing ORIGIN", mpReach + asPath + extComm),
+            ("missing AS_PATH", mpReach + origin + extComm),
+            ("last attribute overruns field", mpReach + origin + asPath + [0xC0, 16, 9, 0, 2, 0xFD, 0xE9, 0, 0, 0, 100]),
+        ]
+        for (name, attrs) in cases {
+            let u = try decode(attrs)
+            XCTAssertTrue(u.treatAsWithdraw, name)
+            XCTAssertEqual(u.evpnAnnounced, [], name)
+            XCTAssertEqual(u.evpnWithdrawn.count, 1, name)
+        }
+    }
+
+    func testBadNextHopLengthInMPReachIsTreatAsWithdraw() throws {
+        var a = mpReach
+        // next hop length 4 -> 5: the NLRI field is still delimited by the attribute length.
+        a[7] = 5
+        a.insert(0, at: 12)
+        a[3] += 1
+        let u = try decode(a + origin + asPath)
+        XCTAssertTrue(u.treatAsWithdraw)
+    }
+
+    func testAttributeDiscard() throws {
+        let cases: [(String, [UInt8], UInt8)] = [
+            ("ATOMIC_AGGREGATE length 1", [0x40, 6, 1, 0], 6),
+            ("AGGREGATOR length 5", [0xC0, 7, 5, 0, 0, 0, 0, 1], 7),
+            ("LOCAL_PREF from eBGP", [0x40, 5, 4, 0, 0, 0, 100], 5),
+            ("ORIGINATOR_ID from eBGP", [0x80, 9, 4, 1, 1, 1, 1], 9),
+            ("repeated ORIGIN", [0x40, 1, 1, 2], 1),
+            ("AS4_PATH malformed", [0xC0, 17, 3, 2, 1, 0], 17),
+        ]
+        for (name, extra, type) in cases {
+            let u = try decode(mpReach + origin + asPath + extComm + extra)
+            XCTAssertFalse(u.treatAsWithdraw, name)
+            XCTAssertEqual(u.problems.map(\.type), [type], name)
+            XCTAssertEqual(u.problems.first?.action, .attributeDiscard, name)
+            XCTAssertEqual(u.evpnAnnounced.count, 1, name)
+            XCTAssertEqual(u.attributes.origin, .igp, name) // the first ORIGIN is kept
+        }
+    }
+
+    func testIBGPNeedsLocalPref() throws {
+        let ibgp = BGPDecodeContext(internalPeer: true)
+        XCTAssertTrue(try decode(mpReach + origin + asPath, context: ibgp).treatAsWithdraw)
+        let ok = try decode(mpReach + origin + asPath + [0x40, 5, 4, 0, 0, 0, 100], context: ibgp)
+        XCTAssertEqual(ok.problems, [])
+        XCTAssertEqual(ok.attributes.localPref, 100)
+        // A withdraw-only UPDATE needs no attributes.
+        var w = [UInt8]()
+        MPUnreachNLRI(routes: [.imet(EVPNIMETRoute(rd: .as2(1, 1), originator: IPAddress("198.18.0.9")!))]).encodeValue(into: &w)
+        XCTAssertEqual(try decode([0x80, 15, UInt8(w.count)] + w, context: ibgp).problems, [])
+    }
+
+    func testUnknownOptionalAttributes() throws {
+        let u = try decode(mpReach + origin + asPath + [0xC0, 99, 2, 7, 7] + [0x80, 98, 1, 7])
+        XCTAssertEqual(u.problems, [])
+        XCTAssertEqual(u.attributes.unknown.map(\.type), [99])
+        XCTAssertEqual(u.attributes.unknown.first?.value, [7, 7])
+    }
+
+    func testUnknownRouteTypeIsSkippedNotAnError() throws {
+        var v = [UInt8]()
+        MPReachNLRI(nextHop: IPAddress("198.18.0.1")!, routes: [.other(type: 5, body: [1, 2, 3]),
+            .imet(EVPNIMETRoute(rd: .as2(1, 1), originator: IPAddress("198.18.0.1")!))]).encodeValue(into: &v)
+        let u = try decode([0x90, 14, 0, UInt8(v.count)] + v + origin + asPath)
+        XCTAssertEqual(u.evpnAnnounced.map(\.routeType), [5, 3])
+    }
+
+    func testSessionReset() {
+        let upd = BGPNotification.Code.update, hdr = BGPNotification.Code.messageHeader
+        assertReset(message(mpReach + mpReach + origin + asPath), upd, 1) // repeated MP_REACH
+        assertReset(message(origin + [0x40, 77, 1, 0] + asPath), upd, 2) // unknown well-known
+        assertReset(message(origin + asPath + [0xC0, 16, 9, 0]), upd, 1) // overrun, no MP attribute
+        assertReset(message(origin + asPath, attrLength: 200), upd, 1) // total length past message
+        assertReset(message([], withdrawnLength: 9), upd, 1)
+        assertReset(message(origin + asPath + [0x40, 3, 4, 1, 1, 1, 1], nlri: [33, 1, 2, 3, 4, 5]), upd, 10)
+        var truncatedNLRI = mpReach
+        truncatedNLRI[13 + 1] = 40 // type-2 length past the attribute
+        assertReset(message(truncatedNLRI + origin + asPath), upd, 9)
+        var badMACLen = mpReach
+        badMACLen[13 + 2 + 22] = 47
+        assertReset(message(badMACLen + origin + asPath), upd, 9)
+        var badMarker = BGPMessage.keepalive.encode(); badMarker[3] = 0
+        assertReset(badMarker, hdr, 1)
+        assertReset(BGPMessage.keepalive.encode() + [0], hdr, 2)
+        var longKeepalive = BGPMessage.keepalive.encode() + [0]; longKeepalive[17] = 20
+        assertReset(longKeepalive, hdr, 2)
+        var badType = BGPMessage.keepalive.encode(); badType[18] = 9
+        assertReset(badType, hdr, 3)
+    }
+
+    func testOpenErrors() {
+        func open(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+            var m = BGPMessage.open(BGPOpen(asn: 65001, holdTime: 90, routerID: 1, capabilities: [])).encode()
+            edit(&m); return m
+        }
+        let o = BGPNotification.Code.open
+        assertReset(open { $0[19] = 3 }, o, 1)
+        assertReset(open { $0[22] = 0; $0[23] = 2 }, o, 6)
+        assertReset(open { $0[24...27] = [0, 0, 0, 0] }, o, 3)
+        assertReset(open { $0[29] = 1 }, o, 4) // optional parameter type 1 (authentication)
+        assertReset(open { $0[20] = 0xFD; $0[21] = 0xEA }, o, 2) // 2-octet AS != 4-octet capability
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import VXEVPN
-final class VXEVPNPlaceholderTests: XCTestCase { func testBuilds() {} }
