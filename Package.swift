@@ -49,7 +49,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Host inspection and tuning recommendations.
         .target(name: "VXTune", dependencies: ["CLinuxKernel"], exclude: ["README.md"]),
@@ -68,7 +69,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "vxsw",
-            dependencies: ["VXSwitch", "VXTune", "VXDatapath", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["VXSwitch", "VXTune", "VXDatapath", "VXEVPN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),

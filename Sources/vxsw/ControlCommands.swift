@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VXEVPN
 import VXSwitch
 
 /// Options every command that talks to a running switch shares: `--json` and
@@ -68,8 +69,17 @@ struct Show: ParsableCommand {
             case "mac": return ShowText.macs(try payload.decode())
             case "vni": return ShowText.vnis(try payload.decode())
             case "stats": return ShowText.stats(try payload.decode())
-            case "evpn" where what.dropFirst().first == "mac": return ShowText.macs(try payload.decode())
-            case "evpn" where what.dropFirst().first == "vni": return ShowText.vnis(try payload.decode())
+            // With BGP configured the speaker answers, in FRR's layout; without it, the switch's tables.
+            case "evpn" where what.dropFirst().first == "mac":
+                if let tables = try? payload.decode([EVPNMACTable].self) { return tables.map { $0.formatted() }.joined(separator: "\n") }
+                return ShowText.macs(try payload.decode())
+            case "evpn" where what.dropFirst().first == "vni":
+                if let rows = try? payload.decode([EVPNVNIInfo].self) { return EVPNVNIInfo.formatted(rows) }
+                return ShowText.vnis(try payload.decode())
+            case "bgp" where what.dropFirst().first == "summary", "bgp" where what.dropFirst().first == "neighbors":
+                return (try payload.decode(BGPSummary.self)).formatted()
+            case "bgp":
+                return (try payload.decode(EVPNRouteTable.self)).formatted()
             default:
                 if case .string(let s) = payload { return s + "\n" }
                 return payload.jsonText + "\n"

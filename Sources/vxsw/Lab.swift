@@ -12,6 +12,9 @@ struct Lab: ParsableCommand {
     @Option(help: "Underlay address family: ipv4, ipv6 or both.")
     var underlay: String = "both"
 
+    @Option(help: "Where remote VTEPs and MACs come from: static, evpn (FRR on hv2, IPv4 underlay) or both.")
+    var controlPlane: String = "both"
+
     @Option(help: "Seconds of each iperf3 TCP run.")
     var iperfSeconds: Int = 3
 
@@ -27,9 +30,16 @@ struct Lab: ParsableCommand {
         case "ipv6": families = [.ipv6]
         default: throw ValidationError("--underlay must be ipv4, ipv6 or both")
         }
+        var runs: [LabRunner.Run] = []
+        switch controlPlane {
+        case "static": runs = families.map { LabRunner.Run($0) }
+        case "evpn": runs = [LabRunner.Run(.ipv4, .evpn)]
+        case "both": runs = families.map { LabRunner.Run($0) } + [LabRunner.Run(.ipv4, .evpn)]
+        default: throw ValidationError("--control-plane must be static, evpn or both")
+        }
         let binary = try resolvedExecutable()
         let runner = LabRunner(binary: binary, iperfSeconds: iperfSeconds)
-        let reports = runner.run(families)
+        let reports = runner.run(runs)
         print(LabRunner.summary(reports, binary: binary))
         if let path = report {
             let encoder = JSONEncoder()

@@ -4,9 +4,10 @@ import XCTest
 
 /// The README's main job, as a test: the whole lab scenario on each underlay family.
 final class LabTests: XCTestCase {
-    func runLab(_ underlay: LabTopology.Underlay) throws {
+    func runLab(_ underlay: LabTopology.Underlay, _ controlPlane: LabTopology.ControlPlane = .static) throws {
         try XCTSkipUnless(isRoot, "needs root: builds network namespaces and runs vxsw with XDP")
-        let reports = LabRunner(binary: try vxswBinary(), iperfSeconds: 2).run([underlay])
+        if controlPlane == .evpn { try XCTSkipUnless(FRRInstance.isInstalled, "needs FRR (tools/install-deps installs it)") }
+        let reports = LabRunner(binary: try vxswBinary(), iperfSeconds: 2).run([LabRunner.Run(underlay, controlPlane)])
         let report = try XCTUnwrap(reports.first)
         for check in report.checks where !check.passed {
             XCTFail("\(underlay): \(check.name): \(check.detail)\n\(report.log.suffix(2000))")
@@ -17,4 +18,7 @@ final class LabTests: XCTestCase {
     func testLabOverIPv4Underlay() throws { try runLab(.ipv4) }
 
     func testLabOverIPv6Underlay() throws { try runLab(.ipv6) }
+
+    /// Issue 3's lab: hv2 is an FRR VTEP; no static VTEP or MAC entries on either side.
+    func testLabWithEVPNAgainstFRR() throws { try runLab(.ipv4, .evpn) }
 }

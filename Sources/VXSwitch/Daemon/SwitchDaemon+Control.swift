@@ -33,6 +33,7 @@ extension SwitchDaemon {
     }
 
     private func show(_ what: ControlRequest.Show) throws -> JSONValue {
+        if let answer = try showEVPN(what) { return answer }
         switch what {
         case .ports:
             return try JSONValue(encoding: portViews(snapshot()))

@@ -5,7 +5,8 @@ import VXDatapath
 /// Underlay next hops: for every remote VTEP the kernel's route and neighbour tables say
 /// which MAC to put in the outer Ethernet header. Unresolved VTEPs are looked up twice a
 /// second (the kernel is asked to resolve them, NTF_USE), resolved ones every 5 s so a
-/// changed neighbour is followed. The same thread drains FDB events.
+/// changed neighbour is followed. The same thread drains FDB events and hands local MACs to
+/// the EVPN speaker.
 extension SwitchDaemon {
     func startResolver() {
         let t = Thread { [weak self] in self?.resolverLoop() }
@@ -47,6 +48,7 @@ extension SwitchDaemon {
             }
             let events = datapath.worker.sync { $0.processor.drainFDBEvents() }
             for e in events { log.debug("fdb \(e.kind) vni \(e.vni) \(e.mac) -> \(e.destination)") }
+            advertise(events)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import VXCore
 import VXDatapath
+import VXEVPN
 
 /// vxsw running: the AF_XDP datapath with the switch pipeline, ports from the config (and
 /// added at run time), VTEP next hops resolved through the kernel, the control socket.
@@ -19,6 +20,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     let startedAt = Date()
     var control: ControlServer?
     var metrics: MetricsServer?
+    var evpn: EVPNSpeaker?
+    var evpnFeed: SwitchDataplaneFeed?
     var resolverThread: Thread?
     let stopping = NSCondition()
     var stopped = false
@@ -43,8 +46,12 @@ public final class SwitchDaemon: @unchecked Sendable {
         underlay.completeDecapChecksums = true
         var pipeline = SwitchPipeline(underlay: underlay)
         pipeline.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
+        // With EVPN, remote MACs come from type-2 routes (like FRR's `nolearning` vxlan devices).
+        if config.bgp != nil && config.vnis.contains(where: \.learnRemote) {
+            log.info("EVPN configured: remote MACs come from BGP, data-plane remote learning is off")
+        }
         for v in config.vnis {
-            guard pipeline.addVNI(v.vni, learnRemote: v.learnRemote, macLimit: v.macLimit == 0 ? nil : v.macLimit) != nil else {
+            guard pipeline.addVNI(v.vni, learnRemote: v.learnRemote && config.bgp == nil, macLimit: v.macLimit == 0 ? nil : v.macLimit) != nil else {
                 throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds")
             }
             for vtep in v.flood { pipeline.addFloodVTEP(vni: v.vni, vtep) }
@@ -80,6 +87,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             for entry in config.fdb.staticEntries { try addStatic(entry) }
             datapath.start()
             if let e = datapath.worker.pinError { log.warning(e) }
+            try startEVPN()
             startResolver()
             let server = ControlServer(path: config.control.socket) { [weak self] request in
                 guard let self else { return .failure("vxsw is stopping") }
@@ -139,6 +147,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         guard !already else { return }
         metrics?.stop()
         control?.stop()
+        stopEVPN()
         datapath.shutdown()
         log.info("stopped; all XDP programs detached")
     }

@@ -17,25 +17,38 @@ public final class LabRunner: @unchecked Sendable {
 
     func say(_ line: String) { print(line); fflush(stdout) }
 
-    public func run(_ families: [LabTopology.Underlay]) -> [LabReport] {
-        trapSignals()
-        defer { signalSources.forEach { $0.cancel() } }
-        return families.map(runOne)
+    /// One lab run: an underlay family and where remote VTEPs/MACs come from.
+    public struct Run: Sendable {
+        public var underlay: LabTopology.Underlay
+        public var controlPlane: LabTopology.ControlPlane
+        public init(_ underlay: LabTopology.Underlay, _ controlPlane: LabTopology.ControlPlane = .static) {
+            self.underlay = underlay
+            self.controlPlane = controlPlane
+        }
+        var title: String {
+            "\(underlay == .ipv4 ? "IPv4" : "IPv6") underlay, " + (controlPlane == .evpn ? "EVPN with FRR on hv2" : "static flood lists")
+        }
     }
 
-    private func runOne(_ family: LabTopology.Underlay) -> LabReport {
-        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(family.rawValue)"
+    public func run(_ runs: [Run]) -> [LabReport] {
+        trapSignals()
+        defer { signalSources.forEach { $0.cancel() } }
+        return runs.map(runOne)
+    }
+
+    private func runOne(_ run: Run) -> LabReport {
+        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(run.underlay.rawValue)-\(run.controlPlane.rawValue)"
         try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        say("\n== vxsw lab, \(family == .ipv4 ? "IPv4" : "IPv6") underlay ==")
+        say("\n== vxsw lab: \(run.title) ==")
         say("building the lab in network namespaces:")
-        var report = LabReport(underlay: family.rawValue)
+        var report = LabReport(underlay: run.underlay.rawValue, controlPlane: run.controlPlane.rawValue)
         do {
-            let lab = try LabTopology(underlay: family) { self.say("  \($0)") }
+            let lab = try LabTopology(underlay: run.underlay, controlPlane: run.controlPlane) { self.say("  \($0)") }
             lock.lock(); current = lab; lock.unlock()
             defer {
                 lock.lock(); current = nil; lock.unlock()
                 lab.teardown()
-                say("lab removed (namespaces, veths, bridges, vxlan devices)")
+                say("lab removed (namespaces, veths, bridges, vxlan devices\(run.controlPlane == .evpn ? ", FRR" : ""))")
             }
             say("verifying:")
             let scenario = LabScenario(lab: lab, binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
@@ -76,7 +89,8 @@ public final class LabRunner: @unchecked Sendable {
         var out = "\n== Summary ==\n"
         for r in reports {
             let passed = r.checks.filter(\.passed).count
-            out += "\n\(r.underlay == "ipv4" ? "IPv4" : "IPv6") underlay: \(passed)/\(r.checks.count) checks passed\n"
+            let title = Run(r.underlay == "ipv4" ? .ipv4 : .ipv6, r.controlPlane == "evpn" ? .evpn : .static).title
+            out += "\n\(title): \(passed)/\(r.checks.count) checks passed\n"
             for c in r.checks { out += "  [\(c.passed ? "x" : " ")] \(c.name)\(c.detail.isEmpty ? "" : " (\(c.detail))")\n" }
             if !r.tcpGbps.isEmpty {
                 out += "  TCP through vxsw (iperf3, one stream; \(buildKind(binary)) build): "

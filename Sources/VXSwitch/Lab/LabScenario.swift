@@ -11,6 +11,7 @@ public struct LabCheck: Codable, Sendable {
 /// What a lab run found: the checks, TCP throughput, and vxsw's own view (show --json).
 public struct LabReport: Codable, Sendable {
     public var underlay: String
+    public var controlPlane: String
     public var checks: [LabCheck] = []
     public var tcpGbps: [String: Double] = [:]
     public var ports: JSONValue = .null
@@ -31,6 +32,8 @@ public final class LabScenario {
     let log: (String) -> Void
     private(set) var report: LabReport
     private var vxsw: ChildProcess?
+    /// hv2's FRR in the EVPN lab.
+    public private(set) var frr: FRRInstance?
     public var controlSocket: String { workDir + "/vxsw.sock" }
     /// Config knobs for tests: metrics address inside hv1, FDB aging time.
     public var metrics = "off"
@@ -46,10 +49,54 @@ public final class LabScenario {
         self.workDir = workDir
         self.iperfSeconds = iperfSeconds
         self.log = log
-        report = LabReport(underlay: lab.underlay.rawValue)
+        report = LabReport(underlay: lab.underlay.rawValue, controlPlane: lab.controlPlane.rawValue)
     }
 
-    deinit { vxsw?.stop() }
+    deinit {
+        vxsw?.stop()
+        frr?.stop()
+    }
+
+    /// Starts FRR on hv2 (EVPN lab).
+    public func startFRR() throws {
+        let dir = workDir + "/frr-hv2"
+        frr = try FRRInstance(in: lab.hv2, directory: dir, bgpdConfig: lab.frrConfig(logDirectory: dir))
+    }
+
+    /// EVPN lab: the session comes up and each side learns the other's VTEP from type-3 routes.
+    func checkEVPNSessionAndFlooding() {
+        check("BGP EVPN session vxsw (hv1) <-> FRR (hv2) established") {
+            let up = waitUntil(timeout: 30) {
+                (try? show(["bgp", "summary"])["peers"]?[0]?["state"]?.stringValue) == "Established"
+            }
+            return (up, up ? "iBGP AS \(LabTopology.asn), l2vpn evpn" : "state \((try? show(["bgp", "summary"]).jsonText) ?? "?")")
+        }
+        check("type-3 routes: hv2 in vxsw's flood lists and hv1 in FRR's, for both VNIs, no static entries") {
+            let vxswSide = waitUntil(timeout: 15) {
+                guard let vnis: [VNIView] = try? show(["vni"]).decode() else { return false }
+                return LabTopology.vnis.allSatisfy { v in vnis.first { $0.vni == v }?.floodList == [lab.hv2VTEP] }
+            }
+            let frrSide = waitUntil(timeout: 15) {
+                LabTopology.vnis.allSatisfy { v in (try? frr?.vtysh("show evpn vni \(v)"))??.contains(lab.hv1VTEP) == true }
+            }
+            return (vxswSide && frrSide, "vxsw: \(vxswSide ? "ok" : "missing"), FRR: \(frrSide ? "ok" : "missing")")
+        }
+    }
+
+    /// EVPN lab: FRR's `show evpn mac vni` and vxsw's agree on where each VM lives.
+    func checkEVPNMACAgreement() {
+        check("FRR and vxsw agree: `show evpn mac vni 1000` lists vm11 at hv1's VTEP and vm21 at hv2's") {
+            let vm11 = lab.vm("vm11"), vm21 = lab.vm("vm21")
+            let frrKnows = waitUntil(timeout: 10) {
+                ((try? frr?.vtysh("show evpn mac vni 1000")) ?? "")?.split(separator: "\n").contains {
+                    $0.contains(vm11.mac) && $0.contains("remote") && $0.contains(lab.hv1VTEP)
+                } == true
+            }
+            let macs = (try? show(["mac", "--vni", "1000"]).decode() as MACTable)?.entries ?? []
+            let vxswKnows = macs.contains { $0.mac == vm21.mac && $0.type == "evpn" && $0.vtep == lab.hv2VTEP }
+            return (frrKnows && vxswKnows, "FRR: \(frrKnows ? "vm11 remote" : "vm11 missing"), vxsw: \(vxswKnows ? "vm21 via EVPN" : "vm21 missing")")
+        }
+    }
 
     func check(_ name: String, _ body: () throws -> (Bool, String)) {
         let result: (Bool, String)
@@ -122,11 +169,20 @@ public final class LabScenario {
     /// Runs every check. Never throws: failures are recorded in the report.
     public func run() -> LabReport {
         let vm11 = lab.vm("vm11"), vm12 = lab.vm("vm12"), vm21 = lab.vm("vm21"), vm22 = lab.vm("vm22")
+        let evpn = lab.controlPlane == .evpn
+        if evpn {
+            check("FRR starts on hv2 (zebra + bgpd, advertise-all-vni)") {
+                try startFRR()
+                return (true, "")
+            }
+            guard report.checks.last?.passed == true else { return report }
+        }
         check("vxsw starts on hv1 and attaches ul0, tap11, tap12") {
             try startSwitch()
             return (true, "")
         }
         guard report.checks.last?.passed == true else { return report }
+        if evpn { checkEVPNSessionAndFlooding() }
         check("host traffic on the uplink still reaches hv1's kernel (ping \(lab.hv2VTEP))") { try ping(lab.hv1, lab.hv2VTEP, count: 2) }
         check("VNI 1000: vm11 -> vm21 across VXLAN") { try ping(vm11.namespace, vm21.address) }
         check("VNI 1000: vm21 -> vm11 across VXLAN") { try ping(vm21.namespace, vm11.address) }
@@ -154,10 +210,12 @@ public final class LabScenario {
             if !has(vm22, "vtep", lab.hv2VTEP) { missing.append("vm22 behind \(lab.hv2VTEP)") }
             return (missing.isEmpty, missing.isEmpty ? "\(entries.count) entries" : "missing: \(missing.joined(separator: ", "))")
         }
+        if evpn { checkEVPNMACAgreement() }
         report.ports = (try? show(["ports"])) ?? .null
         report.stats = (try? show(["stats"])) ?? .null
         check("vxsw stops on SIGTERM and leaves no XDP program behind") {
             let status = stopSwitch()
+            frr?.stop()
             let links = try lab.hv1.exec(["ip", "-o", "link", "show"]).output
             let leftover = links.range(of: #" xdp(generic|drv|offload)? "#, options: .regularExpression) != nil
             return (status == 0 && !leftover, "exit status \(status)\(leftover ? ", XDP still attached" : "")")

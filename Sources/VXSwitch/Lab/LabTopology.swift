@@ -19,6 +19,9 @@ import VXLabKit
 /// Everything is removed by `teardown()` (also called on failure and on Ctrl-C).
 public final class LabTopology {
     public enum Underlay: String, Sendable, CaseIterable { case ipv4, ipv6 }
+    /// Where remote VTEPs and MACs come from: static flood lists and data-plane learning, or
+    /// EVPN (hv2 runs FRR with `advertise-all-vni`, vxsw its BGP EVPN speaker; no static entries).
+    public enum ControlPlane: String, Sendable { case `static`, evpn }
 
     public struct VM {
         public let name: String
@@ -30,6 +33,8 @@ public final class LabTopology {
     }
 
     public let underlay: Underlay
+    public let controlPlane: ControlPlane
+    public static let asn = 65000
     public let hv1: NetworkNamespace
     public let hv2: NetworkNamespace
     public private(set) var vms: [VM] = []
@@ -39,8 +44,10 @@ public final class LabTopology {
     public static let vnis: [UInt32] = [1000, 2000]
     private var namespaces: [NetworkNamespace] = []
 
-    public init(underlay: Underlay, prefix: String = "vxlab\(labTag)", log: (String) -> Void = { _ in }) throws {
+    public init(underlay: Underlay, controlPlane: ControlPlane = .static, prefix: String = "vxlab\(labTag)",
+                log: (String) -> Void = { _ in }) throws {
         self.underlay = underlay
+        self.controlPlane = controlPlane
         hv1VTEP = underlay == .ipv4 ? "198.18.0.1" : "fd00:18::1"
         hv2VTEP = underlay == .ipv4 ? "198.18.0.2" : "fd00:18::2"
         hv1 = try NetworkNamespace("\(prefix)-hv1")
@@ -66,15 +73,21 @@ public final class LabTopology {
             try ns.exec(["ip", "addr", "add", "\(v4)/24", "dev", "ul0"])
             try ns.exec(["ip", "addr", "add", "\(v6)/64", "dev", "ul0", "nodad"])
         }
-        // hv2: the plain Linux way, a bridge and a kernel vxlan device per VNI, static flooding to hv1.
+        // hv2: the plain Linux way, a bridge and a kernel vxlan device per VNI — with static
+        // flooding to hv1, or (EVPN) FRR's way: no learning on the vxlan port, zebra fills the FDB.
         for vni in Self.vnis {
-            log("hv2: br\(vni) + vx\(vni) (kernel vxlan, VNI \(vni), flood to \(hv1VTEP))")
+            let evpn = controlPlane == .evpn
+            log("hv2: br\(vni) + vx\(vni) (kernel vxlan, VNI \(vni), \(evpn ? "FDB from FRR's EVPN routes" : "flood to \(hv1VTEP)"))")
             try hv2.exec(["ip", "link", "add", "br\(vni)", "type", "bridge"])
             try hv2.exec(["ip", "link", "add", "vx\(vni)", "type", "vxlan", "id", String(vni),
-                          "local", hv2VTEP, "dstport", "4789", "dev", "ul0"])
+                          "local", hv2VTEP, "dstport", "4789", "dev", "ul0"] + (evpn ? ["nolearning"] : []))
             try hv2.exec(["ip", "link", "set", "vx\(vni)", "mtu", "1500", "master", "br\(vni)", "up"])
             try hv2.exec(["ip", "link", "set", "br\(vni)", "up"])
-            try hv2.exec(["bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx\(vni)", "dst", hv1VTEP])
+            if evpn {
+                try hv2.exec(["ip", "link", "set", "vx\(vni)", "type", "bridge_slave", "learning", "off"])
+            } else {
+                try hv2.exec(["bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx\(vni)", "dst", hv1VTEP])
+            }
         }
         let plan: [(String, NetworkNamespace, UInt32, String)] = [
             ("vm11", hv1, 1000, "198.19.10.11"), ("vm12", hv1, 2000, "198.19.20.12"),
@@ -110,7 +123,7 @@ public final class LabTopology {
         uplink:
           interface: ul0
         vnis:
-        \(Self.vnis.map { "  - vni: \($0)\n    flood: [\(hv2VTEP)]" }.joined(separator: "\n"))
+        \(Self.vnis.map { "  - vni: \($0)" + (controlPlane == .static ? "\n    flood: [\(hv2VTEP)]" : "") }.joined(separator: "\n"))
         ports:
         \(ports.map { "  - name: \($0.tap)\n    vni: \($0.vni)" }.joined(separator: "\n"))
         fdb:
@@ -122,6 +135,31 @@ public final class LabTopology {
         control:
           socket: \(controlSocket)
           metrics: \(metrics)
+        \(controlPlane == .evpn ? """
+        bgp:
+          asn: \(Self.asn)
+          router-id: 198.18.0.1
+          peers:
+            - { address: \(hv2VTEP), remote-as: internal }
+        """ : "")
+
+        """
+    }
+
+    /// hv2's FRR: iBGP to hv1 in the same AS (auto RTs AS:VNI match), `advertise-all-vni`.
+    public func frrConfig(logDirectory: String) -> String {
+        """
+        hostname hv2
+        log file \(logDirectory)/bgpd.log
+        router bgp \(Self.asn)
+         bgp router-id 198.18.0.2
+         no bgp default ipv4-unicast
+         neighbor \(hv1VTEP) remote-as \(Self.asn)
+         neighbor \(hv1VTEP) timers 3 9
+         address-family l2vpn evpn
+          neighbor \(hv1VTEP) activate
+          advertise-all-vni
+         exit-address-family
 
         """
     }

@@ -1,0 +1,57 @@
+import Foundation
+
+/// FRR (zebra + bgpd) inside a namespace with its own state directory, config and vty
+/// sockets — never /etc/frr. The daemons run in the foreground as our children and are
+/// stopped by PID.
+public final class FRRInstance: @unchecked Sendable {
+    public let namespace: NetworkNamespace
+    public let directory: String
+    private var daemons: [ChildProcess] = []
+
+    /// Where Debian installs the daemons.
+    public static func daemon(_ name: String) -> String? {
+        ["/usr/lib/frr/\(name)", "/usr/sbin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public static var isInstalled: Bool { daemon("zebra") != nil && daemon("bgpd") != nil }
+
+    public init(in namespace: NetworkNamespace, directory: String, bgpdConfig: String) throws {
+        guard let zebra = Self.daemon("zebra"), let bgpd = Self.daemon("bgpd") else {
+            throw LabKitError("FRR is not installed (apt-get install frr)")
+        }
+        self.namespace = namespace
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "hostname \(namespace.name)\n".write(toFile: directory + "/zebra.conf", atomically: true, encoding: .utf8)
+        try bgpdConfig.write(toFile: directory + "/bgpd.conf", atomically: true, encoding: .utf8)
+        try run(["chown", "-R", "frr:frr", directory])
+        let common = ["-z", directory + "/zserv.api", "--vty_socket", directory, "-u", "frr", "-g", "frr"]
+        do {
+            daemons.append(try namespace.spawn([zebra, "-i", directory + "/zebra.pid", "-f", directory + "/zebra.conf"] + common,
+                                               logPath: directory + "/zebra.out"))
+            guard waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: directory + "/zserv.api") }) else {
+                throw LabKitError("zebra did not start: \(daemons[0].log)")
+            }
+            daemons.append(try namespace.spawn([bgpd, "-i", directory + "/bgpd.pid", "-f", directory + "/bgpd.conf"] + common,
+                                               logPath: directory + "/bgpd.out"))
+            guard waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: directory + "/bgpd.vty") }) else {
+                throw LabKitError("bgpd did not start: \(daemons[1].log)")
+            }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// One vtysh command against this instance.
+    public func vtysh(_ command: String) throws -> String {
+        try run(["vtysh", "--vty_socket", directory, "-c", command]).output
+    }
+
+    public func stop() {
+        for d in daemons.reversed() { d.stop(grace: 3) }
+        daemons.removeAll()
+    }
+
+    deinit { stop() }
+}

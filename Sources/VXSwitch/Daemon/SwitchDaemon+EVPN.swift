@@ -1,0 +1,167 @@
+import Foundation
+import VXCore
+import VXDatapath
+import VXEVPN
+
+/// The EVPN route feed wired to the switch: the speaker's routes become FDB entries and
+/// flood lists (through worker jobs), the switch's local MACs become type-2 routes, every
+/// local VNI a type-3 route.
+///
+/// ```
+///  EVPNSpeaker ──installRemoteMAC / addFloodVTEP──▶ SwitchDataplaneFeed ──worker.sync──▶ SwitchPipeline
+///       ▲                                                                               │ FDB events
+///       └──────────── localMACLearned / localMACRemoved ◀── resolver thread ◀───────────┘
+/// ```
+final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
+    let worker: Worker<SwitchPipeline>
+    let log: DaemonLog
+
+    init(worker: Worker<SwitchPipeline>, log: DaemonLog) {
+        self.worker = worker
+        self.log = log
+    }
+
+    func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32) {
+        let ok = worker.sync { $0.processor.installEVPNMAC(vni: vni, mac, vtep: vtep, sequence: seq) }
+        if !ok { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
+        log.debug("EVPN: \(mac) in VNI \(vni) -> \(vtep) seq \(seq)")
+    }
+
+    func withdrawRemoteMAC(vni: VNI, mac: MACAddress) {
+        _ = worker.sync { $0.processor.withdrawEVPNMAC(vni: vni, mac) }
+        log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
+    }
+
+    func addFloodVTEP(vni: VNI, vtep: IPAddress) {
+        _ = worker.sync { $0.processor.addFloodVTEP(vni: vni, vtep, origin: .evpn) }
+        log.info("EVPN: VTEP \(vtep) joins the flood list of VNI \(vni)")
+    }
+
+    func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
+        // Only what EVPN added: a statically configured flood entry stays.
+        let removed = worker.sync { s -> Bool in
+            guard let bd = s.processor.bridgeDomains.index(of: vni),
+                  let v = s.processor.vteps.index(of: vtep),
+                  s.processor.bridgeDomains.domains[Int(bd)].floodList.contains(FloodTarget(vtep: v, origin: .evpn))
+            else { return false }
+            return s.processor.removeFloodVTEP(vni: vni, vtep)
+        }
+        if removed { log.info("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
+    }
+
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {
+        log.warning("EVPN: duplicate MAC \(mac) in VNI \(vni): \(moves) moves; frozen (dup-addr-detection)")
+    }
+}
+
+extension EVPNConfig {
+    /// The speaker's configuration from the switch's `bgp:` and `vtep:` sections.
+    init(switchConfig c: SwitchConfig, bgp: BGPConfig) throws {
+        guard let vtep = c.vtep.ipv4 ?? c.vtep.ipv6 else {
+            throw ConfigError(path: "vtep", problem: "EVPN needs a local VTEP address")
+        }
+        self.init(asn: bgp.asn, routerID: bgp.routerID, vtep: vtep, listenAddress: vtep)
+        peers = try bgp.peers.enumerated().map { i, p in
+            let remote: UInt32
+            switch p.remoteAS {
+            case .asn(let n): remote = n
+            case .internal: remote = bgp.asn
+            case .external:
+                throw ConfigError(path: "bgp.peers[\(i)].remote-as", problem: "'external' needs the peer's AS number in this version")
+            }
+            return PeerConfig(address: p.address, remoteAS: remote, port: Int(p.port))
+        }
+        vnis = try bgp.vnis.enumerated().map { i, o in
+            func targets(_ list: [String]?, _ field: String) throws -> [RouteTarget]? {
+                try list.map { try $0.map { text in
+                    guard let rt = RouteTarget(text) else {
+                        throw ConfigError(path: "bgp.vnis[\(i)].\(field)", problem: "'\(text)' is not a route target this version understands")
+                    }
+                    return rt
+                } }
+            }
+            var rd: RouteDistinguisher?
+            if let text = o.rd {
+                guard let parsed = RouteDistinguisher(text) else {
+                    throw ConfigError(path: "bgp.vnis[\(i)].rd", problem: "'\(text)' is not a route distinguisher")
+                }
+                rd = parsed
+            }
+            return VNIConfig(vni: o.vni.value, rd: rd, importRTs: try targets(o.importTargets, "route-targets.import"),
+                             exportRTs: try targets(o.exportTargets, "route-targets.export"))
+        }
+    }
+}
+
+/// Runs async work from the daemon's synchronous control threads.
+func blocking<T>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: Result<T, Error>?
+    Task {
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try result!.get()
+}
+
+extension SwitchDaemon {
+    /// Starts the speaker when the config has a `bgp:` section.
+    func startEVPN() throws {
+        guard let bgp = config.bgp else { return }
+        // The speaker holds its dataplane weakly: the daemon keeps the feed alive.
+        let feed = SwitchDataplaneFeed(worker: datapath.worker, log: log)
+        evpnFeed = feed
+        let speaker = EVPNSpeaker(config: try EVPNConfig(switchConfig: config, bgp: bgp), dataplane: feed)
+        speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
+        for entry in config.fdb.staticEntries {
+            if case .port = entry.target { speaker.localMACLearned(vni: entry.vni, mac: entry.mac, sticky: true) }
+        }
+        try blocking { try await speaker.start() }
+        evpn = speaker
+        log.info("EVPN: AS \(bgp.asn), router-id \(bgp.routerID), \(bgp.peers.count) peer(s)")
+    }
+
+    func stopEVPN() {
+        guard let speaker = evpn else { return }
+        evpn = nil
+        _ = try? blocking { await speaker.stop() }
+    }
+
+    /// Local MACs learned, moved here, aged or removed → type-2 routes.
+    func advertise(_ events: [FDBEvent]) {
+        guard let speaker = evpn else { return }
+        for e in events {
+            guard case .port = e.destination else { continue }
+            switch e.kind {
+            case .learned, .moved:
+                speaker.localMACLearned(vni: e.vni, mac: e.mac, sticky: e.origin == .static)
+            case .aged, .removed:
+                speaker.localMACRemoved(vni: e.vni, mac: e.mac)
+            }
+        }
+    }
+
+    /// `show bgp ...` and `show evpn ...` from the speaker, as FRR would answer them.
+    func showEVPN(_ what: ControlRequest.Show) throws -> JSONValue? {
+        guard let speaker = evpn else { return nil }
+        switch what {
+        case .bgpSummary, .bgpNeighbors:
+            return try JSONValue(encoding: blocking { try await speaker.summary() })
+        case .bgpRoutes(let type, _):
+            let code: UInt8? = type.map { $0 == .macip ? 2 : 3 }
+            return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code) })
+        case .evpnVNI:
+            return try JSONValue(encoding: blocking { try await speaker.vnis() })
+        case .evpnMAC(let vni):
+            let vnis = vni.map { [$0] } ?? config.vnis.map(\.vni)
+            return try JSONValue(encoding: blocking { () -> [EVPNMACTable] in
+                var tables: [EVPNMACTable] = []
+                for v in vnis { tables.append(try await speaker.macs(vni: v)) }
+                return tables
+            })
+        default:
+            return nil
+        }
+    }
+}
