@@ -115,3 +115,19 @@ struct FDB: PassthroughCommand {
     static let word = "fdb"
     @Argument(parsing: .captureForPassthrough) var words: [String] = []
 }
+
+/// `vxsw bgp restart`: graceful restart of the BGP control plane; forwarding continues.
+struct BGP: PassthroughCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "restart: restart the BGP EVPN control plane gracefully while the data plane keeps forwarding")
+    static let word = "bgp"
+    @Argument(parsing: .captureForPassthrough) var words: [String] = []
+}
+
+/// `vxsw clear bgp [ADDRESS]`: drop sessions without a NOTIFICATION; routes are held by GR.
+struct Clear: PassthroughCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "bgp [ADDRESS]: reset BGP sessions (graceful restart keeps routes and forwarding)")
+    static let word = "clear"
+    @Argument(parsing: .captureForPassthrough) var words: [String] = []
+}

@@ -24,6 +24,7 @@ final class ControlRequestTests: XCTestCase {
             .fdbAdd(.init(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 1), target: .port("tap1"))),
             .fdbAdd(.init(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 2), target: .vtep(IPAddress("198.18.0.2")!))),
             .fdbDel(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 1)),
+            .bgpRestart, .bgpClear(nil), .bgpClear(IPAddress("198.18.0.2")),
         ]
         for request in requests {
             XCTAssertEqual(try ControlRequest(arguments: request.arguments), request, "\(request.arguments)")

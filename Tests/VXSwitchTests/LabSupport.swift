@@ -18,14 +18,18 @@ final class RunningLab {
     let scenario: LabScenario
     let workDir: String
 
-    init(underlay: LabTopology.Underlay = .ipv4, tag: String, agingTime: Int = 300, metrics: String = "off") throws {
-        lab = try LabTopology(underlay: underlay, prefix: "vxt\(labTag)\(tag)")
+    init(underlay: LabTopology.Underlay = .ipv4, controlPlane: LabTopology.ControlPlane = .static, tag: String,
+         agingTime: Int = 300, metrics: String = "off") throws {
+        lab = try LabTopology(underlay: underlay, controlPlane: controlPlane, prefix: "vxt\(labTag)\(tag)")
         workDir = NSTemporaryDirectory() + "vxsw-test-\(labTag)-\(tag)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         scenario = LabScenario(lab: lab, binary: try vxswBinary(), workDir: workDir) { _ in }
         scenario.agingTime = agingTime
         scenario.metrics = metrics
-        do { try scenario.startSwitch() } catch { close(); throw error }
+        do {
+            if controlPlane == .evpn { try scenario.startFRR() }
+            try scenario.startSwitch()
+        } catch { close(); throw error }
     }
 
     func close() {

@@ -56,11 +56,26 @@ final class BGPPeer: @unchecked Sendable {
         if !config.passive { connect() }
     }
 
-    func stop(_ n: BGPNotification = .cease(.administrativeShutdown)) {
+    /// Stops the peer. With `nil` the TCP session just closes, no NOTIFICATION: a peer that
+    /// negotiated graceful restart keeps our routes (RFC 4724), which is what a control-plane
+    /// restart with forwarding preserved wants.
+    func stop(_ n: BGPNotification? = .cease(.administrativeShutdown)) {
         running = false
         connectRetry?.cancel(); connectRetry = nil
         for c in connections { c.close(with: c.state >= .openSent ? n : nil) }
     }
+
+    /// Drops the session without a NOTIFICATION and reconnects at once (`vxsw clear bgp`):
+    /// the sooner the session is back, the shorter a peer without a graceful-restart helper
+    /// for EVPN goes without our routes.
+    func reset() {
+        stop(nil)
+        running = true
+        connectRetry = speaker.loop.scheduleTask(in: .milliseconds(50)) { [weak self] in self?.connect() }
+    }
+
+    /// Established and its End-of-RIB received: its table is complete.
+    var isSynchronized: Bool { established != nil && endOfRIBReceived }
 
     func connect() {
         guard running, !config.passive, established == nil, !connections.contains(where: { !$0.inbound }) else { return }

@@ -84,6 +84,31 @@ public final class EVPNSpeaker: @unchecked Sendable {
         try? await listener?.close()
     }
 
+    /// Stops for a restart that keeps forwarding: sessions close without a NOTIFICATION, so
+    /// peers that negotiated graceful restart keep our routes until we are back (RFC 4724).
+    /// The data plane is detached first: the switch keeps its tables, whatever this speaker's
+    /// sessions do on the way down; the next speaker reconciles them.
+    public func stopForRestart() async {
+        try? await loop.submit {
+            self.rib.dataplane = nil
+            self.peers.forEach { $0.stop(nil) }
+        }.get()
+        try? await listener?.close()
+        if let g = ownedGroup { try? await g.shutdownGracefully() }
+    }
+
+    /// Resets sessions (all, or the one to `address`) without a NOTIFICATION; they reconnect.
+    public func resetSessions(_ address: IPAddress? = nil) async throws {
+        try await loop.submit {
+            for p in self.peers where address == nil || p.config.address == address { p.reset() }
+        }.get()
+    }
+
+    /// True when every peer is Established and has sent its End-of-RIB.
+    public func allPeersSynchronized() async -> Bool {
+        (try? await loop.submit { self.peers.allSatisfy(\.isSynchronized) }.get()) ?? false
+    }
+
     /// The port the listener is bound to (useful with port 0 in tests).
     public var listeningPort: Int? { listener?.localAddress?.port }
 
@@ -103,12 +128,17 @@ public final class EVPNSpeaker: @unchecked Sendable {
 
     // MARK: to peers
 
+    /// OPEN capabilities. Graceful restart always says "forwarding state preserved" (F bit):
+    /// vxsw's data plane forwards with its tables through session loss and control-plane
+    /// restarts, like a router whose FIB is separate from BGP, and helpers such as FRR only
+    /// retain routes for families whose F bit was set when the session came up. A fresh process
+    /// sends End-of-RIB at once, so a helper flushes whatever was stale from before.
     func capabilities() -> [BGPCapability] {
         var caps: [BGPCapability] = [.multiprotocol(.l2vpnEVPN), .routeRefresh, .fourOctetAS(config.asn)]
         let gr = config.gracefulRestart
         if gr.enabled {
             caps.append(.gracefulRestart(GracefulRestartCapability(restarting: gr.restarting, restartTime: gr.restartTime,
-                                                                   families: [(.l2vpnEVPN, forwardingPreserved: gr.restarting)])))
+                                                                   families: [(.l2vpnEVPN, forwardingPreserved: true)])))
         }
         return caps
     }

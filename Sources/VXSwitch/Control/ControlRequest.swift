@@ -19,6 +19,7 @@ import VXCore
 ///     port del NAME
 ///     fdb add MAC --vni N (--port NAME | --vtep ADDRESS)
 ///     fdb del MAC --vni N
+///     bgp restart | clear bgp [ADDRESS]
 ///
 /// FRR's spelling `vni N` is accepted wherever `--vni N` is.
 public enum ControlRequest: Equatable, Sendable {
@@ -29,6 +30,10 @@ public enum ControlRequest: Equatable, Sendable {
     case portDel(name: String)
     case fdbAdd(SwitchConfig.FDB.StaticEntry)
     case fdbDel(vni: VNI, mac: MACAddress)
+    /// Restart the BGP control plane gracefully; the data plane keeps forwarding (RFC 4724).
+    case bgpRestart
+    /// Drop BGP sessions (all, or one) without a NOTIFICATION; they reconnect, routes held by GR.
+    case bgpClear(IPAddress?)
 
     public enum Show: Equatable, Sendable {
         case ports
@@ -68,6 +73,7 @@ public enum ControlRequest: Equatable, Sendable {
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
         fdb del MAC --vni N
+        bgp restart | clear bgp [ADDRESS]
         """
 }
 
@@ -135,6 +141,12 @@ extension ControlRequest {
                 self = .fdbDel(vni: vni, mac: mac)
             default: throw words.usage("fdb add|del")
             }
+        case "bgp":
+            guard words.next() == "restart" else { throw words.usage("bgp restart") }
+            self = .bgpRestart
+        case "clear":
+            guard words.next() == "bgp" else { throw words.usage("clear bgp [ADDRESS]") }
+            self = .bgpClear(try words.peek() == nil ? nil : words.ip())
         case let other?: throw ParseError(message: "unknown command '\(other)'; commands:\n\(Self.usage)")
         case nil: throw ParseError(message: "empty request; commands:\n\(Self.usage)")
         }
@@ -209,6 +221,8 @@ extension ControlRequest {
         case .ping: return ["ping"]
         case .version: return ["version"]
         case .portDel(let name): return ["port", "del", name]
+        case .bgpRestart: return ["bgp", "restart"]
+        case .bgpClear(let ip): return ["clear", "bgp"] + (ip.map { [$0.description] } ?? [])
         case .fdbDel(let vni, let mac): return ["fdb", "del", mac.description] + vniWords(vni)
         case .fdbAdd(let e):
             let target: [String]

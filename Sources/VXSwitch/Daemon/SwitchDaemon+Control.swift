@@ -22,6 +22,12 @@ extension SwitchDaemon {
             case .fdbAdd(let entry):
                 try addStatic(entry)
                 return .success(JSONValue.string("added \(entry.mac) in VNI \(entry.vni)"))
+            case .bgpRestart:
+                try restartEVPN()
+                return .success(JSONValue.string("BGP control plane restarted; forwarding kept"))
+            case .bgpClear(let ip):
+                try clearBGP(ip)
+                return .success(JSONValue.string("BGP sessions reset"))
             case .fdbDel(let vni, let mac):
                 let removed = datapath.worker.sync { $0.processor.removeStaticMAC(vni: vni, mac) }
                 guard removed else { throw SwitchError("no static entry for \(mac) in VNI \(vni)") }

@@ -15,29 +15,66 @@ import VXEVPN
 final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     let worker: Worker<SwitchPipeline>
     let log: DaemonLog
+    /// What EVPN installed, so a control-plane restart can sweep what is not re-announced.
+    private let lock = NSLock()
+    private var installedMACs: Set<VNIMAC> = []
+    private var installedFloods: Set<VNIVTEP> = []
+    private var staleMACs: Set<VNIMAC> = []
+    private var staleFloods: Set<VNIVTEP> = []
+
+    struct VNIVTEP: Hashable { var vni: VNI; var vtep: IPAddress }
 
     init(worker: Worker<SwitchPipeline>, log: DaemonLog) {
         self.worker = worker
         self.log = log
     }
 
+    /// A restart begins: everything installed so far is stale until announced again.
+    func markAllStale() {
+        lock.withLock {
+            staleMACs = installedMACs
+            staleFloods = installedFloods
+        }
+    }
+
+    /// The restarted speaker is synchronized: withdraw what no peer announced again.
+    func sweepStale() -> Int {
+        let (macs, floods) = lock.withLock { () -> (Set<VNIMAC>, Set<VNIVTEP>) in
+            defer { staleMACs = []; staleFloods = [] }
+            return (staleMACs, staleFloods)
+        }
+        for k in macs { withdrawRemoteMAC(vni: k.vni, mac: k.mac) }
+        for f in floods { removeFloodVTEP(vni: f.vni, vtep: f.vtep) }
+        return macs.count + floods.count
+    }
+
     func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32) {
         let ok = worker.sync { $0.processor.installEVPNMAC(vni: vni, mac, vtep: vtep, sequence: seq) }
         if !ok { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
+        lock.withLock {
+            installedMACs.insert(VNIMAC(vni, mac))
+            staleMACs.remove(VNIMAC(vni, mac))
+        }
         log.debug("EVPN: \(mac) in VNI \(vni) -> \(vtep) seq \(seq)")
     }
 
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress) {
         _ = worker.sync { $0.processor.withdrawEVPNMAC(vni: vni, mac) }
+        lock.withLock { _ = installedMACs.remove(VNIMAC(vni, mac)) }
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 
     func addFloodVTEP(vni: VNI, vtep: IPAddress) {
         _ = worker.sync { $0.processor.addFloodVTEP(vni: vni, vtep, origin: .evpn) }
-        log.info("EVPN: VTEP \(vtep) joins the flood list of VNI \(vni)")
+        let new = lock.withLock { () -> Bool in
+            staleFloods.remove(VNIVTEP(vni: vni, vtep: vtep))
+            return installedFloods.insert(VNIVTEP(vni: vni, vtep: vtep)).inserted
+        }
+        if new { log.info("EVPN: VTEP \(vtep) joins the flood list of VNI \(vni)") }
     }
 
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
+        lock.withLock { _ = installedFloods.remove(VNIVTEP(vni: vni, vtep: vtep)) }
         // Only what EVPN added: a statically configured flood entry stays.
         let removed = worker.sync { s -> Bool in
             guard let bd = s.processor.bridgeDomains.index(of: vni),
@@ -120,6 +157,45 @@ extension SwitchDaemon {
         try blocking { try await speaker.start() }
         evpn = speaker
         log.info("EVPN: AS \(bgp.asn), router-id \(bgp.routerID), \(bgp.peers.count) peer(s)")
+    }
+
+    /// `vxsw bgp restart`: a new speaker replaces the old one while the worker keeps forwarding
+    /// with its tables. Sessions drop without a NOTIFICATION, so graceful-restart peers keep our
+    /// routes; the new speaker says "restarting, forwarding preserved" (R and F bits), re-announces
+    /// local VNIs and MACs, and once every peer has sent End-of-RIB (or the restart time passed)
+    /// what no peer announced again is withdrawn.
+    func restartEVPN() throws {
+        guard let old = evpn, let bgp = config.bgp, let feed = evpnFeed else {
+            throw SwitchError("BGP is not configured on this switch (no `bgp:` section)")
+        }
+        log.info("EVPN: graceful control-plane restart; the data plane keeps forwarding")
+        feed.markAllStale()
+        try blocking { await old.stopForRestart() }
+        var cfg = try EVPNConfig(switchConfig: config, bgp: bgp)
+        cfg.gracefulRestart.restarting = true
+        let speaker = EVPNSpeaker(config: cfg, dataplane: feed)
+        speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
+        for row in snapshot().fdb where row.port != nil {
+            speaker.localMACLearned(vni: row.vni, mac: row.mac, sticky: row.origin == .static)
+        }
+        try blocking { try await speaker.start() }
+        evpn = speaker
+        let limit = Date().addingTimeInterval(Double(cfg.gracefulRestart.restartTime))
+        Thread.detachNewThread { [weak self] in
+            while Date() < limit {
+                if (try? blocking({ await speaker.allPeersSynchronized() })) == true { break }
+                usleep(200_000)
+            }
+            guard let self, self.evpn === speaker else { return }
+            let swept = feed.sweepStale()
+            self.log.info("EVPN: restart complete; \(swept) stale entries withdrawn")
+        }
+    }
+
+    func clearBGP(_ address: IPAddress?) throws {
+        guard let speaker = evpn else { throw SwitchError("BGP is not configured on this switch (no `bgp:` section)") }
+        try blocking { try await speaker.resetSessions(address) }
+        log.info("EVPN: sessions reset\(address.map { " with \($0)" } ?? ""); routes held by graceful restart")
     }
 
     func stopEVPN() {

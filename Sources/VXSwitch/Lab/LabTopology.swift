@@ -146,13 +146,18 @@ public final class LabTopology {
         """
     }
 
-    /// hv2's FRR: iBGP to hv1 in the same AS (auto RTs AS:VNI match), `advertise-all-vni`.
+    /// hv2's FRR: iBGP to hv1 in the same AS (auto RTs AS:VNI match), `advertise-all-vni`,
+    /// graceful restart with forwarding preserved, so vxsw (as helper) keeps FRR's routes across a
+    /// session reset. FRR 8.4 itself never keeps EVPN routes for a restarting peer: its helper
+    /// loop (`FOREACH_AFI_SAFI_NSF`) stops at SAFI_MPLS_VPN and leaves out SAFI_EVPN.
     public func frrConfig(logDirectory: String) -> String {
         """
         hostname hv2
         log file \(logDirectory)/bgpd.log
         router bgp \(Self.asn)
          bgp router-id 198.18.0.2
+         bgp graceful-restart
+         bgp graceful-restart preserve-fw-state
          no bgp default ipv4-unicast
          neighbor \(hv1VTEP) remote-as \(Self.asn)
          neighbor \(hv1VTEP) timers 3 9
