@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vxsw", targets: ["vxsw"]),
+        // For the nested Benchmarks/ package (microbenchmarks of the pipeline).
+        .library(name: "VXCore", targets: ["VXCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

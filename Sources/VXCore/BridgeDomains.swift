@@ -42,22 +42,27 @@ public struct BridgeDomain: Sendable {
 /// VNI ↔ dense bridge-domain index (UInt16) and the domains themselves.
 public struct BridgeDomainTable: Sendable {
     public internal(set) var domains: [BridgeDomain] = []
-    @usableFromInline var indexOfVNI: [UInt32: UInt16] = [:]
+    @usableFromInline var indexOfVNI: IndexMap
+    /// `domains[i].learnRemote` as a flat array: the decap path reads it per packet without
+    /// copying a `BridgeDomain` (whose member and flood arrays would be retained).
+    @usableFromInline var learnsRemote: [Bool]
     public let capacity: Int
 
     public init(capacity: Int) {
         self.capacity = capacity
         domains.reserveCapacity(capacity)
-        indexOfVNI.reserveCapacity(capacity)
+        indexOfVNI = IndexMap(capacity: min(capacity, 1024))
+        learnsRemote = Array(repeating: false, count: capacity)
     }
 
     /// Index of the active bridge domain for `vni`.
-    @inlinable public func index(of vni: VNI) -> UInt16? { indexOfVNI[vni.value] }
+    @inlinable public func index(of vni: VNI) -> UInt16? { indexOfVNI.value(hi: 0, lo: UInt64(vni.value)) }
 
     /// Creates (or returns) the domain for `vni`; nil when the table is full.
     mutating func add(_ vni: VNI, learnRemote: Bool, macLimit: Int?) -> UInt16? {
         if let i = index(of: vni) {
             domains[Int(i)].learnRemote = learnRemote
+            learnsRemote[Int(i)] = learnRemote
             domains[Int(i)].macLimit = macLimit
             return i
         }
@@ -69,15 +74,17 @@ public struct BridgeDomainTable: Sendable {
             guard domains.count < capacity else { return nil }
             i = domains.count; domains.append(d)
         }
-        indexOfVNI[vni.value] = UInt16(i)
+        indexOfVNI.set(hi: 0, lo: UInt64(vni.value), UInt16(i))
+        learnsRemote[i] = learnRemote
         return UInt16(i)
     }
 
     /// Deactivates the domain for `vni`; its index may be reused. Returns the freed index.
     mutating func remove(_ vni: VNI) -> UInt16? {
-        guard let i = indexOfVNI.removeValue(forKey: vni.value) else { return nil }
+        guard let i = indexOfVNI.remove(hi: 0, lo: UInt64(vni.value)) else { return nil }
         domains[Int(i)] = BridgeDomain(vni: vni)
         domains[Int(i)].active = false
+        learnsRemote[Int(i)] = false
         return i
     }
 }

@@ -2,7 +2,11 @@
 extension SwitchPipeline {
     /// Known-unicast delivery to a local port of bridge domain `bd`.
     @inlinable mutating func sendLocal<IO: FrameIO>(_ f: FrameDescriptor, to out: PortID, bd: UInt16, io: inout IO) {
-        guard ports.contains(out), let vlan = bridgeDomains.domains[Int(bd)].vlan(for: out) else {
+        guard ports.contains(out) else { return drop(f, .portDown, port: out, bd: bd, io: &io) }
+        // An access port's domain, or a trunk's native one, is a membership with vlan 0
+        // (`PortTable.resolve`): no need to scan the domain's member list.
+        if ports.slots[Int(out.raw)].bd == bd { return deliver(f, to: out, vlan: 0, bd: bd, io: &io) }
+        guard let vlan = bridgeDomains.domains[Int(bd)].vlan(for: out) else {
             // VNI isolation: a port outside the domain never gets the frame.
             return drop(f, .portDown, port: out, bd: bd, io: &io)
         }
@@ -53,7 +57,7 @@ extension SwitchPipeline {
         let need = Encap.overhead(toward: vtep.ip)
         guard let g = makeRoom(f, need, io: &io) else { return drop(f, .noBuffer, port: up, bd: bd, io: &io) }
         let local = vtep.ip.isIPv4 ? underlay.localV4! : underlay.localV6!
-        Encap.writeHeaders(before: io.memory + Int(g.addr), innerLength: g.length, vni: bridgeDomains.domains[Int(bd)].vni,
+        Encap.writeHeaders(before: io.memory + Int(g.addr), innerLength: g.length, vni: VNI(unchecked: fdb.vniOfBD[Int(bd)]),
                            local: local, remote: vtep.ip, nextHop: vtep.nextHop!,
                            sourcePort: FlowHash.sourcePort(hash, in: underlay.sourcePortRange), underlay: underlay)
         let out = FrameDescriptor(addr: g.addr &- UInt64(need), length: g.length &+ need)

@@ -114,7 +114,7 @@ public struct SwitchPipeline: Sendable {
         countRx(f, bd: bd)
         let src = Ethernet.source(p)
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
-        if bridgeDomains.domains[Int(bd)].learnRemote, let v = vteps.index(of: source) ?? vteps.add(source) {
+        if bridgeDomains.learnsRemote[Int(bd)], let v = vteps.index(of: source) ?? vteps.add(source) {
             if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {
                 counters.vnis[Int(bd)].macLimitHits &+= 1
             }

@@ -2,8 +2,8 @@
 /// `frameCount` buffers of `frameSize` bytes, a free list, and the transmissions per port.
 /// Releasing a frame that is not in use traps (it would be a double free in a UMEM).
 public struct SyntheticFrameIO: FrameIO {
-    final class Region {
-        let base: UnsafeMutableRawPointer
+    @usableFromInline final class Region {
+        @usableFromInline let base: UnsafeMutableRawPointer
         init(bytes: Int) { base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096) }
         deinit { base.deallocate() }
     }
@@ -12,10 +12,11 @@ public struct SyntheticFrameIO: FrameIO {
         public var port: PortID
         public var addr: UInt64
         public var length: Int
+        @inlinable init(port: PortID, addr: UInt64, length: Int) { self.port = port; self.addr = addr; self.length = length }
     }
 
-    let region: Region
-    public var memory: UnsafeMutableRawPointer { region.base }
+    @usableFromInline let region: Region
+    @inlinable public var memory: UnsafeMutableRawPointer { region.base }
     public let frameSize: Int
     public let frameCount: Int
     public let allocationHeadroom: Int
@@ -39,21 +40,21 @@ public struct SyntheticFrameIO: FrameIO {
 
     public var freeCount: Int { free.count }
 
-    public mutating func allocateFrame() -> UInt64? {
+    @inlinable public mutating func allocateFrame() -> UInt64? {
         guard let a = free.popLast() else { return nil }
         inUse[Int(a) / frameSize] = true
         return a
     }
 
-    public mutating func releaseFrame(_ addr: UInt64) {
+    @inlinable public mutating func releaseFrame(_ addr: UInt64) {
         let i = Int(addr) / frameSize
         precondition(i < frameCount && inUse[i], "release of a frame not in use: \(addr)")
         inUse[i] = false
         free.append(UInt64(i * frameSize))
     }
 
-    public mutating func transmit(_ addr: UInt64, length: Int, on port: PortID) -> Bool {
-        if fullPorts.contains(port) { return false }
+    @inlinable public mutating func transmit(_ addr: UInt64, length: Int, on port: PortID) -> Bool {
+        if !fullPorts.isEmpty && fullPorts.contains(port) { return false }
         precondition(inUse[Int(addr) / frameSize], "transmit of a frame not in use: \(addr)")
         precondition(Int(addr) % frameSize + length <= frameSize, "frame runs past its buffer")
         transmitted.append(Transmission(port: port, addr: addr, length: length))
@@ -82,7 +83,7 @@ public struct SyntheticFrameIO: FrameIO {
     }
 
     /// Frees every transmitted frame without reading it (benchmarks: "tx completion").
-    public mutating func recycle() {
+    @inlinable public mutating func recycle() {
         for t in transmitted { releaseFrame(t.addr) }
         transmitted.removeAll(keepingCapacity: true)
     }

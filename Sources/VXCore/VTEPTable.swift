@@ -17,7 +17,7 @@ public struct VTEP: Sendable {
 public struct VTEPTable: Sendable {
     @usableFromInline var slots: [VTEP] = []
     public var entries: [VTEP] { slots }
-    @usableFromInline var indexOfIP: [IPAddress: UInt16] = [:]
+    @usableFromInline var indexOfIP: IndexMap
     @usableFromInline var lastIP = IPAddress(hi: .max, lo: .max)
     @usableFromInline var lastIndex: UInt16 = 0
     public let capacity: Int
@@ -25,12 +25,12 @@ public struct VTEPTable: Sendable {
     public init(capacity: Int) {
         self.capacity = min(capacity, Int(UInt16.max))
         slots.reserveCapacity(self.capacity)
-        indexOfIP.reserveCapacity(self.capacity)
+        indexOfIP = IndexMap(capacity: min(self.capacity, 256))
     }
 
     @inlinable public mutating func index(of ip: IPAddress) -> UInt16? {
         if ip == lastIP { return lastIndex }
-        guard let i = indexOfIP[ip] else { return nil }
+        guard let i = indexOfIP.value(hi: ip.hi, lo: ip.lo) else { return nil }
         lastIP = ip; lastIndex = i
         return i
     }
@@ -45,13 +45,13 @@ public struct VTEPTable: Sendable {
             guard slots.count < capacity else { return nil }
             i = slots.count; slots.append(VTEP(ip: ip))
         }
-        indexOfIP[ip] = UInt16(i)
+        indexOfIP.set(hi: ip.hi, lo: ip.lo, UInt16(i))
         return UInt16(i)
     }
 
     /// Frees a VTEP's index (the caller has removed it from FDB and flood lists).
     mutating func remove(_ ip: IPAddress) -> UInt16? {
-        guard let i = indexOfIP.removeValue(forKey: ip) else { return nil }
+        guard let i = indexOfIP.remove(hi: ip.hi, lo: ip.lo) else { return nil }
         lastIP = IPAddress(hi: .max, lo: .max)
         slots[Int(i)] = VTEP(ip: ip)
         slots[Int(i)].active = false
