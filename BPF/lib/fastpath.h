@@ -221,7 +221,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     }
     if (dst->kind != VXSW_FAST_VTEP) return FAST_DECLINE;
     struct vxsw_fast_vtep *vt = bpf_map_lookup_elem(&fast_vteps, &target);
-    if (!vt || !vt->resolved) return FAST_DECLINE;
+    if (!vt || !vt->resolved || !cfg->uplink_ifindex) return FAST_DECLINE;
     if (vt->ipv6 ? !cfg->has_v6 : !cfg->has_v4) return FAST_DECLINE;
     __u32 overhead = vt->ipv6 ? VXLAN_OVERHEAD_V6 : VXLAN_OVERHEAD_V4;
     if (overhead - ETH_HLEN + flen > cfg->uplink_mtu) return FAST_DECLINE; /* too_big: the engine counts it */
