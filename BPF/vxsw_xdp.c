@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /* vxsw's XDP program, attached (through bpf_link) to every port of the switch.
  *
- *   access port: every frame -> the port's AF_XDP socket (the switch decides).
+ *   access port: known unicast -> fast path (lib/fastpath.h: local port or encap to
+ *                the uplink); every other frame -> the port's AF_XDP socket (the
+ *                switch decides).
  *   uplink:      VXLAN (UDP to the configured port) addressed to a local VTEP
- *                -> AF_XDP socket; everything else -> XDP_PASS, so the host keeps
- *                BGP, SSH, storage on the same NIC untouched.
+ *                -> fast path (decap to a local port) or AF_XDP socket; everything
+ *                else -> XDP_PASS, so the host keeps BGP, SSH, storage on the same
+ *                NIC untouched.
  *
  * Fragments and IPv6 extension headers are passed to the kernel: VXLAN senders
  * set DF and use neither.
@@ -14,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include "lib/parsing.h"
 #include "lib/maps.h"
+#include "lib/fastpath.h"
 
 static __always_inline int is_vxlan_for_us(void *data, void *end) {
     struct cursor c = { .pos = data };
@@ -58,11 +62,15 @@ int vxsw_port(struct xdp_md *ctx) {
     __u32 slot = port->slot * VXSW_MAX_QUEUES + queue;
 
     if (port->role == VXSW_ROLE_ACCESS) {
+        int fast = fast_from_access(ctx, ifindex);
+        if (fast >= 0) return fast;
         count(VXSW_STAT_ACCESS_TO_SWITCH);
         /* No socket yet (the switch is still starting): drop, never leak to the host. */
         return bpf_redirect_map(&xsks, slot, XDP_DROP);
     }
     if (is_vxlan_for_us(data, end)) {
+        int fast = fast_from_uplink(ctx);
+        if (fast >= 0) return fast;
         count(VXSW_STAT_VXLAN_TO_SWITCH);
         return bpf_redirect_map(&xsks, slot, XDP_PASS);
     }

@@ -1,4 +1,4 @@
-/* Maps shared between the XDP program and the Swift loader (VXDatapath/BPFMaps.swift).
+/* Maps shared between the XDP program and the Swift loader (VXDatapath/XDPProgram.swift, VXDatapath/FastPathMaps.swift).
  * Keep the layouts here and there identical. */
 #ifndef VXSW_MAPS_H
 #define VXSW_MAPS_H
@@ -33,6 +33,9 @@ enum vxsw_stat {
     VXSW_STAT_UPLINK_PASS,          /* uplink frames left to the kernel (BGP, SSH, ...) */
     VXSW_STAT_UNKNOWN_PORT_PASS,    /* interface not in `ports` */
     VXSW_STAT_QUEUE_OUT_OF_RANGE,   /* rx queue >= VXSW_MAX_QUEUES */
+    VXSW_STAT_FAST_ENCAP,           /* fast path: access frame encapsulated, redirected to the uplink */
+    VXSW_STAT_FAST_DECAP,           /* fast path: VXLAN frame decapsulated, redirected to a port */
+    VXSW_STAT_FAST_LOCAL,           /* fast path: access frame redirected to another access port */
     VXSW_STAT_MAX,
 };
 

@@ -63,6 +63,9 @@ public final class XDPProgram {
         statsFD = fd("stats")
     }
 
+    /// The fd of one of the object's maps by name (-errno when there is none).
+    public func mapFD(_ name: String) -> Int32 { bpf_object__find_map_fd_by_name(object, name) }
+
     deinit {
         bpf_object__close(object)
         image.deallocate()
@@ -119,7 +122,8 @@ public final class XDPProgram {
 
     /// The program's own counters (BPF/lib/maps.h `enum vxsw_stat`), summed over CPUs.
     public func statistics() -> [String: UInt64] {
-        let names = ["access_to_switch", "vxlan_to_switch", "uplink_pass", "unknown_port_pass", "queue_out_of_range"]
+        let names = ["access_to_switch", "vxlan_to_switch", "uplink_pass", "unknown_port_pass", "queue_out_of_range",
+                     "fast_encap", "fast_decap", "fast_local"]
         var out: [String: UInt64] = [:]
         for (i, name) in names.enumerated() {
             var sum: UInt64 = 0

@@ -51,6 +51,7 @@ final class RunningLab {
     func addVM(_ name: String, tap: String, address: String?) throws -> NetworkNamespace {
         let vm = try NetworkNamespace("\(lab.hv1.name.dropLast(4))-\(name)")
         try addVeth("eth0", in: vm, tap, in: lab.hv1)
+        try vm.exec(["ethtool", "-K", "eth0", "gro", "on"]) // takes XDP redirects (LabTopology)
         if let address { try vm.exec(["ip", "addr", "add", "\(address)/24", "dev", "eth0"]) }
         return vm
     }

@@ -112,7 +112,7 @@ extension SwitchConfig {
 
     private static func readDatapath(_ field: Field) throws -> Datapath {
         let m = try field.mapping(allowed: [
-            "workers", "ring-size", "frame-size", "frames", "batch-size", "poll", "attach", "numa",
+            "workers", "ring-size", "frame-size", "frames", "batch-size", "poll", "attach", "numa", "fast-path",
         ])
         var d = Datapath()
         d.workers = try m["workers"]?.list().map { try $0.int(in: 0...Int.max) } ?? d.workers
@@ -122,6 +122,7 @@ extension SwitchConfig {
         d.batchSize = try m["batch-size"]?.int(in: 0...Int.max) ?? d.batchSize
         d.poll = try m["poll"]?.word() ?? d.poll
         d.attach = try m["attach"]?.word() ?? d.attach
+        d.fastPath = try m["fast-path"]?.bool() ?? d.fastPath
         if let numa = m["numa"] {
             if case .int = numa.value {
                 d.numaNode = try numa.int(in: 0...Int.max)

@@ -38,6 +38,7 @@ import VXCore
 ///   poll: adaptive             # busy | adaptive | interrupt
 ///   attach: auto               # native | generic | auto
 ///   numa: auto                 # auto | NODE
+///   fast-path: true            # known unicast encap/decap in XDP (native attach only)
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
 ///   static:
@@ -202,10 +203,14 @@ extension SwitchConfig {
         public var attach: Attach
         /// NUMA node for UMEM and workers; nil = the uplink NIC's node.
         public var numaNode: Int?
+        /// Known-unicast encap, decap and local delivery done by the XDP program itself
+        /// (BPF/lib/fastpath.h); the rest still goes to the AF_XDP engine. Native XDP only.
+        public var fastPath: Bool
 
         public init(
             workers: [Int] = [], ringSize: Int = 4096, frameSize: Int = 4096, frames: Int = 16384,
-            batchSize: Int = 64, poll: Poll = .adaptive, attach: Attach = .auto, numaNode: Int? = nil
+            batchSize: Int = 64, poll: Poll = .adaptive, attach: Attach = .auto, numaNode: Int? = nil,
+            fastPath: Bool = true
         ) {
             self.workers = workers
             self.ringSize = ringSize
@@ -215,6 +220,7 @@ extension SwitchConfig {
             self.poll = poll
             self.attach = attach
             self.numaNode = numaNode
+            self.fastPath = fastPath
         }
 
         public enum Poll: String, CaseIterable, Sendable {

@@ -36,6 +36,7 @@ extension SwitchDaemon {
         let id = portNames.first { $0.value == name && $0.key != Self.uplinkID }?.key
         lock.unlock()
         guard let id else { throw SwitchError("port \(name)" + ": " + "no such port") }
+        fastPathForget(port: id)
         datapath.detach(id) { p in p.setPort(id, nil) }
         lock.lock(); portNames[id] = nil; portConfigs[id] = nil; lock.unlock()
         log.info("detached \(name) (port \(id))")

@@ -23,6 +23,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     var evpn: EVPNSpeaker?
     var evpnFeed: SwitchDataplaneFeed?
     var resolverThread: Thread?
+    /// The XDP fast path's maps and mirror thread (nil: `datapath.fast-path: false`).
+    var fastPath: FastPathState?
     let stopping = NSCondition()
     var stopped = false
     public static let uplinkID = PortID(0)
@@ -69,6 +71,10 @@ public final class SwitchDaemon: @unchecked Sendable {
                                    poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive))
         datapath = try Datapath(processor: pipeline, settings: settings)
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
+        if config.datapath.fastPath {
+            fastPath = FastPathState(maps: FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)
+            if config.datapath.attach == .generic { log.warning("XDP fast path off: it needs native XDP (datapath.attach is generic)") }
+        }
     }
 
     /// Attaches the uplink and the configured ports, installs static MACs, starts the worker,
@@ -89,6 +95,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             if let e = datapath.worker.pinError { log.warning(e) }
             try startEVPN()
             startResolver()
+            startFastPath()
             let server = ControlServer(path: config.control.socket) { [weak self] request in
                 guard let self else { return .failure("vxsw is stopping") }
                 return self.handle(request)
@@ -111,6 +118,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(datapath.settings.attachMode.rawValue) XDP)")
         } catch let e as DatapathError where config.datapath.attach == .auto && e.operation.hasPrefix("attach XDP") {
             log.warning("\(interface): native XDP failed (\(e)); using generic XDP")
+            disableFastPath("\(interface) runs generic XDP")
             _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, queues: queues, configure: configure)
         }
         lock.lock(); portNames[id] = interface; lock.unlock()
@@ -148,6 +156,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         metrics?.stop()
         control?.stop()
         stopEVPN()
+        stopFastPath()
         datapath.shutdown()
         log.info("stopped; all XDP programs detached")
     }

@@ -69,6 +69,9 @@ public final class LabTopology {
     private func build(prefix: String, log: (String) -> Void) throws {
         log("underlay: hv1 ul0 <-> hv2 ul0, MTU \(Self.underlayMTU), \(underlay.rawValue)")
         try addVeth("ul0", in: hv1, "ul0", in: hv2, mtu: Self.underlayMTU)
+        // A veth takes XDP redirects (vxsw's fast path) only when its peer runs NAPI: GRO on.
+        // A real NIC or a VM's tap needs nothing like it.
+        try hv2.exec(["ethtool", "-K", "ul0", "gro", "on"])
         for (ns, v4, v6) in [(hv1, "198.18.0.1", "fd00:18::1"), (hv2, "198.18.0.2", "fd00:18::2")] {
             try ns.exec(["ip", "addr", "add", "\(v4)/24", "dev", "ul0"])
             try ns.exec(["ip", "addr", "add", "\(v6)/64", "dev", "ul0", "nodad"])
@@ -99,6 +102,7 @@ public final class LabTopology {
             let tap = "tap" + name.dropFirst(2)
             log("\(name): \(address) in VNI \(vni), port \(tap) on \(hv === hv1 ? "hv1 (vxsw)" : "hv2 (br\(vni))")")
             try addVeth("eth0", in: ns, tap, in: hv)
+            try ns.exec(["ethtool", "-K", "eth0", "gro", "on"]) // takes redirects from tap (see ul0)
             try ns.exec(["ip", "addr", "add", "\(address)/24", "dev", "eth0"])
             if hv === hv2 { try hv2.exec(["ip", "link", "set", tap, "master", "br\(vni)"]) }
             var vm = VM(name: name, namespace: ns, vni: vni, address: address, tap: tap)

@@ -1,0 +1,318 @@
+/* The XDP fast path: known-unicast encap (access port -> VTEP), local delivery (access
+ * port -> access port) and decap (uplink -> access port) done here with bpf_redirect,
+ * from the maps in fast_maps.h. It produces the same bytes as the Swift engine
+ * (Sources/VXCore: Pipeline.receiveLocal/receiveOverlay, Encap, Decap,
+ * ChecksumCompletion, FlowHash) for every frame it takes; everything else is declined
+ * (-1) and goes to the AF_XDP socket as before:
+ *
+ *   - the source MAC is not known at this very place (the engine must learn or move it);
+ *   - broadcast/multicast/unknown destinations (flooding), 802.1Q-tagged frames;
+ *   - a destination that is a VTEP for an overlay frame (split horizon: the engine drops it);
+ *   - a destination port of another bridge domain (VNI isolation: the engine drops it);
+ *   - frames too big for the target, unresolved VTEPs, outer IPv4 options, inner IPv4
+ *     options when a checksum must be completed, anything the engine would drop.
+ *
+ *   access frame ─▶ fast_ports[in]? ─▶ src known here? ─▶ dst in fast_fdb?
+ *        port of the same BD ─▶ complete csum ─▶ redirect(port)            fast_local
+ *        resolved VTEP ─▶ complete csum ─▶ hash ─▶ push outer ─▶ redirect(uplink) fast_encap
+ *   uplink VXLAN ─▶ Decap.parse checks ─▶ fast_vnis[vni] ─▶ src known at that VTEP?
+ *        ─▶ dst a port of that BD ─▶ complete csum ─▶ pull outer ─▶ redirect(port) fast_decap
+ */
+#ifndef VXSW_FASTPATH_H
+#define VXSW_FASTPATH_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "maps.h"
+#include "fast_maps.h"
+#include "csum.h"
+#include "flowhash.h"
+
+#define FAST_DECLINE (-1)
+#define VXLAN_OVERHEAD_V4 50
+#define VXLAN_OVERHEAD_V6 70
+
+static __always_inline __u16 be16_at(const __u8 *p) { return ((__u16)p[0] << 8) | p[1]; }
+
+/* FDB key as VXCore builds it: bd << 48 | the MAC as a big-endian 48-bit number. */
+static __always_inline __u64 fdb_key(__u32 bd, const __u8 *m) {
+    return (__u64)bd << 48 | (__u64)m[0] << 40 | (__u64)m[1] << 32 | (__u64)m[2] << 24 |
+           (__u64)m[3] << 16 | (__u64)m[4] << 8 | m[5];
+}
+
+static __always_inline int mac_is_zero(const __u8 *m) {
+    return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+}
+
+/* The aging clock: CLOCK_MONOTONIC in seconds, the clock of the worker's `now`. */
+static __always_inline void touch(struct vxsw_fast_fdb *e) {
+    __u32 now = bpf_ktime_get_coarse_ns() / 1000000000ULL;
+    if (e->last_seen != now) e->last_seen = now;
+}
+
+/* ChecksumCompletion.complete on the frame `l2` bytes in, `flen` bytes long: 0 when done
+ * or when the engine would leave the frame alone too, FAST_DECLINE otherwise. */
+static __always_inline int complete_csum(struct xdp_md *ctx, __u32 l2, __u32 flen) {
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    __u8 *eth = data + l2;
+    if ((void *)(eth + ETH_HLEN) > end || flen < ETH_HLEN) return FAST_DECLINE;
+    __u16 type = be16_at(eth + 12);
+    if (type == ETH_P_8021Q) return FAST_DECLINE; /* the engine skips one tag; left to it */
+    __u8 *ip = eth + ETH_HLEN;
+    __u32 present = flen - ETH_HLEN, l4off, l4len;
+    __u8 proto;
+    int v4;
+    __u64 pseudo; /* addresses now; protocol and length once known */
+    if (type == ETH_P_IP) {
+        if (present < 20) return 0;
+        if ((void *)(ip + 20) > end) return FAST_DECLINE;
+        if ((ip[0] >> 4) != 4) return 0;
+        __u32 ihl = (ip[0] & 0x0f) << 2, total = be16_at(ip + 2);
+        if (ihl < 20 || total < ihl || total > present || (be16_at(ip + 6) & 0x3fff)) return 0;
+        if (ihl != 20) return FAST_DECLINE; /* options: a variable offset, left to the engine */
+        proto = ip[9];
+        pseudo = csum_words(ip + 12, 8);
+        l4off = l2 + ETH_HLEN + 20;
+        l4len = total - 20;
+        v4 = 1;
+    } else if (type == ETH_P_IPV6) {
+        if (present < 40) return 0;
+        if ((void *)(ip + 40) > end) return FAST_DECLINE;
+        if ((ip[0] >> 4) != 6) return 0;
+        __u32 payload = be16_at(ip + 4);
+        if (payload > present - 40) return 0;
+        proto = ip[6];
+        pseudo = csum_words(ip + 8, 32);
+        l4off = l2 + ETH_HLEN + 40;
+        l4len = payload;
+        v4 = 0;
+    } else {
+        return 0;
+    }
+    __u32 field;
+    if (proto == IPPROTO_TCP) {
+        if (l4len < 20) return 0;
+        field = 16;
+    } else if (proto == IPPROTO_UDP) {
+        if (l4len < 8) return 0;
+        field = 6;
+    } else {
+        return 0;
+    }
+    __u8 *seg = data + l4off;
+    if ((void *)(seg + 20) > end) {
+        if (proto == IPPROTO_TCP || (void *)(seg + 8) > end) return FAST_DECLINE;
+    }
+    if (proto == IPPROTO_UDP && v4 && seg[6] == 0 && seg[7] == 0) return 0; /* "no checksum" */
+    pseudo += bpf_htons((__u16)proto) + bpf_htons((__u16)l4len);
+    if (field == 16) *(__u16 *)(seg + 16) = 0;
+    else *(__u16 *)(seg + 6) = 0;
+    int sum = vxsw_csum_range(ctx, l4off, l4len);
+    if (sum < 0) return FAST_DECLINE; /* the field is 0 now: the engine recomputes it the same way */
+    data = (void *)(long)ctx->data;
+    end = (void *)(long)ctx->data_end;
+    seg = data + l4off;
+    if ((void *)(seg + 20) > end) {
+        if (field == 16 || (void *)(seg + 8) > end) return FAST_DECLINE;
+    }
+    __u16 c = csum_l4_final(pseudo, (__u16)sum, proto == IPPROTO_UDP);
+    if (field == 16) *(__u16 *)(seg + 16) = c;
+    else *(__u16 *)(seg + 6) = c;
+    return 0;
+}
+
+/* Pushes the outer headers (Encap.writeHeaders) in front of the `flen`-byte frame and
+ * redirects it to the uplink; FAST_DECLINE (frame unchanged) when it cannot. */
+static __always_inline int push_outer(struct xdp_md *ctx, struct vxsw_fast_config *cfg, struct vxsw_fast_vtep *vt,
+                                      __u32 vni, __u32 flen, __u16 sport) {
+    int v6 = vt->ipv6;
+    int overhead = v6 ? VXLAN_OVERHEAD_V6 : VXLAN_OVERHEAD_V4;
+    if (bpf_xdp_adjust_head(ctx, -overhead)) return FAST_DECLINE;
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    __u32 udplen = flen + 16;
+    __u8 *eth = data;
+    __u8 *udp;
+    if (!v6) {
+        if ((void *)(eth + VXLAN_OVERHEAD_V4) > end) goto undo;
+        __builtin_memcpy(eth, vt->next_hop, 6);
+        __builtin_memcpy(eth + 6, cfg->uplink_mac, 6);
+        eth[12] = 0x08; eth[13] = 0x00;
+        __u8 *ip = eth + ETH_HLEN;
+        __u16 total = 20 + udplen;
+        ip[0] = 0x45; ip[1] = 0; ip[2] = total >> 8; ip[3] = total & 0xff;
+        ip[4] = 0; ip[5] = 0; ip[6] = 0x40; ip[7] = 0;   /* id 0, DF */
+        ip[8] = 64; ip[9] = IPPROTO_UDP; ip[10] = 0; ip[11] = 0;
+        __builtin_memcpy(ip + 12, cfg->local_v4, 4);
+        __builtin_memcpy(ip + 16, vt->remote, 4);
+        *(__u16 *)(ip + 10) = ~csum_fold64(csum_words(ip, 20));
+        udp = ip + 20;
+    } else {
+        if ((void *)(eth + VXLAN_OVERHEAD_V6) > end) goto undo;
+        __builtin_memcpy(eth, vt->next_hop, 6);
+        __builtin_memcpy(eth + 6, cfg->uplink_mac, 6);
+        eth[12] = 0x86; eth[13] = 0xdd;
+        __u8 *ip = eth + ETH_HLEN;
+        ip[0] = 0x60; ip[1] = 0; ip[2] = 0; ip[3] = 0;
+        ip[4] = udplen >> 8; ip[5] = udplen & 0xff; ip[6] = IPPROTO_UDP; ip[7] = 64;
+        __builtin_memcpy(ip + 8, cfg->local_v6, 16);
+        __builtin_memcpy(ip + 24, vt->remote, 16);
+        udp = ip + 40;
+    }
+    udp[0] = sport >> 8; udp[1] = sport & 0xff;
+    *(__u16 *)(udp + 2) = cfg->udp_port;
+    udp[4] = udplen >> 8; udp[5] = udplen & 0xff;
+    udp[6] = 0; udp[7] = 0;
+    udp[8] = 0x08; udp[9] = 0; udp[10] = 0; udp[11] = 0;
+    udp[12] = vni >> 16; udp[13] = vni >> 8; udp[14] = vni; udp[15] = 0;
+    if (v6 && !cfg->udp6_zero_csum) {
+        /* RFC 6935: the UDP checksum over the whole encapsulated frame. */
+        __u64 pseudo = csum_words(eth + ETH_HLEN + 8, 32) + bpf_htons(IPPROTO_UDP) + bpf_htons((__u16)udplen);
+        int sum = vxsw_csum_range(ctx, ETH_HLEN + 40, udplen);
+        if (sum < 0) goto undo;
+        data = (void *)(long)ctx->data;
+        end = (void *)(long)ctx->data_end;
+        udp = data + ETH_HLEN + 40;
+        if ((void *)(udp + 8) > end) goto undo;
+        *(__u16 *)(udp + 6) = csum_l4_final(pseudo, (__u16)sum, 1);
+    }
+    return bpf_redirect(cfg->uplink_ifindex, 0);
+undo:
+    /* Outer headers only ever sit in the headroom: taking them off leaves the inner frame as it came. */
+    bpf_xdp_adjust_head(ctx, overhead);
+    return FAST_DECLINE;
+}
+
+/* A frame from an access port: local delivery or encapsulation, or FAST_DECLINE. */
+static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
+    __u32 zero = 0;
+    struct vxsw_fast_config *cfg = bpf_map_lookup_elem(&fast_config, &zero);
+    if (!cfg || !cfg->enabled) return FAST_DECLINE;
+    struct vxsw_fast_port *in = bpf_map_lookup_elem(&fast_ports, &ifindex);
+    if (!in) return FAST_DECLINE;
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    __u8 *eth = data;
+    if ((void *)(eth + ETH_HLEN) > end) return FAST_DECLINE;
+    __u32 flen = end - data;
+    if (be16_at(eth + 12) == ETH_P_8021Q) return FAST_DECLINE;
+    if ((eth[6] & 1) || mac_is_zero(eth + 6) || (eth[0] & 1)) return FAST_DECLINE;
+    __u32 bd = in->bd, vni = in->vni, complete = in->complete_csum;
+    __u64 key = fdb_key(bd, eth + 6);
+    struct vxsw_fast_fdb *src = bpf_map_lookup_elem(&fast_fdb, &key);
+    if (!src || src->kind != VXSW_FAST_PORT || src->target != ifindex) return FAST_DECLINE;
+    key = fdb_key(bd, eth);
+    struct vxsw_fast_fdb *dst = bpf_map_lookup_elem(&fast_fdb, &key);
+    if (!dst) return FAST_DECLINE;
+    __u32 target = dst->target;
+
+    if (dst->kind == VXSW_FAST_PORT) {
+        if (target == ifindex) return FAST_DECLINE; /* same segment: the engine drops it */
+        struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
+        if (!out || out->bd != bd || flen > out->max_frame) return FAST_DECLINE;
+        if (complete && complete_csum(ctx, 0, flen) < 0) return FAST_DECLINE;
+        touch(src);
+        count(VXSW_STAT_FAST_LOCAL);
+        return bpf_redirect(target, 0);
+    }
+    if (dst->kind != VXSW_FAST_VTEP) return FAST_DECLINE;
+    struct vxsw_fast_vtep *vt = bpf_map_lookup_elem(&fast_vteps, &target);
+    if (!vt || !vt->resolved || !cfg->uplink_ifindex) return FAST_DECLINE;
+    if (vt->ipv6 ? !cfg->has_v6 : !cfg->has_v4) return FAST_DECLINE;
+    __u32 overhead = vt->ipv6 ? VXLAN_OVERHEAD_V6 : VXLAN_OVERHEAD_V4;
+    if (overhead - ETH_HLEN + flen > cfg->uplink_mtu) return FAST_DECLINE; /* too_big: the engine counts it */
+    if (complete && complete_csum(ctx, 0, flen) < 0) return FAST_DECLINE;
+    data = (void *)(long)ctx->data;
+    end = (void *)(long)ctx->data_end;
+    __u16 sport = flow_source_port(flow_hash(data, end), cfg->sport_lo, cfg->sport_hi);
+    int verdict = push_outer(ctx, cfg, vt, vni, flen, sport);
+    if (verdict < 0) return FAST_DECLINE;
+    touch(src);
+    count(VXSW_STAT_FAST_ENCAP);
+    return verdict;
+}
+
+/* VXLAN to our VTEP on the uplink: decapsulation to a local port, or FAST_DECLINE.
+ * The checks are Decap.parse's, in its order; outer IPv4 options are declined. */
+static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
+    __u32 zero = 0;
+    struct vxsw_fast_config *cfg = bpf_map_lookup_elem(&fast_config, &zero);
+    if (!cfg || !cfg->enabled) return FAST_DECLINE;
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    __u8 *eth = data;
+    if ((void *)(eth + ETH_HLEN) > end) return FAST_DECLINE;
+    __u32 flen = end - data, l4, endoff;
+    __u16 type = be16_at(eth + 12);
+    __u8 *ip = eth + ETH_HLEN;
+    __u8 *outer_src;
+    int v6;
+    if (type == ETH_P_IP) {
+        if ((void *)(ip + 20) > end) return FAST_DECLINE;
+        __u32 total = be16_at(ip + 2);
+        if (ip[0] != 0x45 || total < 20 || total > flen - ETH_HLEN) return FAST_DECLINE;
+        if ((be16_at(ip + 6) & 0x3fff) || ip[9] != IPPROTO_UDP) return FAST_DECLINE;
+        if (!cfg->has_v4 || __builtin_memcmp(ip + 16, cfg->local_v4, 4) != 0) return FAST_DECLINE;
+        l4 = ETH_HLEN + 20;
+        endoff = ETH_HLEN + total;
+        outer_src = ip + 12;
+        v6 = 0;
+    } else if (type == ETH_P_IPV6) {
+        if ((void *)(ip + 40) > end) return FAST_DECLINE;
+        __u32 payload = be16_at(ip + 4);
+        if ((ip[0] >> 4) != 6 || payload > flen - ETH_HLEN - 40 || ip[6] != IPPROTO_UDP) return FAST_DECLINE;
+        if (!cfg->has_v6 || __builtin_memcmp(ip + 24, cfg->local_v6, 16) != 0) return FAST_DECLINE;
+        l4 = ETH_HLEN + 40;
+        endoff = ETH_HLEN + 40 + payload;
+        outer_src = ip + 8;
+        v6 = 1;
+    } else {
+        return FAST_DECLINE;
+    }
+    __u8 *udp = data + l4;
+    __u8 *inner = udp + 16;
+    if ((void *)(inner + ETH_HLEN) > end || endoff < l4 + 8) return FAST_DECLINE;
+    if (*(__u16 *)(udp + 2) != cfg->udp_port) return FAST_DECLINE;
+    __u32 udplen = be16_at(udp + 4);
+    if (udplen < 16 || udplen > endoff - l4) return FAST_DECLINE;
+    if (!(udp[8] & 0x08)) return FAST_DECLINE;
+    __u32 vni = (__u32)udp[12] << 16 | (__u32)udp[13] << 8 | udp[14];
+    __u32 ilen = udplen - 16, ioff = l4 + 16;
+    if (ilen < ETH_HLEN) return FAST_DECLINE;
+    __u32 *bdp = bpf_map_lookup_elem(&fast_vnis, &vni);
+    if (!bdp) return FAST_DECLINE;
+    __u32 bd = *bdp;
+
+    if ((inner[6] & 1) || mac_is_zero(inner + 6) || (inner[0] & 1)) return FAST_DECLINE;
+    __u64 key = fdb_key(bd, inner + 6);
+    struct vxsw_fast_fdb *src = bpf_map_lookup_elem(&fast_fdb, &key);
+    if (!src || src->kind != VXSW_FAST_VTEP) return FAST_DECLINE;
+    __u32 sv = src->target;
+    struct vxsw_fast_vtep *from = bpf_map_lookup_elem(&fast_vteps, &sv);
+    if (!from || from->ipv6 != v6) return FAST_DECLINE;
+    if (v6 ? __builtin_memcmp(from->remote, outer_src, 16) != 0 : __builtin_memcmp(from->remote, outer_src, 4) != 0)
+        return FAST_DECLINE; /* the source moved (or is new) here: the engine learns it */
+    key = fdb_key(bd, inner);
+    struct vxsw_fast_fdb *dst = bpf_map_lookup_elem(&fast_fdb, &key);
+    if (!dst || dst->kind != VXSW_FAST_PORT) return FAST_DECLINE; /* a VTEP: split horizon */
+    __u32 target = dst->target;
+    struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
+    if (!out || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
+    if (cfg->decap_complete_csum && complete_csum(ctx, ioff, ilen) < 0) return FAST_DECLINE;
+    /* Trailing bytes after the inner frame (outer padding) go too: the engine sends `ilen` bytes. */
+    int excess = (int)flen - (int)(ioff + ilen);
+    if (bpf_xdp_adjust_head(ctx, (int)ioff)) return FAST_DECLINE;
+    if (excess > 0 && bpf_xdp_adjust_tail(ctx, -excess)) {
+        bpf_xdp_adjust_head(ctx, -(int)ioff);
+        return FAST_DECLINE;
+    }
+    touch(src);
+    count(VXSW_STAT_FAST_DECAP);
+    return bpf_redirect(target, 0);
+}
+
+#endif

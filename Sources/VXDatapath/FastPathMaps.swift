@@ -1,0 +1,228 @@
+import CVXSW
+import Glibc
+import VXCore
+
+/// What the XDP fast path knows (BPF/lib/fast_maps.h), as plain values: derived from the
+/// switch pipeline by `FastPathTables(pipeline:ifindex:)`, written by `FastPathMaps.apply`.
+///
+/// Only what the fast path may forward without the Swift engine is in here: untagged,
+/// enabled access ports; VNIs; active VTEPs (resolved ones carry the outer headers); unicast
+/// FDB entries toward those ports and VTEPs. Anything else misses in XDP and goes to the engine.
+public struct FastPathTables: Equatable, Sendable {
+    public struct Config: Equatable, Sendable {
+        public var uplinkIfindex: Int32 = 0
+        public var uplinkMTU: Int = 0
+        public var uplinkMAC: MACAddress = .zero
+        public var sourcePorts: ClosedRange<UInt16> = 49152...65535
+        public var udpPort: UInt16 = VXLAN.defaultPort
+        public var udp6ZeroChecksum = false
+        public var completeDecapChecksums = false
+        public var localV4: IPAddress?
+        public var localV6: IPAddress?
+    }
+
+    public struct Port: Equatable, Sendable {
+        public var bd: UInt16
+        public var vni: VNI
+        public var maxFrame: Int
+        public var completeChecksums: Bool
+    }
+
+    public struct VTEP: Equatable, Sendable {
+        public var remote: IPAddress
+        /// Outer destination MAC when the next hop is known and a local address of the family exists.
+        public var nextHop: MACAddress?
+    }
+
+    public enum Target: Equatable, Sendable {
+        case port(ifindex: Int32)
+        case vtep(UInt16)
+    }
+
+    public var config = Config()
+    /// By ifindex.
+    public var ports: [Int32: Port] = [:]
+    /// By VTEP index (as in `VTEPTable` and FDB destinations).
+    public var vteps: [UInt16: VTEP] = [:]
+    /// VNI → bridge-domain index.
+    public var vnis: [UInt32: UInt16] = [:]
+    /// By FDB key (bd << 48 | MAC).
+    public var fdb: [UInt64: Target] = [:]
+
+    public init() {}
+
+    /// The tables for `pipeline`; `ifindex` maps the pipeline's ports to interfaces (ports
+    /// without one are left to the engine).
+    public init(pipeline: SwitchPipeline, ifindex: [PortID: Int32]) {
+        let u = pipeline.underlay
+        config = Config(uplinkIfindex: ifindex[u.uplink] ?? 0, uplinkMTU: u.uplinkMTU, uplinkMAC: u.uplinkMAC,
+                        sourcePorts: u.sourcePortRange, udpPort: u.udpPort, udp6ZeroChecksum: u.udp6ZeroChecksum,
+                        completeDecapChecksums: u.completeDecapChecksums, localV4: u.localV4, localV6: u.localV6)
+        var portIfindex: [PortID: Int32] = [:]
+        for (id, index) in ifindex where id != u.uplink {
+            guard let c = pipeline.ports.config(id), c.enabled, case .access(let vni) = c.kind,
+                  let bd = pipeline.bridgeDomains.index(of: vni),
+                  pipeline.bridgeDomains.domains[Int(bd)].vlan(for: id) == 0 else { continue }
+            ports[index] = Port(bd: bd, vni: vni, maxFrame: c.mtu + Ethernet.headerLength + Ethernet.tagLength,
+                                completeChecksums: c.completeChecksums)
+            portIfindex[id] = index
+        }
+        for d in pipeline.bridgeDomains.domains where d.active {
+            if let bd = pipeline.bridgeDomains.index(of: d.vni) { vnis[d.vni.value] = bd }
+        }
+        for (i, v) in pipeline.vteps.entries.enumerated() where v.active {
+            let local = v.ip.isIPv4 ? u.localV4 : u.localV6
+            vteps[UInt16(i)] = VTEP(remote: v.ip, nextHop: local == nil ? nil : v.nextHop)
+        }
+        for e in pipeline.fdb.snapshot() where !e.mac.isMulticast {
+            switch e.destination {
+            case .port(let p):
+                if let index = portIfindex[p] { fdb[e.key] = .port(ifindex: index) }
+            case .vtep(let v):
+                if vteps[v] != nil { fdb[e.key] = .vtep(v) }
+            }
+        }
+    }
+}
+
+/// The fast path's BPF maps. `apply` writes the difference between two `FastPathTables`,
+/// in an order that never lets XDP follow an entry to something not yet (or no longer) there.
+public final class FastPathMaps {
+    let configFD, portsFD, fdbFD, vtepsFD, vnisFD: Int32
+
+    public init(program: XDPProgram) {
+        configFD = program.mapFD("fast_config")
+        portsFD = program.mapFD("fast_ports")
+        fdbFD = program.mapFD("fast_fdb")
+        vtepsFD = program.mapFD("fast_vteps")
+        vnisFD = program.mapFD("fast_vnis")
+    }
+
+    /// Turns the fast path on (with `config`) or off (nil). Off, every frame goes to the engine.
+    public func setEnabled(_ config: FastPathTables.Config?) throws {
+        var v = [UInt8](repeating: 0, count: 48) // struct vxsw_fast_config
+        if let c = config {
+            v.storeLE32(1, at: 0)
+            v.storeLE32(UInt32(bitPattern: c.uplinkIfindex), at: 4)
+            v.storeLE32(UInt32(c.uplinkMTU), at: 8)
+            v.storeLE16(c.sourcePorts.lowerBound, at: 12)
+            v.storeLE16(c.sourcePorts.upperBound, at: 14)
+            v[16] = UInt8(c.udpPort >> 8); v[17] = UInt8(c.udpPort & 0xFF)
+            v[18] = c.udp6ZeroChecksum ? 1 : 0
+            v[19] = c.completeDecapChecksums ? 1 : 0
+            if let v4 = c.localV4 { v.replaceSubrange(20..<24, with: v4.bytes); v[40] = 1 }
+            if let v6 = c.localV6 { v.replaceSubrange(24..<40, with: v6.bytes); v[41] = 1 }
+            v.replaceSubrange(42..<48, with: c.uplinkMAC.bytes)
+        }
+        var key: UInt32 = 0
+        try update(configFD, &key, v, "fast_config")
+    }
+
+    /// Writes what changed from `old` to `new` (the config included).
+    public func apply(from old: FastPathTables, to new: FastPathTables, enabled: Bool) throws {
+        // 1. FDB entries that go or change target first: nothing points at a port/VTEP about to change.
+        for (key, target) in old.fdb where new.fdb[key] != target { delete(fdbFD, key) }
+        // 2. Ports, VTEPs, VNIs that are new or changed.
+        for (index, p) in new.ports where old.ports[index] != p {
+            var v = [UInt8](repeating: 0, count: 16)
+            v.storeLE32(UInt32(p.bd), at: 0)
+            v.storeLE32(p.vni.value, at: 4)
+            v.storeLE32(UInt32(p.maxFrame), at: 8)
+            v[12] = p.completeChecksums ? 1 : 0
+            var k = UInt32(bitPattern: index)
+            try update(portsFD, &k, v, "fast_ports")
+        }
+        for (index, t) in new.vteps where old.vteps[index] != t {
+            var k = UInt32(index)
+            try update(vtepsFD, &k, Self.vtepValue(t), "fast_vteps")
+        }
+        for (vni, bd) in new.vnis where old.vnis[vni] != bd {
+            var k = vni
+            var v = UInt32(bd)
+            try withUnsafeBytes(of: &v) { try update(vnisFD, &k, Array($0), "fast_vnis") }
+        }
+        // 3. FDB entries that are new or changed; the last-seen stamp XDP writes starts at 0.
+        for (key, target) in new.fdb where old.fdb[key] != target {
+            var v = [UInt8](repeating: 0, count: 16)
+            switch target {
+            case .port(let ifindex): v.storeLE32(1, at: 0); v.storeLE32(UInt32(bitPattern: ifindex), at: 4)
+            case .vtep(let i): v.storeLE32(2, at: 0); v.storeLE32(UInt32(i), at: 4)
+            }
+            var k = key
+            try update(fdbFD, &k, v, "fast_fdb")
+        }
+        // 4. What is gone: ports, VNIs, VTEPs (an array map: zeroed, never resolved).
+        for index in old.ports.keys where new.ports[index] == nil {
+            var k = UInt32(bitPattern: index)
+            _ = bpf_map_delete_elem(portsFD, &k)
+        }
+        for vni in old.vnis.keys where new.vnis[vni] == nil {
+            var k = vni
+            _ = bpf_map_delete_elem(vnisFD, &k)
+        }
+        for index in old.vteps.keys where new.vteps[index] == nil {
+            var k = UInt32(index)
+            try update(vtepsFD, &k, [UInt8](repeating: 0, count: 24), "fast_vteps")
+        }
+        try setEnabled(enabled ? new.config : nil)
+    }
+
+    /// Empties every fast-path map and turns the fast path off.
+    public func clear(_ tables: FastPathTables) throws {
+        try setEnabled(nil)
+        try apply(from: tables, to: FastPathTables(), enabled: false)
+    }
+
+    /// The last-seen stamps (monotonic seconds) XDP wrote for FDB entries used as a source;
+    /// entries never seen on the fast path are left out.
+    public func lastSeen() -> [UInt64: UInt32] {
+        var out: [UInt64: UInt32] = [:]
+        var key: UInt64 = 0
+        var next: UInt64 = 0
+        var value = [UInt8](repeating: 0, count: 16)
+        var first = true
+        while true {
+            let rc = first ? bpf_map_get_next_key(fdbFD, nil, &next) : bpf_map_get_next_key(fdbFD, &key, &next)
+            guard rc == 0 else { break }
+            first = false
+            key = next
+            var k = key
+            let found = value.withUnsafeMutableBytes { bpf_map_lookup_elem(fdbFD, &k, $0.baseAddress) == 0 }
+            if found {
+                let stamp = UInt32(value[8]) | UInt32(value[9]) << 8 | UInt32(value[10]) << 16 | UInt32(value[11]) << 24
+                if stamp != 0 { out[key] = stamp }
+            }
+        }
+        return out
+    }
+
+    static func vtepValue(_ t: FastPathTables.VTEP) -> [UInt8] {
+        var v = [UInt8](repeating: 0, count: 24)
+        if let mac = t.nextHop { v.replaceSubrange(0..<6, with: mac.bytes); v[6] = 1 }
+        v[7] = t.remote.isIPv4 ? 0 : 1
+        let b = t.remote.bytes
+        v.replaceSubrange(8..<(8 + b.count), with: b)
+        return v
+    }
+
+    private func update<K>(_ fd: Int32, _ key: inout K, _ value: [UInt8], _ name: String) throws {
+        let rc = value.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, 0) }
+        guard rc == 0 else { throw DatapathError("write XDP map \(name)", errno: errno) }
+    }
+
+    private func delete(_ fd: Int32, _ key: UInt64) {
+        var k = key
+        _ = bpf_map_delete_elem(fd, &k)
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func storeLE32(_ x: UInt32, at i: Int) {
+        for b in 0..<4 { self[i + b] = UInt8(truncatingIfNeeded: x >> (8 * UInt32(b))) }
+    }
+
+    mutating func storeLE16(_ x: UInt16, at i: Int) {
+        self[i] = UInt8(truncatingIfNeeded: x)
+        self[i + 1] = UInt8(truncatingIfNeeded: x >> 8)
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Glibc
+import VXCore
+import VXDatapath
+
+/// The XDP fast path's side of the daemon (`datapath.fast-path`). A thread keeps the BPF
+/// maps in step with the pipeline: five times a second it takes a copy of the pipeline
+/// (copy-on-write: the worker pays one copy of the tables it next writes), derives
+/// `FastPathTables` from it and writes the difference. Once a second it folds the
+/// last-seen stamps XDP wrote for fast-pathed sources back into the FDB, so a MAC that only
+/// talks through the fast path does not age out.
+///
+/// Between a change in the pipeline and the next round (at most 200 ms), XDP may still
+/// use the old entry: a MAC that moved keeps receiving at its old place for that long
+/// (its own frames from the new place miss in XDP, so the engine sees the move at once).
+/// A port leaving the switch is taken out of the maps before it is detached.
+final class FastPathState: @unchecked Sendable {
+    let maps: FastPathMaps
+    /// Guards `written` and `folded` (the fast-path thread and port removal).
+    let lock = NSLock()
+    var written = FastPathTables()
+    var folded: [UInt64: UInt32] = [:]
+    var enabled: Bool
+    var thread: Thread?
+
+    init(maps: FastPathMaps, enabled: Bool) {
+        self.maps = maps
+        self.enabled = enabled
+    }
+}
+
+extension SwitchDaemon {
+    static let fastPathInterval: TimeInterval = 0.2
+
+    func startFastPath() {
+        guard let fast = fastPath else { return }
+        let t = Thread { [weak self] in self?.fastPathLoop(fast) }
+        t.name = "vxsw-fastpath"
+        fast.thread = t
+        t.start()
+    }
+
+    /// Turns the fast path off for good (e.g. a port had to fall back to generic XDP, where a
+    /// redirected skb keeps CHECKSUM_PARTIAL metadata that no longer matches its bytes).
+    func disableFastPath(_ why: String) {
+        guard let fast = fastPath else { return }
+        fast.lock.lock(); defer { fast.lock.unlock() }
+        guard fast.enabled else { return }
+        fast.enabled = false
+        try? fast.maps.setEnabled(nil)
+        log.warning("XDP fast path off: \(why); every frame takes the AF_XDP path")
+    }
+
+    private func fastPathLoop(_ fast: FastPathState) {
+        var round = 0
+        while true {
+            if round > 0 {
+                stopping.lock()
+                if !stopped { _ = stopping.wait(until: Date().addingTimeInterval(Self.fastPathInterval)) }
+                stopping.unlock()
+            }
+            stopping.lock()
+            let done = stopped
+            stopping.unlock()
+            if done { return }
+            round += 1
+            syncFastPath(fast, force: round == 1)
+            if round % 5 == 0 { foldLastSeen(fast) }
+        }
+    }
+
+    /// Interfaces of the switch's ports by id (from their names: ifindexes of live interfaces).
+    func portIfindexes() -> [PortID: Int32] {
+        lock.lock()
+        let names = portNames
+        lock.unlock()
+        var out: [PortID: Int32] = [:]
+        for (id, name) in names {
+            let index = if_nametoindex(name)
+            if index != 0 { out[id] = Int32(bitPattern: index) }
+        }
+        return out
+    }
+
+    func syncFastPath(_ fast: FastPathState, force: Bool = false) {
+        let ifindex = portIfindexes()
+        let pipeline = datapath.worker.sync { $0.processor }
+        let tables = FastPathTables(pipeline: pipeline, ifindex: ifindex)
+        fast.lock.lock(); defer { fast.lock.unlock() }
+        guard force || tables != fast.written else { return }
+        write(tables, fast)
+    }
+
+    /// Writes `tables` over what the maps hold; call with `fast.lock` held.
+    private func write(_ tables: FastPathTables, _ fast: FastPathState) {
+        do {
+            try fast.maps.apply(from: fast.written, to: tables, enabled: fast.enabled)
+            fast.written = tables
+        } catch {
+            log.error("XDP fast path maps: \(error)")
+        }
+    }
+
+    /// Takes port `id` out of the fast path now: nothing is redirected to it once this returns.
+    func fastPathForget(port id: PortID) {
+        guard let fast = fastPath, let index = portIfindexes()[id] else { return }
+        fast.lock.lock(); defer { fast.lock.unlock() }
+        var tables = fast.written
+        tables.ports[index] = nil
+        tables.fdb = tables.fdb.filter { $0.value != .port(ifindex: index) }
+        write(tables, fast)
+    }
+
+    /// Refreshes the FDB's last-seen of learned MACs that sent through the fast path. Only a
+    /// refresh at the entry's own place: never a learn or a move (XDP only takes frames whose
+    /// source is already known where they came from).
+    func foldLastSeen(_ fast: FastPathState) {
+        let stamps = fast.maps.lastSeen()
+        fast.lock.lock()
+        var fresh: [(key: UInt64, stamp: UInt32)] = []
+        for (key, stamp) in stamps where stamp != fast.folded[key] { fresh.append((key, stamp)) }
+        fast.folded = stamps
+        fast.lock.unlock()
+        guard !fresh.isEmpty else { return }
+        datapath.worker.sync { state in
+            for (key, stamp) in fresh {
+                let bd = UInt16(truncatingIfNeeded: key >> 48), mac = MACAddress(raw: key)
+                guard let e = state.processor.fdb.entry(bd: bd, mac: mac),
+                      Int32(bitPattern: stamp &- e.lastSeen) > 0 else { continue }
+                switch (e.origin, e.destination) {
+                case (.localLearned, .port(let p)):
+                    _ = state.processor.fdb.learnLocal(bd: bd, mac: mac, port: p, now: stamp)
+                case (.remoteLearned, .vtep(let v)):
+                    _ = state.processor.fdb.learnRemote(bd: bd, mac: mac, vtep: v, now: stamp)
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Empties the maps (the program goes with the links anyway; this keeps a stopped
+    /// datapath from redirecting while it tears down).
+    func stopFastPath() {
+        guard let fast = fastPath else { return }
+        fast.lock.lock(); defer { fast.lock.unlock() }
+        try? fast.maps.clear(fast.written)
+        fast.written = FastPathTables()
+    }
+}
