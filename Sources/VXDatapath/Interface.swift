@@ -11,6 +11,8 @@ public struct InterfaceInfo: Sendable {
     public let mtu: Int
     public let rxQueues: Int
     public let numaNode: Int32?
+    /// Kernel driver name (ethtool GDRVINFO), e.g. "veth", "tun", "ixgbe"; nil if unknown.
+    public let driver: String?
 
     public init(name: String) throws {
         guard !name.isEmpty, name.utf8.count < 16 else {
@@ -25,6 +27,7 @@ public struct InterfaceInfo: Sendable {
         // MAC and MTU through ioctls: they answer for the calling thread's network namespace,
         // while sysfs shows the namespace it was mounted in.
         (mac, mtu) = try InterfaceInfo.macAndMTU(name)
+        driver = InterfaceInfo.driver(name)
         let base = "/sys/class/net/\(name)"
         let node = readSysfs("\(base)/device/numa_node").flatMap { Int32($0) }
         numaNode = (node ?? -1) >= 0 ? node : nil
@@ -33,6 +36,18 @@ public struct InterfaceInfo: Sendable {
 }
 
 extension InterfaceInfo {
+    /// The driver name from ETHTOOL_GDRVINFO, answered for the calling thread's namespace.
+    public static func driver(_ name: String) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = ethtool_drvinfo()
+        info.cmd = UInt32(ETHTOOL_GDRVINFO)
+        guard clk_ethtool_ioctl(fd, name, &info) >= 0 else { return nil }
+        let text = withUnsafeBytes(of: info.driver) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        return text.isEmpty ? nil : text
+    }
+
     static func macAndMTU(_ name: String) throws -> (MACAddress, Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw DatapathError("socket for interface ioctls", errno: errno) }

@@ -2,25 +2,27 @@ import XCTest
 
 @testable import VXSwitch
 
-/// `datapath.fast-path`: on by default, a strict boolean, and carried through JSON.
+/// `datapath.fast-path`: auto by default (not into veths), true, false; carried through JSON.
 final class FastPathConfigTests: XCTestCase {
     private let base = "vtep: { ipv4: 198.18.0.1 }\nvnis: [ { vni: 1000 } ]\n"
 
-    func testOnByDefault() throws {
-        XCTAssertTrue(try SwitchConfig.parse(yaml: base).datapath.fastPath)
+    func testAutoByDefault() throws {
+        XCTAssertEqual(try SwitchConfig.parse(yaml: base).datapath.fastPath, .auto)
     }
 
-    func testTurnedOff() throws {
-        let config = try SwitchConfig.parse(yaml: base + "datapath: { fast-path: false }\n")
-        XCTAssertFalse(config.datapath.fastPath)
-        let json = try JSONEncoder().encode(config)
-        XCTAssertFalse(try JSONDecoder().decode(SwitchConfig.self, from: json).datapath.fastPath, "JSON round trip")
+    func testEachValueRoundTrips() throws {
+        for (text, value) in [("true", SwitchConfig.Datapath.FastPath.on), ("false", .off), ("auto", .auto)] {
+            let config = try SwitchConfig.parse(yaml: base + "datapath: { fast-path: \(text) }\n")
+            XCTAssertEqual(config.datapath.fastPath, value)
+            let json = try JSONEncoder().encode(config)
+            XCTAssertEqual(try JSONDecoder().decode(SwitchConfig.self, from: json).datapath.fastPath, value, "JSON round trip")
+        }
     }
 
-    func testOnlyABoolean() {
-        for bad in ["yes", "1", "auto"] {
+    func testOnlyAutoOrABoolean() {
+        for bad in ["yes", "1", "fast"] {
             XCTAssertThrowsError(try SwitchConfig.parse(yaml: base + "datapath: { fast-path: \(bad) }\n")) { error in
-                XCTAssertTrue("\(error)".hasPrefix("datapath.fast-path: expected true or false"), "\(error)")
+                XCTAssertTrue("\(error)".hasPrefix("datapath.fast-path: expected auto, true or false"), "\(error)")
             }
         }
         XCTAssertThrowsError(try SwitchConfig.parse(yaml: base + "datapath: { fastpath: true }\n")) { error in

@@ -74,6 +74,19 @@ final class FastPathLabTests: XCTestCase {
 
     /// MACs that only talk through the fast path stay learned (XDP's last-seen stamps are
     /// folded into the FDB); once quiet they age out as before; a new MAC is still learned.
+    /// With `fast-path: auto` (the default) veth ports are left to the AF_XDP engine, since
+    /// their peers may lack NAPI; traffic flows, nothing is fast-pathed, the log says why.
+    func testAutoLeavesVethPortsToTheEngine() throws {
+        let env = try RunningLab(tag: "fa", fastPath: "auto")
+        defer { env.close() }
+        XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, env.lab.vm("vm21").address).0)
+        usleep(600_000) // two fast-path sync rounds
+        XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, env.lab.vm("vm21").address).0)
+        let xdp = try env.stats().xdp
+        XCTAssertEqual((xdp["fast_encap"] ?? 0) + (xdp["fast_decap"] ?? 0) + (xdp["fast_local"] ?? 0), 0)
+        XCTAssertTrue(env.scenario.switchLog.contains("tap11 is a veth"), env.scenario.switchLog)
+    }
+
     func testLearningAndAgingWithTheFastPath() throws {
         let env = try RunningLab(tag: "fa", agingTime: 3)
         defer { env.close() }

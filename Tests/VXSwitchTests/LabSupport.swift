@@ -19,13 +19,14 @@ final class RunningLab {
     let workDir: String
 
     init(underlay: LabTopology.Underlay = .ipv4, controlPlane: LabTopology.ControlPlane = .static, tag: String,
-         agingTime: Int = 300, metrics: String = "off") throws {
+         agingTime: Int = 300, metrics: String = "off", fastPath: String = "true") throws {
         lab = try LabTopology(underlay: underlay, controlPlane: controlPlane, prefix: "vxt\(labTag)\(tag)")
         workDir = NSTemporaryDirectory() + "vxsw-test-\(labTag)-\(tag)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         scenario = LabScenario(lab: lab, binary: try vxswBinary(), workDir: workDir) { _ in }
         scenario.agingTime = agingTime
         scenario.metrics = metrics
+        scenario.fastPath = fastPath
         do {
             if controlPlane == .evpn { try scenario.startFRR() }
             try scenario.startSwitch()

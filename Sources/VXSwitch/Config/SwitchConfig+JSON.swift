@@ -89,7 +89,7 @@ extension SwitchConfig.Datapath {
             "workers": .array(workers.map { JSONValue($0) }), "ring-size": JSONValue(ringSize),
             "frame-size": JSONValue(frameSize), "frames": JSONValue(frames), "batch-size": JSONValue(batchSize),
             "poll": .string(poll.rawValue), "attach": .string(attach.rawValue),
-            "numa": numaNode.map { JSONValue($0) } ?? "auto", "fast-path": .bool(fastPath),
+            "numa": numaNode.map { JSONValue($0) } ?? "auto", "fast-path": fastPath == .auto ? "auto" : .bool(fastPath == .on),
         ]
     }
 }

@@ -122,7 +122,15 @@ extension SwitchConfig {
         d.batchSize = try m["batch-size"]?.int(in: 0...Int.max) ?? d.batchSize
         d.poll = try m["poll"]?.word() ?? d.poll
         d.attach = try m["attach"]?.word() ?? d.attach
-        d.fastPath = try m["fast-path"]?.bool() ?? d.fastPath
+        if let fast = m["fast-path"] {
+            if case .bool(let on) = fast.value {
+                d.fastPath = on ? .on : .off
+            } else if (try? fast.string()) == "auto" {
+                d.fastPath = .auto
+            } else {
+                throw fast.error("expected auto, true or false")
+            }
+        }
         if let numa = m["numa"] {
             if case .int = numa.value {
                 d.numaNode = try numa.int(in: 0...Int.max)

@@ -38,7 +38,7 @@ import VXCore
 ///   poll: adaptive             # busy | adaptive | interrupt
 ///   attach: auto               # native | generic | auto
 ///   numa: auto                 # auto | NODE
-///   fast-path: true            # known unicast encap/decap in XDP (native attach only)
+///   fast-path: auto            # known unicast in XDP: auto (not into veths) | true | false
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
 ///   static:
@@ -205,12 +205,12 @@ extension SwitchConfig {
         public var numaNode: Int?
         /// Known-unicast encap, decap and local delivery done by the XDP program itself
         /// (BPF/lib/fastpath.h); the rest still goes to the AF_XDP engine. Native XDP only.
-        public var fastPath: Bool
+        public var fastPath: FastPath
 
         public init(
             workers: [Int] = [], ringSize: Int = 4096, frameSize: Int = 4096, frames: Int = 16384,
             batchSize: Int = 64, poll: Poll = .adaptive, attach: Attach = .auto, numaNode: Int? = nil,
-            fastPath: Bool = true
+            fastPath: FastPath = .auto
         ) {
             self.workers = workers
             self.ringSize = ringSize
@@ -221,6 +221,15 @@ extension SwitchConfig {
             self.attach = attach
             self.numaNode = numaNode
             self.fastPath = fastPath
+        }
+
+        public enum FastPath: String, CaseIterable, Sendable {
+            /// On for ports that can take XDP redirects as they are: every driver but veth,
+            /// whose peer drops redirected frames unless it has NAPI (GRO on) or XDP of its own.
+            case auto
+            /// On for every port: the operator has made sure veth peers have GRO on.
+            case on
+            case off
         }
 
         public enum Poll: String, CaseIterable, Sendable {

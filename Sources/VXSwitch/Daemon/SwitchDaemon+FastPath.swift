@@ -82,8 +82,27 @@ extension SwitchDaemon {
         return out
     }
 
+    /// Ports the XDP program may redirect into. With `fast-path: auto`, veths are left to the
+    /// AF_XDP engine: a veth drops redirected frames unless its peer (in the VM's or container's
+    /// namespace, out of our sight) has NAPI — GRO on — or XDP of its own.
+    func fastPathPorts() -> [PortID: Int32] {
+        let all = portIfindexes()
+        guard config.datapath.fastPath == .auto else { return all }
+        lock.lock(); defer { lock.unlock() }
+        return all.filter { id, _ in
+            guard let name = portNames[id] else { return false }
+            if let cached = fastPathDriver[name] { return cached != "veth" }
+            let driver = InterfaceInfo.driver(name) ?? "unknown"
+            fastPathDriver[name] = driver
+            if driver == "veth" {
+                log.info("\(name) is a veth: the XDP fast path leaves it to the AF_XDP engine (its peer needs GRO on for XDP redirects; set datapath.fast-path: true once it has)")
+            }
+            return driver != "veth"
+        }
+    }
+
     func syncFastPath(_ fast: FastPathState, force: Bool = false) {
-        let ifindex = portIfindexes()
+        let ifindex = fastPathPorts()
         let pipeline = datapath.worker.sync { $0.processor }
         let tables = FastPathTables(pipeline: pipeline, ifindex: ifindex)
         fast.lock.lock(); defer { fast.lock.unlock() }

@@ -38,7 +38,7 @@ extension SwitchDaemon {
         guard let id else { throw SwitchError("port \(name)" + ": " + "no such port") }
         fastPathForget(port: id)
         datapath.detach(id) { p in p.setPort(id, nil) }
-        lock.lock(); portNames[id] = nil; portConfigs[id] = nil; lock.unlock()
+        lock.lock(); portNames[id] = nil; portConfigs[id] = nil; fastPathDriver[name] = nil; lock.unlock()
         log.info("detached \(name) (port \(id))")
     }
 

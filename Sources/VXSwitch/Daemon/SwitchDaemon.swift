@@ -25,6 +25,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     var resolverThread: Thread?
     /// The XDP fast path's maps and mirror thread (nil: `datapath.fast-path: false`).
     var fastPath: FastPathState?
+    /// Driver of each port by name, for the fast path's veth rule (guarded by `lock`).
+    var fastPathDriver: [String: String] = [:]
     let stopping = NSCondition()
     var stopped = false
     public static let uplinkID = PortID(0)
@@ -71,7 +73,7 @@ public final class SwitchDaemon: @unchecked Sendable {
                                    poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive))
         datapath = try Datapath(processor: pipeline, settings: settings)
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
-        if config.datapath.fastPath {
+        if config.datapath.fastPath != .off {
             fastPath = FastPathState(maps: FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)
             if config.datapath.attach == .generic { log.warning("XDP fast path off: it needs native XDP (datapath.attach is generic)") }
         }

@@ -38,6 +38,7 @@ public final class LabScenario {
     /// Config knobs for tests: metrics address inside hv1, FDB aging time.
     public var metrics = "off"
     public var agingTime = 300
+    public var fastPath = "true"
     public var isSwitchRunning: Bool { vxsw?.isRunning == true }
     /// PID of vxsw itself (its parent is `ip netns exec`, which execs it: the same process).
     public var switchPID: Int32? { vxsw?.pid }
@@ -126,7 +127,7 @@ public final class LabScenario {
 
     public func startSwitch() throws {
         let config = workDir + "/vxsw.yaml"
-        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime).write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime, fastPath: fastPath).write(toFile: config, atomically: true, encoding: .utf8)
         log("starting vxsw on hv1: \(binary) run --config \(config)")
         let child = try lab.hv1.spawn([binary, "run", "--config", config], logPath: workDir + "/vxsw.log")
         vxsw = child

@@ -116,7 +116,8 @@ public final class LabTopology {
     public func vm(_ name: String) -> VM { vms.first { $0.name == name }! }
 
     /// vxsw's configuration for hv1.
-    public func switchConfig(controlSocket: String, metrics: String = "off", agingTime: Int = 300) -> String {
+    public func switchConfig(controlSocket: String, metrics: String = "off", agingTime: Int = 300,
+                             fastPath: String = "true") -> String {
         let ports = vms.filter { $0.namespace !== hv2 && ["vm11", "vm12"].contains($0.name) }
         let family = underlay == .ipv4 ? "ipv4" : "ipv6"
         return """
@@ -136,6 +137,7 @@ public final class LabTopology {
           frames: 8192
           ring-size: 2048
           poll: adaptive
+          fast-path: \(fastPath)   # true: every veth peer here has GRO on (see build), so XDP may redirect into them
         control:
           socket: \(controlSocket)
           metrics: \(metrics)
