@@ -8,6 +8,6 @@ struct VXSW: ParsableCommand {
         commandName: "vxsw",
         abstract: "A VXLAN/EVPN switch for Linux hypervisors: AF_XDP data plane, XDP steering, EVPN feed.",
         version: vxswVersion,
-        subcommands: [Run.self, Show.self, Port.self, FDB.self, Lab.self, TuneCommand.self]
+        subcommands: [Run.self, Show.self, Port.self, FDB.self, Lab.self, TuneCommand.self, Bench.self]
     )
 }
