@@ -97,6 +97,18 @@ public final class TrafficGenerator {
         frame.withUnsafeBytes { cvxsw_xdp_live_run(program, $0.baseAddress, UInt32($0.count), UInt32(bitPattern: ifindex), count, 0) }
     }
 
+    /// Runs the program once over `frame` without sending (plain BPF_PROG_RUN) and returns
+    /// the verdict and the frame as it would leave: how the tests check what it varies.
+    func testRun(_ frame: [UInt8]) throws -> (verdict: Int32, frame: [UInt8]) {
+        var out = [UInt8](repeating: 0, count: frame.count + 256)
+        var outLen = UInt32(out.count)
+        let verdict = frame.withUnsafeBytes { input in
+            out.withUnsafeMutableBytes { cvxsw_xdp_test_run(program, input.baseAddress, UInt32(input.count), $0.baseAddress, &outLen, 0, 0, 1) }
+        }
+        guard verdict >= 0 else { throw DatapathError("BPF_PROG_RUN trafficgen", result: verdict) }
+        return (verdict, Array(out.prefix(Int(outLen))))
+    }
+
     /// Sends for `seconds` at most `rate` frames/s (nil: as fast as the CPU goes), in chunks of
     /// `chunk` repeats; `shouldStop` is asked between chunks. Returns the error of a failed run.
     public func run(_ frame: [UInt8], ifindex: Int32, seconds: Double, rate: Double? = nil,

@@ -15,6 +15,12 @@ public struct Spread: Codable, Sendable, Equatable {
     public var min: Double
     public var max: Double
 
+    public init(median: Double, min: Double, max: Double) {
+        self.median = median
+        self.min = min
+        self.max = max
+    }
+
     public init(_ values: [Double]) {
         let s = values.sorted()
         if s.isEmpty { median = 0; min = 0; max = 0; return }
