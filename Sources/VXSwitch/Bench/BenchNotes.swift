@@ -9,7 +9,7 @@ public enum BenchNotes {
                 + "the sink is BPF/sink.c (XDP_DROP, counting per class). 'offered' is what the generator sent.",
             "8950-byte frames with a 9000-byte underlay MTU are not measured: BPF_PROG_RUN refuses live-frames mode for frames "
                 + "larger than a page minus headroom (the kernel's test_run disallows live mode for jumbo frames), so this generator "
-                + "cannot send them.",
+                + "cannot send them (tried: an 8950-byte frame gets EINVAL from BPF_PROG_RUN on kernel \(r.machine.kernel)).",
             "Neighbours are static (the sinks drop ARP); the VM MAC and the remote VM MAC are static FDB entries in every contender.",
             "TCP and latency run vm -> switch under test -> hv2 (Linux bridge + kernel vxlan) -> vm2, so hv2's kernel VTEP is in "
                 + "every path; the ceiling forwards nothing and has no TCP or latency figure.",
