@@ -85,7 +85,7 @@ struct Bench: ParsableCommand {
         }
         let runner = BenchRunner(settings: s, binary: binary) { print($0); fflush(stdout) }
         var report = runner.run(command: command)
-        let commit = (try? VXLabKit.run(["git", "-C", FileManager.default.currentDirectoryPath, "rev-parse", "--short", "HEAD"], check: false))
+        let commit = (try? VXLabKit.run(["git", "-C", FileManager.default.currentDirectoryPath, "describe", "--always", "--dirty"], check: false))
             .map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         report.build += " (\(binary)\(commit.isEmpty ? "" : ", commit \(commit)"))"
         report.notes += BenchNotes.standard(report)

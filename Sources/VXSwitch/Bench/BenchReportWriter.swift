@@ -47,7 +47,16 @@ public enum BenchReportWriter {
             o += "\n## Packet rate, \(d.rawValue) (\(d == .encap ? "VM port → underlay" : "underlay → VM port"))\n\n"
             o += "| contender | size B | Mpps median (min–max) | offered Mpps | inner Gbit/s | CPU busy per core | 10G line rate Mpps |\n"
             o += "|---|---:|---|---:|---:|---|---:|\n"
+            var reported = Set<String>()
             for p in r.packets where p.direction == d {
+                // A contender that could not run at all gets one row, not one per size.
+                let rows = r.packets.filter { $0.contender == p.contender && $0.direction == d }
+                if rows.count > 1, rows.allSatisfy({ $0.samples.isEmpty && $0.error != nil && $0.error == p.error }) {
+                    if reported.insert(p.contender).inserted {
+                        o += "| \(p.contender) | all | — (\(p.error!.replacingOccurrences(of: "|", with: "/").prefix(120))) | | | | |\n"
+                    }
+                    continue
+                }
                 if let e = p.error, p.samples.isEmpty {
                     o += "| \(p.contender) | \(p.size) | — (\(e.replacingOccurrences(of: "|", with: "/").prefix(120))) | | | | \(f(lineRateMpps(size: p.size))) |\n"
                     continue
@@ -90,9 +99,12 @@ public enum BenchReportWriter {
     /// Mpps (log scale) vs frame size; solid lines encap, dashed decap; black: 10G line rate.
     public static func svg(_ r: BenchReport) -> String {
         let w = 760.0, h = 460.0, left = 70.0, right = 190.0, top = 40.0, bottom = 50.0
-        let sizes = Array(Set(r.settings.sizes + [64, 1518])).sorted()
-        let xmin = log(Double(sizes.first!)), xmax = log(Double(sizes.last!))
-        let values = r.packets.flatMap { $0.samples.map(\.deliveredMpps) }.filter { $0 > 0 } + [lineRateMpps(size: 64)]
+        let sizes = Array(Set(r.settings.sizes.isEmpty ? [64] : r.settings.sizes)).sorted()
+        // One size alone still gets an axis: 64...1518 around it.
+        let xmin = log(Double(min(sizes.first!, sizes.count == 1 ? 64 : sizes.first!)))
+        let xmax = max(log(Double(sizes.last!)), sizes.count == 1 ? log(1518.0) : xmin + 1)
+        let values = r.packets.flatMap { $0.samples.map(\.deliveredMpps) }.filter { $0 > 0 }
+            + [lineRateMpps(size: 64), lineRateMpps(size: Int(exp(xmax).rounded()))]
         let ymin = pow(10, floor(log10(max(0.001, values.min() ?? 0.01)))), ymax = pow(10, ceil(log10(values.max() ?? 20)))
         func x(_ size: Int) -> Double { left + (log(Double(size)) - xmin) / (xmax - xmin) * (w - left - right) }
         func y(_ mpps: Double) -> Double {
@@ -116,7 +128,7 @@ public enum BenchReportWriter {
         o += "<text x=\"16\" y=\"\(f((top + h - bottom) / 2))\" transform=\"rotate(-90 16 \(f((top + h - bottom) / 2)))\" text-anchor=\"middle\">Mpps (log)</text>\n"
         o += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"none\" stroke=\"#333\"/>\n"
         // 10G line rate
-        let curve = stride(from: log(Double(sizes.first!)), through: log(Double(sizes.last!)), by: (xmax - xmin) / 60).map { Int(exp($0).rounded()) }
+        let curve = stride(from: xmin, through: xmax, by: (xmax - xmin) / 60).map { Int(exp($0).rounded()) }
         o += "<polyline fill=\"none\" stroke=\"black\" stroke-width=\"1.5\" points=\"\(curve.map { "\(f(x($0))),\(f(y(lineRateMpps(size: $0))))" }.joined(separator: " "))\"/>\n"
         var legend = [("10G line rate", "black", false)]
         for id in r.settings.contenders {

@@ -94,7 +94,8 @@ public final class BenchRunner: @unchecked Sendable {
         } catch {
             fail("build the rig", error)
         }
-        if failed { say("  logs kept in \(work)") } else { try? FileManager.default.removeItem(atPath: work) }
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []
+        if failed && !logs.isEmpty { say("  logs kept in \(work)") } else { try? FileManager.default.removeItem(atPath: work) }
     }
 
     // MARK: packet rate
