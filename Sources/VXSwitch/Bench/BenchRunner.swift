@@ -53,6 +53,10 @@ public final class BenchRunner: @unchecked Sendable {
         let work = NSTemporaryDirectory() + "vxsw-bench-\(labTag)-\(contender.id)"
         try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         var failed = false
+        defer {
+            let logs = (try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []
+            if failed && !logs.isEmpty { say("  logs kept in \(work)") } else { try? FileManager.default.removeItem(atPath: work) }
+        }
         func fail(_ what: String, _ error: Error) {
             failed = true
             let text = "\(what): \(error)"
@@ -94,8 +98,6 @@ public final class BenchRunner: @unchecked Sendable {
         } catch {
             fail("build the rig", error)
         }
-        let logs = (try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []
-        if failed && !logs.isEmpty { say("  logs kept in \(work)") } else { try? FileManager.default.removeItem(atPath: work) }
     }
 
     // MARK: packet rate
