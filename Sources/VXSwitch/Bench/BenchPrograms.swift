@@ -1,0 +1,196 @@
+import CVXSW
+import Foundation
+import Glibc
+import VXDatapath
+
+/// A BPF object compiled into this binary (BPFObjects.NAME), loaded; its programs and maps
+/// by name. Closing it (deinit) unloads everything that is not attached through a link.
+final class BenchBPFObject {
+    private let object: OpaquePointer
+    private let image: UnsafeMutableRawBufferPointer
+    let name: String
+
+    init(_ name: String, image bytes: [UInt8]) throws {
+        self.name = name
+        cvxsw_libbpf_set_verbose(0)
+        // libbpf reads the ELF image up to load: keep our copy alive as long as the object.
+        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        bytes.withUnsafeBytes { image.copyMemory(from: $0) }
+        self.image = image
+        guard let obj = bpf_object__open_mem(image.baseAddress, image.count, nil) else {
+            let e = errno
+            image.deallocate()
+            throw DatapathError("open BPF object \(name)", errno: e)
+        }
+        let err = bpf_object__load(obj)
+        if err != 0 {
+            bpf_object__close(obj)
+            image.deallocate()
+            throw DatapathError("load BPF object \(name)", result: err, hint: "vxsw bench needs root")
+        }
+        object = obj
+    }
+
+    deinit {
+        bpf_object__close(object)
+        image.deallocate()
+    }
+
+    func programFD(_ program: String) throws -> Int32 {
+        guard let p = bpf_object__find_program_by_name(object, program) else {
+            throw DatapathError("\(name): program \(program)", errno: ENOENT)
+        }
+        return bpf_program__fd(p)
+    }
+
+    func mapFD(_ map: String) throws -> Int32 {
+        let fd = bpf_object__find_map_fd_by_name(object, map)
+        guard fd >= 0 else { throw DatapathError("\(name): map \(map)", errno: ENOENT) }
+        return fd
+    }
+}
+
+/// Frame layouts the generator knows (BPF/trafficgen.c `enum gen_layout`).
+public enum GeneratorLayout: UInt32, Sendable, Codable {
+    /// eth | ipv4 | udp: what a VM sends (encap direction).
+    case plain = 0
+    /// eth | ipv4 | udp 4789 | vxlan | plain: what a remote VTEP sends (decap direction).
+    case vxlan4 = 1
+}
+
+/// The traffic generator: BPF/trafficgen.c run with BPF_PROG_RUN in live-frames mode, so
+/// each run is XDP_TX'd for real out of `ifindex` (a veth whose peer is the switch under test).
+/// Paced by running `chunk`-sized repeats per time slice when a rate is set.
+public final class TrafficGenerator {
+    private let object: BenchBPFObject
+    private let program: Int32
+    private let configMap: Int32
+    private let statsMap: Int32
+
+    public init() throws {
+        object = try BenchBPFObject("trafficgen", image: BPFObjects.trafficgen)
+        program = try object.programFD("trafficgen")
+        configMap = try object.mapFD("gen_config")
+        statsMap = try object.mapFD("gen_stats")
+    }
+
+    /// Sets what the program varies (struct gen_config).
+    public func configure(flows: Int, macs: Int, layout: GeneratorLayout, ipSourceByte2: UInt8) throws {
+        var value: (UInt32, UInt32, UInt32, UInt32) = (UInt32(max(1, flows)), UInt32(max(1, macs)), layout.rawValue, UInt32(ipSourceByte2))
+        var key: UInt32 = 0
+        guard bpf_map_update_elem(configMap, &key, &value, 0) == 0 else {
+            throw DatapathError("write gen_config", errno: errno)
+        }
+    }
+
+    /// Frames and bytes the program has sent so far (all CPUs).
+    public func sent() -> (frames: UInt64, bytes: UInt64) {
+        var frames: UInt64 = 0, bytes: UInt64 = 0
+        _ = cvxsw_percpu_u64_sum(statsMap, 0, &frames)
+        _ = cvxsw_percpu_u64_sum(statsMap, 1, &bytes)
+        return (frames, bytes)
+    }
+
+    /// Sends `repeat` copies of `frame` (varied by the program) out of `ifindex`, in the
+    /// calling thread's network namespace. Blocks until they are sent. 0 or -errno.
+    public func send(_ frame: [UInt8], ifindex: Int32, repeat count: UInt32) -> Int32 {
+        frame.withUnsafeBytes { cvxsw_xdp_live_run(program, $0.baseAddress, UInt32($0.count), UInt32(bitPattern: ifindex), count, 0) }
+    }
+
+    /// Runs the program once over `frame` without sending (plain BPF_PROG_RUN) and returns
+    /// the verdict and the frame as it would leave: how the tests check what it varies.
+    func testRun(_ frame: [UInt8]) throws -> (verdict: Int32, frame: [UInt8]) {
+        var out = [UInt8](repeating: 0, count: frame.count + 256)
+        var outLen = UInt32(out.count)
+        let verdict = frame.withUnsafeBytes { input in
+            out.withUnsafeMutableBytes { cvxsw_xdp_test_run(program, input.baseAddress, UInt32(input.count), $0.baseAddress, &outLen, 0, 0, 1) }
+        }
+        guard verdict >= 0 else { throw DatapathError("BPF_PROG_RUN trafficgen", result: verdict) }
+        return (verdict, Array(out.prefix(Int(outLen))))
+    }
+
+    /// Sends for `seconds` at most `rate` frames/s (nil: as fast as the CPU goes), in chunks of
+    /// `chunk` repeats; `shouldStop` is asked between chunks. Returns the error of a failed run.
+    public func run(_ frame: [UInt8], ifindex: Int32, seconds: Double, rate: Double? = nil,
+                    chunk: UInt32 = 1 << 18, shouldStop: () -> Bool = { false }) -> Int32 {
+        let start = monotonicSeconds()
+        var planned = 0.0
+        while monotonicSeconds() - start < seconds, !shouldStop() {
+            var n = chunk
+            if let rate {
+                // Pace in 10 ms slices: send what the rate allows up to now, then sleep.
+                let due = rate * (monotonicSeconds() - start) + rate * 0.01 - planned
+                if due < 1 { usleep(1000); continue }
+                n = UInt32(min(Double(chunk), due))
+            }
+            let err = send(frame, ifindex: ifindex, repeat: n)
+            if err != 0 { return err }
+            planned += Double(n)
+        }
+        return 0
+    }
+}
+
+/// Frame and byte counts of one sink class (BPF/sink.c `struct sink_count`).
+public struct SinkCount: Sendable, Codable, Equatable {
+    public var frames: UInt64
+    public var bytes: UInt64
+    public static func - (a: SinkCount, b: SinkCount) -> SinkCount {
+        SinkCount(frames: a.frames &- b.frames, bytes: a.bytes &- b.bytes)
+    }
+}
+
+/// What the sink counts (BPF/sink.c `enum sink_class`).
+public enum SinkClass: UInt32, Sendable, CaseIterable {
+    case all = 0, vxlan = 1, bench = 2
+}
+
+/// The counting sink: BPF/sink.c attached (native XDP, bpf_link) to far veths; it counts
+/// frames by class and drops them. One object, one map, any number of attachments.
+public final class CountingSink {
+    private let object: BenchBPFObject
+    private let program: Int32
+    private let statsMap: Int32
+    private var links: [Int32] = []
+
+    public init() throws {
+        object = try BenchBPFObject("sink", image: BPFObjects.sink)
+        program = try object.programFD("sink")
+        statsMap = try object.mapFD("sink_stats")
+    }
+
+    deinit { detachAll() }
+
+    /// Attaches to `interface` in the calling thread's network namespace (enter it first).
+    public func attach(interface: String) throws {
+        let index = Int32(if_nametoindex(interface))
+        guard index > 0 else { throw DatapathError("sink: interface \(interface)", errno: ENODEV) }
+        let fd = cvxsw_xdp_link_create(program, index, UInt32(XDP_FLAGS_DRV_MODE))
+        guard fd >= 0 else { throw DatapathError("attach sink to \(interface)", result: fd) }
+        links.append(fd)
+    }
+
+    public func detachAll() {
+        for fd in links { close(fd) }
+        links.removeAll()
+    }
+
+    public func count(_ c: SinkClass) -> SinkCount {
+        let ncpu = Int(libbpf_num_possible_cpus())
+        var values = [UInt64](repeating: 0, count: max(1, ncpu) * 2)
+        var key = c.rawValue
+        guard bpf_map_lookup_elem(statsMap, &key, &values) == 0 else { return SinkCount(frames: 0, bytes: 0) }
+        var total = SinkCount(frames: 0, bytes: 0)
+        for i in 0..<max(1, ncpu) {
+            total.frames &+= values[2 * i]
+            total.bytes &+= values[2 * i + 1]
+        }
+        return total
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import VXLabKit
+import VXSwitch
+
+/// The system benchmark: generator -> switch under test -> counting sink in namespaces, for
+/// each contender in the same run; writes Markdown, JSON and SVG to Benchmarks/results/.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure vxsw against the rig ceiling, Linux bridge+vxlan and OVS userspace (Mpps, Gbit/s, CPU, TCP, latency).")
+
+    @Flag(help: "Smoke test: 1 run, sizes 64 and 1450, 1 s per point, short TCP and latency runs.")
+    var quick = false
+
+    @Option(help: "Inner frame sizes in bytes (FCS included), comma separated (default 64,128,256,512,1024,1450).")
+    var sizes: String?
+
+    @Option(help: "Runs per point; the median and min–max are reported (default 3).")
+    var runs: Int?
+
+    @Option(help: "Seconds of sending per run (default 5).")
+    var seconds: Double?
+
+    @Option(help: "Contenders, comma separated: ceiling, kernel, ovs, vxsw-afxdp, vxsw-xdp (default all).")
+    var contenders: String?
+
+    @Option(help: "Directions, comma separated: encap, decap (default both).")
+    var directions: String?
+
+    @Option(help: "UDP flows the generator varies over (default 1).")
+    var flows: Int?
+
+    @Option(help: "Source MACs the generator varies over (default 1).")
+    var macs: Int?
+
+    @Option(help: "Offered load in Mpps (default: as fast as the generator goes).")
+    var rate: Double?
+
+    @Option(help: "Seconds of each iperf3 run; 0 skips TCP (default 5, --quick 2).")
+    var tcpSeconds: Int?
+
+    @Option(help: "ICMP echoes for the latency quantiles; 0 skips them (default 500, --quick 100).")
+    var pings: Int?
+
+    @Option(help: "Directory for the results (default Benchmarks/results).")
+    var output: String = "Benchmarks/results"
+
+    @Flag(help: "Print the results but write no files.")
+    var noWrite = false
+
+    func settings() throws -> BenchSettings {
+        var s = quick ? BenchSettings.quick : BenchSettings()
+        if let sizes {
+            s.sizes = try sizes.split(separator: ",").map {
+                guard let v = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--sizes: '\($0)' is not a number") }
+                return v
+            }
+        }
+        if let runs { s.runs = runs }
+        if let seconds { s.seconds = seconds }
+        if let contenders { s.contenders = contenders.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        if let directions {
+            s.directions = try directions.split(separator: ",").map {
+                guard let d = BenchDirection(rawValue: String($0)) else { throw ValidationError("--directions: encap or decap, not '\($0)'") }
+                return d
+            }
+        }
+        if let flows { s.flows = flows }
+        if let macs { s.macs = macs }
+        if let rate { s.rate = rate * 1e6 }
+        if let tcpSeconds { s.tcpSeconds = tcpSeconds }
+        if let pings { s.pings = pings }
+        if let problem = s.problem() { throw ValidationError(problem) }
+        return s
+    }
+
+    func run() throws {
+        guard isRoot else { throw ValidationError("vxsw bench needs root: it creates network namespaces and loads XDP programs") }
+        let s = try settings()
+        let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let command = "vxsw " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        if !binary.contains("/release/") {
+            print("note: \(binary) is not a release build; vxsw's figures will be far below what it can do (swift build -c release)")
+        }
+        let runner = BenchRunner(settings: s, binary: binary) { print($0); fflush(stdout) }
+        var report = runner.run(command: command)
+        let commit = (try? VXLabKit.run(["git", "-C", FileManager.default.currentDirectoryPath, "describe", "--always", "--dirty"], check: false))
+            .map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        report.build += " (\(binary)\(commit.isEmpty ? "" : ", commit \(commit)"))"
+        report.notes += BenchNotes.standard(report)
+        print("\n" + BenchReportWriter.markdown(report))
+        if !noWrite {
+            let files = try BenchReportWriter.write(report, to: output)
+            print("written: " + files.joined(separator: ", "))
+        }
+    }
+}
