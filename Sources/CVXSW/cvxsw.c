@@ -97,3 +97,7 @@ int cvxsw_first_allowed_cpu(void) {
         if (CPU_ISSET(i, &set)) return i;
     return 0;
 }
+
+void cvxsw_set_thread_name(const char *name) {
+    pthread_setname_np(pthread_self(), name);
+}

@@ -13,26 +13,29 @@ public enum PollMode: String, Sendable, Codable {
     case interrupt
 }
 
-/// Settings of the worker loop.
+/// Settings of the worker threads.
 public struct WorkerSettings: Sendable {
-    public var cpu: Int?
+    /// One worker thread per CPU listed, pinned to it; empty: one unpinned thread.
+    public var cpus: [Int]
     public var batchSize: Int
     public var poll: PollMode
     /// Empty loops before an adaptive worker sleeps.
     public var spinLoops: Int
 
-    public init(cpu: Int? = nil, batchSize: Int = 64, poll: PollMode = .adaptive, spinLoops: Int = 2000) {
-        self.cpu = cpu
+    public init(cpus: [Int] = [], batchSize: Int = 64, poll: PollMode = .adaptive, spinLoops: Int = 2000) {
+        self.cpus = cpus
         self.batchSize = max(1, min(batchSize, 256))
         self.poll = poll
         self.spinLoops = spinLoops
     }
 }
 
-/// Everything the worker thread owns: the processor (switch tables), the free frames and
-/// the socket table. Control-plane code reaches it only through `Worker.sync`.
+/// Everything the worker threads share under the worker lock: the processor (switch tables),
+/// the free frames and the socket table. Control-plane code reaches it through `Worker.sync`.
 public struct WorkerState<P: PacketProcessor> {
     public var processor: P
+    /// Worker threads; each socket's rx and fill rings belong to one of them (`QueueState.owner`).
+    @usableFromInline var threads: Int = 1
     @usableFromInline var pool: UnsafeMutablePointer<FramePool>
     @usableFromInline var queues: UnsafeMutablePointer<QueueState>
     @usableFromInline var queueCount: Int = 0
@@ -58,6 +61,9 @@ public struct WorkerState<P: PacketProcessor> {
         precondition(index < Self.maxQueues, "too many AF_XDP sockets")
         queues[index] = QueueState(rx: socket.rx, tx: socket.tx, fill: socket.fill, comp: socket.comp,
                                    fd: socket.fd, port: port.raw, active: true, fillTarget: UInt32(fillTarget))
+        // The least loaded thread receives on it.
+        let load = (0..<threads).map { t in (0..<queueCount).filter { queues[$0].active && queues[$0].owner == t }.count }
+        queues[index].owner = UInt8(load.indices.min { load[$0] < load[$1] } ?? 0)
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
         refill(index)
@@ -111,9 +117,11 @@ public struct WorkerState<P: PacketProcessor> {
         q.pointee.filled &+= got
     }
 
-    /// Submits the batch's tx descriptors and kicks the kernel where need_wakeup asks.
-    /// Returns true while any socket still has frames in flight.
-    @inlinable mutating func flushTx() -> Bool {
+    /// Submits the batch's tx descriptors and lists the sockets whose tx ring asks for a
+    /// wakeup (need_wakeup); the caller makes those `sendto` calls outside the worker lock.
+    /// Returns the number listed and whether any socket still has frames in flight.
+    @inlinable mutating func submitTx(kicks: UnsafeMutableBufferPointer<Int32>) -> (count: Int, busy: Bool) {
+        var count = 0
         var busy = false
         for i in 0..<queueCount {
             let q = queues + i
@@ -123,29 +131,26 @@ public struct WorkerState<P: PacketProcessor> {
                 q.pointee.outstandingTx &+= q.pointee.pendingTx
                 q.pointee.pendingTx = 0
             }
-            guard q.pointee.outstandingTx > 0 else { continue }
-            if xsk_ring_prod__needs_wakeup(q.pointee.tx) != 0 {
-                q.pointee.txKicks &+= 1
-                // Copy mode moves at most 32 frames per call; EAGAIN/EBUSY/ENOBUFS just mean "again".
-                if sendto(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, 0) < 0 {
-                    let e = errno
-                    if e != EAGAIN && e != EBUSY && e != ENOBUFS && e != ENETDOWN { q.pointee.txKickErrors &+= 1 }
-                }
-            }
             reclaimCompletions(i)
-            busy = busy || q.pointee.outstandingTx > 0
+            guard q.pointee.outstandingTx > 0 else { continue }
+            busy = true
+            if xsk_ring_prod__needs_wakeup(q.pointee.tx) != 0 && count < kicks.count {
+                q.pointee.txKicks &+= 1
+                kicks[count] = Int32(i)
+                count += 1
+            }
         }
-        return busy
+        return (count, busy)
     }
 
-    /// Receives and processes one batch from every socket. Returns the frames handled.
-    @inlinable mutating func pollOnce(batch: UnsafeMutableBufferPointer<FrameDescriptor>, now: UInt32) -> Int {
+    /// Receives and processes one batch from every socket `thread` owns. Returns the frames handled.
+    @inlinable mutating func pollOnce(batch: UnsafeMutableBufferPointer<FrameDescriptor>, now: UInt32, thread: Int) -> Int {
         var io = XSKFrameIO(memory: memory, frameSize: frameSize, allocationHeadroom: 256,
                             pool: pool, queues: queues, txQueue: txQueue)
         var handled = 0
         for i in 0..<queueCount {
             let q = queues + i
-            guard q.pointee.active else { continue }
+            guard q.pointee.active, Int(q.pointee.owner) == thread else { continue }
             reclaimCompletions(i)
             var idx: UInt32 = 0
             let n = Int(xsk_ring_cons__peek(q.pointee.rx, UInt32(batch.count), &idx))
@@ -166,17 +171,26 @@ public struct WorkerState<P: PacketProcessor> {
     }
 }
 
-/// One run-to-completion worker thread: rx → process → tx for every socket it owns,
-/// pinned to a CPU. Control-plane changes arrive as jobs between batches.
+/// The worker threads: run to completion, rx → process → tx, each pinned to a CPU and
+/// receiving on its own sockets. One lock guards the shared state (switch tables, frame
+/// pool, rings); the `sendto` kicks that copy-mode AF_XDP spends most of its time in are
+/// made outside it, so threads overlap there. Control-plane code takes the same lock
+/// through `sync`, between batches.
 public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private var state: WorkerState<P>
     private let settings: WorkerSettings
-    private let mailbox = Mailbox<WorkerState<P>>()
+    private let lock = NSLock()
+    /// Control-plane callers waiting for the lock: a worker yields after its batch if any.
+    private let waiting = Atomic<Int>(0)
     private let running = Atomic<Bool>(false)
-    private var thread: Thread?
+    private var threads: [Thread] = []
     private let finished = DispatchSemaphore(value: 0)
-    /// Error text if pinning failed (reported by the daemon, not fatal).
-    public private(set) var pinError: String?
+    /// Wakes threads sleeping in poll() when the worker stops.
+    private let wakeFD: Int32
+    private var pinErrors: [String] = []
+    /// Why a thread could not be pinned (reported by the daemon, not fatal).
+    public var pinError: String? { lock.withLock { pinErrors.isEmpty ? nil : pinErrors.joined(separator: "; ") } }
+    public var threadCount: Int { max(1, settings.cpus.count) }
 
     public init(processor: P, umem: UMEM, settings: WorkerSettings) {
         let pool = UnsafeMutablePointer<FramePool>.allocate(capacity: 1)
@@ -187,10 +201,13 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         state = WorkerState(processor: processor, pool: pool, queues: queues, txQueue: txQueue,
                             memory: umem.memory, frameSize: umem.frameSize)
         self.settings = settings
+        state.threads = max(1, settings.cpus.count)
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
     }
 
     deinit {
         stop()
+        close(wakeFD)
         state.pool.pointee.deallocate()
         state.pool.deallocate()
         state.queues.deallocate()
@@ -199,53 +216,78 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
 
     public var isRunning: Bool { running.load(ordering: .acquiring) }
 
-    /// Runs `body` on the worker's state: as a job between batches while the thread runs,
-    /// directly otherwise. Blocks until done.
-    public func sync<T>(_ body: @escaping (inout WorkerState<P>) -> T) -> T {
-        guard isRunning else { return body(&state) }
-        var result: T?
-        let done = DispatchSemaphore(value: 0)
-        mailbox.post { s in
-            result = body(&s)
-            done.signal()
-        }
-        done.wait()
-        return result!
+    /// Runs `body` on the shared state under the worker lock, between batches. Blocks until done.
+    public func sync<T>(_ body: (inout WorkerState<P>) -> T) -> T {
+        waiting.add(1, ordering: .relaxed)
+        lock.lock()
+        waiting.subtract(1, ordering: .relaxed)
+        defer { lock.unlock() }
+        return body(&state)
     }
 
     public func start() {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let t = Thread { [unowned self] in self.run() }
-        t.name = "vxsw-worker"
-        thread = t
-        t.start()
+        for index in 0..<threadCount {
+            let t = Thread { [unowned self] in self.run(thread: index) }
+            t.name = "vxsw-worker-\(index)"
+            threads.append(t)
+            t.start()
+        }
     }
 
     public func stop() {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         var one: UInt64 = 1
-        _ = write(mailbox.eventFD, &one, 8)
-        finished.wait()
-        // Jobs posted while stopping run here, on the caller's thread, now that the loop is gone.
-        mailbox.drain(&state)
+        _ = write(wakeFD, &one, 8)
+        for _ in threads { finished.wait() }
+        threads.removeAll()
     }
 
-    private func run() {
-        if let cpu = settings.cpu {
+    private func run(thread index: Int) {
+        cvxsw_set_thread_name("vxsw-worker-\(index)")
+        if index < settings.cpus.count {
+            let cpu = settings.cpus[index]
             let err = cvxsw_pin_current_thread(Int32(cpu))
-            if err != 0 { pinError = "cannot pin worker to CPU \(cpu): \(String(cString: strerror(-err)))" }
+            if err != 0 {
+                lock.withLock { pinErrors.append("cannot pin worker \(index) to CPU \(cpu): \(String(cString: strerror(-err)))") }
+            }
         }
         let batch = UnsafeMutableBufferPointer<FrameDescriptor>.allocate(capacity: settings.batchSize)
-        defer { batch.deallocate(); finished.signal() }
+        let kicks = UnsafeMutableBufferPointer<Int32>.allocate(capacity: WorkerState<P>.maxQueues)
+        let kickFDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: WorkerState<P>.maxQueues)
+        defer { batch.deallocate(); kicks.deallocate(); kickFDs.deallocate(); finished.signal() }
         var fds = [pollfd](repeating: pollfd(), count: WorkerState<P>.maxQueues + 1)
         var idle = 0
         var now = Self.seconds()
         var lastHousekeeping = now
         var loops: UInt32 = 0
         while running.load(ordering: .relaxed) {
-            if mailbox.pending.load(ordering: .acquiring) { mailbox.drain(&state) }
-            let handled = state.pollOnce(batch: batch, now: now)
-            let inFlight = state.flushTx()
+            lock.lock()
+            let handled = state.pollOnce(batch: batch, now: now, thread: index)
+            let (kickCount, inFlight) = state.submitTx(kicks: kicks)
+            for k in 0..<kickCount { kickFDs[k] = state.queues[Int(kicks[k])].fd }
+            if index == 0 && now != lastHousekeeping {
+                lastHousekeeping = now
+                state.processor.housekeeping(now: now)
+            }
+            lock.unlock()
+            // Copy mode moves at most 32 frames per call; EAGAIN/EBUSY/ENOBUFS just mean "again".
+            var kickErrors = false
+            for k in 0..<kickCount {
+                var failed = false
+                if sendto(kickFDs[k], nil, 0, Int32(MSG_DONTWAIT), nil, 0) < 0 {
+                    switch errno {
+                    case EAGAIN, EBUSY, ENOBUFS, ENETDOWN: break
+                    default: failed = true
+                    }
+                }
+                kickFDs[k] = failed ? -1 : 0
+                kickErrors = kickErrors || failed
+            }
+            if kickErrors {
+                lock.withLock { for k in 0..<kickCount where kickFDs[k] < 0 { state.queues[Int(kicks[k])].txKickErrors &+= 1 } }
+            }
+            if waiting.load(ordering: .relaxed) > 0 { sched_yield() }
             loops &+= 1
             if handled > 0 || inFlight {
                 idle = 0
@@ -254,23 +296,22 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
                 idle += 1
                 now = Self.seconds()
                 let shouldSleep = settings.poll == .interrupt || (settings.poll == .adaptive && idle > settings.spinLoops)
-                if shouldSleep { sleep(fds: &fds) }
-            }
-            if now != lastHousekeeping {
-                lastHousekeeping = now
-                state.processor.housekeeping(now: now)
+                if shouldSleep { sleep(thread: index, fds: &fds) }
             }
         }
     }
 
-    /// Sleeps until a socket has frames, a job arrives, or 100 ms pass (for housekeeping).
-    private func sleep(fds: inout [pollfd]) {
+    /// Sleeps until one of this thread's sockets has frames, the worker stops, or 100 ms pass
+    /// (housekeeping, and sockets added since).
+    private func sleep(thread: Int, fds: inout [pollfd]) {
         var n = 0
-        for i in 0..<state.queueCount where state.queues[i].active {
-            fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
-            n += 1
+        lock.withLock {
+            for i in 0..<state.queueCount where state.queues[i].active && Int(state.queues[i].owner) == thread {
+                fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
+                n += 1
+            }
         }
-        fds[n] = pollfd(fd: mailbox.eventFD, events: Int16(POLLIN), revents: 0)
+        fds[n] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
         n += 1
         _ = poll(&fds, nfds_t(n), 100)
     }

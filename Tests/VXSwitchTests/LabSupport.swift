@@ -19,7 +19,7 @@ final class RunningLab {
     let workDir: String
 
     init(underlay: LabTopology.Underlay = .ipv4, controlPlane: LabTopology.ControlPlane = .static, tag: String,
-         agingTime: Int = 300, metrics: String = "off", fastPath: String = "true") throws {
+         agingTime: Int = 300, metrics: String = "off", fastPath: String = "true", workers: String? = nil) throws {
         lab = try LabTopology(underlay: underlay, controlPlane: controlPlane, prefix: "vxt\(labTag)\(tag)")
         workDir = NSTemporaryDirectory() + "vxsw-test-\(labTag)-\(tag)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
@@ -27,6 +27,7 @@ final class RunningLab {
         scenario.agingTime = agingTime
         scenario.metrics = metrics
         scenario.fastPath = fastPath
+        scenario.workers = workers
         do {
             if controlPlane == .evpn { try scenario.startFRR() }
             try scenario.startSwitch()

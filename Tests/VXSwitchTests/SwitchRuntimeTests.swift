@@ -127,6 +127,33 @@ final class SwitchRuntimeTests: XCTestCase {
         }, "XDP still attached after the switch was killed")
     }
 
+    /// `datapath.workers: [0, 1]`: two worker threads, each pinned to its CPU, switch together.
+    func testTwoWorkerThreadsPinnedToTheirCPUs() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.activeProcessorCount >= 2, "needs 2 CPUs")
+        let env = try RunningLab(tag: "w", fastPath: "false", workers: "[0, 1]")
+        defer { env.close() }
+        let pid = try XCTUnwrap(env.scenario.switchPID)
+        var pinned: [String: String] = [:]
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard name.hasPrefix("vxsw-worker") else { continue }
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)) ?? ""
+            pinned[name] = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list") }?
+                .split(separator: "\t").last.map(String.init)
+        }
+        XCTAssertEqual(pinned, ["vxsw-worker-0": "0", "vxsw-worker-1": "1"])
+        for (from, to) in [("vm11", "vm21"), ("vm21", "vm11"), ("vm12", "vm22")] {
+            XCTAssertTrue(try env.scenario.ping(env.lab.vm(from).namespace, env.lab.vm(to).address).0, "\(from) -> \(to)")
+        }
+        let tcp = try env.lab.vm("vm21").namespace.spawn(["iperf3", "-s", "-1", "-B", "198.19.10.21"], logPath: env.workDir + "/iperf.log")
+        defer { tcp.stop(grace: 1) }
+        _ = waitUntil(timeout: 3) { (try? env.lab.vm("vm21").namespace.exec(["ss", "-ltn", "sport = :5201"]).output.contains("5201")) == true }
+        let r = try env.lab.vm("vm11").namespace.exec(["iperf3", "-c", "198.19.10.21", "-t", "2", "--connect-timeout", "3000"], check: false)
+        XCTAssertTrue(r.succeeded, r.output + r.error)
+        XCTAssertTrue(env.scenario.isSwitchRunning)
+    }
+
     func testPrometheusMetrics() throws {
         let env = try RunningLab(tag: "m", metrics: "127.0.0.1:9469")
         defer { env.close() }

@@ -60,16 +60,13 @@ public final class SwitchDaemon: @unchecked Sendable {
             }
             for vtep in v.flood { pipeline.addFloodVTEP(vni: v.vni, vtep) }
         }
-        let workerCPU = config.datapath.workers.first ?? firstAllowedCPU()
-        if config.datapath.workers.count > 1 {
-            log.warning("datapath.workers lists \(config.datapath.workers.count) CPUs; this version runs one worker (CPU \(workerCPU))")
-        }
+        let workerCPUs = config.datapath.workers.isEmpty ? [firstAllowedCPU()] : config.datapath.workers
         let settings = DatapathSettings(
             frameCount: config.datapath.frames, frameSize: config.datapath.frameSize,
             ringSize: config.datapath.ringSize,
             attachMode: config.datapath.attach == .generic ? .generic : .native,
             numaNode: config.datapath.numaNode.map(Int32.init) ?? uplink?.numaNode,
-            worker: WorkerSettings(cpu: workerCPU, batchSize: config.datapath.batchSize,
+            worker: WorkerSettings(cpus: workerCPUs, batchSize: config.datapath.batchSize,
                                    poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive))
         datapath = try Datapath(processor: pipeline, settings: settings)
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)

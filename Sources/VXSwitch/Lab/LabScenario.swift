@@ -39,6 +39,8 @@ public final class LabScenario {
     public var metrics = "off"
     public var agingTime = 300
     public var fastPath = "true"
+    /// `datapath.workers` (e.g. "[0, 1]"); nil: the default, one worker.
+    public var workers: String?
     public var isSwitchRunning: Bool { vxsw?.isRunning == true }
     /// PID of vxsw itself (its parent is `ip netns exec`, which execs it: the same process).
     public var switchPID: Int32? { vxsw?.pid }
@@ -127,7 +129,7 @@ public final class LabScenario {
 
     public func startSwitch() throws {
         let config = workDir + "/vxsw.yaml"
-        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime, fastPath: fastPath).write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime, fastPath: fastPath, workers: workers).write(toFile: config, atomically: true, encoding: .utf8)
         log("starting vxsw on hv1: \(binary) run --config \(config)")
         let child = try lab.hv1.spawn([binary, "run", "--config", config], logPath: workDir + "/vxsw.log")
         vxsw = child

@@ -117,7 +117,7 @@ public final class LabTopology {
 
     /// vxsw's configuration for hv1.
     public func switchConfig(controlSocket: String, metrics: String = "off", agingTime: Int = 300,
-                             fastPath: String = "true") -> String {
+                             fastPath: String = "true", workers: String? = nil) -> String {
         let ports = vms.filter { $0.namespace !== hv2 && ["vm11", "vm12"].contains($0.name) }
         let family = underlay == .ipv4 ? "ipv4" : "ipv6"
         return """
@@ -134,7 +134,7 @@ public final class LabTopology {
         fdb:
           aging-time: \(agingTime)
         datapath:
-          frames: 8192
+        \(workers.map { "  workers: \($0)\n" } ?? "")  frames: 8192
           ring-size: 2048
           poll: adaptive
           fast-path: \(fastPath)   # true: every veth peer here has GRO on (see build), so XDP may redirect into them
