@@ -128,7 +128,11 @@ public final class GoBGPInstance: @unchecked Sendable {
     public func neighborState(_ address: String) -> String? {
         guard let json = try? gobgpJSON(["neighbor", address]) as? [String: Any],
               let state = json["state"] as? [String: Any] else { return nil }
-        return (state["session_state"] as? String) ?? (state["session_state"] as? Int).map(String.init)
+        if let name = state["session_state"] as? String { return name.lowercased() }
+        // `gobgp -j` prints the API enum: UNKNOWN, IDLE, CONNECT, ACTIVE, OPENSENT, OPENCONFIRM, ESTABLISHED.
+        let names = ["unknown", "idle", "connect", "active", "opensent", "openconfirm", "established"]
+        guard let n = state["session_state"] as? Int, names.indices.contains(n) else { return nil }
+        return names[n]
     }
 
     /// Stops gobgpd by PID (SIGTERM, then SIGKILL).
