@@ -56,6 +56,8 @@ public final class EVPNFabric {
         public let address: String
         public let tap: String
         public let mac: String
+        /// The VM's interface: eth0, or eth1 after a move.
+        public var interface = "eth0"
     }
 
     public let prefix: String
@@ -135,31 +137,34 @@ public final class EVPNFabric {
         return vm
     }
 
-    /// Moves a VM's eth0 to another node (a live migration): a new veth with the same MAC and
-    /// address; the old one is renamed `old0` and kept up with no address (the source
-    /// hypervisor still has the MAC in its FDB until `removeOldInterface`).
+    /// Moves a VM to another node, the way a live migration does: the VM resumes there on a
+    /// new interface `eth1` (same MAC, same address) while the source still has the MAC in its
+    /// FDB. The old `eth0` stays up (so the source bridge does not flush it) but goes silent:
+    /// no address, no ARP, no IPv6. Delete it (`ip link del eth0` in the VM) to end the source side.
     @discardableResult
     public func moveVM(_ name: String, to nodeName: String, tap: String? = nil) throws -> VM {
         guard let i = vms.firstIndex(where: { $0.name == name }) else { throw LabError("no VM \(name)") }
         let old = vms[i]
         let ns = old.namespace
-        try ns.exec(["ip", "addr", "flush", "dev", "eth0"])
-        try ns.exec(["ip", "link", "set", "eth0", "down"])
-        try ns.exec(["ip", "link", "set", "eth0", "name", "old0"])
-        try ns.exec(["ip", "link", "set", "old0", "address", "02:00:00:00:ff:fe", "up"])
+        try ns.exec(["ip", "addr", "flush", "dev", old.interface])
+        try ns.exec(["sysctl", "-qw", "net.ipv6.conf.\(old.interface).disable_ipv6=1"])
+        try ns.exec(["ip", "link", "set", old.interface, "arp", "off"])
         let tap = tap ?? old.tap
-        try plug(ns, tap: tap, into: node(nodeName), vni: old.vni, address: old.address, mac: old.mac, attach: true)
-        let moved = VM(name: old.name, namespace: ns, node: nodeName, vni: old.vni, address: old.address, tap: tap, mac: old.mac)
+        let interface = old.interface == "eth0" ? "eth1" : "eth0"
+        try plug(ns, interface: interface, tap: tap, into: node(nodeName), vni: old.vni, address: old.address, mac: old.mac, attach: true)
+        let moved = VM(name: old.name, namespace: ns, node: nodeName, vni: old.vni, address: old.address, tap: tap, mac: old.mac,
+                       interface: interface)
         vms[i] = moved
         return moved
     }
 
-    private func plug(_ ns: NetworkNamespace, tap: String, into node: Node, vni: UInt32, address: String, mac: String?, attach: Bool) throws {
-        try addVeth("eth0", in: ns, tap, in: node.namespace)
+    private func plug(_ ns: NetworkNamespace, interface: String = "eth0", tap: String, into node: Node, vni: UInt32, address: String,
+                      mac: String?, attach: Bool) throws {
+        try addVeth(interface, in: ns, tap, in: node.namespace)
         if let mac {
-            try ns.exec(["ip", "link", "set", "eth0", "address", mac])
+            try ns.exec(["ip", "link", "set", interface, "address", mac])
         }
-        try ns.exec(["ip", "addr", "add", "\(address)/24", "dev", "eth0"])
+        try ns.exec(["ip", "addr", "add", "\(address)/24", "dev", interface])
         switch node.kind {
         case .frr:
             try node.namespace.exec(["ip", "link", "set", tap, "master", "br\(vni)"])
