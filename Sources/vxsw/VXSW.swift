@@ -8,7 +8,7 @@ struct VXSW: ParsableCommand {
         commandName: "vxsw",
         abstract: "A VXLAN/EVPN switch for Linux hypervisors: AF_XDP data plane, XDP steering, EVPN feed.",
         version: vxswVersion,
-        subcommands: [Run.self, Show.self, Port.self, FDB.self, BGP.self, Clear.self, Lab.self, TuneCommand.self, Bench.self]
+        subcommands: [Run.self, Show.self, Port.self, FDB.self, BGP.self, Clear.self, Lab.self, TuneCommand.self, Bench.self, BenchEVPN.self]
     )
 }
 
