@@ -39,6 +39,10 @@ final class ControlRequestTests: XCTestCase {
         XCTAssertEqual(
             try JSONValue(encoding: ControlRequest.portDel(name: "tap1")), ["command": "port", "args": ["del", "tap1"]])
         XCTAssertEqual(try ControlRequest(arguments: ["show", "evpn", "mac", "vni", "1000"]), .show(.evpnMAC(vni: VNI(1000))))
+        // FRR's spelling of the route listing.
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "route-type", "2"]),
+                       .show(.bgpRoutes(type: .macip, vni: nil)))
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn"]), .show(.bgpRoutes(type: nil, vni: nil)))
         XCTAssertEqual(
             try ControlRequest(arguments: ["port", "add", "tr0", "--trunk", "10:1000"]),
             .portAdd(.init(name: "tr0", mode: .trunk(vlans: [10: VNI(1000)!], native: nil))))

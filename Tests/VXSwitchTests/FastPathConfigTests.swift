@@ -30,3 +30,21 @@ final class FastPathConfigTests: XCTestCase {
         }
     }
 }
+
+/// `fdb.max-entries`: the FDB's size, validated and carried through JSON.
+final class FDBSizeConfigTests: XCTestCase {
+    private let base = "vtep: { ipv4: 198.18.0.1 }\nvnis: [ { vni: 1000 } ]\n"
+
+    func testDefaultAndRoundTrip() throws {
+        XCTAssertEqual(try SwitchConfig.parse(yaml: base).fdb.maxEntries, 131_072)
+        let config = try SwitchConfig.parse(yaml: base + "fdb: { max-entries: 262144 }\n")
+        XCTAssertEqual(config.fdb.maxEntries, 262_144)
+        XCTAssertEqual(try JSONDecoder().decode(SwitchConfig.self, from: JSONEncoder().encode(config)).fdb.maxEntries, 262_144)
+    }
+
+    func testOutOfRangeNamesTheField() {
+        XCTAssertThrowsError(try SwitchConfig.parse(yaml: base + "fdb: { max-entries: 10 }\n")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("fdb.max-entries"), "\(error)")
+        }
+    }
+}

@@ -16,7 +16,8 @@ extension SwitchConfig: Codable {
             "vnis": .array(vnis.map(\.jsonValue)),
             "ports": .array(ports.map(\.jsonValue)),
             "datapath": datapath.jsonValue,
-            "fdb": ["aging-time": .int(Int64(fdb.agingTime)), "static": .array(fdb.staticEntries.map(\.jsonValue))],
+            "fdb": ["aging-time": .int(Int64(fdb.agingTime)), "max-entries": .int(Int64(fdb.maxEntries)),
+                    "static": .array(fdb.staticEntries.map(\.jsonValue))],
             "control": [
                 "socket": .string(control.socket), "metrics": .string(control.metrics?.description ?? "off"),
             ],

@@ -142,9 +142,10 @@ extension SwitchConfig {
     }
 
     private static func readFDB(_ field: Field) throws -> FDB {
-        let m = try field.mapping(allowed: ["aging-time", "static"])
+        let m = try field.mapping(allowed: ["aging-time", "static", "max-entries"])
         var fdb = FDB()
         fdb.agingTime = try m["aging-time"]?.int(in: 0...Int.max) ?? fdb.agingTime
+        fdb.maxEntries = try m["max-entries"]?.int(in: 0...Int.max) ?? fdb.maxEntries
         fdb.staticEntries = try m["static"]?.list().map(readStaticEntry) ?? []
         return fdb
     }

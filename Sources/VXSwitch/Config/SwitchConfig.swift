@@ -41,6 +41,7 @@ import VXCore
 ///   fast-path: auto            # known unicast in XDP: auto (not into veths) | true | false
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
+///   max-entries: 131072        # MACs the table holds, all VNIs together
 ///   static:
 ///     - { vni: 1000, mac: "02:00:00:00:00:01", port: tap101i0 }
 ///     - { vni: 1000, mac: "02:00:00:00:00:02", vtep: 198.18.0.2 }
@@ -256,10 +257,14 @@ extension SwitchConfig {
         /// Seconds before a learned MAC is forgotten; 0 = never.
         public var agingTime: Int
         public var staticEntries: [StaticEntry]
+        /// MACs the table holds, all VNIs together (learned, static and EVPN); the table is
+        /// preallocated, about 32 bytes a slot.
+        public var maxEntries: Int
 
-        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = []) {
+        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = [], maxEntries: Int = 131_072) {
             self.agingTime = agingTime
             self.staticEntries = staticEntries
+            self.maxEntries = maxEntries
         }
 
         /// A MAC pinned to a local port or a remote VTEP.

@@ -170,15 +170,18 @@ extension ControlRequest {
             switch words.next() {
             case "summary": return .bgpSummary
             case "neighbors": return .bgpNeighbors(try words.peek() == nil ? nil : words.ip())
-            case "evpn":
-                guard words.next() == "route" else { throw words.usage("show bgp evpn route") }
+            case "evpn", "l2vpn":
+                // `show bgp evpn route ...` or FRR's `show bgp l2vpn evpn [route-type 2|3]`.
+                if words.peek() == "evpn" { _ = words.next() } else if words.next() != "route" {
+                    throw words.usage("show bgp evpn route | show bgp l2vpn evpn")
+                }
                 var type: EVPNRouteType?, vni: VNI?
                 while let option = words.next() {
                     switch option {
-                    case "--type", "type":
+                    case "--type", "type", "route-type":
                         let text = try words.required("route type")
-                        guard let t = EVPNRouteType(rawValue: text) else {
-                            throw ParseError(message: "route type '\(text)' is not macip or multicast")
+                        guard let t = EVPNRouteType(rawValue: text) ?? ["2": .macip, "3": .multicast][text] else {
+                            throw ParseError(message: "route type '\(text)' is not macip (2) or multicast (3)")
                         }
                         type = t
                     case "--vni", "vni": vni = try words.vni()

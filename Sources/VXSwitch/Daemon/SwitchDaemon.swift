@@ -48,7 +48,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         underlay.sourcePortRange = config.vtep.sourcePortRange
         // Kernel VTEPs and offloading senders leave inner checksums partial: complete them.
         underlay.completeDecapChecksums = true
-        var pipeline = SwitchPipeline(underlay: underlay)
+        var pipeline = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries)
         pipeline.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
         // With EVPN, remote MACs come from type-2 routes (like FRR's `nolearning` vxlan devices).
         if config.bgp != nil && config.vnis.contains(where: \.learnRemote) {
