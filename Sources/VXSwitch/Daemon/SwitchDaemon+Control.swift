@@ -2,7 +2,7 @@ import Foundation
 import VXCore
 
 /// Answers control-socket requests (`vxsw show|port|fdb ...`). Runs on the control thread;
-/// every change to the pipeline goes through the worker's mailbox.
+/// every change to the pipeline goes through `Worker.sync`, between batches.
 extension SwitchDaemon {
     func handle(_ request: ControlRequest) -> ControlResponse {
         do {
