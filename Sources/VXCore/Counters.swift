@@ -8,6 +8,10 @@ public struct TrafficCounters: Sendable, Equatable {
     public var floods: UInt64 = 0
     /// Sources not learned because the VNI's MAC limit was reached (VNI counters).
     public var macLimitHits: UInt64 = 0
+    /// ARP requests answered from the neighbour table instead of flooded (VNI counters).
+    public var arpSuppressed: UInt64 = 0
+    /// IPv6 neighbour solicitations answered from the neighbour table (VNI counters).
+    public var ndSuppressed: UInt64 = 0
     public init() {}
 }
 

@@ -32,6 +32,7 @@ extension SwitchPipeline {
     public mutating func removeVNI(_ vni: VNI) {
         guard let bd = bridgeDomains.index(of: vni) else { return }
         fdb.flush(bd: bd, everything: true)
+        neighbors.flush(bd: bd)
         _ = bridgeDomains.remove(vni)
         resolvePorts()
     }

@@ -4,7 +4,8 @@
 ///
 /// One pipeline per worker; the control plane changes it between batches through the
 /// methods in `Pipeline+Control.swift`. Feature files: `Pipeline+Egress.swift` (delivery,
-/// encapsulation, frame copies), `Pipeline+Flood.swift` (head-end replication).
+/// encapsulation, frame copies), `Pipeline+Flood.swift` (head-end replication),
+/// `Pipeline+Neighbors.swift` (ARP/ND suppression).
 public struct SwitchPipeline: Sendable {
     public var underlay: UnderlayConfig
     public internal(set) var ports: PortTable
@@ -13,15 +14,18 @@ public struct SwitchPipeline: Sendable {
     public var vteps: VTEPTable
     public var fdb: FDB
     public var counters: Counters
+    /// (bridge domain, IP) → MAC from EVPN MAC/IP routes, for ARP/ND suppression (`Pipeline+Neighbors`).
+    public internal(set) var neighbors: NeighborTable
 
     public init(underlay: UnderlayConfig, maxPorts: Int = 256, maxBridgeDomains: Int = 4096, maxVTEPs: Int = 4096,
-                fdbCapacity: Int = 65536, eventCapacity: Int = 4096) {
+                fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 16384) {
         self.underlay = underlay
         ports = PortTable(capacity: maxPorts)
         bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)
         vteps = VTEPTable(capacity: maxVTEPs)
         fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity)
         counters = Counters(ports: maxPorts, bridgeDomains: maxBridgeDomains)
+        neighbors = NeighborTable(capacity: neighborCapacity)
         if ports.contains(underlay.uplink) { ports.set(underlay.uplink, PortConfig(kind: .uplink, mtu: underlay.uplinkMTU)) }
     }
 
@@ -81,6 +85,7 @@ public struct SwitchPipeline: Sendable {
         if ports.slots[pi].completeChecksums { ChecksumCompletion.complete(p, length: f.length) }
 
         let dst = Ethernet.destination(p)
+        if dst.isMulticast && neighbors.count != 0 && answerNeighbor(f, p, bd: bd, from: port, io: &io) { return }
         guard !dst.isMulticast, let to = fdb.lookup(bd: bd, mac: dst) else {
             return flood(f, bd: bd, from: port, toOverlay: true, io: &io)
         }

@@ -8,6 +8,7 @@ public enum IPv6 {
     @inlinable public static func version(_ p: UnsafeRawPointer) -> UInt8 { p.load(as: UInt8.self) >> 4 }
     @inlinable public static func payloadLength(_ p: UnsafeRawPointer) -> Int { Int(p.loadBE16(4)) }
     @inlinable public static func nextHeader(_ p: UnsafeRawPointer) -> UInt8 { p.load(fromByteOffset: 6, as: UInt8.self) }
+    @inlinable public static func hopLimit(_ p: UnsafeRawPointer) -> UInt8 { p.load(fromByteOffset: 7, as: UInt8.self) }
     @inlinable public static func source(_ p: UnsafeRawPointer) -> IPAddress { IPAddress(loadingV6From: p + 8) }
     @inlinable public static func destination(_ p: UnsafeRawPointer) -> IPAddress { IPAddress(loadingV6From: p + 24) }
 

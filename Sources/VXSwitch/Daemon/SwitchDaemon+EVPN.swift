@@ -21,6 +21,8 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     private var installedFloods: Set<VNIVTEP> = []
     private var staleMACs: Set<VNIMAC> = []
     private var staleFloods: Set<VNIVTEP> = []
+    /// The IP of each installed MAC's MAC/IP route: its neighbour entry (ARP/ND suppression).
+    private var neighborIPs: [VNIMAC: IPAddress] = [:]
 
     struct VNIVTEP: Hashable { var vni: VNI; var vtep: IPAddress }
 
@@ -49,18 +51,34 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     }
 
     func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32) {
-        let ok = worker.sync { $0.processor.installEVPNMAC(vni: vni, mac, vtep: vtep, sequence: seq) }
-        if !ok { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
-        lock.withLock {
-            installedMACs.insert(VNIMAC(vni, mac))
-            staleMACs.remove(VNIMAC(vni, mac))
+        let k = VNIMAC(vni, mac)
+        // The neighbour entry (ARP/ND suppression) follows the MAC's best route: its IP replaces
+        // the one installed before, and leaves with the MAC (`withdrawRemoteMAC`).
+        let previous = lock.withLock { () -> IPAddress? in
+            installedMACs.insert(k)
+            staleMACs.remove(k)
+            defer { neighborIPs[k] = ip }
+            return neighborIPs[k]
         }
-        log.debug("EVPN: \(mac) in VNI \(vni) -> \(vtep) seq \(seq)")
+        let (ok, neighborOK) = worker.sync { s -> (Bool, Bool) in
+            if let previous, previous != ip { s.processor.withdrawNeighbor(vni: vni, ip: previous, mac: mac) }
+            let neighborOK = ip.map { s.processor.installNeighbor(vni: vni, ip: $0, mac: mac) } ?? true
+            return (s.processor.installEVPNMAC(vni: vni, mac, vtep: vtep, sequence: seq), neighborOK)
+        }
+        if !ok { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
+        if !neighborOK, let ip { log.warning("EVPN: cannot install neighbour \(ip) -> \(mac) in VNI \(vni) (table full?)") }
+        log.debug("EVPN: \(mac)\(ip.map { " (\($0))" } ?? "") in VNI \(vni) -> \(vtep) seq \(seq)")
     }
 
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress) {
-        _ = worker.sync { $0.processor.withdrawEVPNMAC(vni: vni, mac) }
-        lock.withLock { _ = installedMACs.remove(VNIMAC(vni, mac)) }
+        let ip = lock.withLock { () -> IPAddress? in
+            installedMACs.remove(VNIMAC(vni, mac))
+            return neighborIPs.removeValue(forKey: VNIMAC(vni, mac))
+        }
+        _ = worker.sync { s -> Bool in
+            if let ip { s.processor.withdrawNeighbor(vni: vni, ip: ip, mac: mac) }
+            return s.processor.withdrawEVPNMAC(vni: vni, mac)
+        }
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 

@@ -21,6 +21,10 @@ extension SwitchDaemon {
             m.counter("vxsw_vni_rx_packets_total", help: "Frames received into a VNI.", labels: l, v.rxPackets)
             m.counter("vxsw_vni_tx_packets_total", help: "Frames delivered from a VNI.", labels: l, v.txPackets)
             m.counter("vxsw_vni_floods_total", help: "BUM frames flooded in a VNI.", labels: l, v.floods)
+            m.counter("vxsw_vni_neighbor_suppressed_total", help: "ARP requests and neighbour solicitations answered by the switch.",
+                      labels: ["vni": String(v.vni), "protocol": "arp"], v.arpSuppressed)
+            m.counter("vxsw_vni_neighbor_suppressed_total", help: "ARP requests and neighbour solicitations answered by the switch.",
+                      labels: ["vni": String(v.vni), "protocol": "nd"], v.ndSuppressed)
             m.gauge("vxsw_vni_macs", help: "MACs known in a VNI, by where they are.",
                     labels: ["vni": String(v.vni), "location": "local"], Double(v.localMACs))
             m.gauge("vxsw_vni_macs", help: "MACs known in a VNI, by where they are.",

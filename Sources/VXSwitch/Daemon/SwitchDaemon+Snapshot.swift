@@ -11,6 +11,8 @@ struct SwitchSnapshot {
     /// All VTEP slots, indexed like the pipeline's VTEP table (inactive ones included).
     var vteps: [VTEP]
     var fdb: [FDBRow]
+    /// Neighbour-table entries per bridge domain.
+    var neighbors: [UInt16: Int]
     var freeFrames: Int
     var sockets: [QueueCounters]
     var eventsLost: UInt64
@@ -29,6 +31,7 @@ extension SwitchDaemon {
                 .map { (bd: UInt16($0.offset), domain: $0.element) }
             return SwitchSnapshot(now: now, ports: ports, counters: p.counters, domains: domains,
                                   vteps: p.vteps.entries, fdb: p.fdbRows(now: now, vni: vni),
+                                  neighbors: p.neighbors.countsByDomain(),
                                   freeFrames: s.freeFrames, sockets: s.queueCounters, eventsLost: p.fdb.events.overflows)
         }
     }
@@ -81,7 +84,8 @@ extension SwitchDaemon {
                            localMACs: rows.filter { $0.port != nil }.count, remoteMACs: rows.filter { $0.vtep != nil }.count,
                            macLimit: d.macLimit, learnRemote: d.learnRemote,
                            rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes,
-                           floods: c.floods, drops: drops)
+                           floods: c.floods, arpSuppressed: c.arpSuppressed, ndSuppressed: c.ndSuppressed,
+                           neighbors: snap.neighbors[bd, default: 0], drops: drops)
         }.sorted { $0.vni < $1.vni }
     }
 

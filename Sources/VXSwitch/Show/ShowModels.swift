@@ -45,6 +45,11 @@ public struct VNIView: Codable, Sendable, Equatable {
     public var txPackets: UInt64
     public var txBytes: UInt64
     public var floods: UInt64
+    /// ARP requests / neighbour solicitations answered by the switch (ARP/ND suppression).
+    public var arpSuppressed: UInt64
+    public var ndSuppressed: UInt64
+    /// Neighbour-table entries (IP → MAC from EVPN MAC/IP routes).
+    public var neighbors: Int
     public var drops: [String: UInt64]
 }
 

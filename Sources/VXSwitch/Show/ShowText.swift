@@ -39,11 +39,11 @@ public enum ShowText {
 
     /// Like FRR's `show evpn vni`.
     public static func vnis(_ vnis: [VNIView]) -> String {
-        table(["VNI", "Ports", "# MACs", "Remote VTEPs (flood)", "RX pkts", "TX pkts", "Floods", "Drops"],
+        table(["VNI", "Ports", "# MACs", "Remote VTEPs (flood)", "RX pkts", "TX pkts", "Floods", "ARP/ND suppressed", "Drops"],
               vnis.map { v in
                   [String(v.vni), v.ports.isEmpty ? "-" : v.ports.joined(separator: ","), String(v.localMACs + v.remoteMACs),
                    v.floodList.isEmpty ? "-" : v.floodList.joined(separator: ","), String(v.rxPackets), String(v.txPackets),
-                   String(v.floods), drops(v.drops)]
+                   String(v.floods), "\(v.arpSuppressed)/\(v.ndSuppressed)", drops(v.drops)]
               })
     }
 
