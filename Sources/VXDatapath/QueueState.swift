@@ -18,6 +18,8 @@ struct QueueState {
     /// Frames sitting in the fill ring (given to the kernel for rx).
     @usableFromInline var filled: UInt32 = 0
     @usableFromInline var fillTarget: UInt32
+    /// SO_BUSY_POLL is set: an empty rx ring gets a `recvfrom` so the kernel busy-polls.
+    @usableFromInline var busyPoll: Bool = false
     // Syscall accounting (OVS counts these too): they are the cost need_wakeup saves.
     @usableFromInline var txKicks: UInt64 = 0
     @usableFromInline var txKickErrors: UInt64 = 0

@@ -58,6 +58,7 @@ public struct WorkerState<P: PacketProcessor> {
         precondition(index < Self.maxQueues, "too many AF_XDP sockets")
         queues[index] = QueueState(rx: socket.rx, tx: socket.tx, fill: socket.fill, comp: socket.comp,
                                    fd: socket.fd, port: port.raw, active: true, fillTarget: UInt32(fillTarget))
+        queues[index].busyPoll = socket.busyPolls
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
         refill(index)
@@ -159,6 +160,10 @@ public struct WorkerState<P: PacketProcessor> {
                 processor.process(UnsafeMutableBufferPointer(rebasing: batch[0..<n]),
                                   from: PortID(q.pointee.port), now: now, io: &io)
                 handled &+= n
+            } else if q.pointee.busyPoll {
+                // Busy polling: the kernel runs the device's NAPI in this call (xdpsock does the same).
+                q.pointee.rxWakeups &+= 1
+                _ = recvfrom(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, nil)
             }
             refill(i)
         }
