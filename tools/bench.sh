@@ -1,9 +1,9 @@
 #!/bin/sh
 # Reproduces Benchmarks/results/latest.*: a release build, then the full system benchmark
-# (root: it builds namespaces and loads XDP programs). Extra arguments go to `vxsw bench`,
-# e.g. tools/bench.sh --quick, or --contenders ceiling,kernel,vxsw-afxdp.
+# and the engine-knob sweep (root: it builds namespaces and loads XDP programs). Extra
+# arguments go to `vxsw bench`, e.g. tools/bench.sh --quick, or --contenders ceiling,kernel,vxsw-afxdp.
 # Open vSwitch is measured when installed: apt-get install openvswitch-switch (its service is never used).
 set -eu
 cd "$(dirname "$0")/.."
 swift build -c release
-exec .build/release/vxsw bench "$@"
+exec .build/release/vxsw bench --sweep "$@"

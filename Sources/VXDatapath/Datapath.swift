@@ -10,15 +10,19 @@ public struct DatapathSettings: Sendable {
     /// NUMA node for the UMEM; nil: the uplink's node when it has one.
     public var numaNode: Int32?
     public var worker: WorkerSettings
+    /// Busy-poll socket options for every AF_XDP socket; nil: none (interrupt-driven NAPI).
+    public var busyPoll: XSKBusyPoll?
 
     public init(frameCount: Int = 16384, frameSize: Int = 4096, ringSize: Int = 4096,
-                attachMode: XDPAttachMode = .native, numaNode: Int32? = nil, worker: WorkerSettings = .init()) {
+                attachMode: XDPAttachMode = .native, numaNode: Int32? = nil, worker: WorkerSettings = .init(),
+                busyPoll: XSKBusyPoll? = nil) {
         self.frameCount = frameCount
         self.frameSize = frameSize
         self.ringSize = ringSize
         self.attachMode = attachMode
         self.numaNode = numaNode
         self.worker = worker
+        self.busyPoll = busyPoll
     }
 }
 
@@ -84,7 +88,8 @@ public final class Datapath<P: PacketProcessor> {
         }
         var sockets: [XSKSocket] = []
         for q in queueIDs {
-            sockets.append(try XSKSocket(umem: umem, interface: interface, queue: q, ringSize: settings.ringSize))
+            sockets.append(try XSKSocket(umem: umem, interface: interface, queue: q, ringSize: settings.ringSize,
+                                        busyPoll: settings.busyPoll))
         }
         let target = fillTarget(extraSockets: sockets.count)
         let indices: [Int] = worker.sync { state in

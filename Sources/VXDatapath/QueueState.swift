@@ -20,6 +20,8 @@ struct QueueState {
     @usableFromInline var fillTarget: UInt32
     /// The worker thread that receives on this socket and fills its fill ring.
     @usableFromInline var owner: UInt8 = 0
+    /// SO_BUSY_POLL is set: an empty rx ring gets a `recvfrom` so the kernel busy-polls.
+    @usableFromInline var busyPoll: Bool = false
     // Syscall accounting (OVS counts these too): they are the cost need_wakeup saves.
     @usableFromInline var txKicks: UInt64 = 0
     @usableFromInline var txKickErrors: UInt64 = 0

@@ -64,6 +64,7 @@ public struct WorkerState<P: PacketProcessor> {
         // The least loaded thread receives on it.
         let load = (0..<threads).map { t in (0..<queueCount).filter { queues[$0].active && queues[$0].owner == t }.count }
         queues[index].owner = UInt8(load.indices.min { load[$0] < load[$1] } ?? 0)
+        queues[index].busyPoll = socket.busyPolls
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
         refill(index)
@@ -164,6 +165,10 @@ public struct WorkerState<P: PacketProcessor> {
                 processor.process(UnsafeMutableBufferPointer(rebasing: batch[0..<n]),
                                   from: PortID(q.pointee.port), now: now, io: &io)
                 handled &+= n
+            } else if q.pointee.busyPoll {
+                // Busy polling: the kernel runs the device's NAPI in this call (xdpsock does the same).
+                q.pointee.rxWakeups &+= 1
+                _ = recvfrom(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, nil)
             }
             refill(i)
         }

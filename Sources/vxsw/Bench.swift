@@ -8,7 +8,7 @@ import VXSwitch
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure vxsw against the rig ceiling, Linux bridge+vxlan and OVS userspace (Mpps, Gbit/s, CPU, TCP, latency).")
+        abstract: "Measure vxsw (AF_XDP engine and XDP fast path) against the rig ceiling, Linux bridge+vxlan and OVS userspace (Mpps, Gbit/s, CPU, TCP, latency); --sweep varies the engine's knobs.")
 
     @Flag(help: "Smoke test: 1 run, sizes 64 and 1450, 1 s per point, short TCP and latency runs.")
     var quick = false
@@ -43,6 +43,12 @@ struct Bench: ParsableCommand {
     @Option(help: "ICMP echoes for the latency quantiles; 0 skips them (default 500, --quick 100).")
     var pings: Int?
 
+    @Flag(help: "Also sweep vxsw-afxdp's engine knobs (ring size, batch size, poll mode, AF_XDP busy polling), one at a time, at --sweep-size.")
+    var sweep = false
+
+    @Option(help: "Inner frame size of the --sweep runs (default 64).")
+    var sweepSize: Int?
+
     @Option(help: "Directory for the results (default Benchmarks/results).")
     var output: String = "Benchmarks/results"
 
@@ -71,6 +77,8 @@ struct Bench: ParsableCommand {
         if let rate { s.rate = rate * 1e6 }
         if let tcpSeconds { s.tcpSeconds = tcpSeconds }
         if let pings { s.pings = pings }
+        s.sweep = sweep
+        if let sweepSize { s.sweepSize = sweepSize }
         if let problem = s.problem() { throw ValidationError(problem) }
         return s
     }

@@ -113,4 +113,61 @@ final class BenchTests: XCTestCase {
         let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
         XCTAssertNotNil((object?["packets"] as? [[String: Any]])?.first?["mpps"])
     }
+
+    func testSweepChangesOneKnobAtATimeAndRepeatsTheDefaults() {
+        let v = BenchSweep.variants
+        XCTAssertEqual(v.first?.knobs, VXSWKnobs.defaults)
+        XCTAssertEqual(v.last?.knobs, VXSWKnobs.defaults)
+        XCTAssertEqual(Set(v.map(\.knobs.ringSize)), [512, 2048, 4096, 8192])
+        XCTAssertEqual(Set(v.map(\.knobs.batchSize)), [16, 64, 256])
+        XCTAssertEqual(Set(v.map(\.knobs.poll)), ["busy", "adaptive", "interrupt"])
+        XCTAssertTrue(v.contains { $0.knobs.busyPollMicroseconds != nil && $0.knobs.preferBusyPoll })
+        for variant in v {
+            XCTAssertGreaterThanOrEqual(variant.knobs.frames, 4 * variant.knobs.ringSize, variant.label)
+        }
+    }
+
+    func testVXSWContenderConfigsParse() throws {
+        var knobs = VXSWKnobs()
+        knobs.busyPollMicroseconds = 20
+        knobs.poll = "interrupt"
+        let xdp = VXSWContender(binary: "/x/release/vxsw", cpu: 1, knobs: knobs, fastPath: true)
+        XCTAssertEqual(xdp.id, "vxsw-xdp")
+        let config = try SwitchConfig.parse(yaml: xdp.config(socket: "/tmp/s"))
+        XCTAssertEqual(config.datapath.fastPath, .on)
+        XCTAssertEqual(config.datapath.poll, .interrupt)
+        XCTAssertEqual(config.datapath.busyPoll, .init(timeoutMicroseconds: 20, budget: 64, prefer: true))
+        let afxdp = VXSWContender(binary: "/x/release/vxsw", cpu: 1)
+        XCTAssertEqual(afxdp.id, "vxsw-afxdp")
+        let plain = try SwitchConfig.parse(yaml: afxdp.config(socket: "/tmp/s"))
+        XCTAssertEqual(plain.datapath.fastPath, .off)
+        XCTAssertNil(plain.datapath.busyPoll)
+        XCTAssertEqual(plain.datapath.ringSize, 2048)
+    }
+
+    func testReportShowsFastPathCountersAndSweep() {
+        var settings = BenchSettings.quick
+        settings.contenders = ["vxsw-xdp"]
+        settings.sweep = true
+        var report = BenchReport(command: "vxsw bench --sweep", date: "2026-01-01T00:00:00Z",
+                                 machine: BenchMachine(cpuModel: "Test CPU", vcpus: 2, kernel: "6.18", loadAverageAtStart: "0.1"),
+                                 build: "release", settings: settings)
+        var p = PacketResult(contender: "vxsw-xdp", direction: .encap, size: 64)
+        p.samples = [BenchSample(offeredMpps: 2, deliveredMpps: 1, innerGbps: 0.5, cpuBusy: [100, 5],
+                                 xdp: ["fast_encap": 990, "access_to_switch": 10, "fast_decap": 0])]
+        report.packets = [p]
+        func sample(_ mpps: Double) -> [PacketResult] {
+            var e = PacketResult(contender: "vxsw-afxdp", direction: .encap, size: 64)
+            e.samples = [BenchSample(offeredMpps: 2, deliveredMpps: mpps, innerGbps: 0, cpuBusy: [90, 100])]
+            return [e]
+        }
+        var ring = VXSWKnobs()
+        ring.ringSize = 4096
+        report.sweep = [SweepResult(label: "defaults", knobs: .defaults, packets: sample(0.4)),
+                        SweepResult(label: "ring-size 4096", knobs: ring, packets: sample(0.5))]
+        let md = BenchReportWriter.markdown(report)
+        XCTAssertTrue(md.contains("| encap | 64 | 990 | 0 | 10 | 99.00% |"), md)
+        XCTAssertTrue(md.contains("| ring-size 4096 | 0.500 (0.500–0.500) | +25% | cpu0 90%, cpu1 100% |"), md)
+        XCTAssertTrue(md.contains("| defaults | 0.400 (0.400–0.400) | +0% |"), md)
+    }
 }

@@ -13,6 +13,17 @@ public protocol BenchContender: AnyObject {
     var forwards: Bool { get }
     func start(rig: BenchRig, workDir: String, log: (String) -> Void) throws
     func stop()
+    /// Seconds to wait after each warm-up before measuring (vxsw-xdp: the daemon mirrors what
+    /// the engine learnt into the fast-path maps every 200 ms). Default 0.
+    var settleSeconds: Double { get }
+    /// The switch's XDP program counters (`vxsw show stats --json` → `xdp`), read before and
+    /// after each run to show which path the frames took; nil where there are none.
+    func xdpCounters() -> [String: UInt64]?
+}
+
+extension BenchContender {
+    public var settleSeconds: Double { 0 }
+    public func xdpCounters() -> [String: UInt64]? { nil }
 }
 
 /// Rig ceiling: no switch; the sink sits on the dut end of the generator's veth, so the figure
@@ -51,24 +62,80 @@ public final class KernelContender: BenchContender {
     public func stop() {} // removed with the rig's namespaces
 }
 
-/// vxsw's AF_XDP path: `vxsw run` (this binary) with a generated config, worker on `cpu`.
+/// The knobs of a vxsw contender that `vxsw bench` sets (and `--sweep` varies).
+public struct VXSWKnobs: Codable, Sendable, Equatable {
+    public var ringSize = 2048
+    public var frames = 16384
+    public var batchSize = 64
+    /// busy | adaptive | interrupt (`datapath.poll`).
+    public var poll = "busy"
+    /// `datapath.busy-poll`: SO_BUSY_POLL µs, SO_BUSY_POLL_BUDGET, SO_PREFER_BUSY_POLL; nil: off.
+    public var busyPollMicroseconds: Int?
+    public var busyPollBudget = 64
+    public var preferBusyPoll = true
+    /// Also set the dut veths' `napi_defer_hard_irqs` 2 and `gro_flush_timeout` 200 µs (the
+    /// kernel's recipe for SO_PREFER_BUSY_POLL).
+    public var napiDefer = false
+
+    public init() {}
+
+    /// The bench's defaults, which the main table uses.
+    public static let defaults = VXSWKnobs()
+
+    public var text: String {
+        var t = "ring \(ringSize), frames \(frames), batch \(batchSize), poll \(poll)"
+        if let us = busyPollMicroseconds {
+            t += ", busy-poll \(us) µs budget \(busyPollBudget)\(preferBusyPoll ? " prefer" : "")"
+        }
+        if napiDefer { t += ", napi_defer_hard_irqs 2 + gro_flush_timeout 200 µs" }
+        return t
+    }
+}
+
+/// vxsw (`vxsw run`, this binary) with a generated config, worker on `cpu`: the AF_XDP engine
+/// (`vxsw-afxdp`, fast path off) or the XDP fast path (`vxsw-xdp`, `fast-path: true`).
 public final class VXSWContender: BenchContender {
-    public let id = "vxsw-afxdp"
+    public let id: String
     public let forwards = true
     let binary: String
     let cpu: Int
-    let poll: String
+    let knobs: VXSWKnobs
+    let fastPath: Bool
     private var child: ChildProcess?
-    public var summary: String { "vxsw run (AF_XDP copy mode, native XDP attach, 1 worker on CPU \(cpu), poll \(poll), \(BenchReportWriter.buildKind(binary)) build)" }
+    private var socket = ""
 
-    public init(binary: String, cpu: Int, poll: String = "busy") {
-        self.binary = binary
-        self.cpu = cpu
-        self.poll = poll
+    public var summary: String {
+        if fastPath {
+            return "vxsw run with datapath.fast-path: true (known unicast encap/decap in the XDP program, bpf_redirect "
+                + "between the veths; the rig's veth peers have GRO on, which a veth needs to take redirects), native XDP "
+                + "attach; the FDB is primed by each warm-up (the engine learns the generator's MAC, the daemon mirrors it "
+                + "into the fast-path maps) and \(settleSeconds) s of settling; AF_XDP engine for the rest: \(knobs.text), "
+                + "1 worker on CPU \(cpu), \(BenchReportWriter.buildKind(binary)) build"
+        }
+        return "vxsw run (AF_XDP copy mode, native XDP attach, fast-path: false, 1 worker on CPU \(cpu), \(knobs.text), "
+            + "\(BenchReportWriter.buildKind(binary)) build)"
     }
 
+    /// With the fast path the worker polls adaptively (unless `knobs` say otherwise): it only
+    /// sees what XDP declines, and the second core's figure then shows what the fast path costs.
+    public init(binary: String, cpu: Int, knobs: VXSWKnobs? = nil, fastPath: Bool = false) {
+        self.id = fastPath ? "vxsw-xdp" : "vxsw-afxdp"
+        self.binary = binary
+        self.cpu = cpu
+        var k = knobs ?? .defaults
+        if fastPath && knobs == nil { k.poll = "adaptive" }
+        self.knobs = k
+        self.fastPath = fastPath
+    }
+
+    /// Two rounds of the daemon's fast-path mirroring (200 ms each) and some.
+    public var settleSeconds: Double { fastPath ? 0.6 : 0 }
+
     public func config(socket: String) -> String {
-        let a = BenchAddresses.self
+        let a = BenchAddresses.self, k = knobs
+        let busyPoll = k.busyPollMicroseconds.map {
+            "{ timeout-us: \($0), budget: \(k.busyPollBudget), prefer: \(k.preferBusyPoll) }"
+        } ?? "off"
         return """
         # Generated by `vxsw bench`: the switch under test.
         vtep:
@@ -88,10 +155,13 @@ public final class VXSWContender: BenchContender {
             - { vni: \(a.vni), mac: "\(a.text(mac: a.vmMAC))", port: acc0 }
         datapath:
           workers: [\(cpu)]
-          ring-size: 2048
-          frames: 16384
-          poll: \(poll)
+          ring-size: \(k.ringSize)
+          frames: \(k.frames)
+          batch-size: \(k.batchSize)
+          poll: \(k.poll)
           attach: native
+          fast-path: \(fastPath)
+          busy-poll: \(busyPoll)
         control:
           socket: \(socket)
           metrics: off
@@ -100,12 +170,19 @@ public final class VXSWContender: BenchContender {
     }
 
     public func start(rig: BenchRig, workDir: String, log: (String) -> Void) throws {
-        let socket = workDir + "/vxsw.sock"
+        socket = workDir + "/vxsw.sock"
         let path = workDir + "/vxsw.yaml"
+        if knobs.napiDefer {
+            for dev in ["acc0", "ul0"] {
+                try rig.dut.exec(["sh", "-c", "echo 2 > /sys/class/net/\(dev)/napi_defer_hard_irqs && "
+                                  + "echo 200000 > /sys/class/net/\(dev)/gro_flush_timeout"])
+            }
+        }
         try config(socket: socket).write(toFile: path, atomically: true, encoding: .utf8)
         log("vxsw: \(binary) run --config \(path)")
         let c = try rig.dut.spawn([binary, "run", "--config", path], logPath: workDir + "/vxsw.log")
         child = c
+        let socket = self.socket, binary = self.binary
         let up = waitUntil(timeout: 20) {
             !c.isRunning || (try? VXLabKit.run([binary, "show", "ports", "--socket", socket], check: false).succeeded) == true
         }
@@ -114,21 +191,15 @@ public final class VXSWContender: BenchContender {
         }
     }
 
+    public func xdpCounters() -> [String: UInt64]? {
+        guard let out = try? VXLabKit.run([binary, "show", "stats", "--json", "--socket", socket], check: false), out.succeeded,
+              let json = try? JSONDecoder().decode(JSONValue.self, from: Data(out.output.utf8)),
+              case .object(let xdp)? = json["xdp"] else { return nil }
+        return xdp.compactMapValues { $0.numberValue.map { UInt64($0) } }
+    }
+
     public func stop() {
         child?.stop()
         child = nil
     }
-}
-
-/// Slot for vxsw's XDP fast path (known unicast encap/decap in the kernel). It does not exist
-/// yet: selecting it records "not implemented" instead of a figure.
-public final class VXSWXDPContender: BenchContender {
-    public let id = "vxsw-xdp"
-    public let summary = "vxsw XDP fast path (not implemented yet)"
-    public let forwards = true
-    public init() {}
-    public func start(rig: BenchRig, workDir: String, log: (String) -> Void) throws {
-        throw LabError("vxsw's XDP fast path is not implemented yet (issue 4)")
-    }
-    public func stop() {}
 }

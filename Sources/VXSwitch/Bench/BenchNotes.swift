@@ -18,6 +18,17 @@ public enum BenchNotes {
             n.append("OVS: the veths facing OVS (vm0, hv2 ul0) have tx checksum offload off for TCP and latency, as OVS userspace "
                      + "drops tunnel packets with partial checksums.")
         }
+        if r.settings.contenders.contains("vxsw-xdp") {
+            n.append("vxsw-xdp: with the fast path the XDP program on acc0 (encap) or ul0 (decap) rewrites the frame and "
+                     + "bpf_redirects it into the other veth; that veth's peer (hv2 ul0 or vm0) runs its NAPI on the CPU that "
+                     + "transmitted, so the whole path — generator, XDP on entry, redirect, sink — runs on CPU \(r.settings.generatorCPU). "
+                     + "The worker on CPU \(r.settings.switchCPU) only sees what the fast path declines (the XDP fast path check table).")
+        }
+        if !r.sweep.isEmpty {
+            n.append("Sweep: busy-poll variants set SO_BUSY_POLL, SO_BUSY_POLL_BUDGET and SO_PREFER_BUSY_POLL on every AF_XDP "
+                     + "socket (`datapath.busy-poll`), and the worker calls recvfrom on an empty rx ring so the kernel can busy-poll; "
+                     + "'NAPI defer' also sets napi_defer_hard_irqs 2 and gro_flush_timeout 200000 ns on the dut's veths.")
+        }
         if r.machine.vcpus <= 2 {
             n.append("This machine has \(r.machine.vcpus) vCPUs shared with other work (load average at start: "
                      + "\(r.machine.loadAverageAtStart)): generator, switch and everything else compete, and figures vary by ±25% or more between runs.")

@@ -85,10 +85,72 @@ public enum BenchReportWriter {
                 o += "| \(l.contender) | \(Int(l.p50us.rounded())) | \(Int(l.p99us.rounded())) | \(l.count - l.lost)/\(l.count) |\n"
             }
         }
+        o += fastPathCheck(r)
+        o += sweepTable(r)
         if !r.notes.isEmpty {
             o += "\n## Notes\n\n" + r.notes.map { "- \($0)\n" }.joined()
         }
         o += "\nPlot: `\("latest.svg")` (Mpps vs frame size, log scale, with the 10G line-rate curve).\n"
+        return o
+    }
+
+    static func cpuText(_ cpu: [Double]) -> String {
+        cpu.enumerated().map { "cpu\($0.offset) \(Int($0.element.rounded()))%" }.joined(separator: ", ")
+    }
+
+    /// Which path vxsw's frames took: the XDP program's counters over the measured runs.
+    static func fastPathCheck(_ r: BenchReport) -> String {
+        let rows = r.packets.filter { p in p.samples.contains { $0.xdp != nil } && p.contender == "vxsw-xdp" }
+        guard !rows.isEmpty else { return "" }
+        var o = "\n## XDP fast path check (vxsw-xdp: XDP program counters over the measured runs)\n\n"
+        o += "`fast_encap`/`fast_decap`: frames the XDP program encapsulated/decapsulated and redirected itself; "
+        o += "to the engine: frames it handed to the AF_XDP sockets (`access_to_switch` + `vxlan_to_switch`). "
+        o += "Read from `vxsw show stats --json` → `xdp` before and after each run, summed over the runs.\n\n"
+        o += "| direction | size B | fast_encap | fast_decap | to the engine | taken by the fast path |\n|---|---:|---:|---:|---:|---:|\n"
+        for p in rows {
+            func sum(_ k: String) -> UInt64 { p.samples.reduce(0) { $0 &+ ($1.xdp?[k] ?? 0) } }
+            let fast = p.direction == .encap ? sum("fast_encap") : sum("fast_decap")
+            let engine = sum("access_to_switch") &+ sum("vxlan_to_switch")
+            let share = fast &+ engine == 0 ? 0 : Double(fast) / Double(fast &+ engine) * 100
+            o += "| \(p.direction.rawValue) | \(p.size) | \(sum("fast_encap")) | \(sum("fast_decap")) | \(engine) | \(f(share, 2))% |\n"
+        }
+        return o
+    }
+
+    /// `--sweep`: one row per variant, Mpps per direction, change against the defaults' runs.
+    static func sweepTable(_ r: BenchReport) -> String {
+        guard !r.sweep.isEmpty else { return "" }
+        let size = r.settings.sweepSize
+        func result(_ v: SweepResult, _ d: BenchDirection) -> PacketResult? {
+            v.packets.first { $0.direction == d && !$0.samples.isEmpty }
+        }
+        // Baseline: the median over every run of the defaults rows (first and last).
+        let defaults = r.sweep.filter { $0.knobs == VXSWKnobs.defaults }
+        func baseline(_ d: BenchDirection) -> Double? {
+            let all = defaults.compactMap { result($0, d) }.flatMap { $0.samples.map(\.deliveredMpps) }
+            return all.isEmpty ? nil : Spread(all).median
+        }
+        var o = "\n## Engine knobs (vxsw-afxdp, \(size) B, one knob changed at a time)\n\n"
+        o += "Each variant is a fresh rig and a fresh `vxsw run`; \(r.settings.runs) run(s) of \(f(r.settings.seconds, 1)) s per direction. "
+        o += "Defaults: \(VXSWKnobs.defaults.text); they run first and again last, and \"vs defaults\" compares with the median of "
+        o += "all their runs. CPU = median busy % per core (cpu\(r.settings.generatorCPU): generator and veth NAPI; "
+        o += "cpu\(r.settings.switchCPU): the worker).\n\n"
+        o += "| variant | encap Mpps median (min–max) | vs defaults | CPU | decap Mpps median (min–max) | vs defaults | CPU |\n"
+        o += "|---|---|---:|---|---|---:|---|\n"
+        for v in r.sweep {
+            o += "| \(v.label) |"
+            for d in [BenchDirection.encap, .decap] {
+                guard let p = result(v, d) else {
+                    let e = v.packets.first { $0.direction == d }?.error ?? "not measured"
+                    o += " — (\(e.replacingOccurrences(of: "|", with: "/").prefix(100))) | | |"
+                    continue
+                }
+                let m = p.mpps
+                let change = baseline(d).map { $0 > 0 ? String(format: "%+.0f%%", (m.median / $0 - 1) * 100) : "" } ?? ""
+                o += " \(f(m.median, 3)) (\(f(m.min, 3))–\(f(m.max, 3))) | \(change) | \(cpuText(p.cpu)) |"
+            }
+            o += "\n"
+        }
         return o
     }
 

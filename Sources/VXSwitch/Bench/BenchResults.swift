@@ -7,6 +7,8 @@ public struct BenchSample: Codable, Sendable {
     public var innerGbps: Double
     /// Busy percent per CPU (index = CPU number) over the run, from /proc/stat.
     public var cpuBusy: [Double]
+    /// Change of the switch's XDP program counters over the run (vxsw only), e.g. fast_encap.
+    public var xdp: [String: UInt64]?
 }
 
 /// A median with its range over the runs.
@@ -127,5 +129,7 @@ public struct BenchReport: Codable, Sendable {
     public var packets: [PacketResult] = []
     public var tcp: [TCPResult] = []
     public var latency: [LatencyResult] = []
+    /// `--sweep`: vxsw-afxdp with one knob changed per variant.
+    public var sweep: [SweepResult] = []
     public var notes: [String] = []
 }

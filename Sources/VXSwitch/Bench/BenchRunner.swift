@@ -26,7 +26,7 @@ public final class BenchRunner: @unchecked Sendable {
         case "ceiling": return CeilingContender()
         case "kernel": return KernelContender()
         case "ovs": return OVSContender(cpu: settings.switchCPU)
-        case "vxsw-xdp": return VXSWXDPContender()
+        case "vxsw-xdp": return VXSWContender(binary: binary, cpu: settings.switchCPU, fastPath: true)
         default: return VXSWContender(binary: binary, cpu: settings.switchCPU)
         }
     }
@@ -41,14 +41,35 @@ public final class BenchRunner: @unchecked Sendable {
         for id in settings.contenders {
             let contender = makeContender(id)
             report.contenders[id] = contender.summary
-            runContender(contender, into: &report)
+            let r = runContender(contender, sizes: settings.sizes, full: true)
+            report.packets += r.packets
+            report.tcp += r.tcp
+            report.latency += r.latency
+        }
+        if settings.sweep {
+            let variants = BenchSweep.variants
+            say("\n== sweep: vxsw-afxdp at \(settings.sweepSize) B, \(variants.count) variants, one knob changed at a time")
+            for (i, v) in variants.enumerated() {
+                say("\n-- sweep \(i + 1)/\(variants.count): \(v.label)")
+                let contender = VXSWContender(binary: binary, cpu: settings.switchCPU, knobs: v.knobs)
+                let r = runContender(contender, sizes: [settings.sweepSize], full: false)
+                report.sweep.append(SweepResult(label: v.label, knobs: v.knobs, packets: r.packets))
+            }
         }
         return report
     }
 
     // MARK: one contender
 
-    private func runContender(_ contender: BenchContender, into report: inout BenchReport) {
+    struct ContenderResults {
+        var packets: [PacketResult] = []
+        var tcp: [TCPResult] = []
+        var latency: [LatencyResult] = []
+    }
+
+    /// Packet rates at `sizes`, then (when `full`) latency and TCP, on a fresh rig.
+    private func runContender(_ contender: BenchContender, sizes: [Int], full: Bool) -> ContenderResults {
+        var report = ContenderResults()
         say("\n== \(contender.id): \(contender.summary)")
         let work = NSTemporaryDirectory() + "vxsw-bench-\(labTag)-\(contender.id)"
         try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -62,7 +83,7 @@ public final class BenchRunner: @unchecked Sendable {
             let text = "\(what): \(error)"
             say("  FAIL \(text)")
             for d in settings.directions {
-                for s in settings.sizes where !report.packets.contains(where: { $0.contender == contender.id && $0.direction == d && $0.size == s }) {
+                for s in sizes where !report.packets.contains(where: { $0.contender == contender.id && $0.direction == d && $0.size == s }) {
                     var r = PacketResult(contender: contender.id, direction: d, size: s)
                     r.error = text
                     report.packets.append(r)
@@ -82,14 +103,14 @@ public final class BenchRunner: @unchecked Sendable {
                 try contender.start(rig: rig, workDir: work) { self.say("  \($0)") }
             } catch {
                 fail("start \(contender.id)", error)
-                return
+                return report
             }
             do {
-                report.packets += try packetRuns(contender, rig: rig)
+                report.packets += try packetRuns(contender, rig: rig, sizes: sizes)
             } catch {
                 fail("packet runs", error)
             }
-            if contender.forwards && !failed {
+            if full && contender.forwards && !failed {
                 if settings.pings > 0 { report.latency.append(latency(contender, rig: rig)) }
                 if settings.tcpSeconds > 0 {
                     for streams in [1, 4] { report.tcp.append(tcp(contender, rig: rig, streams: streams, work: work)) }
@@ -98,6 +119,7 @@ public final class BenchRunner: @unchecked Sendable {
         } catch {
             fail("build the rig", error)
         }
+        return report
     }
 
     // MARK: packet rate
@@ -107,7 +129,7 @@ public final class BenchRunner: @unchecked Sendable {
         let sink: CountingSink, sinkClass: SinkClass
     }
 
-    private func packetRuns(_ contender: BenchContender, rig: BenchRig) throws -> [PacketResult] {
+    private func packetRuns(_ contender: BenchContender, rig: BenchRig, sizes: [Int]) throws -> [PacketResult] {
         let generator = try TrafficGenerator()
         // Sinks: on the far veths, or for the ceiling on the dut ends of the generator's veths.
         let toVM = try CountingSink(), toUnderlay = try CountingSink()
@@ -124,7 +146,7 @@ public final class BenchRunner: @unchecked Sendable {
             let place = direction == .encap
                 ? Placement(generatorNS: rig.vm, generatorDev: "vm0", sink: toUnderlay, sinkClass: ceiling ? .bench : .vxlan)
                 : Placement(generatorNS: rig.hv2, generatorDev: "ul0", sink: toVM, sinkClass: ceiling ? .vxlan : .bench)
-            for size in settings.sizes {
+            for size in sizes {
                 var result = PacketResult(contender: contender.id, direction: direction, size: size)
                 let (frame, layout) = BenchFrames.template(direction: direction, size: size)
                 try generator.configure(flows: settings.flows, macs: settings.macs, layout: layout,
@@ -137,17 +159,30 @@ public final class BenchRunner: @unchecked Sendable {
                     results.append(result)
                     continue
                 }
+                // vxsw-xdp: the daemon mirrors what the warm-up taught the engine into the fast-path maps.
+                if contender.settleSeconds > 0 { usleep(UInt32(contender.settleSeconds * 1e6)) }
                 for run in 1...settings.runs {
-                    let sample = measure(generator, frame, place, size: size)
+                    let before = contender.xdpCounters()
+                    var sample = measure(generator, frame, place, size: size)
+                    if let before, let after = contender.xdpCounters() {
+                        sample.xdp = after.reduce(into: [:]) { d, kv in d[kv.key] = kv.value &- (before[kv.key] ?? 0) }
+                    }
                     result.samples.append(sample)
-                    say(String(format: "  %@ %4d B run %d/%d: %6.3f Mpps delivered (offered %6.3f), %6.2f Gbit/s inner, CPU %@",
+                    say(String(format: "  %@ %4d B run %d/%d: %6.3f Mpps delivered (offered %6.3f), %6.2f Gbit/s inner, CPU %@%@",
                                direction.rawValue, size, run, settings.runs, sample.deliveredMpps, sample.offeredMpps,
-                               sample.innerGbps, Self.cpuText(sample.cpuBusy)))
+                               sample.innerGbps, Self.cpuText(sample.cpuBusy), Self.xdpText(sample.xdp)))
                 }
                 results.append(result)
             }
         }
         return results
+    }
+
+    /// ", XDP fast_encap N fast_decap N to-engine N" for the progress line; "" without counters.
+    static func xdpText(_ xdp: [String: UInt64]?) -> String {
+        guard let x = xdp else { return "" }
+        let engine = (x["access_to_switch"] ?? 0) &+ (x["vxlan_to_switch"] ?? 0)
+        return ", XDP fast_encap \(x["fast_encap"] ?? 0) fast_decap \(x["fast_decap"] ?? 0) to-engine \(engine)"
     }
 
     static func cpuText(_ busy: [Double]) -> String {

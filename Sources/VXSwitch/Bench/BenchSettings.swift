@@ -20,6 +20,9 @@ public struct BenchSettings: Codable, Sendable {
     public var tcpSeconds: Int = 5
     /// ICMP echoes for the latency quantiles; 0 skips them.
     public var pings: Int = 500
+    /// `--sweep`: also run vxsw-afxdp once per `BenchSweep` variant at `sweepSize`, both directions.
+    public var sweep = false
+    public var sweepSize = 64
 
     public init() {}
 
@@ -48,6 +51,7 @@ public struct BenchSettings: Codable, Sendable {
         if flows < 1 || flows > 1 << 22 { return "--flows: 1...\(1 << 22)" }
         if macs < 1 || macs > 1 << 24 - 1 { return "--macs: 1...\(1 << 24 - 1)" }
         if let r = rate, r <= 0 { return "--rate: must be positive" }
+        if sweep && (sweepSize < 64 || sweepSize > 1518) { return "--sweep-size: \(sweepSize) is outside 64...1518" }
         return nil
     }
 }

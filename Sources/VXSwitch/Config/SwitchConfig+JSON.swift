@@ -91,6 +91,9 @@ extension SwitchConfig.Datapath {
             "frame-size": JSONValue(frameSize), "frames": JSONValue(frames), "batch-size": JSONValue(batchSize),
             "poll": .string(poll.rawValue), "attach": .string(attach.rawValue),
             "numa": numaNode.map { JSONValue($0) } ?? "auto", "fast-path": fastPath == .auto ? "auto" : .bool(fastPath == .on),
+            "busy-poll": busyPoll.map {
+                ["timeout-us": JSONValue($0.timeoutMicroseconds), "budget": JSONValue($0.budget), "prefer": .bool($0.prefer)]
+            } ?? "off",
         ]
     }
 }

@@ -113,6 +113,7 @@ extension SwitchConfig {
     private static func readDatapath(_ field: Field) throws -> Datapath {
         let m = try field.mapping(allowed: [
             "workers", "ring-size", "frame-size", "frames", "batch-size", "poll", "attach", "numa", "fast-path",
+            "busy-poll",
         ])
         var d = Datapath()
         d.workers = try m["workers"]?.list().map { try $0.int(in: 0...Int.max) } ?? d.workers
@@ -129,6 +130,22 @@ extension SwitchConfig {
                 d.fastPath = .auto
             } else {
                 throw fast.error("expected auto, true or false")
+            }
+        }
+        if let busy = m["busy-poll"] {
+            if case .object = busy.value {
+                let b = try busy.mapping(allowed: ["timeout-us", "budget", "prefer"])
+                var poll = Datapath.BusyPoll()
+                poll.timeoutMicroseconds = try b["timeout-us"]?.int(in: 0...Int.max) ?? poll.timeoutMicroseconds
+                poll.budget = try b["budget"]?.int(in: 0...Int.max) ?? poll.budget
+                poll.prefer = try b["prefer"]?.bool() ?? poll.prefer
+                d.busyPoll = poll
+            } else if case .bool(false) = busy.value {
+                d.busyPoll = nil
+            } else if (try? busy.string()) == "off" {
+                d.busyPoll = nil
+            } else {
+                throw busy.error("expected off or a mapping { timeout-us, budget, prefer }")
             }
         }
         if let numa = m["numa"] {

@@ -133,6 +133,10 @@ private struct Validator {
         try checkRange(d.frames, d.ringSize...(1 << 24), "datapath.frames")
         try checkRange(d.batchSize, 1...min(256, d.ringSize), "datapath.batch-size")
         if let node = d.numaNode { try checkRange(node, 0...1023, "datapath.numa") }
+        if let b = d.busyPoll {
+            try checkRange(b.timeoutMicroseconds, 1...1_000_000, "datapath.busy-poll.timeout-us")
+            try checkRange(b.budget, 1...65535, "datapath.busy-poll.budget")
+        }
     }
 
     func checkFDB() throws {

@@ -39,6 +39,7 @@ import VXCore
 ///   attach: auto               # native | generic | auto
 ///   numa: auto                 # auto | NODE
 ///   fast-path: auto            # known unicast in XDP: auto (not into veths) | true | false
+///   busy-poll: off             # or { timeout-us: 20, budget: 64, prefer: true }: AF_XDP busy polling
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
 ///   max-entries: 131072        # MACs the table holds, all VNIs together
@@ -207,11 +208,14 @@ extension SwitchConfig {
         /// Known-unicast encap, decap and local delivery done by the XDP program itself
         /// (BPF/lib/fastpath.h); the rest still goes to the AF_XDP engine. Native XDP only.
         public var fastPath: FastPath
+        /// Busy-poll socket options on every AF_XDP socket (SO_BUSY_POLL, SO_BUSY_POLL_BUDGET,
+        /// SO_PREFER_BUSY_POLL); nil (`off`): none.
+        public var busyPoll: BusyPoll?
 
         public init(
             workers: [Int] = [], ringSize: Int = 4096, frameSize: Int = 4096, frames: Int = 16384,
             batchSize: Int = 64, poll: Poll = .adaptive, attach: Attach = .auto, numaNode: Int? = nil,
-            fastPath: FastPath = .auto
+            fastPath: FastPath = .auto, busyPoll: BusyPoll? = nil
         ) {
             self.workers = workers
             self.ringSize = ringSize
@@ -222,6 +226,22 @@ extension SwitchConfig {
             self.attach = attach
             self.numaNode = numaNode
             self.fastPath = fastPath
+            self.busyPoll = busyPoll
+        }
+
+        public struct BusyPoll: Equatable, Sendable {
+            /// Microseconds one socket call may spin on the device's NAPI: 1...1000000.
+            public var timeoutMicroseconds: Int
+            /// Frames per NAPI poll while busy polling: 1...65535.
+            public var budget: Int
+            /// Ask the kernel to leave the NAPI to busy polling rather than softirqs.
+            public var prefer: Bool
+
+            public init(timeoutMicroseconds: Int = 20, budget: Int = 64, prefer: Bool = true) {
+                self.timeoutMicroseconds = timeoutMicroseconds
+                self.budget = budget
+                self.prefer = prefer
+            }
         }
 
         public enum FastPath: String, CaseIterable, Sendable {

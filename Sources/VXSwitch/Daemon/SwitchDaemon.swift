@@ -67,7 +67,10 @@ public final class SwitchDaemon: @unchecked Sendable {
             attachMode: config.datapath.attach == .generic ? .generic : .native,
             numaNode: config.datapath.numaNode.map(Int32.init) ?? uplink?.numaNode,
             worker: WorkerSettings(cpus: workerCPUs, batchSize: config.datapath.batchSize,
-                                   poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive))
+                                   poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive),
+            busyPoll: config.datapath.busyPoll.map {
+                XSKBusyPoll(timeoutMicroseconds: Int32($0.timeoutMicroseconds), budget: Int32($0.budget), prefer: $0.prefer)
+            })
         datapath = try Datapath(processor: pipeline, settings: settings)
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
         if config.datapath.fastPath != .off {
