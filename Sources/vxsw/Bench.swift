@@ -8,6 +8,14 @@ import VXSwitch
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Benchmarks: `vxsw bench [system] ...` (the default) and `vxsw bench offload`.",
+        subcommands: [BenchSystem.self, BenchOffload.self],
+        defaultSubcommand: BenchSystem.self)
+}
+
+struct BenchSystem: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "system",
         abstract: "Measure vxsw (AF_XDP engine and XDP fast path) against the rig ceiling, Linux bridge+vxlan and OVS userspace (Mpps, Gbit/s, CPU, TCP, latency); --sweep varies the engine's knobs.")
 
     @Flag(help: "Smoke test: 1 run, sizes 64 and 1450, 1 s per point, short TCP and latency runs.")

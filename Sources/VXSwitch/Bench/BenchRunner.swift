@@ -25,6 +25,7 @@ public final class BenchRunner: @unchecked Sendable {
         switch id {
         case "ceiling": return CeilingContender()
         case "kernel": return KernelContender()
+        case "kernel-nooffload": return KernelNoOffloadContender()
         case "ovs": return OVSContender(cpu: settings.switchCPU)
         case "vxsw-xdp": return VXSWContender(binary: binary, cpu: settings.switchCPU, fastPath: true)
         default: return VXSWContender(binary: binary, cpu: settings.switchCPU)

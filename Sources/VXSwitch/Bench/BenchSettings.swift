@@ -2,6 +2,8 @@
 public struct BenchSettings: Codable, Sendable {
     public static let allSizes = [64, 128, 256, 512, 1024, 1450]
     public static let allContenders = ["ceiling", "kernel", "ovs", "vxsw-afxdp", "vxsw-xdp"]
+    /// Measured on request (`vxsw bench offload`), not in the default run.
+    public static let extraContenders = ["kernel-nooffload"]
 
     public var sizes: [Int] = allSizes
     public var runs: Int = 3
@@ -45,8 +47,9 @@ public struct BenchSettings: Codable, Sendable {
         }
         if runs < 1 { return "--runs: at least 1" }
         if seconds <= 0 { return "--seconds: must be positive" }
-        if let bad = contenders.first(where: { !Self.allContenders.contains($0) }) {
-            return "--contenders: unknown '\(bad)' (known: \(Self.allContenders.joined(separator: ", ")))"
+        let known = Self.allContenders + Self.extraContenders
+        if let bad = contenders.first(where: { !known.contains($0) }) {
+            return "--contenders: unknown '\(bad)' (known: \(known.joined(separator: ", ")))"
         }
         if flows < 1 || flows > 1 << 22 { return "--flows: 1...\(1 << 22)" }
         if macs < 1 || macs > 1 << 24 - 1 { return "--macs: 1...\(1 << 24 - 1)" }
