@@ -29,5 +29,6 @@ final class OffloadVerdictTests: XCTestCase {
         XCTAssertTrue(text.contains("5.0× the kernel path with offloads"), text)
         XCTAssertTrue(text.contains("**Bulk TCP (one stream)**: kernel bridge+vxlan, offloads on, 10.00 Gbit/s"), text)
         XCTAssertTrue(text.contains("Offloads are worth 5.0× to the kernel path"), text)
+        XCTAssertTrue(text.contains("AF_XDP 0.80, XDP fast path 3.00 Gbit/s"), text)
     }
 }

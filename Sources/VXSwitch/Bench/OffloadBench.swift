@@ -86,8 +86,8 @@ public enum OffloadVerdict {
             if let on = tcp("kernel", 1), let off = tcp("kernel-nooffload", 1) {
                 out += String(format: " Offloads are worth %.1f× to the kernel path (%.2f vs %.2f Gbit/s): GSO/GRO move 64 KB segments through the bridge and vxlan once, instead of 1500-byte frames.", on / max(off, 0.001), on, off)
             }
-            if let a = tcp("vxsw-afxdp", 1) {
-                out += String(format: " vxsw's AF_XDP path moves every 1500-byte frame on its own (%.2f Gbit/s): copy-mode AF_XDP on veth has no GSO.", a)
+            if let a = tcp("vxsw-afxdp", 1), let x = tcp("vxsw-xdp", 1) {
+                out += String(format: " vxsw's paths move every 1500-byte frame on its own (AF_XDP %.2f, XDP fast path %.2f Gbit/s): an XDP program on a veth turns TSO off on its peer, and copy-mode AF_XDP has no GSO.", a, x)
             }
             out += "\n"
         }
