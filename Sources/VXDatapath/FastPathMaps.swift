@@ -90,12 +90,12 @@ public struct FastPathTables: Equatable, Sendable {
 public final class FastPathMaps {
     let configFD, portsFD, fdbFD, vtepsFD, vnisFD: Int32
 
-    public init(program: XDPProgram) {
-        configFD = program.mapFD("fast_config")
-        portsFD = program.mapFD("fast_ports")
-        fdbFD = program.mapFD("fast_fdb")
-        vtepsFD = program.mapFD("fast_vteps")
-        vnisFD = program.mapFD("fast_vnis")
+    public init(program: XDPProgram) throws {
+        configFD = try program.mapFD("fast_config")
+        portsFD = try program.mapFD("fast_ports")
+        fdbFD = try program.mapFD("fast_fdb")
+        vtepsFD = try program.mapFD("fast_vteps")
+        vnisFD = try program.mapFD("fast_vnis")
     }
 
     /// Turns the fast path on (with `config`) or off (nil). Off, every frame goes to the engine.

@@ -27,8 +27,7 @@ public final class XDPProgram {
     public static let maxPorts = 256
     public static let maxQueues = 64
 
-    private let object: OpaquePointer
-    private let image: UnsafeMutableRawBufferPointer
+    private let object: BPFObject
     public let programFD: Int32
     public let xsksFD: Int32
     public let portsFD: Int32
@@ -37,39 +36,17 @@ public final class XDPProgram {
 
     /// Loads the program compiled into this binary (BPF/vxsw_xdp.c).
     public init(image bytes: [UInt8] = BPFObjects.vxsw_xdp, verbose: Bool = false) throws {
-        cvxsw_libbpf_set_verbose(verbose ? 1 : 0)
-        // libbpf parses the ELF image lazily up to load: keep our own copy alive as long as the object.
-        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
-        bytes.withUnsafeBytes { image.copyMemory(from: $0) }
-        self.image = image
-        guard let obj = bpf_object__open_mem(image.baseAddress, image.count, nil) else {
-            let e = errno
-            image.deallocate()
-            throw DatapathError("open BPF object vxsw_xdp", errno: e)
-        }
-        object = obj
-        let err = bpf_object__load(obj)
-        if err != 0 {
-            bpf_object__close(obj)
-            image.deallocate()
-            throw DatapathError("load BPF object vxsw_xdp", result: err,
-                                hint: "vxsw needs root (CAP_BPF, CAP_NET_ADMIN) and a kernel with XDP sockets")
-        }
-        func fd(_ name: String) -> Int32 { bpf_object__find_map_fd_by_name(obj, name) }
-        programFD = bpf_program__fd(bpf_object__find_program_by_name(obj, "vxsw_port"))
-        xsksFD = fd("xsks")
-        portsFD = fd("ports")
-        configFD = fd("config")
-        statsFD = fd("stats")
+        object = try BPFObject("vxsw_xdp", image: bytes, verbose: verbose,
+                               hint: "vxsw needs root (CAP_BPF, CAP_NET_ADMIN) and a kernel with XDP sockets")
+        programFD = try object.programFD("vxsw_port")
+        xsksFD = try object.mapFD("xsks")
+        portsFD = try object.mapFD("ports")
+        configFD = try object.mapFD("config")
+        statsFD = try object.mapFD("stats")
     }
 
-    /// The fd of one of the object's maps by name (-errno when there is none).
-    public func mapFD(_ name: String) -> Int32 { bpf_object__find_map_fd_by_name(object, name) }
-
-    deinit {
-        bpf_object__close(object)
-        image.deallocate()
-    }
+    /// A map of the program by name (the fast path's maps, for one).
+    public func mapFD(_ name: String) throws -> Int32 { try object.mapFD(name) }
 
     /// Attaches the program to `ifindex`; the returned link detaches it when closed.
     public func attach(ifindex: Int32, mode: XDPAttachMode) throws -> XDPLink {

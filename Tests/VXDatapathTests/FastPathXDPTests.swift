@@ -33,7 +33,7 @@ final class FastPathXDPTests: XCTestCase {
     override func setUpWithError() throws {
         try XCTSkipUnless(isRoot, "needs root: loads a BPF program (BPF_PROG_RUN)")
         program = try XDPProgram()
-        maps = FastPathMaps(program: program)
+        maps = try FastPathMaps(program: program)
         try program.setConfig(vtep4: IPAddress("198.18.0.1"), vtep6: IPAddress("fd00:18::1"), udpPort: 4789)
         var underlay = UnderlayConfig(uplink: uplink, uplinkMAC: uplinkMAC, localV4: IPAddress("198.18.0.1"),
                                       localV6: IPAddress("fd00:18::1"))

@@ -3,53 +3,6 @@ import Foundation
 import Glibc
 import VXDatapath
 
-/// A BPF object compiled into this binary (BPFObjects.NAME), loaded; its programs and maps
-/// by name. Closing it (deinit) unloads everything that is not attached through a link.
-final class BenchBPFObject {
-    private let object: OpaquePointer
-    private let image: UnsafeMutableRawBufferPointer
-    let name: String
-
-    init(_ name: String, image bytes: [UInt8]) throws {
-        self.name = name
-        cvxsw_libbpf_set_verbose(0)
-        // libbpf reads the ELF image up to load: keep our copy alive as long as the object.
-        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
-        bytes.withUnsafeBytes { image.copyMemory(from: $0) }
-        self.image = image
-        guard let obj = bpf_object__open_mem(image.baseAddress, image.count, nil) else {
-            let e = errno
-            image.deallocate()
-            throw DatapathError("open BPF object \(name)", errno: e)
-        }
-        let err = bpf_object__load(obj)
-        if err != 0 {
-            bpf_object__close(obj)
-            image.deallocate()
-            throw DatapathError("load BPF object \(name)", result: err, hint: "vxsw bench needs root")
-        }
-        object = obj
-    }
-
-    deinit {
-        bpf_object__close(object)
-        image.deallocate()
-    }
-
-    func programFD(_ program: String) throws -> Int32 {
-        guard let p = bpf_object__find_program_by_name(object, program) else {
-            throw DatapathError("\(name): program \(program)", errno: ENOENT)
-        }
-        return bpf_program__fd(p)
-    }
-
-    func mapFD(_ map: String) throws -> Int32 {
-        let fd = bpf_object__find_map_fd_by_name(object, map)
-        guard fd >= 0 else { throw DatapathError("\(name): map \(map)", errno: ENOENT) }
-        return fd
-    }
-}
-
 /// Frame layouts the generator knows (BPF/trafficgen.c `enum gen_layout`).
 public enum GeneratorLayout: UInt32, Sendable, Codable {
     /// eth | ipv4 | udp: what a VM sends (encap direction).
@@ -62,13 +15,13 @@ public enum GeneratorLayout: UInt32, Sendable, Codable {
 /// each run is XDP_TX'd for real out of `ifindex` (a veth whose peer is the switch under test).
 /// Paced by running `chunk`-sized repeats per time slice when a rate is set.
 public final class TrafficGenerator {
-    private let object: BenchBPFObject
+    private let object: BPFObject
     private let program: Int32
     private let configMap: Int32
     private let statsMap: Int32
 
     public init() throws {
-        object = try BenchBPFObject("trafficgen", image: BPFObjects.trafficgen)
+        object = try BPFObject("trafficgen", image: BPFObjects.trafficgen)
         program = try object.programFD("trafficgen")
         configMap = try object.mapFD("gen_config")
         statsMap = try object.mapFD("gen_stats")
@@ -148,13 +101,13 @@ public enum SinkClass: UInt32, Sendable, CaseIterable {
 /// The counting sink: BPF/sink.c attached (native XDP, bpf_link) to far veths; it counts
 /// frames by class and drops them. One object, one map, any number of attachments.
 public final class CountingSink {
-    private let object: BenchBPFObject
+    private let object: BPFObject
     private let program: Int32
     private let statsMap: Int32
     private var links: [Int32] = []
 
     public init() throws {
-        object = try BenchBPFObject("sink", image: BPFObjects.sink)
+        object = try BPFObject("sink", image: BPFObjects.sink)
         program = try object.programFD("sink")
         statsMap = try object.mapFD("sink_stats")
     }

@@ -74,7 +74,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         datapath = try Datapath(processor: pipeline, settings: settings)
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
         if config.datapath.fastPath != .off {
-            fastPath = FastPathState(maps: FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)
+            fastPath = FastPathState(maps: try FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)
             if config.datapath.attach == .generic { log.warning("XDP fast path off: it needs native XDP (datapath.attach is generic)") }
         }
     }
