@@ -103,6 +103,9 @@ public final class LabRunner: @unchecked Sendable {
                 let drops = stats.drops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
                 out += "  drops by reason: " + (drops.isEmpty ? "none" : drops.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) + "\n"
                 out += "  XDP program: " + stats.xdp.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + "\n"
+                if (stats.xdp["fast_encap"] ?? 0) + (stats.xdp["fast_decap"] ?? 0) + (stats.xdp["fast_local"] ?? 0) > 0 {
+                    out += "  (frames the XDP fast path carried are in fast_encap/fast_decap/fast_local, not in the port counters)\n"
+                }
             }
         }
         let all = reports.allSatisfy(\.passed)
