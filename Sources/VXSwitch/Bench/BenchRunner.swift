@@ -307,20 +307,14 @@ public final class BenchRunner: @unchecked Sendable {
 
     /// On SIGINT/SIGTERM: stop the current contender, remove the rig, exit.
     private func trapSignals() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.lock.lock()
-                let rig = self?.currentRig, contender = self?.currentContender
-                self?.lock.unlock()
-                print("\ninterrupted: stopping \(contender?.id ?? "nothing") and removing the rig")
-                contender?.stop()
-                rig?.teardown()
-                exit(130)
-            }
-            source.resume()
-            signalSources.append(source)
+        signalSources = onTerminationSignal { [weak self] in
+            self?.lock.lock()
+            let rig = self?.currentRig, contender = self?.currentContender
+            self?.lock.unlock()
+            print("\ninterrupted: stopping \(contender?.id ?? "nothing") and removing the rig")
+            contender?.stop()
+            rig?.teardown()
+            exit(130)
         }
     }
 }

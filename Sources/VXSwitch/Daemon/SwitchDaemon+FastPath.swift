@@ -52,18 +52,7 @@ extension SwitchDaemon {
     }
 
     private func fastPathLoop(_ fast: FastPathState) {
-        var round = 0
-        while true {
-            if round > 0 {
-                stopping.lock()
-                if !stopped { _ = stopping.wait(until: Date().addingTimeInterval(Self.fastPathInterval)) }
-                stopping.unlock()
-            }
-            stopping.lock()
-            let done = stopped
-            stopping.unlock()
-            if done { return }
-            round += 1
+        runRounds(every: Self.fastPathInterval) { round in
             syncFastPath(fast, force: round == 1)
             if round % 5 == 0 { foldLastSeen(fast) }
         }

@@ -21,20 +21,9 @@ extension SwitchDaemon {
             log.error("VTEP resolution disabled: \(error)")
             return
         }
-        var round = 0
         var known: [IPAddress: MACAddress] = [:]
-        while true {
-            // The first round runs at once, so flood lists resolve before the first frames.
-            if round > 0 {
-                stopping.lock()
-                if !stopped { _ = stopping.wait(until: Date().addingTimeInterval(0.5)) }
-                stopping.unlock()
-            }
-            stopping.lock()
-            let done = stopped
-            stopping.unlock()
-            if done { return }
-            round += 1
+        // The first round runs at once, so flood lists resolve before the first frames.
+        runRounds(every: 0.5) { round in
             let vteps: [(IPAddress, MACAddress?)] = datapath.worker.sync { s in
                 s.processor.vteps.entries.filter(\.active).map { ($0.ip, $0.nextHop) }
             }
@@ -49,6 +38,21 @@ extension SwitchDaemon {
             let events = datapath.worker.sync { $0.processor.drainFDBEvents() }
             for e in events { log.debug("fdb \(e.kind) vni \(e.vni) \(e.mac) -> \(e.destination)") }
             advertise(events)
+        }
+    }
+
+    /// Calls `body` with rounds 1, 2, ... — the first at once, then every `seconds` — until
+    /// the daemon stops; the wait ends early on stop. For the daemon's periodic threads.
+    func runRounds(every seconds: TimeInterval, _ body: (Int) -> Void) {
+        var round = 0
+        while true {
+            stopping.lock()
+            if round > 0 && !stopped { _ = stopping.wait(until: Date().addingTimeInterval(seconds)) }
+            let done = stopped
+            stopping.unlock()
+            if done { return }
+            round += 1
+            body(round)
         }
     }
 

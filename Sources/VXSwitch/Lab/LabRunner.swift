@@ -8,6 +8,7 @@ public final class LabRunner: @unchecked Sendable {
     let iperfSeconds: Int
     private let lock = NSLock()
     private var current: LabTopology?
+    private var currentScenario: LabScenario?
     private var signalSources: [DispatchSourceSignal] = []
 
     public init(binary: String, iperfSeconds: Int) {
@@ -46,12 +47,13 @@ public final class LabRunner: @unchecked Sendable {
             let lab = try LabTopology(underlay: run.underlay, controlPlane: run.controlPlane) { self.say("  \($0)") }
             lock.lock(); current = lab; lock.unlock()
             defer {
-                lock.lock(); current = nil; lock.unlock()
+                lock.lock(); current = nil; currentScenario = nil; lock.unlock()
                 lab.teardown()
                 say("lab removed (namespaces, veths, bridges, vxlan devices\(run.controlPlane == .evpn ? ", FRR" : ""))")
             }
             say("verifying:")
             let scenario = LabScenario(lab: lab, binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
+            lock.lock(); currentScenario = scenario; lock.unlock()
             report = scenario.run()
             report.log = (try? String(contentsOfFile: work + "/vxsw.log", encoding: .utf8)) ?? ""
         } catch {
@@ -66,22 +68,19 @@ public final class LabRunner: @unchecked Sendable {
         return report
     }
 
-    /// On SIGINT/SIGTERM: tear the current lab down, then exit. vxsw itself gets the signal
-    /// from the terminal too and detaches its XDP programs.
+    /// On SIGINT/SIGTERM: stop the lab's daemons, tear the lab down, then exit.
     private func trapSignals() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.lock.lock()
-                let lab = self?.current
-                self?.lock.unlock()
-                print("\ninterrupted: removing the lab")
-                lab?.teardown()
-                exit(130)
-            }
-            source.resume()
-            signalSources.append(source)
+        signalSources = onTerminationSignal { [weak self] in
+            self?.lock.lock()
+            let lab = self?.current, scenario = self?.currentScenario
+            self?.lock.unlock()
+            print("\ninterrupted: stopping vxsw and FRR, removing the lab")
+            // Our children first, by PID: exit() runs no deinit, and a signal sent to this
+            // process alone (kill, a CI timeout) never reaches them.
+            scenario?.stopDaemons()
+            lab?.teardown()
+            if let scenario { print("logs kept in \(scenario.workDir)") }
+            exit(130)
         }
     }
 

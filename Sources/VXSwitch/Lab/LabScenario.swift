@@ -27,7 +27,7 @@ public struct LabReport: Codable, Sendable {
 public final class LabScenario {
     let lab: LabTopology
     let binary: String
-    let workDir: String
+    public let workDir: String
     let iperfSeconds: Int
     let log: (String) -> Void
     private(set) var report: LabReport
@@ -57,6 +57,12 @@ public final class LabScenario {
 
     deinit {
         vxsw?.stop()
+        frr?.stop()
+    }
+
+    /// Stops vxsw and FRR if they run (SIGTERM by PID, then SIGKILL after a grace period).
+    public func stopDaemons() {
+        stopSwitch()
         frr?.stop()
     }
 
