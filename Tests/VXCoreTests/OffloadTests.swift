@@ -254,3 +254,243 @@ final class SegmenterTests: XCTestCase {
         XCTAssertEqual(referenceChecksum(pseudo + Array(f[l4...])), 0)
     }
 }
+
+/// What a caller of the coalescer writes toward the guest, in order: flushed super-frames
+/// and frames sent as they are (gso NONE, flags 0).
+struct GuestWire {
+    var frames: [(bytes: [UInt8], header: VirtioNetHeader)] = []
+    var verdicts: [String] = []
+
+    mutating func take(_ f: (frame: UnsafeMutableRawPointer, length: Int, header: VirtioNetHeader)?) {
+        guard let f else { return }
+        frames.append((Array(UnsafeRawBufferPointer(start: f.frame, count: f.length)), f.header))
+    }
+
+    mutating func add(_ c: inout TCPCoalescer, _ frame: [UInt8], checksumValid: Bool = true) {
+        var b = frame
+        let v = withBytes(&b) { c.add($0, length: $1, checksumValid: checksumValid) }
+        switch v {
+        case .held(let flushed):
+            verdicts.append(flushed == nil ? "held" : "held+flush")
+            take(flushed)
+        case .notCoalescable(let first):
+            verdicts.append(first == nil ? "send" : "flush+send")
+            take(first)
+            frames.append((frame, VirtioNetHeader()))
+        }
+    }
+
+    mutating func drain(_ c: inout TCPCoalescer) {
+        while let (p, n, h) = c.nextFlushed() { take((p, n, h)) }
+        XCTAssertEqual(c.heldFlows, 0)
+    }
+}
+
+/// Segments `t` at `mss` with the segmenter (tested above).
+func segments(_ t: TCPFrame, mss: Int) -> [[UInt8]] {
+    let l4 = t.l3 + (t.v6 ? 40 : 20 + t.ipOptions.count)
+    let h = VirtioNetHeader(flags: 1, gsoType: (t.v6 ? VirtioNetHeader.gsoTCPv6 : VirtioNetHeader.gsoTCPv4) | (t.flags & 0x80),
+                            hdrLen: 0, gsoSize: UInt16(mss), csumStart: UInt16(l4), csumOffset: 16)
+    guard case .success(let s) = segmentAll(t.tcp(), h) else { XCTFail("segmenter refused"); return [] }
+    return s
+}
+
+final class CoalescerTests: XCTestCase {
+    /// Segments a super-frame, coalesces the segments back and checks the one result against
+    /// the original: same bytes but the partial TCP checksum; completed, exactly the original.
+    func checkRoundTrip(_ t: TCPFrame, mss: Int, file: StaticString = #filePath, line: UInt = #line) {
+        var c = TCPCoalescer()
+        var wire = GuestWire()
+        for s in segments(t, mss: mss) { wire.add(&c, s) }
+        XCTAssertEqual(Set(wire.verdicts), ["held"], file: file, line: line)
+        wire.drain(&c)
+        guard wire.frames.count == 1, case (var got, let h)? = wire.frames.first else { return XCTFail("\(wire.frames.count) frames", file: file, line: line) }
+        let original = t.tcp()
+        let l4 = t.l3 + (t.v6 ? 40 : 20), hdr = l4 + 20 + t.options.count
+        XCTAssertEqual(h, VirtioNetHeader(flags: VirtioNetHeader.flagNeedsCsum,
+                                          gsoType: (t.v6 ? VirtioNetHeader.gsoTCPv6 : VirtioNetHeader.gsoTCPv4) | (t.flags & TCP.flagCWR != 0 ? 0x80 : 0),
+                                          hdrLen: UInt16(hdr), gsoSize: UInt16(mss), csumStart: UInt16(l4), csumOffset: 16), file: file, line: line)
+        XCTAssertEqual(got.count, original.count, file: file, line: line)
+        // The field holds the pseudo-header sum (not inverted).
+        let pseudo = ~referenceChecksum(referencePseudoHeader(original, l3: t.l3).pseudo)
+        XCTAssertEqual(be16(got, l4 + 16), Int(pseudo), file: file, line: line)
+        var expected = original
+        expected[l4 + 16] = got[l4 + 16]; expected[l4 + 17] = got[l4 + 17]
+        XCTAssertEqual(got, expected, file: file, line: line)
+        XCTAssertTrue(withBytes(&got) { Segmenter.completeChecksum($0, length: $1, header: h) }, file: file, line: line)
+        XCTAssertEqual(got, original, file: file, line: line)
+    }
+
+    func testRoundTripTCPv4() {
+        var t = TCPFrame(flags: TCP.flagACK | TCP.flagPSH | TCP.flagCWR | TCP.flagECE, options: TCPFrame.timestamps(100, 200))
+        t.payload = TCPFrame.pattern(65_535 - 20 - 32)
+        checkRoundTrip(t, mss: 1448)
+    }
+
+    func testRoundTripTCPv6() {
+        var t = TCPFrame(v6: true, options: TCPFrame.timestamps(1, 2), trafficClass: 0x10, flowLabel: 0xABCDE)
+        t.payload = TCPFrame.pattern(65_535 - 32, seed: 5)
+        checkRoundTrip(t, mss: 1428)
+    }
+
+    func testRoundTripVLANTaggedAndJumbo() {
+        var t = TCPFrame(vlan: 100)
+        t.payload = TCPFrame.pattern(30_000)
+        checkRoundTrip(t, mss: 1460)
+        t.v6 = true
+        checkRoundTrip(t, mss: 1440)
+        t.vlan = nil; t.v6 = false
+        t.payload = TCPFrame.pattern(65_000)
+        checkRoundTrip(t, mss: 8960)
+    }
+
+    func testFullChecksumMode() {
+        var t = TCPFrame(options: TCPFrame.timestamps(3, 4))
+        t.payload = TCPFrame.pattern(20_000)
+        var c = TCPCoalescer(limits: .init(partialChecksum: false))
+        var wire = GuestWire()
+        for s in segments(t, mss: 1448) { wire.add(&c, s) }
+        wire.drain(&c)
+        XCTAssertEqual(wire.frames.count, 1)
+        XCTAssertEqual(wire.frames[0].bytes, t.tcp())
+        XCTAssertEqual(wire.frames[0].header.flags, VirtioNetHeader.flagDataValid)
+        XCTAssertEqual(wire.frames[0].header.gsoSize, 1448)
+    }
+
+    func testFINIsSentAfterTheHeldFlow() {
+        var t = TCPFrame(flags: TCP.flagACK | TCP.flagFIN)
+        t.payload = TCPFrame.pattern(5000)
+        let segs = segments(t, mss: 1000)
+        var c = TCPCoalescer()
+        var wire = GuestWire()
+        for s in segs { wire.add(&c, s) }
+        wire.drain(&c)
+        XCTAssertEqual(wire.verdicts, ["held", "held", "held", "held", "flush+send"])
+        XCTAssertEqual(wire.frames.count, 2)
+        XCTAssertEqual(wire.frames[0].header.gsoSize, 1000)
+        XCTAssertEqual(wire.frames[0].bytes.count, 54 + 4000)
+        XCTAssertEqual(wire.frames[1].bytes, segs[4])
+    }
+
+    func testSingleSegmentIsHandedBackUnchanged() {
+        var t = TCPFrame()
+        t.payload = [1, 2, 3] // 57 bytes: the sender pads to 60
+        let padded = t.tcp() + [0, 0, 0]
+        var c = TCPCoalescer()
+        var wire = GuestWire()
+        wire.add(&c, padded)
+        wire.drain(&c)
+        XCTAssertEqual(wire.frames.count, 1)
+        XCTAssertEqual(wire.frames[0].bytes, t.tcp()) // padding dropped
+        XCTAssertEqual(wire.frames[0].header, VirtioNetHeader(flags: VirtioNetHeader.flagDataValid))
+    }
+
+    func testNotMerged() {
+        var t = TCPFrame(options: TCPFrame.timestamps(1, 1))
+        t.payload = TCPFrame.pattern(4000)
+        let segs = segments(t, mss: 1000)
+        func run(_ frames: [[UInt8]], valid: Bool = true, limits: TCPCoalescer.Limits = .init()) -> GuestWire {
+            var c = TCPCoalescer(limits: limits)
+            var wire = GuestWire()
+            for f in frames { wire.add(&c, f, checksumValid: valid) }
+            wire.drain(&c)
+            return wire
+        }
+        // A gap: the first flow is flushed, the later segment starts a new one.
+        var w = run([segs[0], segs[2]])
+        XCTAssertEqual(w.verdicts, ["held", "held+flush"])
+        XCTAssertEqual(w.frames.map(\.bytes), [segs[0], segs[2]])
+        XCTAssertEqual(w.frames.map(\.header.gsoType), [0, 0])
+        // Checksum not known valid: never merged.
+        w = run(segs, valid: false)
+        XCTAssertEqual(Set(w.verdicts), ["send"])
+        XCTAssertEqual(w.frames.map(\.bytes), segs)
+        // Different flows (ports), interleaved: two super-frames.
+        var other = t; other.srcPort = 5555
+        let segsB = segments(other, mss: 1000)
+        w = run([segs[0], segsB[0], segs[1], segsB[1]])
+        XCTAssertEqual(w.verdicts, ["held", "held", "held", "held"])
+        XCTAssertEqual(w.frames.count, 2)
+        XCTAssertEqual(w.frames.map(\.bytes.count), [66 + 2000, 66 + 2000])
+        XCTAssertEqual(be16(w.frames[1].bytes, 34), 5555)
+        // SYN, RST, URG, pure ACK of the same 5-tuple: the held flow goes first.
+        for flags: UInt8 in [TCP.flagSYN, TCP.flagRST | TCP.flagACK, TCP.flagURG | TCP.flagACK] {
+            var x = t; x.flags = flags; x.seq = t.seq + 2000; x.payload = [1]
+            w = run([segs[0], segs[1], x.tcp()])
+            XCTAssertEqual(w.verdicts, ["held", "held", "flush+send"], "flags \(flags)")
+            XCTAssertEqual(w.frames.count, 2)
+        }
+        var ack = t; ack.payload = []
+        XCTAssertEqual(run([segs[0], ack.tcp()]).verdicts, ["held", "flush+send"])
+        XCTAssertEqual(run([ack.tcp()]).verdicts, ["send"])
+        // Headers that differ: TTL, TOS, MAC, timestamps, window, ack → flushed, new flow.
+        var changes: [(String, (inout TCPFrame) -> Void)] = [
+            ("ttl", { $0.ttl = 63 }), ("tos", { $0.tos = 0x10 }), ("mac", { $0.dst = macC }),
+            ("timestamps", { $0.options = TCPFrame.timestamps(2, 1) }), ("window", { $0.window = 100 }),
+            ("ack", { $0.ack = 99 }), ("vlan", { $0.vlan = 5 }), ("cwr", { $0.flags |= TCP.flagCWR }),
+        ]
+        changes.append(("longer", { $0.payload = TCPFrame.pattern(1001) }))
+        for (name, change) in changes {
+            var x = t; x.seq = t.seq + 1000; x.payload = TCPFrame.pattern(1000)
+            change(&x)
+            w = run([segs[0], x.tcp()])
+            XCTAssertEqual(w.verdicts, ["held", "held+flush"], name)
+            XCTAssertEqual(w.frames.map(\.bytes), [segs[0], x.tcp()], name)
+        }
+        // A shorter segment closes the flow; so does PSH.
+        var short = t; short.seq = t.seq + 1000; short.payload = TCPFrame.pattern(500)
+        var after = t; after.seq = t.seq + 1500; after.payload = TCPFrame.pattern(1000)
+        w = run([segs[0], short.tcp(), after.tcp()])
+        XCTAssertEqual(w.verdicts, ["held", "held", "held+flush"])
+        XCTAssertEqual(w.frames.map(\.bytes.count), [66 + 1500, 66 + 1000])
+        var push = t; push.seq = t.seq + 1000; push.flags |= TCP.flagPSH; push.payload = TCPFrame.pattern(1000)
+        after.seq = t.seq + 2000
+        w = run([segs[0], push.tcp(), after.tcp()])
+        XCTAssertEqual(w.verdicts, ["held", "held", "held+flush"])
+        XCTAssertEqual(w.frames[0].bytes[34 + 13], TCP.flagACK | TCP.flagPSH, "PSH of the last segment kept")
+        // IPv4 options, not TCP, IPv4 fragments: sent as they are.
+        var opts = t; opts.ipOptions = [1, 1, 1, 0]
+        XCTAssertEqual(run([opts.tcp()]).verdicts, ["send"])
+        XCTAssertEqual(run([t.udp()]).verdicts, ["send"])
+        var frag = t; frag.fragment = true
+        XCTAssertEqual(run([frag.tcp()]).verdicts, ["send"])
+        XCTAssertEqual(run([Build.raw(dst: macB, src: macA)]).verdicts, ["send"])
+        // Limits: segments, bytes.
+        w = run(segs, limits: .init(maxSegments: 3))
+        XCTAssertEqual(w.verdicts, ["held", "held", "held", "held+flush"])
+        XCTAssertEqual(w.frames.map(\.bytes.count), [66 + 3000, 66 + 1000])
+        w = run(segs, limits: .init(maxIPLength: 52 + 2500))
+        XCTAssertEqual(w.frames.map(\.bytes.count), [66 + 2000, 66 + 2000])
+    }
+
+    func testAllSlotsFullFlushesTheOldest() {
+        var c = TCPCoalescer(limits: .init(flows: 2))
+        var wire = GuestWire()
+        var flows: [[UInt8]] = []
+        for port in 0..<3 {
+            var t = TCPFrame(srcPort: 1000 + port)
+            t.payload = TCPFrame.pattern(100)
+            flows.append(t.tcp())
+            wire.add(&c, flows[port])
+        }
+        XCTAssertEqual(wire.verdicts, ["held", "held", "held+flush"])
+        XCTAssertEqual(wire.frames.map(\.bytes), [flows[0]])
+        wire.drain(&c)
+        XCTAssertEqual(wire.frames.map(\.bytes), flows)
+    }
+
+    func testMalformedNeverCrashes() {
+        var t = TCPFrame(options: TCPFrame.timestamps(1, 1))
+        t.payload = TCPFrame.pattern(200)
+        let f = t.tcp()
+        var c = TCPCoalescer()
+        var wire = GuestWire()
+        for cut in 0..<f.count { wire.add(&c, Array(f[0..<cut])) }
+        XCTAssertEqual(Set(wire.verdicts), ["send"]) // the IP length runs past the end
+        // Every header byte set to 0x00 and 0xFF: whatever the verdict, nothing is read past the end.
+        for i in 0..<66 {
+            for v: UInt8 in [0, 0xFF] { var x = f; x[i] = v; wire.add(&c, x) }
+        }
+        wire.drain(&c)
+    }
+}
