@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int cvxsw_verbose;
 
@@ -100,4 +102,12 @@ int cvxsw_first_allowed_cpu(void) {
 
 void cvxsw_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), name);
+}
+
+int cvxsw_recvmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags) {
+    return (int)syscall(SYS_recvmmsg, fd, msgs, vlen, flags, (void *)0);
+}
+
+int cvxsw_sendmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags) {
+    return (int)syscall(SYS_sendmmsg, fd, msgs, vlen, flags);
 }

@@ -34,9 +34,9 @@ public struct Counters: Sendable {
     }
 
     /// Counts a drop against a port and, when known, a bridge domain.
-    @inlinable public mutating func drop(_ reason: DropReason, port: PortID, bd: UInt16) {
-        portDrops[Int(port.raw) &* Counters.reasonCount &+ reason.rawValue] &+= 1
-        if bd != PortTable.noBD { vniDrops[Int(bd) &* Counters.reasonCount &+ reason.rawValue] &+= 1 }
+    @inlinable public mutating func drop(_ reason: DropReason, port: PortID, bd: UInt16, count: UInt64 = 1) {
+        portDrops[Int(port.raw) &* Counters.reasonCount &+ reason.rawValue] &+= count
+        if bd != PortTable.noBD { vniDrops[Int(bd) &* Counters.reasonCount &+ reason.rawValue] &+= count }
     }
 
     public func drops(port: PortID, _ reason: DropReason) -> UInt64 {

@@ -23,6 +23,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case txRingFull           // the destination port's tx ring was full
     case portDown             // destination port removed or not ready
     case noFloodTargets       // BUM frame with nowhere to go
+    case badOffload           // a tap's GSO super-frame that cannot be segmented (bad virtio-net header or headers)
+    case socketOverflow       // the kernel dropped frames for a tap port: its socket's receive buffer was full
 
     public var name: String {
         switch self {
@@ -46,6 +48,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .txRingFull: return "tx_ring_full"
         case .portDown: return "port_down"
         case .noFloodTargets: return "no_flood_targets"
+        case .badOffload: return "bad_offload"
+        case .socketOverflow: return "socket_overflow"
         }
     }
 }

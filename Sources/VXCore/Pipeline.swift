@@ -148,6 +148,12 @@ public struct SwitchPipeline: Sendable {
         count(reason, port: port, bd: bd)
     }
 
+    /// Counts `count` drops the I/O layer made before the pipeline saw the frames.
+    @inlinable public mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64) {
+        guard ports.contains(port), count > 0 else { return }
+        counters.drop(reason, port: port, bd: ports.slots[Int(port.raw)].bd, count: count)
+    }
+
     /// Counts a drop that has no frame of its own (a flood copy not made).
     @inlinable mutating func count(_ reason: DropReason, port: PortID, bd: UInt16) {
         if ports.contains(port) { counters.drop(reason, port: port, bd: bd) }

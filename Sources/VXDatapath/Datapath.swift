@@ -26,7 +26,17 @@ public struct DatapathSettings: Sendable {
     }
 }
 
-/// A port as the datapath holds it: the interface, its sockets, and its XDP attachment.
+/// How a port's frames reach the worker.
+public enum PortIO: String, Sendable, Codable {
+    /// AF_XDP sockets steered by the XDP program (and the XDP fast path): the uplink, veths.
+    case xdp
+    /// A packet socket carrying the virtio-net header (`PacketSocket`): VM taps, so guest
+    /// TSO super-frames arrive whole and large frames go back to the guest.
+    case packet
+}
+
+/// A port as the datapath holds it: the interface, its sockets, and its XDP attachment
+/// (`io == .xdp`) or its packet socket (`io == .packet`).
 public struct AttachedPort {
     public let id: PortID
     public let info: InterfaceInfo
@@ -34,8 +44,11 @@ public struct AttachedPort {
     public let slot: Int
     let sockets: [XSKSocket]
     var queueIndices: [Int]
-    let link: XDPLink
-    public var queues: Int { sockets.count }
+    let link: XDPLink?
+    let packetSocket: PacketSocket?
+    let tapIndex: Int?
+    public var io: PortIO { packetSocket == nil ? .xdp : .packet }
+    public var queues: Int { max(sockets.count, packetSocket == nil ? 0 : 1) }
 }
 
 /// The AF_XDP datapath: one XDP program for all ports, one UMEM shared by all sockets,
@@ -60,7 +73,7 @@ public final class Datapath<P: PacketProcessor> {
     /// Fill-ring frames per socket: the ring size, or less when many sockets share the UMEM,
     /// so rx never starves tx and flood copies of frames.
     private func fillTarget(extraSockets: Int) -> Int {
-        let sockets = ports.values.reduce(0) { $0 + $1.queues } + extraSockets
+        let sockets = ports.values.reduce(0) { $0 + $1.sockets.count } + extraSockets
         return max(64, min(settings.ringSize, settings.frameCount / (2 * max(1, sockets))))
     }
 
@@ -104,7 +117,7 @@ public final class Datapath<P: PacketProcessor> {
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
             let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
-                                    queueIndices: indices, link: link)
+                                    queueIndices: indices, link: link, packetSocket: nil, tapIndex: nil)
             ports[id] = port
             return port
         } catch {
@@ -115,16 +128,39 @@ public final class Datapath<P: PacketProcessor> {
         }
     }
 
+    /// Attaches `interface` (a VM's tap) as access port `id` through a packet socket with the
+    /// virtio-net header instead of AF_XDP: no XDP program is attached to it. `configure`
+    /// runs on the worker before the first frame is received.
+    public func attachPacket(interface: String, as id: PortID,
+                             configure: @escaping (inout P, InterfaceInfo) -> Void) throws -> AttachedPort {
+        guard ports[id] == nil else { throw DatapathError("attach \(interface)", errno: EEXIST) }
+        if let other = ports.values.first(where: { $0.info.name == interface }) {
+            throw DatapathError("attach \(interface)", errno: EEXIST, hint: "already port \(other.id)")
+        }
+        let info = try InterfaceInfo(name: interface)
+        let socket = try PacketSocket(interface: interface, ifindex: info.ifindex)
+        let index: Int = worker.sync { state in
+            configure(&state.processor, info)
+            return state.registerTap(fd: socket.fd, port: id)
+        }
+        // Slot -1: it has no entry in the XDP program's tables.
+        let port = AttachedPort(id: id, info: info, role: .access, slot: -1, sockets: [], queueIndices: [],
+                                link: nil, packetSocket: socket, tapIndex: index)
+        ports[id] = port
+        return port
+    }
+
     /// Detaches port `id`: the XDP program first (no more frames), then the sockets leave the
     /// loop (their frames return to the pool), then `configure` runs on the worker.
     public func detach(_ id: PortID, configure: @escaping (inout P) -> Void) {
         guard let port = ports.removeValue(forKey: id) else { return }
-        port.link.detach()
-        program.removePort(ifindex: port.info.ifindex)
+        port.link?.detach()
+        if port.link != nil { program.removePort(ifindex: port.info.ifindex) }
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
         worker.sync { state in
             configure(&state.processor)
             for i in port.queueIndices { state.unregister(queue: i) }
+            if let t = port.tapIndex { state.unregisterTap(t) }
         }
         // The sockets are deleted here, when `port` goes out of scope.
     }

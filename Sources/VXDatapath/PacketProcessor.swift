@@ -8,4 +8,7 @@ public protocol PacketProcessor {
                                        from port: PortID, now: UInt32, io: inout IO)
     /// Periodic work between batches (FDB aging); called about once a second.
     mutating func housekeeping(now: UInt32)
+    /// Counts frames the I/O layer dropped before the pipeline saw them (e.g. a tap's
+    /// malformed super-frame, or the kernel's receive-buffer drops).
+    mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64)
 }

@@ -43,6 +43,11 @@ public struct WorkerState<P: PacketProcessor> {
     @usableFromInline let memory: UnsafeMutableRawPointer
     @usableFromInline let frameSize: Int
     static var maxQueues: Int { 1024 }
+    /// Bytes before the data in frames the worker hands out (room for encapsulation).
+    @usableFromInline static var frameHeadroom: Int { 256 }
+    /// Tap ports (packet sockets with the virtio-net header): `Worker+Taps.swift`.
+    @usableFromInline var taps: UnsafeMutablePointer<TapQueue>
+    @usableFromInline var tapCount: Int = 0
 
     public var freeFrames: Int { pool.pointee.available }
 
@@ -124,6 +129,7 @@ public struct WorkerState<P: PacketProcessor> {
     @inlinable mutating func submitTx(kicks: UnsafeMutableBufferPointer<Int32>) -> (count: Int, busy: Bool) {
         var count = 0
         var busy = false
+        for i in 0..<tapCount where taps[i].active && taps[i].pendingCount > 0 { flushTap(i) }
         for i in 0..<queueCount {
             let q = queues + i
             guard q.pointee.active else { continue }
@@ -146,8 +152,8 @@ public struct WorkerState<P: PacketProcessor> {
 
     /// Receives and processes one batch from every socket `thread` owns. Returns the frames handled.
     @inlinable mutating func pollOnce(batch: UnsafeMutableBufferPointer<FrameDescriptor>, now: UInt32, thread: Int) -> Int {
-        var io = XSKFrameIO(memory: memory, frameSize: frameSize, allocationHeadroom: 256,
-                            pool: pool, queues: queues, txQueue: txQueue)
+        var io = XSKFrameIO(memory: memory, frameSize: frameSize, allocationHeadroom: Self.frameHeadroom,
+                            pool: pool, queues: queues, txQueue: txQueue, taps: taps)
         var handled = 0
         for i in 0..<queueCount {
             let q = queues + i
@@ -171,6 +177,9 @@ public struct WorkerState<P: PacketProcessor> {
                 _ = recvfrom(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, nil)
             }
             refill(i)
+        }
+        for i in 0..<tapCount where taps[i].active && Int(taps[i].owner) == thread {
+            handled &+= pollTap(i, batch: batch, now: now, io: &io)
         }
         return handled
     }
@@ -203,8 +212,9 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         let queues = UnsafeMutablePointer<QueueState>.allocate(capacity: WorkerState<P>.maxQueues)
         let txQueue = UnsafeMutablePointer<Int32>.allocate(capacity: XDPProgram.maxPorts * 4)
         txQueue.initialize(repeating: -1, count: XDPProgram.maxPorts * 4)
+        let taps = UnsafeMutablePointer<TapQueue>.allocate(capacity: WorkerState<P>.maxTaps)
         state = WorkerState(processor: processor, pool: pool, queues: queues, txQueue: txQueue,
-                            memory: umem.memory, frameSize: umem.frameSize)
+                            memory: umem.memory, frameSize: umem.frameSize, taps: taps)
         self.settings = settings
         state.threads = max(1, settings.cpus.count)
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
@@ -217,6 +227,8 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         state.pool.deallocate()
         state.queues.deallocate()
         state.txQueue.deallocate()
+        for i in 0..<state.tapCount where state.taps[i].active { state.taps[i].deallocate() }
+        state.taps.deallocate()
     }
 
     public var isRunning: Bool { running.load(ordering: .acquiring) }
@@ -261,7 +273,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         let kicks = UnsafeMutableBufferPointer<Int32>.allocate(capacity: WorkerState<P>.maxQueues)
         let kickFDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: WorkerState<P>.maxQueues)
         defer { batch.deallocate(); kicks.deallocate(); kickFDs.deallocate(); finished.signal() }
-        var fds = [pollfd](repeating: pollfd(), count: WorkerState<P>.maxQueues + 1)
+        var fds = [pollfd](repeating: pollfd(), count: WorkerState<P>.maxQueues + WorkerState<P>.maxTaps + 1)
         var idle = 0
         var now = Self.seconds()
         var lastHousekeeping = now
@@ -274,6 +286,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             if index == 0 && now != lastHousekeeping {
                 lastHousekeeping = now
                 state.processor.housekeeping(now: now)
+                state.collectTapKernelDrops()
             }
             lock.unlock()
             // Copy mode moves at most 32 frames per call; EAGAIN/EBUSY/ENOBUFS just mean "again".
@@ -313,6 +326,10 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         lock.withLock {
             for i in 0..<state.queueCount where state.queues[i].active && Int(state.queues[i].owner) == thread {
                 fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
+                n += 1
+            }
+            for i in 0..<state.tapCount where state.taps[i].active && Int(state.taps[i].owner) == thread {
+                fds[n] = pollfd(fd: state.taps[i].fd, events: Int16(POLLIN), revents: 0)
                 n += 1
             }
         }

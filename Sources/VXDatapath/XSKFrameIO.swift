@@ -12,12 +12,14 @@ struct XSKFrameIO: FrameIO {
     @usableFromInline let queues: UnsafeMutablePointer<QueueState>
     /// Queue index used to transmit on each port (-1: none), indexed by PortID.raw.
     @usableFromInline let txQueue: UnsafeMutablePointer<Int32>
+    /// Tap ports: a `txQueue` entry of `-2 - i` means tap `i` (`Worker+Taps.swift`).
+    @usableFromInline let taps: UnsafeMutablePointer<TapQueue>
 
     @inlinable init(memory: UnsafeMutableRawPointer, frameSize: Int, allocationHeadroom: Int,
                     pool: UnsafeMutablePointer<FramePool>, queues: UnsafeMutablePointer<QueueState>,
-                    txQueue: UnsafeMutablePointer<Int32>) {
+                    txQueue: UnsafeMutablePointer<Int32>, taps: UnsafeMutablePointer<TapQueue>) {
         self.memory = memory; self.frameSize = frameSize; self.allocationHeadroom = allocationHeadroom
-        self.pool = pool; self.queues = queues; self.txQueue = txQueue
+        self.pool = pool; self.queues = queues; self.txQueue = txQueue; self.taps = taps
     }
 
     @inlinable mutating func allocateFrame() -> UInt64? { pool.pointee.take() }
@@ -26,7 +28,7 @@ struct XSKFrameIO: FrameIO {
 
     @inlinable mutating func transmit(_ addr: UInt64, length: Int, on port: PortID) -> Bool {
         let qi = txQueue[Int(port.raw)]
-        guard qi >= 0 else { return false }
+        guard qi >= 0 else { return qi < -1 ? queueForTap(Int(-2 - qi), addr, length: length) : false }
         let q = queues + Int(qi)
         var idx: UInt32 = 0
         guard xsk_ring_prod__reserve(q.pointee.tx, 1, &idx) == 1 else { return false }
@@ -35,6 +37,15 @@ struct XSKFrameIO: FrameIO {
         desc.pointee.len = UInt32(truncatingIfNeeded: length)
         desc.pointee.options = 0
         q.pointee.pendingTx &+= 1
+        return true
+    }
+
+    /// Queues a frame for a tap port; it is sent (coalesced) when the batch is submitted.
+    @inlinable mutating func queueForTap(_ index: Int, _ addr: UInt64, length: Int) -> Bool {
+        let t = taps + index
+        guard t.pointee.pendingCount < TapQueue.txCapacity else { return false }
+        t.pointee.pending[t.pointee.pendingCount] = FrameDescriptor(addr: addr, length: length)
+        t.pointee.pendingCount &+= 1
         return true
     }
 }

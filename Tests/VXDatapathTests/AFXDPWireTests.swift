@@ -15,6 +15,7 @@ struct Wire: PacketProcessor {
         }
     }
     mutating func housekeeping(now: UInt32) {}
+    mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64) {}
 }
 
 final class AFXDPWireTests: XCTestCase {

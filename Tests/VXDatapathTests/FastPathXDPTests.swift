@@ -290,4 +290,5 @@ struct SwitchPipelineStub: PacketProcessor {
     mutating func process<IO: FrameIO>(_ batch: UnsafeMutableBufferPointer<FrameDescriptor>, from port: PortID, now: UInt32,
                                        io: inout IO) {}
     mutating func housekeeping(now: UInt32) {}
+    mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64) {}
 }

@@ -30,6 +30,15 @@ int cvxsw_xdp_test_run(int prog_fd, const void *data, uint32_t len, void *out, u
 int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ingress_ifindex,
                        uint32_t repeat, uint32_t batch_size);
 
+// struct mmsghdr and recvmmsg/sendmmsg need _GNU_SOURCE, which Glibc's Swift module does
+// not define: the same layout under our own name, and the system calls directly (tap ports).
+struct cvxsw_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+int cvxsw_recvmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags);
+int cvxsw_sendmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags);
+
 #endif
 
 /// Pins the calling thread to one CPU. Returns 0 or -errno.

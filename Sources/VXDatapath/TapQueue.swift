@@ -1,0 +1,114 @@
+import CVXSW
+import Glibc
+import VXCore
+
+/// The hot-path view of one tap port's packet socket (`PacketSocket`): receive slots for a
+/// `recvmmsg` batch of whole super-frames, the frames queued for it during a batch, the GRO
+/// coalescer they pass through, and the `sendmmsg` batch. All storage is allocated once,
+/// when the port is added; nothing is allocated per packet. Owned by the worker.
+@usableFromInline
+struct TapQueue {
+    /// Super-frames one `recvmmsg` takes.
+    @usableFromInline static let rxSlots = 8
+    /// One receive slot: the virtio-net header and the largest GSO frame a tap hands over
+    /// (64 KB of IP packet plus the Ethernet header and a VLAN tag), rounded up.
+    @usableFromInline static let rxSlotBytes = 65536 + 512
+    /// Frames a batch may queue toward the tap before it is flushed.
+    @usableFromInline static let txCapacity = 1024
+
+    @usableFromInline var fd: Int32
+    @usableFromInline var port: UInt16
+    @usableFromInline var active: Bool
+    @usableFromInline var owner: UInt8 = 0
+
+    @usableFromInline let rxBuffers: UnsafeMutableRawPointer
+    @usableFromInline let rxMsgs: UnsafeMutablePointer<cvxsw_mmsghdr>
+    @usableFromInline let rxIovs: UnsafeMutablePointer<iovec>
+
+    /// Frames (UMEM descriptors) queued for transmission in this batch.
+    @usableFromInline let pending: UnsafeMutablePointer<FrameDescriptor>
+    @usableFromInline var pendingCount: Int = 0
+
+    /// The `sendmmsg` batch: per message a virtio-net header and one data iovec.
+    @usableFromInline let txMsgs: UnsafeMutablePointer<cvxsw_mmsghdr>
+    @usableFromInline let txIovs: UnsafeMutablePointer<iovec>
+    @usableFromInline let txHeaders: UnsafeMutableRawPointer
+    @usableFromInline var txCount: Int = 0
+    /// UMEM frames sent as they are in the current `sendmmsg` batch (released after it).
+    @usableFromInline let txRelease: UnsafeMutablePointer<UInt64>
+    @usableFromInline var txReleaseCount: Int = 0
+
+    @usableFromInline let coalescer: UnsafeMutablePointer<TCPCoalescer>
+
+    @usableFromInline var counters = TapCounters()
+
+    /// Messages in one `sendmmsg` batch: every pending frame, plus every coalesced flow.
+    @usableFromInline static var txMessages: Int { txCapacity + TCPCoalescer.Limits().flows }
+
+    init(fd: Int32, port: UInt16) {
+        self.fd = fd
+        self.port = port
+        active = true
+        rxBuffers = .allocate(byteCount: Self.rxSlots * Self.rxSlotBytes, alignment: 64)
+        rxMsgs = .allocate(capacity: Self.rxSlots)
+        rxIovs = .allocate(capacity: Self.rxSlots)
+        for i in 0..<Self.rxSlots {
+            rxIovs[i] = iovec(iov_base: rxBuffers + i * Self.rxSlotBytes, iov_len: Self.rxSlotBytes)
+            rxMsgs[i] = cvxsw_mmsghdr()
+            rxMsgs[i].msg_hdr.msg_iov = rxIovs + i
+            rxMsgs[i].msg_hdr.msg_iovlen = 1
+        }
+        pending = .allocate(capacity: Self.txCapacity)
+        let messages = Self.txMessages
+        txMsgs = .allocate(capacity: messages)
+        txIovs = .allocate(capacity: messages * 2)
+        txHeaders = .allocate(byteCount: messages * VirtioNetHeader.size, alignment: 8)
+        for i in 0..<messages {
+            txMsgs[i] = cvxsw_mmsghdr()
+            txMsgs[i].msg_hdr.msg_iov = txIovs + 2 * i
+            txMsgs[i].msg_hdr.msg_iovlen = 2
+        }
+        txRelease = .allocate(capacity: Self.txCapacity)
+        coalescer = .allocate(capacity: 1)
+        coalescer.initialize(to: TCPCoalescer())
+    }
+
+    func deallocate() {
+        rxBuffers.deallocate(); rxMsgs.deallocate(); rxIovs.deallocate()
+        pending.deallocate()
+        txMsgs.deallocate(); txIovs.deallocate(); txHeaders.deallocate(); txRelease.deallocate()
+        coalescer.deinitialize(count: 1)
+        coalescer.deallocate()
+    }
+
+    /// Adds one message to the `sendmmsg` batch: `header`, then `length` bytes at `data`.
+    @inlinable mutating func queueMessage(_ header: VirtioNetHeader, _ data: UnsafeMutableRawPointer, length: Int) {
+        let h = txHeaders + txCount * VirtioNetHeader.size
+        header.store(to: h)
+        txIovs[2 * txCount] = iovec(iov_base: h, iov_len: VirtioNetHeader.size)
+        txIovs[2 * txCount + 1] = iovec(iov_base: data, iov_len: length)
+        txCount &+= 1
+    }
+}
+
+/// Offload counters of one tap port, as `vxsw show stats` prints them.
+public struct TapCounters: Sendable, Codable, Equatable {
+    /// GSO super-frames received from the guest, and the segments vxsw cut them into.
+    public var rxSuperFrames: UInt64 = 0
+    public var rxSegments: UInt64 = 0
+    /// Frames sent to the guest, of which coalesced (GRO) super-frames, and the segments merged into them.
+    public var txFrames: UInt64 = 0
+    public var txSuperFrames: UInt64 = 0
+    public var txSegmentsMerged: UInt64 = 0
+    /// `recvmmsg`/`sendmmsg` calls (the syscall cost of a tap port).
+    public var rxCalls: UInt64 = 0
+    public var txCalls: UInt64 = 0
+    public init() {}
+}
+
+/// A tap port's counters as the control plane sees them.
+public struct TapPortCounters: Sendable, Codable {
+    public var port: UInt16
+    public var fd: Int32
+    public var counters: TapCounters
+}
