@@ -72,7 +72,8 @@ extension SwitchConfig.VNIConfig {
 
 extension SwitchConfig.Port {
     var jsonValue: JSONValue {
-        var o: [String: JSONValue] = ["name": .string(name), "complete-checksums": .bool(completeChecksums)]
+        var o: [String: JSONValue] = ["name": .string(name), "complete-checksums": .bool(completeChecksums),
+                                      "io": .string(io.rawValue)]
         switch mode {
         case .access(let vni):
             o["vni"] = JSONValue(vni)

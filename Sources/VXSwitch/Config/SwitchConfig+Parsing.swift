@@ -88,7 +88,7 @@ extension SwitchConfig {
     }
 
     static func readPort(_ field: Field) throws -> Port {
-        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums"])
+        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums", "io"])
         let name = try m.require("name").string()
         let mode: Port.Mode
         switch (m["vni"], m["trunk"]) {
@@ -107,7 +107,15 @@ extension SwitchConfig {
         case (nil, nil):
             throw field.error("needs 'vni' (access port) or 'trunk' (VLAN id -> VNI)")
         }
-        return Port(name: name, mode: mode, completeChecksums: try m["complete-checksums"]?.bool() ?? true)
+        var io = Port.IO.auto
+        if let f = m["io"] {
+            let text = try f.string()
+            guard let value = Port.IO(rawValue: text) else {
+                throw f.error("'\(text)' is not one of auto, xdp, packet")
+            }
+            io = value
+        }
+        return Port(name: name, mode: mode, completeChecksums: try m["complete-checksums"]?.bool() ?? true, io: io)
     }
 
     private static func readDatapath(_ field: Field) throws -> Datapath {

@@ -166,11 +166,19 @@ extension SwitchConfig {
         public var mode: Mode
         /// Complete partial (offloaded) checksums of frames the VM sends.
         public var completeChecksums: Bool
+        /// How the port's frames reach vxsw: `auto` = a packet socket with the virtio-net
+        /// header for taps (guest TSO/GRO), AF_XDP for everything else.
+        public var io: IO
 
-        public init(name: String, mode: Mode, completeChecksums: Bool = true) {
+        public init(name: String, mode: Mode, completeChecksums: Bool = true, io: IO = .auto) {
             self.name = name
             self.mode = mode
             self.completeChecksums = completeChecksums
+            self.io = io
+        }
+
+        public enum IO: String, Equatable, Sendable, CaseIterable {
+            case auto, xdp, packet
         }
 
         public enum Mode: Equatable, Sendable {

@@ -14,8 +14,8 @@ import VXCore
 ///     show ports | show mac [--vni N] | show vni [N] | show stats | show config
 ///     show evpn vni [N] | show evpn mac [--vni N]
 ///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn route [--type macip|multicast] [--vni N]
-///     port add NAME --vni N [--no-complete-checksums]
-///     port add NAME --trunk VLAN=VNI[,VLAN=VNI...] [--native-vni N] [--no-complete-checksums]
+///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
+///     port add NAME --trunk VLAN=VNI[,VLAN=VNI...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port del NAME
 ///     fdb add MAC --vni N (--port NAME | --vtep ADDRESS)
 ///     fdb del MAC --vni N
@@ -69,7 +69,7 @@ public enum ControlRequest: Equatable, Sendable {
         show ports | mac [--vni N] | vni [N] | stats | config
         show evpn vni [N] | evpn mac [--vni N]
         show bgp summary | bgp neighbors [ADDRESS] | bgp evpn route [--type macip|multicast] [--vni N]
-        port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums]
+        port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
         fdb del MAC --vni N
@@ -197,13 +197,19 @@ extension ControlRequest {
 
     private static func parsePortAdd(_ words: inout Words) throws -> SwitchConfig.Port {
         let name = try words.required("port name")
-        var access: VNI?, trunk: [UInt16: VNI]?, native: VNI?, checksums = true
+        var access: VNI?, trunk: [UInt16: VNI]?, native: VNI?, checksums = true, io = SwitchConfig.Port.IO.auto
         while let option = words.next() {
             switch option {
             case "--vni", "vni": access = try words.vni()
             case "--trunk": trunk = try words.vlanMap()
             case "--native-vni": native = try words.vni()
             case "--no-complete-checksums": checksums = false
+            case "--io":
+                let text = try words.required("--io value (auto, xdp, packet)")
+                guard let value = SwitchConfig.Port.IO(rawValue: text) else {
+                    throw ParseError(message: "port add: --io '\(text)' is not one of auto, xdp, packet")
+                }
+                io = value
             default: throw words.unexpected(option)
             }
         }
@@ -214,7 +220,7 @@ extension ControlRequest {
         case (nil, nil) where native != nil: mode = .trunk(vlans: [:], native: native)
         default: throw ParseError(message: "port add: give either --vni N (access) or --trunk VLAN=VNI,... [--native-vni N]")
         }
-        return SwitchConfig.Port(name: name, mode: mode, completeChecksums: checksums)
+        return SwitchConfig.Port(name: name, mode: mode, completeChecksums: checksums, io: io)
     }
 
     /// The request as words: `arguments[0]` is the command.
@@ -244,7 +250,7 @@ extension ControlRequest {
                 }
                 if let native { words += ["--native-vni", String(native.value)] }
             }
-            return words + (p.completeChecksums ? [] : ["--no-complete-checksums"])
+            return words + (p.completeChecksums ? [] : ["--no-complete-checksums"]) + (p.io == .auto ? [] : ["--io", p.io.rawValue])
         case .show(let show):
             switch show {
             case .ports: return ["show", "ports"]

@@ -58,10 +58,10 @@ extension SwitchDaemon {
         }
     }
 
-    /// Interfaces of the switch's ports by id (from their names: ifindexes of live interfaces).
+    /// Interfaces of the switch's XDP ports by id (from their names: ifindexes of live interfaces); tap ports on packet sockets are not among them.
     func portIfindexes() -> [PortID: Int32] {
         lock.lock()
-        let names = portNames
+        let names = portNames.filter { !packetPorts.contains($0.key) }
         lock.unlock()
         var out: [PortID: Int32] = [:]
         for (id, name) in names {

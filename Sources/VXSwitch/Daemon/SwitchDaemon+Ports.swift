@@ -23,11 +23,33 @@ extension SwitchDaemon {
         case .access(let vni): kind = .access(vni)
         case .trunk(let vlans, let native): kind = .trunk(vlans: vlans, native: native)
         }
-        try attach(interface: port.name, id: id, role: .access) { p, info in
-            p.setPort(id, PortConfig(kind: kind, mtu: info.mtu, completeChecksums: port.completeChecksums))
+        let io = portIO(for: port)
+        // On a packet socket the virtio-net header names each partial checksum and the I/O
+        // layer completes it (and software GSO writes full ones): the pipeline need not guess.
+        let complete = port.completeChecksums && io == .xdp
+        let configure: (inout SwitchPipeline, InterfaceInfo) -> Void = { p, info in
+            p.setPort(id, PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete))
+        }
+        if io == .packet {
+            let attached = try datapath.attachPacket(interface: port.name, as: id, configure: configure)
+            log.info("attached \(port.name) as port \(id) (access, packet socket with virtio-net header: guest TSO/GRO)")
+            lock.lock(); portNames[id] = port.name; packetPorts.insert(id); lock.unlock()
+            _ = attached
+        } else {
+            try attach(interface: port.name, id: id, role: .access, configure: configure)
         }
         lock.lock(); portConfigs[id] = port; lock.unlock()
         return id
+    }
+
+    /// `io: auto` gives taps (driver "tun") the packet socket, everything else AF_XDP.
+    /// (A missing interface is reported by the attach that follows.)
+    func portIO(for port: SwitchConfig.Port) -> PortIO {
+        switch port.io {
+        case .xdp: return .xdp
+        case .packet: return .packet
+        case .auto: return InterfaceInfo.driver(port.name) == "tun" ? .packet : .xdp
+        }
     }
 
     /// Detaches a VM port; its learned MACs are flushed.
@@ -38,7 +60,7 @@ extension SwitchDaemon {
         guard let id else { throw SwitchError("port \(name)" + ": " + "no such port") }
         fastPathForget(port: id)
         datapath.detach(id) { p in p.setPort(id, nil) }
-        lock.lock(); portNames[id] = nil; portConfigs[id] = nil; fastPathDriver[name] = nil; lock.unlock()
+        lock.lock(); portNames[id] = nil; portConfigs[id] = nil; packetPorts.remove(id); fastPathDriver[name] = nil; lock.unlock()
         log.info("detached \(name) (port \(id))")
     }
 

@@ -16,6 +16,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     /// Port names by id; id 0 is the uplink. Guarded by `lock` (control threads only).
     var portNames: [PortID: String] = [:]
     var portConfigs: [PortID: SwitchConfig.Port] = [:]
+    /// Ports on a packet socket (taps): not in the XDP program's tables, so not in the fast path.
+    var packetPorts: Set<PortID> = []
     let lock = NSLock()
     let startedAt = Date()
     var control: ControlServer?
