@@ -21,6 +21,12 @@ final class RealVMBridgeTests: XCTestCase {
         for guest in [guest1, guest2] { try guest.waitUntilBooted() }
         print("real VMs: both guests booted \(String(format: "%.1f", Date().timeIntervalSince(started))) s after the rig started")
 
+        // The console reports exit statuses, and a command past its timeout is interrupted
+        // without losing the console.
+        XCTAssertThrowsError(try guest1.run("false"))
+        XCTAssertThrowsError(try guest1.run("sleep 60", timeout: 2))
+        XCTAssertEqual(try guest1.run("echo still here"), "still here\n")
+
         try guest1.assertTSOOn()
         try guest2.assertTSOOn()
         try guest1.assertPings("198.19.10.12")
