@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "VXTune", dependencies: ["CLinuxKernel"], exclude: ["README.md"]),
         // Network namespaces, veths and child processes for the lab and the integration tests;
         // everything it creates is removed when its owner ends, also on failure.
-        .target(name: "VXLabKit", dependencies: ["CLinuxKernel"]),
+        .target(name: "VXLabKit", dependencies: ["CLinuxKernel"], exclude: ["README.md"]),
         // The daemon: config, wiring, control socket, metrics, lab.
         .target(
             name: "VXSwitch",
