@@ -1,6 +1,7 @@
 // A recorded host: a directory tree standing for / (sys/…, proc/…), plus
 //   links.json    {"/sys/class/net/eth0/device/driver": "../../../bus/pci/drivers/ixgbe", …}
 //   ethtool.json  {"eth0": {"driverInfo": {…}, "rings": {…} | {"error": "EOPNOTSUPP"}, …}}
+//                 (plus "xdp": "none" | "native" | "generic" | …, the netlink IFLA_XDP answer)
 // A file missing from the tree is a missing file; an ethtool answer missing
 // from ethtool.json, or recorded as an error, is an unsupported request.
 // Features are written the way `ethtool -k` prints them: "on", "off [fixed]".
@@ -40,6 +41,8 @@ public final class FixtureHost: HostReader, HostWriter {
         var coalesce: Recorded<Coalesce>?
         var features: Recorded<[String: String]>?
         var privateFlags: Recorded<[String: Bool]>?
+        /// Recorded netlink answer, not ethtool: "none", "native", "generic", ….
+        var xdp: Recorded<XDPAttachment>?
     }
 
     public init(root: URL) throws {
@@ -97,6 +100,9 @@ public final class FixtureHost: HostReader, HostWriter {
     }
     public func privateFlags(_ ifname: String) -> Result<[String: Bool], ReadError> {
         answer(ifname, "ETHTOOL_GPFLAGS", \.privateFlags)
+    }
+    public func xdpAttachment(_ ifname: String) -> Result<XDPAttachment, ReadError> {
+        answer(ifname, "RTM_GETLINK IFLA_XDP", \.xdp)
     }
     public func features(_ ifname: String) -> Result<Features, ReadError> {
         answer(ifname, "ETHTOOL_GFEATURES", \.features).map { printed in

@@ -70,6 +70,11 @@ public struct FeatureState: Codable, Equatable, Sendable {
 /// Feature name → state, for every feature the kernel names.
 public typealias Features = [String: FeatureState]
 
+/// Which XDP program is attached to an interface (netlink IFLA_XDP_ATTACHED).
+public enum XDPAttachment: String, Codable, Sendable {
+    case none, native, generic, offload, multiple
+}
+
 /// Read-only access to the host. Results carry `ReadError` instead of throwing
 /// so that a missing file is a finding, not an abort.
 public protocol HostReader {
@@ -87,6 +92,8 @@ public protocol HostReader {
     func features(_ ifname: String) -> Result<Features, ReadError>
     /// Driver private flags (ETH_SS_PRIV_FLAGS + ETHTOOL_GPFLAGS), e.g. mlx5 rx_cqe_compress.
     func privateFlags(_ ifname: String) -> Result<[String: Bool], ReadError>
+    /// The attached XDP program, if any (RTM_GETLINK, IFLA_XDP).
+    func xdpAttachment(_ ifname: String) -> Result<XDPAttachment, ReadError>
 }
 
 /// Changes to the host, used only by `--apply`. Each call changes exactly one
@@ -100,6 +107,11 @@ public protocol HostWriter {
 }
 
 extension HostReader {
+    /// Hosts that cannot ask netlink say so.
+    public func xdpAttachment(_ ifname: String) -> Result<XDPAttachment, ReadError> {
+        .failure(.unsupported("RTM_GETLINK IFLA_XDP on \(ifname)"))
+    }
+
     /// A file's contents without surrounding whitespace.
     func readTrimmed(_ path: String) -> Result<String, ReadError> {
         readFile(path).map { $0.trimmingWhitespace }

@@ -8,6 +8,12 @@ public enum Mode: String, Codable, Sendable, CaseIterable {
     case kernel
 }
 
+/// How a port's frames reach vxsw (vxsw's port config `io:`): `auto` = a packet
+/// socket with the virtio-net header for taps, AF_XDP for everything else.
+public enum PortIO: String, Codable, Sendable, CaseIterable {
+    case auto, xdp, packet
+}
+
 /// What vxsw is set to do; the recommendations depend on it.
 public struct TuneOptions: Codable, Equatable, Sendable {
     public var uplink: String?
@@ -16,9 +22,13 @@ public struct TuneOptions: Codable, Equatable, Sendable {
     public var mode: Mode
     public var workers: [Int]
     public var overlayMTU: Int
+    /// Port name → its configured `io`, when vxsw's config is known (absent: not known).
+    public var portIO: [String: PortIO]
 
-    public init(uplink: String? = nil, ports: [String] = [], mode: Mode = .afxdp, workers: [Int] = [], overlayMTU: Int = 1500) {
+    public init(uplink: String? = nil, ports: [String] = [], mode: Mode = .afxdp, workers: [Int] = [], overlayMTU: Int = 1500,
+                portIO: [String: PortIO] = [:]) {
         self.uplink = uplink; self.ports = ports; self.mode = mode; self.workers = workers; self.overlayMTU = overlayMTU
+        self.portIO = portIO
     }
 }
 
@@ -48,9 +58,17 @@ public struct InterfaceInspection: Codable, Equatable, Sendable {
     public var irqs: Reading<[IRQInfo]>
     public var rpFilter: Reading<Int>
     public var xdp: XDPSupport
+    /// The XDP program attached now, if any.
+    public var xdpAttached: Reading<XDPAttachment>
+    /// net.ipv6.conf.NAME.disable_ipv6 (missing when the host has no IPv6).
+    public var ipv6Disabled: Reading<Int>
+    /// The host's own IPv6 addresses on it (/proc/net/if_inet6).
+    public var ipv6Addresses: Reading<[String]>
 
     /// The driver name from ethtool, else from sysfs.
     public var driverName: String? { driver.value?.driver ?? sysfsDriver.value }
+    /// A tun/tap device (driver "tun"; ethtool's bus-info says "tap" or "tun").
+    public var isTun: Bool { driverName == "tun" }
 }
 
 public struct ConntrackState: Codable, Equatable, Sendable {

@@ -10,7 +10,7 @@ public struct Inspector<Host: HostReader> {
         [
             "tx-udp_tnl-segmentation", "tx-udp_tnl-csum-segmentation", "rx-udp_tunnel-port-offload",
             "rx-gro", "rx-lro", "rx-gro-hw", "rx-udp-gro-forwarding",
-            "tx-generic-segmentation", "tx-tcp-segmentation",
+            "tx-generic-segmentation", "tx-tcp-segmentation", "tx-tcp6-segmentation", "tx-udp-segmentation",
             "rx-checksum", "tx-checksum-ipv4", "tx-checksum-ipv6", "tx-checksum-ip-generic",
         ]
     }
@@ -55,7 +55,10 @@ public struct Inspector<Host: HostReader> {
             privateFlags: Reading(host.privateFlags(name)),
             irqs: .unknown(.missing("IRQs")),
             rpFilter: Reading(host.readInt("/proc/sys/net/ipv4/conf/\(name)/rp_filter")),
-            xdp: DriverKnowledge.xdp(driver: nil))
+            xdp: DriverKnowledge.xdp(driver: nil),
+            xdpAttached: Reading(host.xdpAttachment(name)),
+            ipv6Disabled: Reading(host.readInt("/proc/sys/net/ipv6/conf/\(name)/disable_ipv6")),
+            ipv6Addresses: Reading(host.readFile("/proc/net/if_inet6").map { Self.ipv6Addresses(name, table: $0) }))
         inspection.xdp = DriverKnowledge.xdp(driver: inspection.driverName, kernelRelease: kernel)
         inspection.irqs = Reading(interrupts).map { queueIRQs(name, bus: driver.value?.bus, table: $0) }
         return inspection
@@ -82,6 +85,31 @@ public struct Inspector<Host: HostReader> {
             out.append(IRQInfo(number: irq, name: action, affinity: Reading(affinity)))
         }
         return out
+    }
+
+    /// The addresses of `ifname` in /proc/net/if_inet6
+    /// ("fe80000000000000889600fffee041e0 02 40 20 80 vnet0"), as text.
+    static func ipv6Addresses(_ ifname: String, table: String) -> [String] {
+        table.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count == 6, f[5] == ifname, f[0].count == 32 else { return nil }
+            let hex = Array(f[0])
+            let groups = (0..<8).map { i in String(Int(String(hex[(i * 4)..<(i * 4 + 4)]), radix: 16) ?? 0, radix: 16) }
+            return compressIPv6(groups)
+        }
+    }
+
+    /// RFC 5952 text: the longest run of two or more zero groups becomes "::".
+    static func compressIPv6(_ groups: [String]) -> String {
+        var best = (start: -1, len: 0), i = 0
+        while i < groups.count {
+            var j = i
+            while j < groups.count && groups[j] == "0" { j += 1 }
+            if j - i > best.len { best = (i, j - i) }
+            i = max(j, i + 1)
+        }
+        guard best.len >= 2 else { return groups.joined(separator: ":") }
+        return groups[..<best.start].joined(separator: ":") + "::" + groups[(best.start + best.len)...].joined(separator: ":")
     }
 
     // MARK: system

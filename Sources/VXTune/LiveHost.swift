@@ -1,4 +1,5 @@
-// The live host: sysfs/procfs files and SIOCETHTOOL ioctls, nothing else.
+// The live host: sysfs/procfs files and SIOCETHTOOL ioctls, plus one netlink
+// RTM_GETLINK for the attached XDP program (LiveHost+XDP.swift), nothing else.
 // No other program is run and no other program's output is parsed.
 
 import CLinuxKernel

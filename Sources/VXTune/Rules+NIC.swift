@@ -7,6 +7,8 @@ extension Rules {
                             found: "interface \(nic.name) not found (\(e))",
                             why: "nothing on it can be inspected; check the name and the network namespace")]
         }
+        // tun refuses ethtool -G/-L/-C and ignores -K on the owner's offloads: Rules+Tap instead.
+        if nic.isTun { return tapRules(nic, o) + mtu(nic, o) }
         return rings(nic) + channels(nic, o) + coalesce(nic, o) + offloads(nic, o) + mtu(nic, o) + xdp(nic, o)
     }
 

@@ -125,6 +125,11 @@ extension Rules {
                             found: "virtio_net: \(c.combined) of \(c.maxCombined) queue pairs in use",
                             why: "virtio_net native XDP uses extra queue pairs for XDP_TX/redirect; with fewer pairs than CPUs XDP attach fails or shares locked queues. More pairs come from the hypervisor (queues=N)",
                             driverSpecific: true)]
+        case "tun":
+            return [Finding(id: "driver.tun", severity: .info, subject: nic.name,
+                            found: "tun/tap (\(nic.driver.value?.bus ?? "?")): no rings, no IRQs, no channels to set, coalescing only as rx-frames batching",
+                            why: "the tun driver refuses ethtool -G, -L and -C rx-usecs/adaptive-rx, so none is checked or recommended on it; its queues come from the hypervisor (tap multi_queue, virtio-net queues=N)",
+                            driverSpecific: true)]
         case "veth":
             return [Finding(id: "driver.veth", severity: .info, subject: nic.name,
                             found: "veth: no ring sizes, no interrupt coalescing, no IRQs (software device)",

@@ -1,5 +1,5 @@
 // The rules: Inspection → [Finding]. Pure functions of the inspection and the
-// options; no I/O. One file per area: Rules+NIC, Rules+CPU, Rules+System.
+// options; no I/O. One file per area: Rules+NIC, Rules+Tap, Rules+CPU, Rules+System.
 
 public enum Rules {
     public static func evaluate(_ inspection: Inspection) -> [Finding] {

@@ -8,16 +8,6 @@ import XCTest
 final class VethNamespaceTests: XCTestCase {
     let ns = "vxtune-\(getpid())"
 
-    @discardableResult
-    func sh(_ args: [String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
     func inNS(_ args: String...) throws {
         XCTAssertEqual(try sh(["ip", "netns", "exec", ns] + args), 0, args.joined(separator: " "))
     }
@@ -25,7 +15,7 @@ final class VethNamespaceTests: XCTestCase {
     override func setUpWithError() throws {
         guard getuid() == 0 else { throw XCTSkip("needs root: creates a network namespace and veth pair") }
         guard try sh(["ip", "netns", "add", ns]) == 0 else { throw XCTSkip("cannot create network namespaces here") }
-        addTeardownBlock { [ns] in _ = try? self.sh(["ip", "netns", "del", ns]) }
+        addTeardownBlock { [ns] in _ = try? sh(["ip", "netns", "del", ns]) }
         try XCTSkipUnless(try sh(["ip", "-n", ns, "link", "add", "name", "vxa", "type", "veth", "peer", "name", "vxb"]) == 0,
                           "no veth support")
         try inNS("ip", "link", "set", "vxa", "up")
