@@ -10,7 +10,7 @@ public enum Mode: String, Codable, Sendable, CaseIterable {
 
 /// How a port's frames reach vxsw (vxsw's port config `io:`): `auto` = a packet
 /// socket with the virtio-net header for taps, AF_XDP for everything else.
-public enum PortIO: String, Codable, Sendable, CaseIterable {
+public enum PortIOSetting: String, Codable, Sendable, CaseIterable {
     case auto, xdp, packet
 }
 
@@ -23,10 +23,10 @@ public struct TuneOptions: Codable, Equatable, Sendable {
     public var workers: [Int]
     public var overlayMTU: Int
     /// Port name → its configured `io`, when vxsw's config is known (absent: not known).
-    public var portIO: [String: PortIO]
+    public var portIO: [String: PortIOSetting]
 
     public init(uplink: String? = nil, ports: [String] = [], mode: Mode = .afxdp, workers: [Int] = [], overlayMTU: Int = 1500,
-                portIO: [String: PortIO] = [:]) {
+                portIO: [String: PortIOSetting] = [:]) {
         self.uplink = uplink; self.ports = ports; self.mode = mode; self.workers = workers; self.overlayMTU = overlayMTU
         self.portIO = portIO
     }

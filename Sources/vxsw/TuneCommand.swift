@@ -61,7 +61,9 @@ struct TuneCommand: ParsableCommand {
             uplink: uplink ?? switchConfig?.uplink?.interface ?? Inspector(host: host).defaultRouteInterface(),
             ports: interfaces + (switchConfig?.ports.map(\.name) ?? []), mode: Mode(rawValue: mode)!,
             workers: workers.flatMap(CPUList.parse) ?? switchConfig.map { $0.datapath.workers.isEmpty ? [firstAllowedCPU()] : $0.datapath.workers } ?? [],
-            overlayMTU: overlayMTU)
+            overlayMTU: overlayMTU,
+            portIO: Dictionary((switchConfig?.ports ?? []).compactMap { p in PortIOSetting(rawValue: p.io.rawValue).map { (p.name, $0) } },
+                               uniquingKeysWith: { a, _ in a }))
         var report = TuneReport.make(host: host, options: options)
 
         if apply {

@@ -10,7 +10,7 @@ import XCTest
 final class TapRulesTests: XCTestCase {
     let taps = ["vnet0", "vnet1"]
 
-    func report(_ mode: Mode = .afxdp, portIO: [String: PortIO] = [:]) throws -> TuneReport {
+    func report(_ mode: Mode = .afxdp, portIO: [String: PortIOSetting] = [:]) throws -> TuneReport {
         TuneReport.make(host: try fixture("tap-host"),
                         options: TuneOptions(uplink: "eth0", ports: taps, mode: mode, workers: [1], portIO: portIO))
     }
@@ -24,7 +24,7 @@ final class TapRulesTests: XCTestCase {
 
     func testNothingTunRefusesOrIgnoresIsRecommended() throws {
         for mode in Mode.allCases {
-            for portIO in [[:], ["vnet0": PortIO.xdp, "vnet1": .auto]] {
+            for portIO in [[:], ["vnet0": PortIOSetting.xdp, "vnet1": .auto]] {
                 let r = try report(mode, portIO: portIO)
                 XCTAssertEqual(r.inspection.interfaces.filter(\.isTun).map(\.name), taps)
                 for f in r.findings {
@@ -91,7 +91,7 @@ final class TapRulesTests: XCTestCase {
     }
 
     func testTapWithAnXDPProgramAttached() throws {
-        for portIO: [String: PortIO] in [[:], ["vnet1": .auto]] {
+        for portIO: [String: PortIOSetting] in [[:], ["vnet1": .auto]] {
             let f = try finding(try report(portIO: portIO), "tap.xdp-attached", "vnet1")
             XCTAssertEqual(f.severity, .warn)
             XCTAssertTrue(f.found.contains("(generic)"), f.found)
