@@ -96,10 +96,9 @@ public struct TapCounters: Sendable, Codable, Equatable {
     /// GSO super-frames received from the guest, and the segments vxsw cut them into.
     public var rxSuperFrames: UInt64 = 0
     public var rxSegments: UInt64 = 0
-    /// Frames sent to the guest, of which coalesced (GRO) super-frames, and the segments merged into them.
+    /// Frames written to the tap, of which coalesced (GRO) super-frames.
     public var txFrames: UInt64 = 0
     public var txSuperFrames: UInt64 = 0
-    public var txSegmentsMerged: UInt64 = 0
     /// `recvmmsg`/`sendmmsg` calls (the syscall cost of a tap port).
     public var rxCalls: UInt64 = 0
     public var txCalls: UInt64 = 0

@@ -46,6 +46,11 @@ extension SwitchDaemon {
         for s in stats.sockets {
             m.counter("vxsw_tx_kicks_total", help: "sendto() calls made because need_wakeup asked.", labels: ["port": s.port], s.txKicks)
         }
+        for t in stats.taps {
+            m.counter("vxsw_tap_rx_superframes_total", help: "GSO super-frames received from a guest (segmented by vxsw).", labels: ["port": t.port], t.counters.rxSuperFrames)
+            m.counter("vxsw_tap_rx_segments_total", help: "Segments cut from guests' super-frames.", labels: ["port": t.port], t.counters.rxSegments)
+            m.counter("vxsw_tap_tx_superframes_total", help: "Coalesced (GRO) super-frames sent to a guest.", labels: ["port": t.port], t.counters.txSuperFrames)
+        }
         m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
         m.counter("vxsw_fdb_events_lost_total", help: "FDB events dropped because the event ring was full.", stats.fdbEventsLost)
         return m.render()

@@ -1,3 +1,4 @@
+import VXDatapath
 /// What `vxsw show ... --json` returns; the human output is formatted from the same values
 /// (Show/ShowText.swift), so both always agree.
 
@@ -72,7 +73,14 @@ public struct StatsView: Codable, Sendable, Equatable {
     public var xdp: [String: UInt64]
     public var freeFrames: Int
     public var sockets: [SocketView]
+    /// Tap ports on packet sockets: GSO super-frames in, coalesced super-frames out.
+    public var taps: [TapView]
     public var fdbEventsLost: UInt64
+}
+
+public struct TapView: Codable, Sendable, Equatable {
+    public var port: String
+    public var counters: TapCounters
 }
 
 public struct SocketView: Codable, Sendable, Equatable {
