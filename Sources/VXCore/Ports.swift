@@ -15,9 +15,14 @@ public struct PortConfig: Sendable, Equatable {
     public var mtu: Int
     /// Complete CHECKSUM_PARTIAL TCP/UDP checksums of frames received on this port.
     public var completeChecksums: Bool
+    /// The I/O layer can hand this port a GSO super-frame whole (a tap on a packet socket):
+    /// see `Pipeline+SuperFrames.swift`.
+    public var takesSuperFrames: Bool
 
-    public init(kind: PortKind, enabled: Bool = true, mtu: Int = 1500, completeChecksums: Bool = false) {
+    public init(kind: PortKind, enabled: Bool = true, mtu: Int = 1500, completeChecksums: Bool = false,
+                takesSuperFrames: Bool = false) {
         self.kind = kind; self.enabled = enabled; self.mtu = mtu; self.completeChecksums = completeChecksums
+        self.takesSuperFrames = takesSuperFrames
     }
 }
 
@@ -31,6 +36,7 @@ public struct PortTable: Sendable {
         @usableFromInline var isUplink = false
         @usableFromInline var isTrunk = false
         @usableFromInline var completeChecksums = false
+        @usableFromInline var takesSuperFrames = false
         @usableFromInline var maxFrame = 0
         /// Access: the port's domain. Trunk: the native (untagged) domain.
         @usableFromInline var bd = PortTable.noBD
@@ -52,6 +58,7 @@ public struct PortTable: Sendable {
         if let config {
             s.enabled = config.enabled
             s.completeChecksums = config.completeChecksums
+            s.takesSuperFrames = config.takesSuperFrames
             s.maxFrame = config.mtu + Ethernet.headerLength + Ethernet.tagLength
             if case .uplink = config.kind { s.isUplink = true }
             if case .trunk = config.kind { s.isTrunk = true }

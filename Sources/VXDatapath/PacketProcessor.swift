@@ -11,4 +11,8 @@ public protocol PacketProcessor {
     /// Counts frames the I/O layer dropped before the pipeline saw them (e.g. a tap's
     /// malformed super-frame, or the kernel's receive-buffer drops).
     mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64)
+    /// Where a GSO super-frame from a tap may go whole (another tap), having learned and
+    /// counted it; nil: segment it and `process` the segments.
+    mutating func superFrameDestination(_ p: UnsafeRawPointer, from port: PortID, segments: Int, wireBytes: Int,
+                                        maxSegment: Int, now: UInt32) -> PortID?
 }

@@ -105,6 +105,16 @@ extension WorkerState {
                     continue
                 }
                 t.pointee.counters.rxSuperFrames &+= 1
+                // Guest to guest on this host: the super-frame goes whole, as the Linux bridge
+                // passes it (frames before it in this batch go first, so a flow keeps its order).
+                let wire = length &+ (segmenter.segmentCount &- 1) &* segmenter.layout.payload
+                if let out = processor.superFrameDestination(frame, from: port, segments: segmenter.segmentCount,
+                                                             wireBytes: wire, maxSegment: segmenter.maxSegmentLength, now: now) {
+                    if count > 0 { handled &+= run(batch, count: count, from: port, now: now, io: &io); count = 0 }
+                    sendWhole(slot, length: length &+ VirtioNetHeader.size, to: out)
+                    handled &+= 1
+                    continue
+                }
                 var produced = 0
                 while true {
                     if count == batch.count {
@@ -146,6 +156,24 @@ extension WorkerState {
     }
 
     // MARK: Transmit
+
+    /// Sends a received super-frame (its virtio-net header first, as it came) to tap port `out`,
+    /// after what that tap already has queued.
+    @inlinable
+    mutating func sendWhole(_ message: UnsafeMutableRawPointer, length: Int, to out: PortID) {
+        let qi = txQueue[Int(out.raw)]
+        guard qi < -1 else { return processor.countDrops(.portDown, port: out, count: 1) }
+        let index = Int(-2 - qi)
+        flushTap(index)
+        let t = taps + index
+        t.pointee.counters.txCalls &+= 1
+        if send(t.pointee.fd, message, length, Int32(MSG_DONTWAIT)) == length {
+            t.pointee.counters.txFrames &+= 1
+            t.pointee.counters.txSuperFrames &+= 1
+        } else {
+            processor.countDrops(.txRingFull, port: out, count: 1)
+        }
+    }
 
     /// Sends every frame queued for tap `index`: consecutive TCP segments of a flow are
     /// merged into super-frames (GRO); everything else goes as it is, in order per flow.

@@ -28,7 +28,7 @@ extension SwitchDaemon {
         // layer completes it (and software GSO writes full ones): the pipeline need not guess.
         let complete = port.completeChecksums && io == .xdp
         let configure: (inout SwitchPipeline, InterfaceInfo) -> Void = { p, info in
-            p.setPort(id, PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete))
+            p.setPort(id, PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete, takesSuperFrames: io == .packet))
         }
         if io == .packet {
             let attached = try datapath.attachPacket(interface: port.name, as: id, configure: configure)
