@@ -1,3 +1,4 @@
+import CLinuxKernel
 import Foundation
 import Glibc
 
@@ -117,6 +118,9 @@ public final class QemuGuest: @unchecked Sendable {
         }
         return output
     }
+
+    /// qemu's PID while it runs (for CPU accounting from /proc); nil once stopped.
+    public var pid: Int32? { qemu?.isRunning == true ? qemu?.pid : nil }
 
     /// The last part of what the console printed, for error messages.
     public var consoleTail: String {
