@@ -15,6 +15,7 @@ struct SwitchSnapshot {
     var neighbors: [UInt16: Int]
     var freeFrames: Int
     var sockets: [QueueCounters]
+    var taps: [TapPortCounters] = []
     var eventsLost: UInt64
 }
 
@@ -32,7 +33,8 @@ extension SwitchDaemon {
             return SwitchSnapshot(now: now, ports: ports, counters: p.counters, domains: domains,
                                   vteps: p.vteps.entries, fdb: p.fdbRows(now: now, vni: vni),
                                   neighbors: p.neighbors.countsByDomain(),
-                                  freeFrames: s.freeFrames, sockets: s.queueCounters, eventsLost: p.fdb.events.overflows)
+                                  freeFrames: s.freeFrames, sockets: s.queueCounters, taps: s.tapCounters,
+                                  eventsLost: p.fdb.events.overflows)
         }
     }
 
@@ -101,6 +103,7 @@ extension SwitchDaemon {
             sockets: snap.sockets.map { SocketView(port: name(of: PortID($0.port)), txKicks: $0.txKicks,
                                                    txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,
                                                    fillFrames: $0.filled) },
+            taps: snap.taps.map { TapView(port: name(of: PortID($0.port)), counters: $0.counters) },
             fdbEventsLost: snap.eventsLost)
     }
 }

@@ -1,6 +1,8 @@
 /// What `vxsw show ... --json` returns; the human output is formatted from the same values
 /// (Show/ShowText.swift), so both always agree.
 
+import VXDatapath
+
 public struct PortView: Codable, Sendable, Equatable {
     public var id: Int
     public var name: String
@@ -72,7 +74,14 @@ public struct StatsView: Codable, Sendable, Equatable {
     public var xdp: [String: UInt64]
     public var freeFrames: Int
     public var sockets: [SocketView]
+    /// Tap ports on a packet socket: super-frames in and out (software GSO/GRO) and syscalls.
+    public var taps: [TapView] = []
     public var fdbEventsLost: UInt64
+}
+
+public struct TapView: Codable, Sendable, Equatable {
+    public var port: String
+    public var counters: TapCounters
 }
 
 public struct SocketView: Codable, Sendable, Equatable {

@@ -56,6 +56,14 @@ public enum ShowText {
         out += "\nXDP program\n" + table(["Verdict", "Frames"], s.xdp.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         out += "\nAF_XDP sockets\n" + table(["Port", "TX kicks", "Kick errors", "TX in flight", "Fill frames"],
                                           s.sockets.map { [$0.port, String($0.txKicks), String($0.txKickErrors), String($0.outstandingTx), String($0.fillFrames)] })
+        if !s.taps.isEmpty {
+            out += "\nTap ports (packet socket)\n" + table(["Port", "RX super-frames", "RX segments", "TX frames", "TX super-frames", "TX segs merged", "recvmmsg", "sendmmsg"],
+                                                        s.taps.map { t in
+                                                            let c = t.counters
+                                                            return [t.port, String(c.rxSuperFrames), String(c.rxSegments), String(c.txFrames), String(c.txSuperFrames),
+                                                                    String(c.txSegmentsMerged), String(c.rxCalls), String(c.txCalls)]
+                                                        })
+        }
         return out
     }
 }
