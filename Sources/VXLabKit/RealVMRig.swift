@@ -91,8 +91,9 @@ public final class RealVMRig: @unchecked Sendable {
 
 extension QemuGuest {
     /// TCP (iperf3, one stream) for `seconds` from this guest to `server`, which this starts
-    /// `iperf3 -s` on; returns the bytes the receiver got and the rate it saw.
-    public func tcpThroughput(to server: QemuGuest, serverAddress: String, seconds: Int = 5) throws -> (bytes: Int, gbps: Double) {
+    /// `iperf3 -s` on; returns the bytes the receiver got, the rate it saw and the sender's retransmits.
+    public func tcpThroughput(to server: QemuGuest, serverAddress: String, seconds: Int = 5) throws
+        -> (bytes: Int, gbps: Double, retransmits: Int) {
         try server.run("iperf3 -s -D -1 -I /tmp/iperf3.pid; n=0; "
                        + "while ! netstat -ltn | grep -q ':5201 ' && [ $n -lt 50 ]; do sleep 0.2; n=$((n+1)); done")
         defer { _ = try? server.run("[ -f /tmp/iperf3.pid ] && kill $(cat /tmp/iperf3.pid); rm -f /tmp/iperf3.pid", check: false) }
@@ -105,7 +106,8 @@ extension QemuGuest {
               let bits = received["bits_per_second"] as? NSNumber else {
             throw LabKitError("iperf3 from \(name) gave no result:\n\(json.suffix(2000))")
         }
-        return (bytes.intValue, bits.doubleValue / 1e9)
+        let retransmits = ((end["sum_sent"] as? [String: Any])?["retransmits"] as? NSNumber)?.intValue ?? -1
+        return (bytes.intValue, bits.doubleValue / 1e9, retransmits)
     }
 
     /// Pings `address` from the guest; true when a reply came (ARP and flooding settle first).
