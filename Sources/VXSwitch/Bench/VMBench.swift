@@ -34,6 +34,10 @@ public final class VMBenchRunner: @unchecked Sendable {
     private let lock = NSLock()
     private var rig: RealVMRig?
     private var vxsw: ChildProcess?
+    private var interrupted = false
+    /// Held for the whole of a clean-up, so that the main thread (whose measurement fails once
+    /// the signal handler stops vxsw) cannot exit while the handler is still stopping guests.
+    private let cleanupLock = NSLock()
 
     public init(settings: Settings, binary: String, say: @escaping (String) -> Void) {
         self.settings = settings
@@ -43,9 +47,14 @@ public final class VMBenchRunner: @unchecked Sendable {
 
     /// Runs the whole benchmark; failures are recorded in the report's `errors`, never hidden.
     public func run(command: String, commit: String) -> VMBenchReport {
+        let work = NSTemporaryDirectory() + "vxsw-benchvm-\(labTag)"
+        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let signals = onTerminationSignal { [weak self] in
             print("\ninterrupted: stopping vxsw and the guests, removing the namespaces")
+            self?.lock.withLock { self?.interrupted = true }
             self?.cleanUp()
+            try? FileManager.default.removeItem(atPath: work)
+            print("removed: vxsw stopped, guests stopped, namespaces deleted")
             exit(130)
         }
         defer { signals.forEach { $0.cancel() } }
@@ -64,8 +73,6 @@ public final class VMBenchRunner: @unchecked Sendable {
             ])
         say("vxsw bench vm: \(settings.runs) run(s) × 2 contenders × 3 paths × \(settings.seconds) s; "
             + "\(report.machine.vcpus) vCPUs, load \(report.machine.loadAverageAtStart)")
-        let work = NSTemporaryDirectory() + "vxsw-benchvm-\(labTag)"
-        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer {
             cleanUp()
             say("removed: vxsw stopped, guests stopped, namespaces deleted")
@@ -74,6 +81,8 @@ public final class VMBenchRunner: @unchecked Sendable {
         do {
             try measure(into: &report, work: work)
         } catch {
+            // After Ctrl-C the handler is tearing the rig down (which is why this failed); wait for it, it exits.
+            if lock.withLock({ interrupted }) { cleanUp(); while true { pause() } }
             report.errors.append("\(error)")
             say("FAIL: \(error)")
         }
@@ -224,6 +233,8 @@ public final class VMBenchRunner: @unchecked Sendable {
 
     /// Stops vxsw and the guests by PID and deletes the namespaces. Idempotent.
     private func cleanUp() {
+        cleanupLock.lock()
+        defer { cleanupLock.unlock() }
         stopSwitch()
         let rig = lock.withLock { () -> RealVMRig? in defer { self.rig = nil }; return self.rig }
         rig?.teardown()
