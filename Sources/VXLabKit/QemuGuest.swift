@@ -1,3 +1,4 @@
+import CLinuxKernel
 import Foundation
 import Glibc
 
@@ -46,7 +47,8 @@ public final class QemuGuest: @unchecked Sendable {
             var append = "console=ttyS0 quiet vxsw.ip=\(ipv4CIDR) vxsw.mac=\(mac) vxsw.mtu=\(mtu)"
             if let ipv6CIDR { append += " vxsw.ip6=\(ipv6CIDR)" }
             qemu = try namespace.spawn([
-                "qemu-system-x86_64", "-accel", "tcg", "-m", "256", "-nographic", "-monitor", "none",
+                "qemu-system-x86_64", "-name", "\(name),debug-threads=on", // threads named "CPU 0/TCG", ... in /proc
+                "-accel", "tcg", "-m", "256", "-nographic", "-monitor", "none",
                 "-kernel", image.kernel, "-initrd", image.initrd, "-append", append,
                 "-netdev", "tap,ifname=\(tap),script=no,downscript=no,vhost=off,id=n0",
                 "-device", "virtio-net-pci,netdev=n0,mac=\(mac)",
@@ -117,6 +119,9 @@ public final class QemuGuest: @unchecked Sendable {
         }
         return output
     }
+
+    /// qemu's PID while it runs (for CPU accounting from /proc); nil once stopped.
+    public var pid: Int32? { qemu?.isRunning == true ? qemu?.pid : nil }
 
     /// The last part of what the console printed, for error messages.
     public var consoleTail: String {

@@ -8,9 +8,33 @@ import VXSwitch
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: `vxsw bench [system] ...` (the default) and `vxsw bench offload`.",
-        subcommands: [BenchSystem.self, BenchOffload.self],
+        abstract: "Benchmarks: `vxsw bench [system] ...` (the default), `vxsw bench offload` and `vxsw bench vm`.",
+        subcommands: [BenchSystem.self, BenchOffload.self, BenchVM.self],
         defaultSubcommand: BenchSystem.self)
+}
+
+/// What every benchmark records about its own run: this binary, the command line, the commit.
+struct BenchInvocation {
+    let binary: String
+    let command: String
+    /// `git describe --always --dirty` of the current directory ("" outside a checkout).
+    let commit: String
+
+    init() throws {
+        binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        command = "vxsw " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        commit = (try? VXLabKit.run(["git", "-C", FileManager.default.currentDirectoryPath, "describe", "--always", "--dirty"], check: false))
+            .map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+    }
+}
+
+/// Where a benchmark writes its results.
+struct BenchOutputOptions: ParsableArguments {
+    @Option(help: "Directory for the results.")
+    var output: String = "Benchmarks/results"
+
+    @Flag(help: "Print the results but write no files.")
+    var noWrite = false
 }
 
 struct BenchSystem: ParsableCommand {
@@ -57,11 +81,7 @@ struct BenchSystem: ParsableCommand {
     @Option(help: "Inner frame size of the --sweep runs (default 64).")
     var sweepSize: Int?
 
-    @Option(help: "Directory for the results (default Benchmarks/results).")
-    var output: String = "Benchmarks/results"
-
-    @Flag(help: "Print the results but write no files.")
-    var noWrite = false
+    @OptionGroup var results: BenchOutputOptions
 
     func settings() throws -> BenchSettings {
         var s = quick ? BenchSettings.quick : BenchSettings()
@@ -94,20 +114,17 @@ struct BenchSystem: ParsableCommand {
     func run() throws {
         guard isRoot else { throw ValidationError("vxsw bench needs root: it creates network namespaces and loads XDP programs") }
         let s = try settings()
-        let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let command = "vxsw " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        let run = try BenchInvocation(), binary = run.binary
         if !binary.contains("/release/") {
             print("note: \(binary) is not a release build; vxsw's figures will be far below what it can do (swift build -c release)")
         }
         let runner = BenchRunner(settings: s, binary: binary) { print($0); fflush(stdout) }
-        var report = runner.run(command: command)
-        let commit = (try? VXLabKit.run(["git", "-C", FileManager.default.currentDirectoryPath, "describe", "--always", "--dirty"], check: false))
-            .map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-        report.build += " (\(binary)\(commit.isEmpty ? "" : ", commit \(commit)"))"
+        var report = runner.run(command: run.command)
+        report.build += " (\(binary)\(run.commit.isEmpty ? "" : ", commit \(run.commit)"))"
         report.notes += BenchNotes.standard(report)
         print("\n" + BenchReportWriter.markdown(report))
-        if !noWrite {
-            let files = try BenchReportWriter.write(report, to: output)
+        if !results.noWrite {
+            let files = try BenchReportWriter.write(report, to: results.output)
             print("written: " + files.joined(separator: ", "))
         }
     }

@@ -18,11 +18,7 @@ struct BenchOffload: ParsableCommand {
     @Option(help: "Seconds of each iperf3 run.")
     var tcpSeconds: Int = 5
 
-    @Option(help: "Directory for the results.")
-    var output: String = "Benchmarks/results"
-
-    @Flag(help: "Print the results but write no files.")
-    var noWrite = false
+    @OptionGroup var results: BenchOutputOptions
 
     func run() throws {
         guard isRoot else { throw ValidationError("vxsw bench offload needs root: it creates network namespaces and loads XDP programs") }
@@ -34,16 +30,14 @@ struct BenchOffload: ParsableCommand {
         s.tcpSeconds = tcpSeconds
         s.pings = 0
         if let problem = s.problem() { throw ValidationError(problem) }
-        let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let command = "vxsw " + CommandLine.arguments.dropFirst().joined(separator: " ")
-        let runner = BenchRunner(settings: s, binary: binary) { print($0); fflush(stdout) }
-        var report = runner.run(command: command)
-        let commit = (try? VXLabKit.run(["git", "-C", FileManager.default.currentDirectoryPath, "describe", "--always", "--dirty"], check: false))
-            .map { $0.output.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
-        report.build += " (\(binary)\(commit.isEmpty ? "" : ", commit \(commit)"))"
+        let run = try BenchInvocation()
+        let runner = BenchRunner(settings: s, binary: run.binary) { print($0); fflush(stdout) }
+        var report = runner.run(command: run.command)
+        report.build += " (\(run.binary)\(run.commit.isEmpty ? "" : ", commit \(run.commit)"))"
         let text = OffloadVerdict.markdown(report, host: "veth rig in network namespaces (no physical NIC is measured on this VM)")
         print("\n" + text)
-        guard !noWrite else { return }
+        guard !results.noWrite else { return }
+        let output = results.output
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let stamp = String(report.date.prefix(19)).replacingOccurrences(of: ":", with: "")
         let encoder = JSONEncoder()

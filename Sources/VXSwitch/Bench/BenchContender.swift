@@ -180,15 +180,7 @@ public final class VXSWContender: BenchContender {
         }
         try config(socket: socket).write(toFile: path, atomically: true, encoding: .utf8)
         log("vxsw: \(binary) run --config \(path)")
-        let c = try rig.dut.spawn([binary, "run", "--config", path], logPath: workDir + "/vxsw.log")
-        child = c
-        let socket = self.socket, binary = self.binary
-        let up = waitUntil(timeout: 20) {
-            !c.isRunning || (try? VXLabKit.run([binary, "show", "ports", "--socket", socket], check: false).succeeded) == true
-        }
-        guard up, c.isRunning else {
-            throw LabError("vxsw did not come up (\(c.isRunning ? "no control socket" : "exited \(c.exitStatus ?? -1)")): \(c.log.suffix(600))")
-        }
+        child = try startSwitchProcess(binary: binary, config: path, socket: socket, in: rig.dut, logPath: workDir + "/vxsw.log")
     }
 
     public func xdpCounters() -> [String: UInt64]? {

@@ -221,15 +221,8 @@ public final class EVPNFabric {
         try switchConfig(node, peers: peers, agingTime: agingTime, vniOverrides: vniOverrides, frames: frames)
             .write(toFile: config, atomically: true, encoding: .utf8)
         log("\(name): vxsw run --config \(config)")
-        let child = try node.namespace.spawn([binary, "run", "--config", config], logPath: node.directory + "/vxsw.log")
-        node.vxsw = child
-        let ready = waitUntil(timeout: 20) {
-            guard child.isRunning else { return true }
-            return (try? VXLabKit.run([binary, "show", "ports", "--socket", node.controlSocket], check: false).succeeded) == true
-        }
-        guard ready, child.isRunning else {
-            throw LabError("vxsw on \(name) did not come up (\(child.isRunning ? "no control socket" : "exited \(child.exitStatus ?? -1)")):\n\(child.log.suffix(3000))")
-        }
+        node.vxsw = try startSwitchProcess(binary: binary, config: config, socket: node.controlSocket, in: node.namespace,
+                                           logPath: node.directory + "/vxsw.log", what: "vxsw on \(name)")
     }
 
     /// Stops vxsw on the node (SIGTERM); returns its exit status.

@@ -137,15 +137,8 @@ public final class LabScenario {
         let config = workDir + "/vxsw.yaml"
         try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime, fastPath: fastPath, workers: workers).write(toFile: config, atomically: true, encoding: .utf8)
         log("starting vxsw on hv1: \(binary) run --config \(config)")
-        let child = try lab.hv1.spawn([binary, "run", "--config", config], logPath: workDir + "/vxsw.log")
-        vxsw = child
-        let ready = waitUntil(timeout: 20) {
-            guard child.isRunning else { return true }
-            return (try? VXLabKit.run([binary, "show", "ports", "--socket", controlSocket], check: false).succeeded) == true
-        }
-        guard ready, child.isRunning else {
-            throw LabError("vxsw did not come up (\(child.isRunning ? "no control socket" : "exited \(child.exitStatus ?? -1)")):\n\(child.log)")
-        }
+        vxsw = try startSwitchProcess(binary: binary, config: config, socket: controlSocket, in: lab.hv1,
+                                      logPath: workDir + "/vxsw.log")
     }
 
     public func ping(_ from: NetworkNamespace, _ to: String, count: Int = 3) throws -> (Bool, String) {
