@@ -7,7 +7,8 @@ import VXCore
 public enum PollMode: String, Sendable, Codable {
     /// Spin forever: lowest latency, one core at 100%.
     case busy
-    /// Spin a while after the last packet, then sleep in poll() until traffic or a job arrives.
+    /// Spin a while (`WorkerSettings.spinMicroseconds`) after the last packet, then sleep in
+    /// poll() until traffic or a job arrives.
     case adaptive
     /// Sleep in poll() whenever a loop found nothing to do.
     case interrupt
@@ -19,14 +20,16 @@ public struct WorkerSettings: Sendable {
     public var cpus: [Int]
     public var batchSize: Int
     public var poll: PollMode
-    /// Empty loops before an adaptive worker sleeps.
-    public var spinLoops: Int
+    /// How long an adaptive worker spins after its last packet before it sleeps. Time, not a
+    /// loop count: a loop over tap ports makes a `recvmmsg` per tap, and on a hypervisor the
+    /// CPU an idle spin burns is the guests'.
+    public var spinMicroseconds: Int
 
-    public init(cpus: [Int] = [], batchSize: Int = 64, poll: PollMode = .adaptive, spinLoops: Int = 2000) {
+    public init(cpus: [Int] = [], batchSize: Int = 64, poll: PollMode = .adaptive, spinMicroseconds: Int = 50) {
         self.cpus = cpus
         self.batchSize = max(1, min(batchSize, 256))
         self.poll = poll
-        self.spinLoops = spinLoops
+        self.spinMicroseconds = spinMicroseconds
     }
 }
 
@@ -275,6 +278,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         defer { batch.deallocate(); kicks.deallocate(); kickFDs.deallocate(); finished.signal() }
         var fds = [pollfd](repeating: pollfd(), count: WorkerState<P>.maxQueues + WorkerState<P>.maxTaps + 1)
         var idle = 0
+        var idleSince: UInt64 = 0
         var now = Self.seconds()
         var lastHousekeeping = now
         var loops: UInt32 = 0
@@ -313,7 +317,12 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             } else {
                 idle += 1
                 now = Self.seconds()
-                let shouldSleep = settings.poll == .interrupt || (settings.poll == .adaptive && idle > settings.spinLoops)
+                var shouldSleep = settings.poll == .interrupt
+                if settings.poll == .adaptive {
+                    let t = Self.nanoseconds()
+                    if idle == 1 { idleSince = t }
+                    shouldSleep = t &- idleSince > UInt64(settings.spinMicroseconds) &* 1000
+                }
                 if shouldSleep { sleep(thread: index, fds: &fds) }
             }
         }
@@ -336,6 +345,13 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         fds[n] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
         n += 1
         _ = poll(&fds, nfds_t(n), 100)
+    }
+
+    /// Monotonic nanoseconds (vDSO, no syscall), for the adaptive spin.
+    static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
     /// Monotonic seconds (coarse clock: no syscall through the vDSO).
