@@ -40,6 +40,7 @@ let package = Package(
         .target(
             name: "VXDatapath",
             dependencies: ["VXCore", "CVXSW", "CLinuxKernel"],
+            exclude: ["README.md"],
             swiftSettings: hotPath,
             plugins: ["BPFBuild"]
         ),

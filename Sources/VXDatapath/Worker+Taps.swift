@@ -115,6 +115,11 @@ extension WorkerState {
                     handled &+= 1
                     continue
                 }
+                // A segment must fit one UMEM frame (a jumbo MSS may not): else none is cut.
+                guard segmenter.maxSegmentLength <= room else {
+                    processor.countDrops(.tooBig, port: port, count: 1)
+                    continue
+                }
                 var produced = 0
                 while true {
                     if count == batch.count {

@@ -21,6 +21,9 @@ struct Lab: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var report: String?
 
+    @Flag(inversion: .prefixedNo, help: "Also run real qemu guests on taps (default virtio-net offloads) through vxsw.")
+    var realVMs: Bool = true
+
     func run() throws {
         guard isRoot else { throw ValidationError("vxsw lab needs root: it creates network namespaces and attaches XDP programs") }
         let families: [LabTopology.Underlay]
@@ -37,6 +40,7 @@ struct Lab: ParsableCommand {
         case "both": runs = families.map { LabRunner.Run($0) } + [LabRunner.Run(.ipv4, .evpn)]
         default: throw ValidationError("--control-plane must be static, evpn or both")
         }
+        if realVMs { runs.append(.realVMs) }
         let binary = try resolvedExecutable()
         let runner = LabRunner(binary: binary, iperfSeconds: iperfSeconds)
         let reports = runner.run(runs)

@@ -9,6 +9,7 @@ public final class LabRunner: @unchecked Sendable {
     private let lock = NSLock()
     private var current: LabTopology?
     private var currentScenario: LabScenario?
+    private var currentRealVM: RealVMScenario?
     private var signalSources: [DispatchSourceSignal] = []
 
     public init(binary: String, iperfSeconds: Int) {
@@ -22,12 +23,23 @@ public final class LabRunner: @unchecked Sendable {
     public struct Run: Sendable {
         public var underlay: LabTopology.Underlay
         public var controlPlane: LabTopology.ControlPlane
-        public init(_ underlay: LabTopology.Underlay, _ controlPlane: LabTopology.ControlPlane = .static) {
+        /// Real qemu guests on taps instead of veth "VMs" (`RealVMScenario`).
+        public var realVMs: Bool
+        public init(_ underlay: LabTopology.Underlay, _ controlPlane: LabTopology.ControlPlane = .static, realVMs: Bool = false) {
             self.underlay = underlay
             self.controlPlane = controlPlane
+            self.realVMs = realVMs
         }
+        public static let realVMs = Run(.ipv4, .static, realVMs: true)
+        /// `LabReport.controlPlane` of the real-VM run.
+        static let realVMPlane = "real-vm"
         var title: String {
-            "\(underlay == .ipv4 ? "IPv4" : "IPv6") underlay, " + (controlPlane == .evpn ? "EVPN with FRR on hv2" : "static flood lists")
+            if realVMs { return "IPv4 underlay, real qemu guests on taps (default virtio-net offloads)" }
+            return "\(underlay == .ipv4 ? "IPv4" : "IPv6") underlay, " + (controlPlane == .evpn ? "EVPN with FRR on hv2" : "static flood lists")
+        }
+        init(report: LabReport) {
+            self.init(report.underlay == "ipv4" ? .ipv4 : .ipv6, report.controlPlane == "evpn" ? .evpn : .static,
+                      realVMs: report.controlPlane == Run.realVMPlane)
         }
     }
 
@@ -38,9 +50,19 @@ public final class LabRunner: @unchecked Sendable {
     }
 
     private func runOne(_ run: Run) -> LabReport {
-        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(run.underlay.rawValue)-\(run.controlPlane.rawValue)"
+        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(run.underlay.rawValue)-\(run.realVMs ? Run.realVMPlane : run.controlPlane.rawValue)"
         try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         say("\n== vxsw lab: \(run.title) ==")
+        if run.realVMs {
+            let scenario = RealVMScenario(binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
+            lock.lock(); currentRealVM = scenario; lock.unlock()
+            var report = scenario.run()
+            lock.lock(); currentRealVM = nil; lock.unlock()
+            say("real VMs removed (guests, taps, namespaces)")
+            report.log = (try? String(contentsOfFile: work + "/vxsw.log", encoding: .utf8)) ?? ""
+            if report.passed { try? FileManager.default.removeItem(atPath: work) } else { say("logs kept in \(work)") }
+            return report
+        }
         say("building the lab in network namespaces:")
         var report = LabReport(underlay: run.underlay.rawValue, controlPlane: run.controlPlane.rawValue)
         do {
@@ -72,13 +94,14 @@ public final class LabRunner: @unchecked Sendable {
     private func trapSignals() {
         signalSources = onTerminationSignal { [weak self] in
             self?.lock.lock()
-            let lab = self?.current, scenario = self?.currentScenario
+            let lab = self?.current, scenario = self?.currentScenario, realVM = self?.currentRealVM
             self?.lock.unlock()
             print("\ninterrupted: stopping vxsw and FRR, removing the lab")
             // Our children first, by PID: exit() runs no deinit, and a signal sent to this
             // process alone (kill, a CI timeout) never reaches them.
             scenario?.stopDaemons()
             lab?.teardown()
+            realVM?.stop()
             if let scenario { print("logs kept in \(scenario.workDir)") }
             exit(130)
         }
@@ -88,7 +111,7 @@ public final class LabRunner: @unchecked Sendable {
         var out = "\n== Summary ==\n"
         for r in reports {
             let passed = r.checks.filter(\.passed).count
-            let title = Run(r.underlay == "ipv4" ? .ipv4 : .ipv6, r.controlPlane == "evpn" ? .evpn : .static).title
+            let title = Run(report: r).title
             out += "\n\(title): \(passed)/\(r.checks.count) checks passed\n"
             for c in r.checks { out += "  [\(c.passed ? "x" : " ")] \(c.name)\(c.detail.isEmpty ? "" : " (\(c.detail))")\n" }
             if !r.tcpGbps.isEmpty {
