@@ -101,8 +101,7 @@ public final class Datapath<P: PacketProcessor> {
         }
         var sockets: [XSKSocket] = []
         for q in queueIDs {
-            sockets.append(try XSKSocket(umem: umem, interface: interface, queue: q, ringSize: settings.ringSize,
-                                        busyPoll: settings.busyPoll))
+            sockets.append(try createSocket(interface: interface, queue: q))
         }
         let target = fillTarget(extraSockets: sockets.count)
         let indices: [Int] = worker.sync { state in
@@ -125,6 +124,22 @@ public final class Datapath<P: PacketProcessor> {
             for socket in sockets { program.removeSocket(slot: slot, queue: socket.queue) }
             worker.sync { state in for i in indices { state.unregister(queue: i) } }
             throw error
+        }
+    }
+
+    /// An AF_XDP socket on (interface, queue). The kernel frees a closed socket's hold on its
+    /// queue a moment later (deferred work), so a port deleted and added at once (a VM
+    /// reboot's hooks) sees EBUSY for a few milliseconds: retry for up to 2 s.
+    private func createSocket(interface: String, queue: Int) throws -> XSKSocket {
+        var waited = 0
+        while true {
+            do {
+                return try XSKSocket(umem: umem, interface: interface, queue: queue, ringSize: settings.ringSize,
+                                     busyPoll: settings.busyPoll)
+            } catch let e as DatapathError where e.errno == EBUSY && waited < 2000 {
+                usleep(20_000)
+                waited += 20
+            }
         }
     }
 

@@ -28,7 +28,7 @@ public final class RouteNetlink {
         for reply in replies where reply.type == UInt16(RTM_NEWROUTE) {
             var ifindex: Int32 = 0
             var gateway: IPAddress?
-            forEachAttribute(reply.payload, offset: MemoryLayout<rtmsg>.size) { type, value in
+            forEachNetlinkAttribute(reply.payload, offset: MemoryLayout<rtmsg>.size) { type, value in
                 if type == UInt16(RTA_OIF.rawValue), value.count >= 4 {
                     ifindex = value.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
                 } else if type == UInt16(RTA_GATEWAY.rawValue) {
@@ -54,7 +54,7 @@ public final class RouteNetlink {
             let usable = UInt16(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
             guard state & usable != 0 else { return nil }
             var mac: MACAddress?
-            forEachAttribute(reply.payload, offset: MemoryLayout<ndmsg>.size) { type, value in
+            forEachNetlinkAttribute(reply.payload, offset: MemoryLayout<ndmsg>.size) { type, value in
                 if type == UInt16(NDA_LLADDR), value.count == 6 {
                     mac = value.withUnsafeBytes { MACAddress(loadingFrom: $0.baseAddress!) }
                 }
@@ -92,18 +92,6 @@ public final class RouteNetlink {
         withUnsafeBytes(of: type) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: value)
         while buffer.count % 4 != 0 { buffer.append(0) }
-    }
-
-    private func forEachAttribute(_ payload: [UInt8], offset: Int, _ body: (UInt16, [UInt8]) -> Void) {
-        var at = Int(clk_nlmsg_align(UInt32(offset)))
-        while at + 4 <= payload.count {
-            let (length, type) = payload.withUnsafeBytes {
-                (Int($0.loadUnaligned(fromByteOffset: at, as: UInt16.self)), $0.loadUnaligned(fromByteOffset: at + 2, as: UInt16.self))
-            }
-            guard length >= 4, at + length <= payload.count else { return }
-            body(type & 0x3FFF, Array(payload[(at + 4)..<(at + length)]))
-            at += Int(clk_rta_align(UInt32(length)))
-        }
     }
 
     private func transact(type: UInt16, flags: UInt16, body: [UInt8]) throws -> [Message] {
@@ -162,5 +150,19 @@ extension IPAddress {
         case 16: self = bytes.withUnsafeBytes { IPAddress(loadingV6From: $0.baseAddress!) }
         default: return nil
         }
+    }
+}
+
+/// Calls `body` with each rtnetlink attribute (type, value) of `payload` after its fixed
+/// header of `offset` bytes; stops at the first malformed one.
+func forEachNetlinkAttribute(_ payload: [UInt8], offset: Int, _ body: (UInt16, [UInt8]) -> Void) {
+    var at = Int(clk_nlmsg_align(UInt32(offset)))
+    while at + 4 <= payload.count {
+        let (length, type) = payload.withUnsafeBytes {
+            (Int($0.loadUnaligned(fromByteOffset: at, as: UInt16.self)), $0.loadUnaligned(fromByteOffset: at + 2, as: UInt16.self))
+        }
+        guard length >= 4, at + length <= payload.count else { return }
+        body(type & 0x3FFF, Array(payload[(at + 4)..<(at + length)]))
+        at += Int(clk_rta_align(UInt32(length)))
     }
 }

@@ -33,8 +33,8 @@ final class SwitchRuntimeTests: XCTestCase {
         XCTAssertFalse(try env.macs().contains { $0.port == "tap13" }, "the removed port's MACs are flushed")
 
         let again = try env.vxsw(["port", "del", "tap13"])
-        XCTAssertFalse(again.succeeded)
-        XCTAssertTrue(again.error.contains("tap13"), again.error)
+        XCTAssertTrue(again.succeeded, "deleting an absent port is not an error (hooks run twice)")
+        XCTAssertTrue(again.output.contains("tap13") && again.output.contains("not attached"), again.output)
         let unknownVNI = try env.vxsw(["port", "add", "tap13", "--vni", "4242"])
         XCTAssertFalse(unknownVNI.succeeded)
         XCTAssertTrue(unknownVNI.error.contains("4242"), unknownVNI.error)

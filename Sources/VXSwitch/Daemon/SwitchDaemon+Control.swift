@@ -14,11 +14,12 @@ extension SwitchDaemon {
             case .show(let what):
                 return .success(try show(what))
             case .portAdd(let port):
-                let id = try addPort(port)
-                return .success(JSONValue.string("attached \(port.name) as port \(id)"))
+                let (id, new) = try addPort(port)
+                return .success(JSONValue.string(new ? "attached \(port.name) as port \(id)"
+                                                     : "\(port.name) is already attached as port \(id) with these settings"))
             case .portDel(let name):
-                try removePort(named: name)
-                return .success(JSONValue.string("detached \(name)"))
+                let removed = try removePort(named: name)
+                return .success(JSONValue.string(removed ? "detached \(name)" : "\(name) is not attached (nothing to do)"))
             case .fdbAdd(let entry):
                 try addStatic(entry)
                 return .success(JSONValue.string("added \(entry.mac) in VNI \(entry.vni)"))

@@ -3,14 +3,23 @@ import VXDatapath
 
 /// Ports and static MACs at start and at run time (`vxsw port add|del`, `vxsw fdb add|del`).
 extension SwitchDaemon {
-    /// Attaches a VM port and puts it in its VNI(s). Returns its id.
+    /// Attaches a VM port and puts it in its VNI(s). Returns its id, and false when it was
+    /// already attached with the same settings (a hook that runs twice is not an error).
     @discardableResult
-    func addPort(_ port: SwitchConfig.Port) throws -> PortID {
+    func addPort(_ port: SwitchConfig.Port) throws -> (id: PortID, new: Bool) {
+        portOps.lock(); defer { portOps.unlock() }
         lock.lock()
         let taken = Set(portNames.keys)
-        let exists = portNames.values.contains(port.name)
+        let existing = portNames.first { $0.value == port.name }?.key
+        let existingConfig = existing.flatMap { portConfigs[$0] }
+        waitingPorts[port.name] = nil
         lock.unlock()
-        guard !exists else { throw SwitchError("port \(port.name)" + ": " + "already attached") }
+        if let existing {
+            guard existingConfig == port else {
+                throw SwitchError("port \(port.name)" + ": " + "already attached with other settings (vxsw port del \(port.name) first)")
+            }
+            return (existing, false)
+        }
         let known = Set(config.vnis.map(\.vni))
         for vni in port.vnis where !known.contains(vni) {
             throw SwitchError("port \(port.name)" + ": " + "VNI \(vni) is not configured (add it under vnis)")
@@ -39,7 +48,7 @@ extension SwitchDaemon {
             try attach(interface: port.name, id: id, role: .access, configure: configure)
         }
         lock.lock(); portConfigs[id] = port; lock.unlock()
-        return id
+        return (id, true)
     }
 
     /// `io: auto` gives taps (driver "tun") the packet socket, everything else AF_XDP.
@@ -52,16 +61,23 @@ extension SwitchDaemon {
         }
     }
 
-    /// Detaches a VM port; its learned MACs are flushed.
-    func removePort(named name: String) throws {
+    /// Detaches a VM port; its learned MACs are flushed. Returns false when it was not
+    /// attached (nothing to do: a hook that runs twice is not an error).
+    @discardableResult
+    func removePort(named name: String) throws -> Bool {
+        portOps.lock(); defer { portOps.unlock() }
         lock.lock()
         let id = portNames.first { $0.value == name && $0.key != Self.uplinkID }?.key
+        let isUplink = name == portNames[Self.uplinkID]
+        let waited = isUplink ? false : waitingPorts.removeValue(forKey: name) != nil
         lock.unlock()
-        guard let id else { throw SwitchError("port \(name)" + ": " + "no such port") }
+        if isUplink { throw SwitchError("port \(name)" + ": " + "is the uplink") }
+        guard let id else { return waited }
         fastPathForget(port: id)
         datapath.detach(id) { p in p.setPort(id, nil) }
         lock.lock(); portNames[id] = nil; portConfigs[id] = nil; packetPorts.remove(id); fastPathDriver[name] = nil; lock.unlock()
         log.info("detached \(name) (port \(id))")
+        return true
     }
 
     func portID(named name: String) -> PortID? {

@@ -18,6 +18,12 @@ public final class SwitchDaemon: @unchecked Sendable {
     var portConfigs: [PortID: SwitchConfig.Port] = [:]
     /// Ports on a packet socket (taps): not in the XDP program's tables, so not in the fast path.
     var packetPorts: Set<PortID> = []
+    /// VM ports whose interface is gone (or not there yet), by name: attached when it appears
+    /// (`SwitchDaemon+Lifecycle.swift`). Guarded by `lock`.
+    var waitingPorts: [String: SwitchConfig.Port] = [:]
+    /// Serializes attaching and detaching ports (control socket, link events, shutdown).
+    let portOps = NSLock()
+    var linkThread: Thread?
     let lock = NSLock()
     let startedAt = Date()
     var control: ControlServer?
@@ -93,7 +99,8 @@ public final class SwitchDaemon: @unchecked Sendable {
                 }
                 checkMTU()
             }
-            for port in config.ports { _ = try addPort(port) }
+            try startLinkWatcher()
+            for port in config.ports { try addOrAwait(port) }
             for entry in config.fdb.staticEntries { try addStatic(entry) }
             datapath.start()
             if let e = datapath.worker.pinError { log.warning(e) }
@@ -161,7 +168,9 @@ public final class SwitchDaemon: @unchecked Sendable {
         control?.stop()
         stopEVPN()
         stopFastPath()
+        portOps.lock()
         datapath.shutdown()
+        portOps.unlock()
         log.info("stopped; all XDP programs detached")
     }
 }
