@@ -13,12 +13,8 @@ final class RealVMLifecycleTests: XCTestCase {
     }
 
     func testGuestKeepsItsPortAcrossStartCrashAndRestart() throws {
-        let rig = try RealVMRig(tag: "c")
-        defer { rig.teardown() }
-        let workDir = NSTemporaryDirectory() + "vxsw-realvm-life-\(labTag)"
-        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: workDir) }
-        try rig.addBridgeVXLAN(in: rig.hv2, local: rig.hv2Underlay, remote: rig.hv1Underlay)
+        let (rig, workDir) = try RealVMRig.withRemoteBridge(tag: "c")
+        defer { rig.teardown(); try? FileManager.default.removeItem(atPath: workDir) }
         let g2 = try rig.startGuest("g2", in: rig.hv2, tap: "tap2", mac: "52:54:00:78:00:02", ipv4CIDR: "198.19.78.2/24")
         try rig.attach(g2)
         try g2.waitUntilBooted()

@@ -11,6 +11,22 @@ extension RealVMRig {
         let reason = unavailableReason()
         try XCTSkipUnless(reason == nil, reason ?? "")
     }
+
+    /// A rig whose hv2 is a Linux bridge + kernel vxlan toward hv1 (hv1 is the test's), and a
+    /// work directory for the test; the caller tears down both in a `defer`.
+    static func withRemoteBridge(tag: String) throws -> (RealVMRig, String) {
+        let rig = try RealVMRig(tag: tag)
+        let workDir = NSTemporaryDirectory() + "vxsw-realvm-\(labTag)\(tag)"
+        do {
+            try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+            try rig.addBridgeVXLAN(in: rig.hv2, local: rig.hv2Underlay, remote: rig.hv1Underlay)
+        } catch {
+            rig.teardown()
+            try? FileManager.default.removeItem(atPath: workDir)
+            throw error
+        }
+        return (rig, workDir)
+    }
 }
 
 extension QemuGuest {

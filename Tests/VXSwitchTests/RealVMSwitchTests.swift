@@ -21,42 +21,22 @@ final class RealVMSwitchTests: XCTestCase {
     }
 
     func testGuestTCPThroughVXSWBothWaysAndLocally() throws {
-        let rig = try RealVMRig(tag: "s")
-        defer { rig.teardown() }
-        let workDir = NSTemporaryDirectory() + "vxsw-realvm-\(labTag)"
-        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: workDir) }
-
-        try rig.addBridgeVXLAN(in: rig.hv2, local: rig.hv2Underlay, remote: rig.hv1Underlay)
+        let (rig, workDir) = try RealVMRig.withRemoteBridge(tag: "s")
+        defer { rig.teardown(); try? FileManager.default.removeItem(atPath: workDir) }
         let g1 = try rig.startGuest("g1", in: rig.hv1, tap: "tap1", mac: "52:54:00:77:00:01", ipv4CIDR: "198.19.77.1/24")
         let g3 = try rig.startGuest("g3", in: rig.hv1, tap: "tap3", mac: "52:54:00:77:00:03", ipv4CIDR: "198.19.77.3/24")
         let g2 = try rig.startGuest("g2", in: rig.hv2, tap: "tap2", mac: "52:54:00:77:00:02", ipv4CIDR: "198.19.77.2/24")
         try rig.attach(g2)
 
-        let control = workDir + "/vxsw.ctl"
-        let config = workDir + "/vxsw.yaml"
-        try """
-        vtep:
-          ipv4: \(rig.hv1Underlay)
-        uplink:
-          interface: ul0
-        vnis:
-          - vni: \(RealVMRig.vni)
-            flood: [\(rig.hv2Underlay)]
-        ports:
-          - name: tap1
-            vni: \(RealVMRig.vni)
-        control:
-          socket: \(control)
-          metrics: "off"
-        """.write(toFile: config, atomically: true, encoding: .utf8)
+        // tap1 from the config; tap3 below, by the hook's `port add`.
+        let control = workDir + "/vxsw.ctl", config = workDir + "/vxsw.yaml"
+        try rig.vxswConfig(taps: ["tap1"], socket: control, header: "RealVMSwitchTests").write(toFile: config, atomically: true, encoding: .utf8)
         let binary = try vxswBinary()
-        let vxsw = try rig.hv1.spawn([binary, "run", "--config", config], logPath: workDir + "/vxsw.log")
+        let vxsw = try startSwitchProcess(binary: binary, config: config, socket: control, in: rig.hv1, logPath: workDir + "/vxsw.log")
         defer { _ = vxsw.stop() }
         func cli(_ args: [String]) throws -> CommandResult {
             try rig.hv1.exec([binary] + args + ["--socket", control], check: false)
         }
-        XCTAssertTrue(waitUntil(timeout: 20) { (try? cli(["show", "ports"]).succeeded) == true }, "vxsw is up:\n\(vxsw.log)")
         // What a libvirt/Proxmox hook does when the VM starts; qemu leaves script=no taps down.
         let add = try cli(["port", "add", "tap3", "--vni", String(RealVMRig.vni)])
         XCTAssertTrue(add.succeeded, add.error)
