@@ -100,6 +100,14 @@ int cvxsw_first_allowed_cpu(void) {
     return 0;
 }
 
+int cvxsw_allowed_cpus(uint8_t *allowed, int max) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -errno;
+    for (int i = 0; i < max && i < CPU_SETSIZE; i++) allowed[i] = CPU_ISSET(i, &set) ? 1 : 0;
+    return 0;
+}
+
 void cvxsw_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), name);
 }

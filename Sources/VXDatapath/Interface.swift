@@ -48,6 +48,9 @@ extension InterfaceInfo {
         return text.isEmpty ? nil : text
     }
 
+    /// The MTU of `name` in the calling thread's namespace (SIOCGIFMTU); nil when it cannot be read.
+    public static func mtu(of name: String) -> Int? { try? macAndMTU(name).1 }
+
     static func macAndMTU(_ name: String) throws -> (MACAddress, Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw DatapathError("socket for interface ioctls", errno: errno) }

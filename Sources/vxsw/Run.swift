@@ -12,7 +12,10 @@ struct Run: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Log FDB events and other details.")
     var verbose = false
 
-    @Flag(help: "Check the configuration and exit.")
+    @Flag(help: """
+        Check the configuration and this host, then exit: the uplink exists, the VTEP addresses are \
+        configured here, the worker CPUs exist and are allowed, the MTU chain. Needs no root.
+        """)
     var check = false
 
     func run() throws {
@@ -22,8 +25,14 @@ struct Run: ParsableCommand {
             // A bad config names the file, the field and the problem; never a crash.
             throw CLIError("\(config): \(error)")
         }
+        // The same host checks for --check and for a start: errors refuse, warnings are printed.
+        let host = cfg.checkHost(HostFacts.live())
+        for line in host.lines { FileHandle.standardError.write(Data("\(config): \(line)\n".utf8)) }
+        if !host.errors.isEmpty {
+            throw CLIError("\(config): \(host.errors.count) host check\(host.errors.count == 1 ? "" : "s") failed")
+        }
         if check {
-            print("\(config): configuration is valid")
+            print("\(config): configuration is valid\(host.warnings.isEmpty ? "" : " (with warnings)")")
             return
         }
         // Signals are taken by sigwait on this thread: block them before any thread starts.

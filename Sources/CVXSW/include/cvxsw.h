@@ -55,5 +55,9 @@ int cvxsw_percpu_u64_sum(int map_fd, uint32_t key, uint64_t *sum);
 /// The lowest CPU this process may run on (its affinity mask).
 int cvxsw_first_allowed_cpu(void);
 
+/// Sets allowed[i] = 1 for each CPU i < max in this process's affinity mask (sched_getaffinity);
+/// 0, or -errno.
+int cvxsw_allowed_cpus(uint8_t *allowed, int max);
+
 /// Names the calling thread (shown by top -H, ps -L, /proc/PID/task/TID/comm; 15 characters).
 void cvxsw_set_thread_name(const char *name);
