@@ -165,6 +165,7 @@ public final class VXSWContender: BenchContender {
         control:
           socket: \(socket)
           metrics: off
+          state-file: off
 
         """
     }

@@ -20,6 +20,7 @@ extension SwitchConfig: Codable {
                     "static": .array(fdb.staticEntries.map(\.jsonValue))],
             "control": [
                 "socket": .string(control.socket), "metrics": .string(control.metrics?.description ?? "off"),
+                "state-file": .string(control.stateFile ?? "off"),
             ],
         ]
         if let uplink { root["uplink"] = uplink.jsonValue }

@@ -188,9 +188,13 @@ extension SwitchConfig {
     }
 
     private static func readControl(_ field: Field) throws -> Control {
-        let m = try field.mapping(allowed: ["socket", "metrics"])
+        let m = try field.mapping(allowed: ["socket", "metrics", "state-file"])
         var control = Control()
         control.socket = try m["socket"]?.string() ?? control.socket
+        if let stateFile = m["state-file"] {
+            let text = try stateFile.string()
+            control.stateFile = text == "off" ? nil : text
+        }
         if let metrics = m["metrics"] {
             let text = try metrics.string()
             if text == "off" {

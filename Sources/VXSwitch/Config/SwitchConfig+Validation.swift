@@ -164,6 +164,11 @@ private struct Validator {
         let socket = config.control.socket
         try check(socket.hasPrefix("/"), "control.socket", "'\(socket)' is not an absolute path")
         try check(socket.utf8.count < 108, "control.socket", "'\(socket)' is longer than 107 bytes (sun_path)")
+        if let state = config.control.stateFile {
+            try check(state.hasPrefix("/"), "control.state-file", "'\(state)' is not an absolute path (or 'off')")
+            try check(!state.hasSuffix("/"), "control.state-file", "'\(state)' names a directory, not a file")
+            try check(state != socket, "control.state-file", "'\(state)' is also the control socket")
+        }
     }
 
     func checkBGP() throws {

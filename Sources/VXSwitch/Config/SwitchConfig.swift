@@ -49,6 +49,7 @@ import VXCore
 /// control:
 ///   socket: /run/vxsw/vxsw.sock
 ///   metrics: 127.0.0.1:9469    # Prometheus text format; "off" to disable
+///   state-file: /var/lib/vxsw/state.json  # run-time ports and static MACs kept across restarts; "off"
 /// bgp:                         # optional: the EVPN speaker
 ///   asn: 65001
 ///   router-id: 198.18.0.1
@@ -320,10 +321,17 @@ extension SwitchConfig {
         public var socket: String
         /// Where Prometheus metrics are served ("127.0.0.1:9469", "[::1]:9469"); nil = off.
         public var metrics: ListenAddress?
+        /// Where run-time ports and static MACs (`vxsw port add`, `vxsw fdb add`) are kept
+        /// across restarts (`RunState`, in a 0700 directory); nil (`off`): not kept.
+        public var stateFile: String?
 
-        public init(socket: String = "/run/vxsw/vxsw.sock", metrics: ListenAddress? = ListenAddress("127.0.0.1:9469")) {
+        public init(socket: String = "/run/vxsw/vxsw.sock", metrics: ListenAddress? = ListenAddress("127.0.0.1:9469"),
+                    stateFile: String? = Self.defaultStateFile) {
             self.socket = socket
             self.metrics = metrics
+            self.stateFile = stateFile
         }
+
+        public static let defaultStateFile = "/var/lib/vxsw/state.json"
     }
 }

@@ -204,6 +204,7 @@ public final class EVPNFabric {
             control:
               socket: \(node.controlSocket)
               metrics: off
+              state-file: off
             bgp:
               asn: \(Self.asn)
               router-id: \(node.address)

@@ -141,6 +141,7 @@ public final class LabTopology {
         control:
           socket: \(controlSocket)
           metrics: \(metrics)
+          state-file: \((controlSocket as NSString).deletingLastPathComponent)/state.json
         \(controlPlane == .evpn ? """
         bgp:
           asn: \(Self.asn)

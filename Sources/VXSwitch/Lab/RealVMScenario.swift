@@ -125,6 +125,7 @@ extension RealVMRig {
         control:
           socket: \(socket)
           metrics: off
+          state-file: off
 
         """
     }
