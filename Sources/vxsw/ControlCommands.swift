@@ -56,7 +56,7 @@ struct ControlOptions {
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the running switch: ports | mac [--vni N] | vni [N] | stats | config | evpn ... | bgp ...")
+        abstract: "Show the running switch: ports | mac [--vni N] | vni [N] | stats | config | state | evpn ... | bgp ...")
 
     @Argument(parsing: .captureForPassthrough, help: "What to show, e.g. `mac --vni 1000`; add --json, --socket PATH.")
     var words: [String] = []

@@ -74,6 +74,41 @@ final class PortLifecycleTests: XCTestCase {
         XCTAssertFalse(try portNames(env).contains("tap13"), "a deleted port stays deleted")
     }
 
+    /// Run-time ports and static MACs survive a vxsw restart (the state file in the test's
+    /// workDir); `port del` forgets the port for the next restart too.
+    func testRunTimePortAndStaticMACSurviveRestart() throws {
+        let env = try RunningLab(tag: "r")
+        defer { env.close() }
+        let vm13 = try env.addVM("vm13", tap: "tap13", address: "198.19.10.13")
+        defer { vm13.remove() }
+        let mac = "02:00:00:00:13:13"
+        let add = try env.vxsw(["port", "add", "tap13", "--vni", "1000"])
+        XCTAssertTrue(add.succeeded, add.error)
+        let fdb = try env.vxsw(["fdb", "add", mac, "--vni", "1000", "--port", "tap13"])
+        XCTAssertTrue(fdb.succeeded, fdb.error)
+        let stateFile = env.workDir + "/state.json"
+        let state = try env.show(["state"])
+        XCTAssertEqual(state["file"]?.stringValue, stateFile)
+        XCTAssertEqual(state["ports"]?[0]?["name"]?.stringValue, "tap13", state.jsonText)
+        XCTAssertEqual(state["fdb"]?["static"]?[0]?["mac"]?.stringValue, mac, state.jsonText)
+
+        XCTAssertEqual(env.scenario.stopSwitch(), 0, "SIGTERM stops vxsw cleanly")
+        try env.scenario.startSwitch()
+        let ports: [PortView] = try env.show(["ports"]).decode()
+        XCTAssertEqual(ports.first { $0.name == "tap13" }?.vnis, [1000], "attached again with its VNI")
+        XCTAssertTrue(try env.scenario.ping(vm13, "198.19.10.21").0, "and switches")
+        let statics = try env.macs().filter { $0.type == "static" }
+        XCTAssertTrue(statics.contains { $0.mac == mac && $0.port == "tap13" && $0.vni == 1000 }, "the static MAC is back: \(statics)")
+
+        let del = try env.vxsw(["port", "del", "tap13"])
+        XCTAssertTrue(del.succeeded, del.error)
+        XCTAssertEqual(env.scenario.stopSwitch(), 0)
+        try env.scenario.startSwitch()
+        XCTAssertFalse(try portNames(env).contains("tap13"), "a deleted port stays deleted after a restart")
+        XCTAssertFalse(try env.macs().contains { $0.mac == mac }, "its static MAC too")
+        XCTAssertEqual(try RunState.load(path: stateFile), RunState(), "the state file is empty again")
+    }
+
     private func portNames(_ env: RunningLab) throws -> [String] {
         let ports: [PortView] = try env.show(["ports"]).decode()
         return ports.map(\.name)

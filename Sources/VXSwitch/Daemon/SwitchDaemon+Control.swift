@@ -15,13 +15,23 @@ extension SwitchDaemon {
                 return .success(try show(what))
             case .portAdd(let port):
                 let (id, new) = try addPort(port)
+                if isRunTime(port) { try recordState { $0.record(port) } }
                 return .success(JSONValue.string(new ? "attached \(port.name) as port \(id)"
                                                      : "\(port.name) is already attached as port \(id) with these settings"))
             case .portDel(let name):
                 let removed = try removePort(named: name)
+                var forgotten = false
+                try recordState { state in
+                    forgotten = state.ports.contains { $0.name == name }
+                    state.ports.removeAll { $0.name == name }
+                    // Detaching flushed its static MACs; they are not brought back by a restart either.
+                    state.staticEntries.removeAll { $0.target == .port(name) }
+                }
+                if !removed && forgotten { return .success(JSONValue.string("\(name) is not attached; removed it from the state file")) }
                 return .success(JSONValue.string(removed ? "detached \(name)" : "\(name) is not attached (nothing to do)"))
             case .fdbAdd(let entry):
                 try addStatic(entry)
+                if !config.fdb.staticEntries.contains(entry) { try recordState { $0.record(entry) } }
                 return .success(JSONValue.string("added \(entry.mac) in VNI \(entry.vni)"))
             case .bgpRestart:
                 try restartEVPN()
@@ -31,7 +41,12 @@ extension SwitchDaemon {
                 return .success(JSONValue.string("BGP sessions reset"))
             case .fdbDel(let vni, let mac):
                 let removed = datapath.worker.sync { $0.processor.removeStaticMAC(vni: vni, mac) }
-                guard removed else { throw SwitchError("no static entry for \(mac) in VNI \(vni)") }
+                var forgotten = false
+                try recordState { state in
+                    forgotten = state.staticEntries.contains { $0.vni == vni && $0.mac == mac }
+                    state.staticEntries.removeAll { $0.vni == vni && $0.mac == mac }
+                }
+                guard removed || forgotten else { throw SwitchError("no static entry for \(mac) in VNI \(vni)") }
                 return .success(JSONValue.string("removed \(mac) from VNI \(vni)"))
             }
         } catch {
@@ -52,6 +67,11 @@ extension SwitchDaemon {
             return try JSONValue(encoding: statsView(snapshot()))
         case .config:
             return try JSONValue(encoding: config)
+        case .state:
+            guard let path = config.control.stateFile else { return ["file": "off"] }
+            guard case .object(var o) = lock.withLock({ runState.jsonValue }) else { return .null }
+            o["file"] = .string(path)
+            return .object(o)
         case .bgpSummary, .bgpNeighbors, .bgpRoutes:
             throw SwitchError("BGP is not configured on this switch (no `bgp:` section)")
         }

@@ -69,6 +69,7 @@ extension SwitchDaemon {
         do {
             let (id, _) = try addPort(config)
             log.info("\(name) appeared: attached as port \(id) with its remembered settings")
+            reinstallStatics(for: name)
         } catch {
             // Keep waiting: the next event for this name tries again.
             lock.withLock { waitingPorts[name] = config }

@@ -24,6 +24,10 @@ public final class SwitchDaemon: @unchecked Sendable {
     /// Serializes attaching and detaching ports (control socket, link events, shutdown).
     let portOps = NSLock()
     var linkThread: Thread?
+    /// Run-time ports and static MACs as the state file holds them (`SwitchDaemon+State.swift`).
+    /// Guarded by `lock`; `stateWrites` serializes rewriting the file.
+    var runState = RunState()
+    let stateWrites = NSLock()
     let lock = NSLock()
     let startedAt = Date()
     var control: ControlServer?
@@ -87,10 +91,11 @@ public final class SwitchDaemon: @unchecked Sendable {
         }
     }
 
-    /// Attaches the uplink and the configured ports, installs static MACs, starts the worker,
-    /// the VTEP resolver and the control socket. On error everything started is undone.
+    /// Attaches the uplink, the configured ports and then the state file's, installs static MACs,
+    /// starts the worker, the VTEP resolver and the control socket. On error everything started is undone.
     public func start() throws {
         do {
+            try loadState()
             if let uplink = config.uplink {
                 var queues: [Int]?
                 if case .list(let list) = uplink.queues { queues = list.map(Int.init) }
@@ -101,7 +106,9 @@ public final class SwitchDaemon: @unchecked Sendable {
             }
             try startLinkWatcher()
             for port in config.ports { try addOrAwait(port) }
+            try addStatePorts()
             for entry in config.fdb.staticEntries { try addStatic(entry) }
+            addStateStatics()
             datapath.start()
             if let e = datapath.worker.pinError { log.warning(e) }
             try startEVPN()
