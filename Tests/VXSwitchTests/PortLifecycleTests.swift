@@ -109,6 +109,41 @@ final class PortLifecycleTests: XCTestCase {
         XCTAssertEqual(try RunState.load(path: stateFile), RunState(), "the state file is empty again")
     }
 
+    /// A run-time port whose VM is stopped stays in the state file: after a restart it waits
+    /// for its interface and comes back with its static MAC. A corrupt state file stops the start.
+    func testWaitingRunTimePortAcrossRestartAndCorruptStateFile() throws {
+        let env = try RunningLab(tag: "q")
+        defer { env.close() }
+        var vm13 = try env.addVM("vm13", tap: "tap13", address: "198.19.10.13")
+        defer { vm13.remove() }
+        let mac = "02:00:00:00:13:14"
+        XCTAssertTrue(try env.vxsw(["port", "add", "tap13", "--vni", "1000"]).succeeded)
+        XCTAssertTrue(try env.vxsw(["fdb", "add", mac, "--vni", "1000", "--port", "tap13"]).succeeded)
+        vm13.remove()
+        XCTAssertTrue(waitUntil(timeout: 5) { (try? self.portNames(env).contains("tap13")) == false }, "detached with its interface")
+
+        XCTAssertEqual(env.scenario.stopSwitch(), 0)
+        try env.scenario.startSwitch()
+        XCTAssertEqual(try env.show(["state"])["ports"]?[0]?["name"]?.stringValue, "tap13", "still recorded")
+        XCTAssertFalse(try portNames(env).contains("tap13"), "waits for its interface")
+        XCTAssertTrue(env.scenario.switchLog.contains("port tap13: no such interface yet"), env.scenario.switchLog)
+        vm13 = try env.addVM("vm13", tap: "tap13", address: "198.19.10.13")
+        XCTAssertTrue(waitUntil(timeout: 5) { (try? self.portNames(env).contains("tap13")) == true }, "attached when it appears")
+        XCTAssertTrue(waitUntil(timeout: 2) { (try? env.macs().contains { $0.mac == mac && $0.type == "static" }) == true },
+                      "with its static MAC")
+        XCTAssertTrue(try env.scenario.ping(vm13, "198.19.10.21").0)
+
+        XCTAssertEqual(env.scenario.stopSwitch(), 0)
+        let stateFile = env.workDir + "/state.json"
+        try "{\"version\": 1, \"ports\": [".write(toFile: stateFile, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try env.scenario.startSwitch(), "vxsw refuses to start on a corrupt state file") { error in
+            XCTAssertTrue("\(error)".contains("state file \(stateFile): not valid JSON"), "\(error)")
+            XCTAssertTrue("\(error)".contains("move it away"), "\(error)")
+        }
+        XCTAssertFalse(try env.xdpAttached("ul0"), "nothing left attached")
+        XCTAssertEqual(try String(contentsOfFile: stateFile, encoding: .utf8), "{\"version\": 1, \"ports\": [", "the file is left as it was")
+    }
+
     private func portNames(_ env: RunningLab) throws -> [String] {
         let ports: [PortView] = try env.show(["ports"]).decode()
         return ports.map(\.name)
