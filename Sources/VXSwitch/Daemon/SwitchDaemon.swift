@@ -107,7 +107,14 @@ public final class SwitchDaemon: @unchecked Sendable {
             try startLinkWatcher()
             for port in config.ports { try addOrAwait(port) }
             try addStatePorts()
-            for entry in config.fdb.staticEntries { try addStatic(entry) }
+            for entry in config.fdb.staticEntries {
+                // A static MAC on a port that waits for its interface is installed when it is attached.
+                if case .port(let name) = entry.target, lock.withLock({ waitingPorts[name] != nil }) {
+                    log.info("fdb static \(entry.mac): installed when port \(name) is attached")
+                    continue
+                }
+                try addStatic(entry)
+            }
             addStateStatics()
             datapath.start()
             if let e = datapath.worker.pinError { log.warning(e) }
