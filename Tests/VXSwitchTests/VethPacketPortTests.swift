@@ -1,0 +1,43 @@
+import Foundation
+import VXLabKit
+import VXSwitch
+import XCTest
+
+/// A container's veth as a packet-socket port (`--io packet`): no XDP program on it, so its
+/// peer keeps GSO and the container's TCP super-frames arrive whole, as a guest's do.
+final class VethPacketPortTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(isRoot, "needs root: builds network namespaces and runs vxsw with XDP")
+    }
+
+    func testVethWithPacketIOCarriesGSOSuperFramesBothWays() throws {
+        let env = try RunningLab(tag: "v")
+        defer { env.close() }
+        let c1 = try env.addVM("c1", tap: "vc1", address: "198.19.10.31")
+        defer { c1.remove() }
+        let add = try env.vxsw(["port", "add", "vc1", "--vni", "1000", "--io", "packet"])
+        XCTAssertTrue(add.succeeded, add.error)
+        XCTAssertFalse(try env.xdpAttached("vc1"), "a packet-socket port has no XDP program")
+        let gso = try c1.exec(["ethtool", "-k", "eth0"]).output
+        XCTAssertTrue(gso.contains("tcp-segmentation-offload: on"), "the container's veth keeps TSO:\n\(gso)")
+        XCTAssertTrue(try env.scenario.ping(c1, "198.19.10.21").0)
+
+        let server = try env.lab.vm("vm21").namespace.spawn(["iperf3", "-s", "-1", "-B", "198.19.10.21"], logPath: env.workDir + "/iperf-c1.log")
+        defer { server.stop(grace: 1) }
+        _ = waitUntil(timeout: 3) { (try? env.lab.vm("vm21").namespace.exec(["ss", "-ltn", "sport = :5201"]).output.contains("5201")) == true }
+        let up = try c1.exec(["iperf3", "-c", "198.19.10.21", "-t", "2", "--connect-timeout", "3000"], check: false)
+        XCTAssertTrue(up.succeeded, up.output + up.error)
+        let server2 = try c1.spawn(["iperf3", "-s", "-1", "-B", "198.19.10.31"], logPath: env.workDir + "/iperf-c1b.log")
+        defer { server2.stop(grace: 1) }
+        _ = waitUntil(timeout: 3) { (try? c1.exec(["ss", "-ltn", "sport = :5201"]).output.contains("5201")) == true }
+        let down = try env.lab.vm("vm21").namespace.exec(["iperf3", "-c", "198.19.10.31", "-t", "2", "--connect-timeout", "3000"], check: false)
+        XCTAssertTrue(down.succeeded, down.output + down.error)
+
+        let stats = try env.stats()
+        let counters = try XCTUnwrap(stats.taps.first { $0.port == "vc1" }?.counters, "vc1 listed among the tap ports")
+        XCTAssertGreaterThan(counters.rxSuperFrames, 0, "the container's GSO super-frames arrived whole")
+        XCTAssertGreaterThan(counters.txSuperFrames, 0, "TCP toward the container was coalesced")
+        let port = try XCTUnwrap(stats.ports.first { $0.name == "vc1" })
+        XCTAssertEqual(port.drops, [:], "nothing dropped on vc1")
+    }
+}
