@@ -176,7 +176,17 @@ extension WorkerState {
             t.pointee.counters.txFrames &+= 1
             t.pointee.counters.txSuperFrames &+= 1
         } else {
-            processor.countDrops(.txRingFull, port: out, count: 1)
+            processor.countDrops(Self.sendFailure(errno), port: out, count: 1)
+        }
+    }
+
+    /// Why a tap refused a frame: its queue is full (the guest does not drain it in time: a
+    /// bridge drops there too), the frame exceeds its MTU, or the tap is gone.
+    @inlinable static func sendFailure(_ error: Int32) -> DropReason {
+        switch error {
+        case EMSGSIZE: return .tooBig
+        case ENXIO, ENETDOWN, ENODEV: return .portDown
+        default: return .txRingFull      // ENOBUFS (its qdisc dropped it), EAGAIN (socket buffer full)
         }
     }
 
@@ -229,18 +239,18 @@ extension WorkerState {
     @inlinable
     mutating func sendQueued(_ t: UnsafeMutablePointer<TapQueue>) {
         let total = t.pointee.txCount
+        let port = PortID(t.pointee.port)
         var sent = 0
         var failures = 0
         while sent < total {
             let r = Int(cvxsw_sendmmsg(t.pointee.fd, t.pointee.txMsgs + sent, UInt32(total - sent), Int32(MSG_DONTWAIT)))
             t.pointee.counters.txCalls &+= 1
             if r > 0 { sent &+= r; continue }
-            // The message at `sent` was refused: count it and go on with the next one.
+            // The message at `sent` was refused: count it by why and go on with the next one.
+            processor.countDrops(Self.sendFailure(errno), port: port, count: 1)
             failures &+= 1
             sent &+= 1
         }
-        let port = PortID(t.pointee.port)
-        if failures > 0 { processor.countDrops(.txRingFull, port: port, count: UInt64(failures)) }
         t.pointee.counters.txFrames &+= UInt64(total - failures)
         for i in 0..<t.pointee.txReleaseCount { pool.pointee.give(t.pointee.txRelease[i]) }
         t.pointee.txReleaseCount = 0

@@ -1,4 +1,5 @@
 import Foundation
+import VXCore
 import VXLabKit
 
 /// The lab's real-VM run: two qemu guests with their default virtio-net offloads (TSO on),
@@ -82,9 +83,12 @@ final class RealVMScenario {
         check("TCP toward guest1 was coalesced into super-frames (GRO)") {
             ((tap?.txSuperFrames ?? 0) > 0, "\(tap?.txSuperFrames ?? 0) of \(tap?.txFrames ?? 0) frames sent")
         }
-        check("nothing dropped") {
+        // A slow (TCG) guest that does not drain its tap in time pushes back: the tap's queue is
+        // full and the frame is counted tx_ring_full on the tap, where the bridge drops it too.
+        check("nothing dropped, but for the guest's own full tap queue (backpressure)") {
             let drops = (stats?.drops ?? [:]).filter { $0.value > 0 }
-            return (stats != nil && drops.isEmpty, drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", "))
+            let other = drops.filter { $0.key != DropReason.txRingFull.name }
+            return (stats != nil && other.isEmpty, drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", "))
         }
         check("SIGTERM stops vxsw") { (child.stop() == 0, "") }
     }
