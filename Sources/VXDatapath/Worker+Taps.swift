@@ -182,7 +182,7 @@ extension WorkerState {
 
     /// Why a tap refused a frame: its queue is full (the guest does not drain it in time: a
     /// bridge drops there too), the frame exceeds its MTU, or the tap is gone.
-    @inlinable static func sendFailure(_ error: Int32) -> DropReason {
+    @usableFromInline static func sendFailure(_ error: Int32) -> DropReason {
         switch error {
         case EMSGSIZE: return .tooBig
         case ENXIO, ENETDOWN, ENODEV: return .portDown
