@@ -42,6 +42,12 @@ struct TapQueue {
 
     @usableFromInline var counters = TapCounters()
 
+    /// A tap's entry in the worker's per-port `txQueue` table: AF_XDP sockets use their queue
+    /// index (≥ 0), -1 means none, and tap `i` is `-2 - i`, so a transmit needs one load to choose.
+    @inlinable static func txSlot(ofTap index: Int) -> Int32 { Int32(-2 - index) }
+    /// The tap index a `txQueue` entry names, or nil when it is an AF_XDP queue or none.
+    @inlinable static func tap(ofTxSlot slot: Int32) -> Int? { slot < -1 ? Int(-2 - slot) : nil }
+
     /// Messages in one `sendmmsg` batch: every pending frame, plus every coalesced flow.
     @usableFromInline static var txMessages: Int { txCapacity + TCPCoalescer.Limits().flows }
 

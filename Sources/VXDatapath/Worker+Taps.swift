@@ -6,8 +6,7 @@ import VXCore
 /// frames by software GSO, then the pipeline sees ordinary frames), and out through the GRO
 /// coalescer and `sendmmsg` with a virtio-net header.
 ///
-/// A tap's transmit slot in `txQueue` is `-2 - tapIndex` (AF_XDP sockets use their queue
-/// index, `-1` means none), so `XSKFrameIO.transmit` needs one load to choose.
+/// A tap's transmit slot in `txQueue` is `TapQueue.txSlot(ofTap:)`.
 extension WorkerState {
     static var maxTaps: Int { 256 }
 
@@ -22,7 +21,7 @@ extension WorkerState {
         }
         taps[index].owner = UInt8(load.indices.min { load[$0] < load[$1] } ?? 0)
         if index == tapCount { tapCount += 1 }
-        txQueue[Int(port.raw)] = Int32(-2 - index)
+        txQueue[Int(port.raw)] = TapQueue.txSlot(ofTap: index)
         return index
     }
 
@@ -31,7 +30,7 @@ extension WorkerState {
         let t = taps + index
         for i in 0..<t.pointee.pendingCount { pool.pointee.give(t.pointee.pending[i].addr) }
         t.pointee.pendingCount = 0
-        if txQueue[Int(t.pointee.port)] == Int32(-2 - index) { txQueue[Int(t.pointee.port)] = -1 }
+        if txQueue[Int(t.pointee.port)] == TapQueue.txSlot(ofTap: index) { txQueue[Int(t.pointee.port)] = -1 }
         t.pointee.active = false
         t.pointee.deallocate()
     }
@@ -166,9 +165,9 @@ extension WorkerState {
     /// after what that tap already has queued.
     @inlinable
     mutating func sendWhole(_ message: UnsafeMutableRawPointer, length: Int, to out: PortID) {
-        let qi = txQueue[Int(out.raw)]
-        guard qi < -1 else { return processor.countDrops(.portDown, port: out, count: 1) }
-        let index = Int(-2 - qi)
+        guard let index = TapQueue.tap(ofTxSlot: txQueue[Int(out.raw)]) else {
+            return processor.countDrops(.portDown, port: out, count: 1)
+        }
         flushTap(index)
         let t = taps + index
         t.pointee.counters.txCalls &+= 1

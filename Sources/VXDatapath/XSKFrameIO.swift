@@ -12,7 +12,7 @@ struct XSKFrameIO: FrameIO {
     @usableFromInline let queues: UnsafeMutablePointer<QueueState>
     /// Queue index used to transmit on each port (-1: none), indexed by PortID.raw.
     @usableFromInline let txQueue: UnsafeMutablePointer<Int32>
-    /// Tap ports: a `txQueue` entry of `-2 - i` means tap `i` (`Worker+Taps.swift`).
+    /// Tap ports, named in `txQueue` by `TapQueue.txSlot(ofTap:)` (`Worker+Taps.swift`).
     @usableFromInline let taps: UnsafeMutablePointer<TapQueue>
 
     @inlinable init(memory: UnsafeMutableRawPointer, frameSize: Int, allocationHeadroom: Int,
@@ -28,7 +28,10 @@ struct XSKFrameIO: FrameIO {
 
     @inlinable mutating func transmit(_ addr: UInt64, length: Int, on port: PortID) -> Bool {
         let qi = txQueue[Int(port.raw)]
-        guard qi >= 0 else { return qi < -1 ? queueForTap(Int(-2 - qi), addr, length: length) : false }
+        guard qi >= 0 else {
+            guard let tap = TapQueue.tap(ofTxSlot: qi) else { return false }
+            return queueForTap(tap, addr, length: length)
+        }
         let q = queues + Int(qi)
         var idx: UInt32 = 0
         guard xsk_ring_prod__reserve(q.pointee.tx, 1, &idx) == 1 else { return false }
