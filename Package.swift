@@ -36,6 +36,8 @@ let package = Package(
 
         // Pure packet logic: headers, checksums, FDB, flooding, pipeline. No syscalls.
         .target(name: "VXCore", exclude: ["README.md"], swiftSettings: hotPath),
+        // The owner of the switch tables (the control plane's copy; updates to subscribers).
+        .target(name: "VXTables", dependencies: ["VXCore"], exclude: ["README.md"]),
         // Linux I/O: UMEM, XSK rings, BPF load/attach, netlink, workers.
         .target(
             name: "VXDatapath",
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "VXSwitch",
             dependencies: [
-                "VXCore", "VXDatapath", "VXEVPN", "VXTune", "VXLabKit",
+                "VXCore", "VXTables", "VXDatapath", "VXEVPN", "VXTune", "VXLabKit",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,6 +78,7 @@ let package = Package(
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),
+        .testTarget(name: "VXTablesTests", dependencies: ["VXTables", "VXCore"]),
         .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit"]),
         .testTarget(name: "VXEVPNTests", dependencies: ["VXEVPN"]),
         .testTarget(name: "VXTuneTests", dependencies: ["VXTune"], resources: [.copy("Fixtures")]),

@@ -15,44 +15,161 @@ public struct TrafficCounters: Sendable, Equatable {
     public init() {}
 }
 
-/// All data-plane counters: plain preallocated arrays, cheap to copy as a snapshot.
-/// Drops are counted per port and per bridge domain by reason (`drops(port:_:)`).
-public struct Counters: Sendable {
+/// Frames sent toward a remote VTEP, and those that could not be (no next hop yet).
+public struct VTEPCounters: Sendable, Equatable {
+    public var txPackets: UInt64 = 0
+    public var txBytes: UInt64 = 0
+    public var drops: UInt64 = 0
+    public init() {}
+}
+
+/// A fixed-size array of counters in memory that is not copied with its holder: no
+/// copy-on-write check on the per-packet path, and a reader on another thread sees the
+/// worker's live values (aligned 64-bit words: a reader gets each counter whole, the set of
+/// them as of slightly different instants, which is what counters are).
+public struct CounterArray<Element>: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    public let count: Int
+
+    init(_ base: UnsafeMutablePointer<Element>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    @inlinable public subscript(i: Int) -> Element {
+        unsafeAddress { UnsafePointer(base + i) }
+        nonmutating unsafeMutableAddress { base + i }
+    }
+
+    /// A plain copy of every element, for a reader.
+    public var values: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
+
+/// Owns the memory behind one set of counters; freed when the last `Counters` holding it goes.
+final class CounterStorage: @unchecked Sendable {
+    let ports: UnsafeMutablePointer<TrafficCounters>
+    let vnis: UnsafeMutablePointer<TrafficCounters>
+    let vteps: UnsafeMutablePointer<VTEPCounters>
+    let portDrops: UnsafeMutablePointer<UInt64>
+    let vniDrops: UnsafeMutablePointer<UInt64>
+    /// Reports that did not fit the owner's ring.
+    let reportsLost: UnsafeMutablePointer<UInt64>
+    let sizes: (ports: Int, vnis: Int, vteps: Int)
+
+    init(ports: Int, bridgeDomains: Int, vteps: Int) {
+        sizes = (ports, bridgeDomains, vteps)
+        self.ports = .allocate(capacity: ports)
+        self.ports.initialize(repeating: TrafficCounters(), count: ports)
+        vnis = .allocate(capacity: bridgeDomains)
+        vnis.initialize(repeating: TrafficCounters(), count: bridgeDomains)
+        self.vteps = .allocate(capacity: vteps)
+        self.vteps.initialize(repeating: VTEPCounters(), count: vteps)
+        portDrops = .allocate(capacity: ports * Counters.reasonCount)
+        portDrops.initialize(repeating: 0, count: ports * Counters.reasonCount)
+        vniDrops = .allocate(capacity: bridgeDomains * Counters.reasonCount)
+        vniDrops.initialize(repeating: 0, count: bridgeDomains * Counters.reasonCount)
+        reportsLost = .allocate(capacity: 1)
+        reportsLost.initialize(to: 0)
+    }
+
+    deinit {
+        ports.deallocate(); vnis.deallocate(); vteps.deallocate(); portDrops.deallocate(); vniDrops.deallocate()
+        reportsLost.deallocate()
+    }
+}
+
+/// All data-plane counters of one pipeline (one worker's), in storage the pipeline owns
+/// outright (`CounterStorage`): copying a `Counters` shares the counters, it does not
+/// snapshot them — take `snapshot()` for that. Drops are counted per port and per bridge
+/// domain by reason (`drops(port:_:)`).
+public struct Counters: @unchecked Sendable {
     public static let reasonCount = DropReason.allCases.count
 
-    public var ports: [TrafficCounters]
+    let storage: CounterStorage
+    public let ports: CounterArray<TrafficCounters>
     /// Indexed by bridge-domain index.
-    public var vnis: [TrafficCounters]
-    @usableFromInline var portDrops: [UInt64]
-    @usableFromInline var vniDrops: [UInt64]
+    public let vnis: CounterArray<TrafficCounters>
+    /// Indexed by VTEP index (as in `VTEPTable`).
+    public let vteps: CounterArray<VTEPCounters>
+    @usableFromInline let portDrops: CounterArray<UInt64>
+    @usableFromInline let vniDrops: CounterArray<UInt64>
 
-    public init(ports: Int, bridgeDomains: Int) {
-        self.ports = Array(repeating: TrafficCounters(), count: ports)
-        self.vnis = Array(repeating: TrafficCounters(), count: bridgeDomains)
-        portDrops = Array(repeating: 0, count: ports * Counters.reasonCount)
-        vniDrops = Array(repeating: 0, count: bridgeDomains * Counters.reasonCount)
+    public init(ports: Int, bridgeDomains: Int, vteps: Int = 4096) {
+        storage = CounterStorage(ports: ports, bridgeDomains: bridgeDomains, vteps: vteps)
+        self.ports = CounterArray(storage.ports, count: ports)
+        self.vnis = CounterArray(storage.vnis, count: bridgeDomains)
+        self.vteps = CounterArray(storage.vteps, count: vteps)
+        portDrops = CounterArray(storage.portDrops, count: ports * Counters.reasonCount)
+        vniDrops = CounterArray(storage.vniDrops, count: bridgeDomains * Counters.reasonCount)
+    }
+
+    /// Reports (learned MACs, VTEPs seen) the worker could not hand to the owner: its ring was full.
+    public var reportsLost: UInt64 {
+        get { storage.reportsLost.pointee }
+        nonmutating set { storage.reportsLost.pointee = newValue }
     }
 
     /// Counts a drop against a port and, when known, a bridge domain.
-    @inlinable public mutating func drop(_ reason: DropReason, port: PortID, bd: UInt16, count: UInt64 = 1) {
+    @inlinable public func drop(_ reason: DropReason, port: PortID, bd: UInt16, count: UInt64 = 1) {
         portDrops[Int(port.raw) &* Counters.reasonCount &+ reason.rawValue] &+= count
         if bd != PortTable.noBD { vniDrops[Int(bd) &* Counters.reasonCount &+ reason.rawValue] &+= count }
     }
 
-    public func drops(port: PortID, _ reason: DropReason) -> UInt64 {
-        portDrops[Int(port.raw) * Counters.reasonCount + reason.rawValue]
-    }
-    public func drops(bd: UInt16, _ reason: DropReason) -> UInt64 {
-        vniDrops[Int(bd) * Counters.reasonCount + reason.rawValue]
-    }
-    /// Sum over all ports.
-    public func drops(_ reason: DropReason) -> UInt64 {
-        stride(from: reason.rawValue, to: portDrops.count, by: Counters.reasonCount).reduce(0) { $0 + portDrops[$1] }
-    }
+    public func portDrop(at i: Int) -> UInt64 { portDrops[i] }
+    public func vniDrop(at i: Int) -> UInt64 { vniDrops[i] }
+    public var portDropSlots: Int { portDrops.count }
 
     /// Clears a bridge domain's counters (its index is being reused).
-    mutating func reset(bd: UInt16) {
+    func reset(bd: UInt16) {
         vnis[Int(bd)] = TrafficCounters()
         for r in 0..<Counters.reasonCount { vniDrops[Int(bd) * Counters.reasonCount + r] = 0 }
     }
+
+    /// Clears a VTEP's counters (its index is being reused).
+    func reset(vtep: UInt16) {
+        if Int(vtep) < vteps.count { vteps[Int(vtep)] = VTEPCounters() }
+    }
+
+    /// The values now, as a copy a reader can keep (the live counters go on counting).
+    public func snapshot() -> CounterSnapshot {
+        CounterSnapshot(ports: ports.values, vnis: vnis.values, vteps: vteps.values,
+                        portDrops: portDrops.values, vniDrops: vniDrops.values)
+    }
 }
+
+/// Counters copied at one moment (`Counters.snapshot()`), or summed over workers.
+public struct CounterSnapshot: Sendable {
+    public var ports: [TrafficCounters]
+    public var vnis: [TrafficCounters]
+    public var vteps: [VTEPCounters]
+    var portDrops: [UInt64]
+    var vniDrops: [UInt64]
+
+    public func portDrop(at i: Int) -> UInt64 { portDrops[i] }
+    public func vniDrop(at i: Int) -> UInt64 { vniDrops[i] }
+    public var portDropSlots: Int { portDrops.count }
+}
+
+/// Drops by reason, per port and per bridge domain: the live counters and a snapshot read alike.
+public protocol DropCounts {
+    /// Flat arrays indexed by `port * Counters.reasonCount + reason`.
+    func portDrop(at i: Int) -> UInt64
+    func vniDrop(at i: Int) -> UInt64
+    var portDropSlots: Int { get }
+}
+
+extension DropCounts {
+    public func drops(port: PortID, _ reason: DropReason) -> UInt64 {
+        portDrop(at: Int(port.raw) * Counters.reasonCount + reason.rawValue)
+    }
+    public func drops(bd: UInt16, _ reason: DropReason) -> UInt64 {
+        vniDrop(at: Int(bd) * Counters.reasonCount + reason.rawValue)
+    }
+    /// Sum over all ports.
+    public func drops(_ reason: DropReason) -> UInt64 {
+        stride(from: reason.rawValue, to: portDropSlots, by: Counters.reasonCount).reduce(0) { $0 + portDrop(at: $1) }
+    }
+}
+
+extension Counters: DropCounts {}
+extension CounterSnapshot: DropCounts {}

@@ -57,6 +57,11 @@ extension FDB {
         removeAll { $0.bridgeDomain == bd && ($0.origin.isLearned || everything) }
     }
 
+    /// Calls `body` with every entry, in slot order (no copy, no sort).
+    public func forEachEntry(_ body: (FDBEntry) -> Void) {
+        for e in slots where e.key != FDB.emptyKey { body(e) }
+    }
+
     /// All entries, sorted by bridge domain then MAC.
     public func snapshot() -> [FDBEntry] {
         slots.filter { $0.key != FDB.emptyKey }.sorted { $0.key < $1.key }
@@ -101,5 +106,42 @@ extension FDB {
             i += 1
         }
         return removed
+    }
+}
+
+extension FDB {
+    /// The owner's copy of the tables takes a worker's report about a learned entry as it is:
+    /// the worker has applied the learning rules. Static and EVPN changes are the owner's own
+    /// (it applied them first), so their events are ignored; so is a learned entry that meets
+    /// a static one the operator added since.
+    public mutating func absorb(_ e: FDBEvent, bd: UInt16) {
+        guard e.origin.isLearned else { return }
+        let key = FDBEntry.key(bd: bd, mac: e.mac)
+        switch e.kind {
+        case .learned, .moved, .refreshed:
+            if let s = find(key) {
+                guard slots[s].origin != .static else { return }
+                slots[s].destination = e.destination
+                slots[s].lastSeen = e.lastSeen
+                slots[s].sequence = e.sequence
+                slots[s].sticky = false
+                setOrigin(slot: s, e.origin)
+            } else {
+                _ = insert(FDBEntry(key: key, destination: e.destination, origin: e.origin, sticky: false,
+                                    lastSeen: e.lastSeen, sequence: e.sequence))
+            }
+        case .aged, .removed:
+            if let s = find(key), slots[s].origin.isLearned, slots[s].destination == e.destination { remove(slot: s) }
+        }
+    }
+
+    /// Refreshes a learned entry's last-seen where it is (never a learn or a move); false
+    /// when there is no learned entry or the stamp is not newer.
+    @discardableResult
+    public mutating func refreshLearned(bd: UInt16, mac: MACAddress, stamp: UInt32) -> Bool {
+        guard let s = find(FDBEntry.key(bd: bd, mac: mac)), slots[s].origin.isLearned,
+              Int32(bitPattern: stamp &- slots[s].lastSeen) > 0 else { return false }
+        slots[s].lastSeen = stamp
+        return true
     }
 }

@@ -26,6 +26,8 @@ extension FDB {
         let old = slots[s]
         if old.destination == destination && old.origin == origin {
             slots[s].lastSeen = now
+            // The owner's copy learns the new stamp once per 16-second epoch, not per frame.
+            if (old.lastSeen ^ now) >> 4 != 0 { emit(.refreshed, slots[s]) }
             return .refreshed
         }
         if old.sticky || old.origin == .static { return .kept }

@@ -69,6 +69,18 @@ public struct FDB: Sendable {
         return slots[s].destination
     }
 
+    /// The entry stored under `key`, without touching the lookup cache (readers that only
+    /// borrow the table: the owner's copy under its lock).
+    public func entry(key: UInt64) -> FDBEntry? {
+        var i = home(key)
+        while true {
+            let k = slots[i].key
+            if k == key { return slots[i] }
+            if k == FDB.emptyKey { return nil }
+            i = (i &+ 1) & mask
+        }
+    }
+
     /// The whole entry, for control and tests.
     public mutating func entry(bd: UInt16, mac: MACAddress) -> FDBEntry? {
         find(FDBEntry.key(bd: bd, mac: mac)).map { slots[$0] }
@@ -113,7 +125,8 @@ public struct FDB: Sendable {
 
     @inlinable mutating func emit(_ kind: FDBEvent.Kind, _ e: FDBEntry) {
         events.push(FDBEvent(kind: kind, vni: VNI(unchecked: vniOfBD[Int(e.bridgeDomain)]), mac: e.mac,
-                             destination: e.destination, origin: e.origin, sequence: e.sequence))
+                             destination: e.destination, origin: e.origin, sequence: e.sequence,
+                             lastSeen: e.lastSeen))
     }
 
     /// Configures a bridge domain's VNI and MAC limit (nil: unlimited).

@@ -1,17 +1,22 @@
 /// A change to the FDB that the control plane cares about: the EVPN speaker turns local
-/// learns and moves into type-2 routes and withdraws them on age-out and removal.
+/// learns and moves into type-2 routes and withdraws them on age-out and removal; the owner
+/// of the tables keeps its copy of learned entries from them (`.refreshed` carries a learned
+/// MAC's last-seen at most once per 16 s, so `show mac` ages are that fresh).
 public struct FDBEvent: Sendable, Equatable {
-    public enum Kind: UInt8, Sendable { case learned, moved, aged, removed }
+    public enum Kind: UInt8, Sendable { case learned, moved, refreshed, aged, removed }
     public var kind: Kind
     public var vni: VNI
     public var mac: MACAddress
     public var destination: FDBDestination
     public var origin: FDBOrigin
     public var sequence: UInt32
+    /// The entry's last-seen tick (learned entries).
+    public var lastSeen: UInt32
 
-    public init(kind: Kind, vni: VNI, mac: MACAddress, destination: FDBDestination, origin: FDBOrigin, sequence: UInt32) {
+    public init(kind: Kind, vni: VNI, mac: MACAddress, destination: FDBDestination, origin: FDBOrigin, sequence: UInt32,
+                lastSeen: UInt32 = 0) {
         self.kind = kind; self.vni = vni; self.mac = mac
-        self.destination = destination; self.origin = origin; self.sequence = sequence
+        self.destination = destination; self.origin = origin; self.sequence = sequence; self.lastSeen = lastSeen
     }
 }
 

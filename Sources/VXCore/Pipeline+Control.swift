@@ -62,11 +62,12 @@ extension SwitchPipeline {
         return true
     }
 
+    /// Removes a VTEP from a VNI's flood list (only an entry of `origin`, when given).
     @discardableResult
-    public mutating func removeFloodVTEP(vni: VNI, _ ip: IPAddress) -> Bool {
+    public mutating func removeFloodVTEP(vni: VNI, _ ip: IPAddress, origin: FloodOrigin? = nil) -> Bool {
         guard let bd = bridgeDomains.index(of: vni), let v = vteps.index(of: ip) else { return false }
         let before = bridgeDomains.domains[Int(bd)].floodList.count
-        bridgeDomains.domains[Int(bd)].floodList.removeAll { $0.vtep == v }
+        bridgeDomains.domains[Int(bd)].floodList.removeAll { $0.vtep == v && (origin == nil || $0.origin == origin) }
         return bridgeDomains.domains[Int(bd)].floodList.count != before
     }
 
@@ -81,7 +82,7 @@ extension SwitchPipeline {
         guard let v = vteps.index(of: ip) else { return }
         fdb.flush(vtep: v, includingStatic: true)
         for i in bridgeDomains.domains.indices { bridgeDomains.domains[i].floodList.removeAll { $0.vtep == v } }
-        _ = vteps.remove(ip)
+        if let i = vteps.remove(ip) { counters.reset(vtep: i) }
     }
 
     // MARK: FDB
@@ -136,7 +137,7 @@ extension SwitchPipeline {
     @discardableResult
     public mutating func age(now: UInt32, budget: Int = 256) -> Int { fdb.age(now: now, budget: budget) }
 
-    /// Takes pending FDB events (learned / moved / aged / removed), oldest first.
+    /// Takes pending FDB events (learned / moved / refreshed / aged / removed), oldest first.
     public mutating func drainFDBEvents(max: Int = .max) -> [FDBEvent] { fdb.events.drain(max: max) }
 
     /// The FDB as rows, by VNI then MAC (optionally one VNI).

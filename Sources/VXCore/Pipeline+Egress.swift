@@ -50,7 +50,7 @@ extension SwitchPipeline {
                                                      io: inout IO) {
         let up = underlay.uplink
         if let reason = remoteProblem(v, innerLength: f.length) {
-            if Int(v) < vteps.slots.count { vteps.slots[Int(v)].drops &+= 1 }
+            if Int(v) < counters.vteps.count { counters.vteps[Int(v)].drops &+= 1 }
             return drop(f, reason, port: up, bd: bd, io: &io)
         }
         let vtep = vteps.slots[Int(v)]
@@ -62,10 +62,10 @@ extension SwitchPipeline {
                            sourcePort: FlowHash.sourcePort(hash, in: underlay.sourcePortRange), underlay: underlay)
         let out = FrameDescriptor(addr: g.addr &- UInt64(need), length: g.length &+ need)
         if transmit(out, on: up, bd: bd, io: &io) {
-            vteps.slots[Int(v)].txPackets &+= 1
-            vteps.slots[Int(v)].txBytes &+= UInt64(truncatingIfNeeded: out.length)
+            counters.vteps[Int(v)].txPackets &+= 1
+            counters.vteps[Int(v)].txBytes &+= UInt64(truncatingIfNeeded: out.length)
         } else {
-            vteps.slots[Int(v)].drops &+= 1
+            counters.vteps[Int(v)].drops &+= 1
         }
     }
 

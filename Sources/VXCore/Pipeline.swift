@@ -16,6 +16,11 @@ public struct SwitchPipeline: Sendable {
     public var counters: Counters
     /// (bridge domain, IP) → MAC from EVPN MAC/IP routes, for ARP/ND suppression (`Pipeline+Neighbors`).
     public internal(set) var neighbors: NeighborTable
+    /// Remote learning creates the VTEPs it sees (a pipeline on its own). A worker whose tables
+    /// an owner keeps sets this false: the owner gives out VTEP indices, so an unknown source
+    /// VTEP is reported in `discoveredVTEPs` and its MACs are learned once the owner added it.
+    public var createsVTEPs = true
+    @usableFromInline var discoveredVTEPs: [IPAddress] = []
 
     public init(underlay: UnderlayConfig, maxPorts: Int = 256, maxBridgeDomains: Int = 4096, maxVTEPs: Int = 4096,
                 fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 16384) {
@@ -24,7 +29,7 @@ public struct SwitchPipeline: Sendable {
         bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)
         vteps = VTEPTable(capacity: maxVTEPs)
         fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity)
-        counters = Counters(ports: maxPorts, bridgeDomains: maxBridgeDomains)
+        counters = Counters(ports: maxPorts, bridgeDomains: maxBridgeDomains, vteps: vteps.capacity)
         neighbors = NeighborTable(capacity: neighborCapacity)
         if ports.contains(underlay.uplink) { ports.set(underlay.uplink, PortConfig(kind: .uplink, mtu: underlay.uplinkMTU)) }
     }
@@ -119,9 +124,13 @@ public struct SwitchPipeline: Sendable {
         countRx(f, bd: bd)
         let src = Ethernet.source(p)
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
-        if bridgeDomains.learnsRemote[Int(bd)], let v = vteps.index(of: source) ?? vteps.add(source) {
-            if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {
-                counters.vnis[Int(bd)].macLimitHits &+= 1
+        if bridgeDomains.learnsRemote[Int(bd)] {
+            if let v = vteps.index(of: source) ?? (createsVTEPs ? vteps.add(source) : nil) {
+                if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {
+                    counters.vnis[Int(bd)].macLimitHits &+= 1
+                }
+            } else {
+                noteDiscovered(source)
             }
         }
         if underlay.completeDecapChecksums { ChecksumCompletion.complete(p, length: f.length) }
@@ -134,6 +143,12 @@ public struct SwitchPipeline: Sendable {
         case .port(let out): sendLocal(f, to: out, bd: bd, io: &io)
         case .vtep: drop(f, .splitHorizon, port: port, bd: bd, io: &io)
         }
+    }
+
+    /// Remembers a source VTEP for the owner (a few per batch at most; duplicates skipped).
+    @usableFromInline mutating func noteDiscovered(_ ip: IPAddress) {
+        guard discoveredVTEPs.count < 64, !discoveredVTEPs.contains(ip) else { return }
+        discoveredVTEPs.append(ip)
     }
 
     @inlinable mutating func countRx(_ f: FrameDescriptor, bd: UInt16) {

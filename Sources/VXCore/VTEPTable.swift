@@ -1,4 +1,5 @@
-/// A remote VTEP: its underlay address, the next-hop MAC to reach it, and tx counters.
+/// A remote VTEP: its underlay address and the next-hop MAC to reach it (its counters are
+/// in `Counters.vteps`, by the same index).
 public struct VTEP: Sendable {
     public var ip: IPAddress
     /// Underlay next hop's MAC, set by the control plane after neighbor resolution.
@@ -6,9 +7,6 @@ public struct VTEP: Sendable {
     /// Set when a frame wanted this VTEP while it was unresolved; cleared on resolution.
     public var needsResolution = false
     public var active = true
-    public var txPackets: UInt64 = 0
-    public var txBytes: UInt64 = 0
-    public var drops: UInt64 = 0
 
     public init(ip: IPAddress) { self.ip = ip }
 }

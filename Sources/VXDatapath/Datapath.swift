@@ -43,10 +43,8 @@ public struct AttachedPort {
     public let role: XDPPortRole
     public let slot: Int
     let sockets: [XSKSocket]
-    var queueIndices: [Int]
     let link: XDPLink?
     let packetSocket: PacketSocket?
-    let tapIndex: Int?
     public var io: PortIO { packetSocket == nil ? .xdp : .packet }
     public var queues: Int { max(sockets.count, packetSocket == nil ? 0 : 1) }
 }
@@ -77,14 +75,13 @@ public final class Datapath<P: PacketProcessor> {
         return max(64, min(settings.ringSize, settings.frameCount / (2 * max(1, sockets))))
     }
 
-    /// Attaches `interface` as port `id`. `configure` runs on the worker thread (between
-    /// batches) once the sockets are in the loop, before the XDP program steers frames to them:
-    /// that is where the caller adds the port to its tables.
+    /// Attaches `interface` as port `id`: its sockets join the worker's loop (this returns once
+    /// they have), then the XDP program steers frames to them. The caller puts the port in the
+    /// tables (a `TableUpdate.setPort` posted before).
     /// `mode` overrides the datapath's attach mode for this port (e.g. generic as a fallback);
     /// `queues` limits an uplink to some of its rx queues (nil: all of them).
     public func attach(interface: String, as id: PortID, role: XDPPortRole, mode: XDPAttachMode? = nil,
-                       queues wanted: [Int]? = nil,
-                       configure: @escaping (inout P, InterfaceInfo) -> Void) throws -> AttachedPort {
+                       queues wanted: [Int]? = nil) throws -> AttachedPort {
         guard ports[id] == nil else { throw DatapathError("attach \(interface)", errno: EEXIST) }
         if let other = ports.values.first(where: { $0.info.name == interface }) {
             throw DatapathError("attach \(interface)", errno: EEXIST, hint: "already port \(other.id)")
@@ -103,26 +100,26 @@ public final class Datapath<P: PacketProcessor> {
         for q in queueIDs {
             sockets.append(try createSocket(interface: interface, queue: q))
         }
-        let target = fillTarget(extraSockets: sockets.count)
-        let indices: [Int] = worker.sync { state in
-            let indices = sockets.enumerated().map { q, socket in
-                state.register(socket, port: id, fillTarget: target, transmits: q == 0)
-            }
-            configure(&state.processor, info)
-            return indices
+        let target = UInt32(fillTarget(extraSockets: sockets.count))
+        let states = sockets.map { socket in
+            var q = QueueState(rx: socket.rx, tx: socket.tx, fill: socket.fill, comp: socket.comp,
+                               fd: socket.fd, port: id.raw, active: true, fillTarget: target)
+            q.busyPoll = socket.busyPolls
+            return q
         }
+        worker.post(jobs: [.addSockets(states, port: id)], wait: true)
         do {
             for socket in sockets { try program.setSocket(slot: slot, queue: socket.queue, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
             let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
-                                    queueIndices: indices, link: link, packetSocket: nil, tapIndex: nil)
+                                    link: link, packetSocket: nil)
             ports[id] = port
             return port
         } catch {
             program.removePort(ifindex: info.ifindex)
             for socket in sockets { program.removeSocket(slot: slot, queue: socket.queue) }
-            worker.sync { state in for i in indices { state.unregister(queue: i) } }
+            worker.post(jobs: [.removePort(id)], wait: true)
             throw error
         }
     }
@@ -144,39 +141,32 @@ public final class Datapath<P: PacketProcessor> {
     }
 
     /// Attaches `interface` (a VM's tap) as access port `id` through a packet socket with the
-    /// virtio-net header instead of AF_XDP: no XDP program is attached to it. `configure`
-    /// runs on the worker before the first frame is received.
-    public func attachPacket(interface: String, as id: PortID,
-                             configure: @escaping (inout P, InterfaceInfo) -> Void) throws -> AttachedPort {
+    /// virtio-net header instead of AF_XDP: no XDP program is attached to it. Returns once the
+    /// socket is in the worker's loop.
+    public func attachPacket(interface: String, as id: PortID) throws -> AttachedPort {
         guard ports[id] == nil else { throw DatapathError("attach \(interface)", errno: EEXIST) }
         if let other = ports.values.first(where: { $0.info.name == interface }) {
             throw DatapathError("attach \(interface)", errno: EEXIST, hint: "already port \(other.id)")
         }
         let info = try InterfaceInfo(name: interface)
         let socket = try PacketSocket(interface: interface, ifindex: info.ifindex)
-        let index: Int = worker.sync { state in
-            configure(&state.processor, info)
-            return state.registerTap(fd: socket.fd, port: id)
-        }
+        worker.post(jobs: [.addTap(fd: socket.fd, port: id)], wait: true)
         // Slot -1: it has no entry in the XDP program's tables.
-        let port = AttachedPort(id: id, info: info, role: .access, slot: -1, sockets: [], queueIndices: [],
-                                link: nil, packetSocket: socket, tapIndex: index)
+        let port = AttachedPort(id: id, info: info, role: .access, slot: -1, sockets: [],
+                                link: nil, packetSocket: socket)
         ports[id] = port
         return port
     }
 
     /// Detaches port `id`: the XDP program first (no more frames), then the sockets leave the
-    /// loop (their frames return to the pool), then `configure` runs on the worker.
-    public func detach(_ id: PortID, configure: @escaping (inout P) -> Void) {
+    /// loop (their frames return to the pool; this waits for the worker), then they are closed.
+    /// The caller takes the port out of the tables.
+    public func detach(_ id: PortID) {
         guard let port = ports.removeValue(forKey: id) else { return }
         port.link?.detach()
         if port.link != nil { program.removePort(ifindex: port.info.ifindex) }
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
-        worker.sync { state in
-            configure(&state.processor)
-            for i in port.queueIndices { state.unregister(queue: i) }
-            if let t = port.tapIndex { state.unregisterTap(t) }
-        }
+        worker.post(jobs: [.removePort(id)], wait: true)
         // The sockets are deleted here, when `port` goes out of scope.
     }
 
@@ -185,6 +175,6 @@ public final class Datapath<P: PacketProcessor> {
     /// Stops the worker and detaches every port. Safe to call twice.
     public func shutdown() {
         worker.stop()
-        for id in Array(ports.keys) { detach(id) { _ in } }
+        for id in Array(ports.keys) { detach(id) }
     }
 }

@@ -3,7 +3,8 @@ import Glibc
 import VXCore
 
 /// What the XDP fast path knows (BPF/lib/fast_maps.h), as plain values: derived from the
-/// switch pipeline by `FastPathTables(pipeline:ifindex:)`, written by `FastPathMaps.apply`.
+/// switch tables by `FastPathTables(pipeline:ifindex:)`, written by `FastPathMaps.apply`
+/// (the difference between two) or entry by entry (`target(for:)`, `FastPathMaps.setFDB`).
 ///
 /// Only what the fast path may forward without the Swift engine is in here: untagged,
 /// enabled access ports; VNIs; active VTEPs (resolved ones carry the outer headers); unicast
@@ -48,6 +49,8 @@ public struct FastPathTables: Equatable, Sendable {
     public var vnis: [UInt32: UInt16] = [:]
     /// By FDB key (bd << 48 | MAC).
     public var fdb: [UInt64: Target] = [:]
+    /// The ifindex of each pipeline port in `ports`.
+    public var portIndex: [PortID: Int32] = [:]
 
     public init() {}
 
@@ -58,14 +61,13 @@ public struct FastPathTables: Equatable, Sendable {
         config = Config(uplinkIfindex: ifindex[u.uplink] ?? 0, uplinkMTU: u.uplinkMTU, uplinkMAC: u.uplinkMAC,
                         sourcePorts: u.sourcePortRange, udpPort: u.udpPort, udp6ZeroChecksum: u.udp6ZeroChecksum,
                         completeDecapChecksums: u.completeDecapChecksums, localV4: u.localV4, localV6: u.localV6)
-        var portIfindex: [PortID: Int32] = [:]
         for (id, index) in ifindex where id != u.uplink {
             guard let c = pipeline.ports.config(id), c.enabled, case .access(let vni) = c.kind,
                   let bd = pipeline.bridgeDomains.index(of: vni),
                   pipeline.bridgeDomains.domains[Int(bd)].vlan(for: id) == 0 else { continue }
             ports[index] = Port(bd: bd, vni: vni, maxFrame: c.mtu + Ethernet.headerLength + Ethernet.tagLength,
                                 completeChecksums: c.completeChecksums)
-            portIfindex[id] = index
+            portIndex[id] = index
         }
         for d in pipeline.bridgeDomains.domains where d.active {
             if let bd = pipeline.bridgeDomains.index(of: d.vni) { vnis[d.vni.value] = bd }
@@ -74,13 +76,19 @@ public struct FastPathTables: Equatable, Sendable {
             let local = v.ip.isIPv4 ? u.localV4 : u.localV6
             vteps[UInt16(i)] = VTEP(remote: v.ip, nextHop: local == nil ? nil : v.nextHop)
         }
-        for e in pipeline.fdb.snapshot() where !e.mac.isMulticast {
-            switch e.destination {
-            case .port(let p):
-                if let index = portIfindex[p] { fdb[e.key] = .port(ifindex: index) }
-            case .vtep(let v):
-                if vteps[v] != nil { fdb[e.key] = .vtep(v) }
-            }
+        fdb.reserveCapacity(pipeline.fdb.count)
+        pipeline.fdb.forEachEntry { e in
+            if let t = target(for: e) { fdb[e.key] = t }
+        }
+    }
+
+    /// Where the fast path sends frames to `entry` (nil: it leaves them to the engine): a
+    /// unicast entry toward a port or VTEP these tables hold.
+    public func target(for entry: FDBEntry) -> Target? {
+        guard !entry.mac.isMulticast else { return nil }
+        switch entry.destination {
+        case .port(let p): return portIndex[p].map { .port(ifindex: $0) }
+        case .vtep(let v): return vteps[v] != nil ? .vtep(v) : nil
         }
     }
 }
@@ -143,13 +151,8 @@ public final class FastPathMaps {
         }
         // 3. FDB entries that are new or changed; the last-seen stamp XDP writes starts at 0.
         for (key, target) in new.fdb where old.fdb[key] != target {
-            var v = [UInt8](repeating: 0, count: 16)
-            switch target {
-            case .port(let ifindex): v.storeLE32(1, at: 0); v.storeLE32(UInt32(bitPattern: ifindex), at: 4)
-            case .vtep(let i): v.storeLE32(2, at: 0); v.storeLE32(UInt32(i), at: 4)
-            }
             var k = key
-            try update(fdbFD, &k, v, "fast_fdb")
+            try update(fdbFD, &k, Self.fdbValue(target), "fast_fdb")
         }
         // 4. What is gone: ports, VNIs, VTEPs (an array map: zeroed, never resolved).
         for index in old.ports.keys where new.ports[index] == nil {
@@ -167,6 +170,13 @@ public final class FastPathMaps {
         try setEnabled(enabled ? new.config : nil)
     }
 
+    /// Writes one FDB entry (nil: deletes it): the fast path following one table change.
+    public func setFDB(_ key: UInt64, _ target: FastPathTables.Target?) throws {
+        guard let target else { return delete(fdbFD, key) }
+        var k = key
+        try update(fdbFD, &k, Self.fdbValue(target), "fast_fdb")
+    }
+
     /// Empties every fast-path map and turns the fast path off.
     public func clear(_ tables: FastPathTables) throws {
         try setEnabled(nil)
@@ -174,8 +184,42 @@ public final class FastPathMaps {
     }
 
     /// The last-seen stamps (monotonic seconds) XDP wrote for FDB entries used as a source;
-    /// entries never seen on the fast path are left out.
+    /// entries never seen on the fast path are left out. Read 4096 entries per syscall
+    /// (`BPF_MAP_LOOKUP_BATCH`); a kernel without it is read key by key.
     public func lastSeen() -> [UInt64: UInt32] {
+        var out: [UInt64: UInt32] = [:]
+        let chunk = 4096
+        var keys = [UInt64](repeating: 0, count: chunk)
+        var values = [UInt8](repeating: 0, count: chunk * 16)
+        // The batch token of a hash map is a bucket index (u32); 8 bytes leave room.
+        var token: UInt64 = 0
+        var first = true
+        while true {
+            var count = UInt32(chunk)
+            var next: UInt64 = 0
+            let rc = keys.withUnsafeMutableBytes { k in
+                values.withUnsafeMutableBytes { v in
+                    first ? bpf_map_lookup_batch(fdbFD, nil, &next, k.baseAddress, v.baseAddress, &count, nil)
+                          : bpf_map_lookup_batch(fdbFD, &token, &next, k.baseAddress, v.baseAddress, &count, nil)
+                }
+            }
+            let error = rc < 0 ? errno : 0
+            for i in 0..<Int(count) {
+                let stamp = UInt32(values[i * 16 + 8]) | UInt32(values[i * 16 + 9]) << 8
+                    | UInt32(values[i * 16 + 10]) << 16 | UInt32(values[i * 16 + 11]) << 24
+                if stamp != 0 { out[keys[i]] = stamp }
+            }
+            if rc < 0 {
+                // ENOENT: that was the last batch. Anything else: the kernel cannot batch.
+                return error == ENOENT ? out : lastSeenOneByOne()
+            }
+            token = next
+            first = false
+        }
+    }
+
+    /// `lastSeen()` two syscalls per entry, for kernels without batch lookups.
+    private func lastSeenOneByOne() -> [UInt64: UInt32] {
         var out: [UInt64: UInt32] = [:]
         var key: UInt64 = 0
         var next: UInt64 = 0
@@ -194,6 +238,15 @@ public final class FastPathMaps {
             }
         }
         return out
+    }
+
+    static func fdbValue(_ target: FastPathTables.Target) -> [UInt8] {
+        var v = [UInt8](repeating: 0, count: 16)
+        switch target {
+        case .port(let ifindex): v.storeLE32(1, at: 0); v.storeLE32(UInt32(bitPattern: ifindex), at: 4)
+        case .vtep(let i): v.storeLE32(2, at: 0); v.storeLE32(UInt32(i), at: 4)
+        }
+        return v
     }
 
     static func vtepValue(_ t: FastPathTables.VTEP) -> [UInt8] {

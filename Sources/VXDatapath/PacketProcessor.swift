@@ -15,4 +15,8 @@ public protocol PacketProcessor {
     /// counted it; nil: segment it and `process` the segments.
     mutating func superFrameDestination(_ p: UnsafeRawPointer, from port: PortID, segments: Int, wireBytes: Int,
                                         maxSegment: Int, now: UInt32) -> PortID?
+    /// Applies a table change between batches (`WorkerJob.update`); false when it could not.
+    mutating func apply(_ update: TableUpdate) -> Bool
+    /// Hands what the tables learned since the last call to the owner's report ring.
+    mutating func publishReports(into ring: SPSCRing<DataplaneReport>)
 }

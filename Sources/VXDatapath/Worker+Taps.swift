@@ -11,6 +11,7 @@ extension WorkerState {
     static var maxTaps: Int { 256 }
 
     /// Adds a tap port's packet socket to the loop. Returns its tap index.
+    @discardableResult
     mutating func registerTap(fd: Int32, port: PortID) -> Int {
         let index = (0..<tapCount).first { !taps[$0].active } ?? tapCount
         precondition(index < Self.maxTaps, "too many tap ports")
@@ -33,12 +34,6 @@ extension WorkerState {
         if txQueue[Int(t.pointee.port)] == TapQueue.txSlot(ofTap: index) { txQueue[Int(t.pointee.port)] = -1 }
         t.pointee.active = false
         t.pointee.deallocate()
-    }
-
-    public var tapCounters: [TapPortCounters] {
-        (0..<tapCount).compactMap { i in
-            taps[i].active ? TapPortCounters(port: taps[i].port, fd: taps[i].fd, counters: taps[i].counters) : nil
-        }
     }
 
     /// Moves the kernel's receive-buffer drops of every tap into the pipeline's drop counters.

@@ -33,8 +33,9 @@ public struct WorkerSettings: Sendable {
     }
 }
 
-/// Everything the worker threads share under the worker lock: the processor (switch tables),
-/// the free frames and the socket table. Control-plane code reaches it through `Worker.sync`.
+/// What a worker owns: the processor (its copy of the switch tables), the free frames and
+/// the socket table. Only worker threads touch it; the control plane changes it through
+/// jobs (`Worker.post`). With several threads they share it under `Worker.ioLock`.
 public struct WorkerState<P: PacketProcessor> {
     public var processor: P
     /// Worker threads; each socket's rx and fill rings belong to one of them (`QueueState.owner`).
@@ -52,31 +53,33 @@ public struct WorkerState<P: PacketProcessor> {
     @usableFromInline var taps: UnsafeMutablePointer<TapQueue>
     @usableFromInline var tapCount: Int = 0
 
-    public var freeFrames: Int { pool.pointee.available }
-
-    public var queueCounters: [QueueCounters] {
-        (0..<queueCount).compactMap { i in
-            let q = queues[i]
-            guard q.active else { return nil }
-            return QueueCounters(port: q.port, fd: q.fd, txKicks: q.txKicks, txKickErrors: q.txKickErrors,
-                                 rxWakeups: q.rxWakeups, outstandingTx: q.outstandingTx, filled: q.filled)
+    /// Runs one job (between batches, on the worker).
+    mutating func run(_ job: WorkerJob) {
+        switch job {
+        case .update(let u):
+            _ = processor.apply(u)
+        case .addSockets(let sockets, let port):
+            for (i, q) in sockets.enumerated() { register(q, port: port, transmits: i == 0) }
+        case .addTap(let fd, let port):
+            _ = registerTap(fd: fd, port: port)
+        case .removePort(let port):
+            for i in 0..<queueCount where queues[i].active && queues[i].port == port.raw { unregister(queue: i) }
+            for i in 0..<tapCount where taps[i].active && taps[i].port == port.raw { unregisterTap(i) }
         }
     }
 
-    /// Adds a socket to the loop and gives its fill ring frames. Returns its queue index.
-    mutating func register(_ socket: XSKSocket, port: PortID, fillTarget: Int, transmits: Bool) -> Int {
+    /// Adds a socket to the loop and gives its fill ring frames.
+    mutating func register(_ socket: QueueState, port: PortID, transmits: Bool) {
         let index = (0..<queueCount).first { !queues[$0].active } ?? queueCount
         precondition(index < Self.maxQueues, "too many AF_XDP sockets")
-        queues[index] = QueueState(rx: socket.rx, tx: socket.tx, fill: socket.fill, comp: socket.comp,
-                                   fd: socket.fd, port: port.raw, active: true, fillTarget: UInt32(fillTarget))
+        queues[index] = socket
+        queues[index].active = true
         // The least loaded thread receives on it.
         let load = (0..<threads).map { t in (0..<queueCount).filter { queues[$0].active && queues[$0].owner == t }.count }
         queues[index].owner = UInt8(load.indices.min { load[$0] < load[$1] } ?? 0)
-        queues[index].busyPoll = socket.busyPolls
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
         refill(index)
-        return index
     }
 
     /// Takes a socket out of the loop and recovers its frames (completions, received frames
@@ -189,24 +192,53 @@ public struct WorkerState<P: PacketProcessor> {
 }
 
 /// The worker threads: run to completion, rx → process → tx, each pinned to a CPU and
-/// receiving on its own sockets. One lock guards the shared state (switch tables, frame
-/// pool, rings); the `sendto` kicks that copy-mode AF_XDP spends most of its time in are
-/// made outside it, so threads overlap there. Control-plane code takes the same lock
-/// through `sync`, between batches.
+/// receiving on its own sockets. The worker owns its state outright: the control plane
+/// never takes a lock the per-packet path holds. It posts jobs (`post`) into a
+/// single-producer ring that thread 0 drains between batches, and reads counters from
+/// memory the worker writes (`queueCounters`, `tapCounters`, `freeFrames`). Reports of what
+/// the tables learned come back through `reports`.
+///
+/// With several threads they share the state under `ioLock` (one frame pool and one
+/// transmit socket per port) — taken per batch by worker threads only, never by control.
 public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private var state: WorkerState<P>
     private let settings: WorkerSettings
-    private let lock = NSLock()
-    /// Control-plane callers waiting for the lock: a worker yields after its batch if any.
-    private let waiting = Atomic<Int>(0)
+    /// Shared by worker threads when there are several; never taken by control code.
+    private let ioLock = NSLock()
+    private let sharesState: Bool
     private let running = Atomic<Bool>(false)
+    /// Worker threads exist (from `start` until `stop` has joined them): only then does
+    /// thread 0 consume the job ring; otherwise the poster applies jobs itself.
+    private let live = Atomic<Bool>(false)
     private var threads: [Thread] = []
     private let finished = DispatchSemaphore(value: 0)
-    /// Wakes threads sleeping in poll() when the worker stops.
+    /// Wakes threads sleeping in poll(): a job was posted, or the worker stops.
     private let wakeFD: Int32
+    private let sleeping = Atomic<Int>(0)
+    private let errorLock = NSLock()
     private var pinErrors: [String] = []
+
+    // The job ring: producers serialize on `postLock` (the worker never takes it).
+    private let jobs = SPSCRing<WorkerJob>(capacity: 65536)
+    private let postLock = NSLock()
+    private var posted: UInt64 = 0
+    private let applied = Atomic<UInt64>(0)
+    /// Jobs thread 0 applies per loop at most, so a burst of updates never holds up
+    /// forwarding for long (each is well under a microsecond).
+    private static var jobsPerLoop: Int { 1024 }
+
+    /// What the tables learned (FDB events, VTEPs seen), for the owner of the tables.
+    public let reports = SPSCRing<DataplaneReport>(capacity: 65536)
+
+    // Read-only views of worker memory for readers on other threads.
+    private let poolView: UnsafeMutablePointer<FramePool>
+    private let queueView: UnsafeMutablePointer<QueueState>
+    private let tapView: UnsafeMutablePointer<TapQueue>
+    private let queueSlots = Atomic<Int>(0)
+    private let tapSlots = Atomic<Int>(0)
+
     /// Why a thread could not be pinned (reported by the daemon, not fatal).
-    public var pinError: String? { lock.withLock { pinErrors.isEmpty ? nil : pinErrors.joined(separator: "; ") } }
+    public var pinError: String? { errorLock.withLock { pinErrors.isEmpty ? nil : pinErrors.joined(separator: "; ") } }
     public var threadCount: Int { max(1, settings.cpus.count) }
 
     public init(processor: P, umem: UMEM, settings: WorkerSettings) {
@@ -218,8 +250,10 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         let taps = UnsafeMutablePointer<TapQueue>.allocate(capacity: WorkerState<P>.maxTaps)
         state = WorkerState(processor: processor, pool: pool, queues: queues, txQueue: txQueue,
                             memory: umem.memory, frameSize: umem.frameSize, taps: taps)
+        poolView = pool; queueView = queues; tapView = taps
         self.settings = settings
         state.threads = max(1, settings.cpus.count)
+        sharesState = state.threads > 1
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
     }
 
@@ -236,17 +270,104 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
 
     public var isRunning: Bool { running.load(ordering: .acquiring) }
 
-    /// Runs `body` on the shared state under the worker lock, between batches. Blocks until done.
-    public func sync<T>(_ body: (inout WorkerState<P>) -> T) -> T {
-        waiting.add(1, ordering: .relaxed)
-        lock.lock()
-        waiting.subtract(1, ordering: .relaxed)
-        defer { lock.unlock() }
-        return body(&state)
+    // MARK: Jobs
+
+    /// Table changes for the worker, applied in order between batches. Returns at once unless
+    /// `wait`, then when the worker has applied them (read-your-writes for a CLI command).
+    public func post(_ updates: [TableUpdate], wait: Bool = false) {
+        post(jobs: updates.map { .update($0) }, wait: wait)
     }
 
+    /// Queues jobs (waiting while the ring is full) and wakes the worker. When the worker is
+    /// not running (before `start`, after `stop`), the caller applies them itself.
+    func post(jobs list: [WorkerJob], wait: Bool) {
+        guard !list.isEmpty else { return }
+        let target: UInt64 = postLock.withLock {
+            for job in list {
+                while !jobs.push(job) {
+                    if !live.load(ordering: .acquiring) { drainJobsInline() } else { wake(); usleep(50) }
+                }
+            }
+            posted &+= UInt64(list.count)
+            if !live.load(ordering: .acquiring) { drainJobsInline() }
+            return posted
+        }
+        wake()
+        if wait { waitUntilApplied(target) }
+    }
+
+    /// Returns once every job posted so far has been applied.
+    public func waitUntilApplied() {
+        waitUntilApplied(postLock.withLock { posted })
+    }
+
+    private func waitUntilApplied(_ target: UInt64) {
+        while applied.load(ordering: .acquiring) < target {
+            usleep(20)
+            postLock.withLock { if !live.load(ordering: .acquiring) { drainJobsInline() } }
+        }
+    }
+
+    /// Applies queued jobs on the calling thread; only while no worker thread runs (call with `postLock`).
+    private func drainJobsInline() {
+        while let job = jobs.pop() {
+            state.run(job)
+            applied.add(1, ordering: .releasing)
+        }
+        publishSlots()
+    }
+
+    /// Thread 0, between batches: up to `jobsPerLoop` jobs.
+    private func runJobs() {
+        var n = 0
+        while n < Self.jobsPerLoop, let job = jobs.pop() {
+            state.run(job)
+            n += 1
+        }
+        if n > 0 {
+            publishSlots()
+            applied.add(UInt64(n), ordering: .releasing)
+        }
+    }
+
+    private func wake() {
+        guard sleeping.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    private func publishSlots() {
+        queueSlots.store(state.queueCount, ordering: .releasing)
+        tapSlots.store(state.tapCount, ordering: .releasing)
+    }
+
+    // MARK: Readers (any thread, no lock: the worker's live values)
+
+    public var freeFrames: Int { poolView.pointee.available }
+
+    public var queueCounters: [QueueCounters] {
+        (0..<queueSlots.load(ordering: .acquiring)).compactMap { i in
+            let q = queueView[i]
+            guard q.active else { return nil }
+            return QueueCounters(port: q.port, fd: q.fd, txKicks: q.txKicks, txKickErrors: q.txKickErrors,
+                                 rxWakeups: q.rxWakeups, outstandingTx: q.outstandingTx, filled: q.filled)
+        }
+    }
+
+    public var tapCounters: [TapPortCounters] {
+        (0..<tapSlots.load(ordering: .acquiring)).compactMap { i in
+            tapView[i].active ? TapPortCounters(port: tapView[i].port, fd: tapView[i].fd, counters: tapView[i].counters) : nil
+        }
+    }
+
+    // MARK: Threads
+
     public func start() {
+        postLock.lock()
+        defer { postLock.unlock() }
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        drainJobsInline()
+        live.store(true, ordering: .releasing)
         for index in 0..<threadCount {
             let t = Thread { [unowned self] in self.run(thread: index) }
             t.name = "vxsw-worker-\(index)"
@@ -261,6 +382,10 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         _ = write(wakeFD, &one, 8)
         for _ in threads { finished.wait() }
         threads.removeAll()
+        postLock.withLock {
+            live.store(false, ordering: .releasing)
+            drainJobsInline()
+        }
     }
 
     private func run(thread index: Int) {
@@ -269,7 +394,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             let cpu = settings.cpus[index]
             let err = cvxsw_pin_current_thread(Int32(cpu))
             if err != 0 {
-                lock.withLock { pinErrors.append("cannot pin worker \(index) to CPU \(cpu): \(String(cString: strerror(-err)))") }
+                errorLock.withLock { pinErrors.append("cannot pin worker \(index) to CPU \(cpu): \(String(cString: strerror(-err)))") }
             }
         }
         let batch = UnsafeMutableBufferPointer<FrameDescriptor>.allocate(capacity: settings.batchSize)
@@ -283,16 +408,20 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         var lastHousekeeping = now
         var loops: UInt32 = 0
         while running.load(ordering: .relaxed) {
-            lock.lock()
+            if sharesState { ioLock.lock() }
+            if index == 0 { runJobs() }
             let handled = state.pollOnce(batch: batch, now: now, thread: index)
             let (kickCount, inFlight) = state.submitTx(kicks: kicks)
             for k in 0..<kickCount { kickFDs[k] = state.queues[Int(kicks[k])].fd }
-            if index == 0 && now != lastHousekeeping {
-                lastHousekeeping = now
-                state.processor.housekeeping(now: now)
-                state.collectTapKernelDrops()
+            if index == 0 {
+                if now != lastHousekeeping {
+                    lastHousekeeping = now
+                    state.processor.housekeeping(now: now)
+                    state.collectTapKernelDrops()
+                }
+                state.processor.publishReports(into: reports)
             }
-            lock.unlock()
+            if sharesState { ioLock.unlock() }
             // Copy mode moves at most 32 frames per call; EAGAIN/EBUSY/ENOBUFS just mean "again".
             var kickErrors = false
             for k in 0..<kickCount {
@@ -307,11 +436,12 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
                 kickErrors = kickErrors || failed
             }
             if kickErrors {
-                lock.withLock { for k in 0..<kickCount where kickFDs[k] < 0 { state.queues[Int(kicks[k])].txKickErrors &+= 1 } }
+                if sharesState { ioLock.lock() }
+                for k in 0..<kickCount where kickFDs[k] < 0 { state.queues[Int(kicks[k])].txKickErrors &+= 1 }
+                if sharesState { ioLock.unlock() }
             }
-            if waiting.load(ordering: .relaxed) > 0 { sched_yield() }
             loops &+= 1
-            if handled > 0 || inFlight {
+            if handled > 0 || inFlight || (index == 0 && !jobs.isEmpty) {
                 idle = 0
                 if loops & 1023 == 0 { now = Self.seconds() }
             } else {
@@ -328,23 +458,31 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         }
     }
 
-    /// Sleeps until one of this thread's sockets has frames, the worker stops, or 100 ms pass
-    /// (housekeeping, and sockets added since).
+    /// Sleeps until one of this thread's sockets has frames, a job is posted (thread 0), the
+    /// worker stops, or 100 ms pass (housekeeping, and sockets added since).
     private func sleep(thread: Int, fds: inout [pollfd]) {
         var n = 0
-        lock.withLock {
-            for i in 0..<state.queueCount where state.queues[i].active && Int(state.queues[i].owner) == thread {
-                fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
-                n += 1
-            }
-            for i in 0..<state.tapCount where state.taps[i].active && Int(state.taps[i].owner) == thread {
-                fds[n] = pollfd(fd: state.taps[i].fd, events: Int16(POLLIN), revents: 0)
-                n += 1
-            }
+        if sharesState { ioLock.lock() }
+        for i in 0..<state.queueCount where state.queues[i].active && Int(state.queues[i].owner) == thread {
+            fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
+            n += 1
         }
+        for i in 0..<state.tapCount where state.taps[i].active && Int(state.taps[i].owner) == thread {
+            fds[n] = pollfd(fd: state.taps[i].fd, events: Int16(POLLIN), revents: 0)
+            n += 1
+        }
+        if sharesState { ioLock.unlock() }
         fds[n] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
         n += 1
-        _ = poll(&fds, nfds_t(n), 100)
+        // Announce the sleep, then look at the job ring once more: a producer that pushed
+        // before seeing `sleeping` is caught here, one that pushes after it writes the eventfd.
+        sleeping.add(1, ordering: .sequentiallyConsistent)
+        if thread != 0 || jobs.isEmpty { _ = poll(&fds, nfds_t(n), 100) }
+        sleeping.subtract(1, ordering: .sequentiallyConsistent)
+        if fds[n - 1].revents != 0 && running.load(ordering: .relaxed) {
+            var value: UInt64 = 0
+            _ = read(wakeFD, &value, 8)
+        }
     }
 
     /// Monotonic nanoseconds (vDSO, no syscall), for the adaptive spin.

@@ -54,7 +54,7 @@ final class PipelineTests: XCTestCase {
         XCTAssertTrue(remote.allSatisfy { $0.vni == 100 && $0.inner == frame })
         XCTAssertEqual(io.freeCount, free, "no frame leaked")
         XCTAssertEqual(sw.counters.vnis[0].floods, 1)
-        XCTAssertEqual(sw.vteps[sw.vteps.index(of: remote6)!].txPackets, 1)
+        XCTAssertEqual(sw.counters.vteps[Int(sw.vteps.index(of: remote6)!)].txPackets, 1)
     }
 
     func testOverlayBUMGoesToLocalPortsOnly() {

@@ -40,7 +40,7 @@ extension SwitchDaemon {
                 try clearBGP(ip)
                 return .success(JSONValue.string("BGP sessions reset"))
             case .fdbDel(let vni, let mac):
-                let removed = datapath.worker.sync { $0.processor.removeStaticMAC(vni: vni, mac) }
+                let removed = tables.apply(.removeStatic(vni, mac), wait: true)
                 var forgotten = false
                 try recordState { state in
                     forgotten = state.staticEntries.contains { $0.vni == vni && $0.mac == mac }

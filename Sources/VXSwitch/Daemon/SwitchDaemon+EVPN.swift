@@ -2,18 +2,19 @@ import Foundation
 import VXCore
 import VXDatapath
 import VXEVPN
+import VXTables
 
 /// The EVPN route feed wired to the switch: the speaker's routes become FDB entries and
-/// flood lists (through worker jobs), the switch's local MACs become type-2 routes, every
-/// local VNI a type-3 route.
+/// flood lists (table updates through the owner, which posts them to the worker without
+/// waiting), the switch's local MACs become type-2 routes, every local VNI a type-3 route.
 ///
 /// ```
-///  EVPNSpeaker ──installRemoteMAC / addFloodVTEP──▶ SwitchDataplaneFeed ──worker.sync──▶ SwitchPipeline
-///       ▲                                                                               │ FDB events
-///       └──────────── localMACLearned / localMACRemoved ◀── resolver thread ◀───────────┘
+///  EVPNSpeaker ──installRemoteMAC / addFloodVTEP──▶ SwitchDataplaneFeed ──tables.apply──▶ SwitchTables ──job ring──▶ worker
+///       ▲                                                                                                            │ reports
+///       └──────────── localMACLearned / localMACRemoved ◀── reports thread ◀─────────────────────────────────────────┘
 /// ```
 final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
-    let worker: Worker<SwitchPipeline>
+    let tables: SwitchTables
     let log: DaemonLog
     /// What EVPN installed, so a control-plane restart can sweep what is not re-announced.
     private let lock = NSLock()
@@ -26,8 +27,8 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 
     struct VNIVTEP: Hashable { var vni: VNI; var vtep: IPAddress }
 
-    init(worker: Worker<SwitchPipeline>, log: DaemonLog) {
-        self.worker = worker
+    init(tables: SwitchTables, log: DaemonLog) {
+        self.tables = tables
         self.log = log
     }
 
@@ -60,11 +61,13 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
             defer { neighborIPs[k] = ip }
             return neighborIPs[k]
         }
-        let (ok, neighborOK) = worker.sync { s -> (Bool, Bool) in
-            if let previous, previous != ip { s.processor.withdrawNeighbor(vni: vni, ip: previous, mac: mac) }
-            let neighborOK = ip.map { s.processor.installNeighbor(vni: vni, ip: $0, mac: mac) } ?? true
-            return (s.processor.installEVPNMAC(vni: vni, mac, vtep: vtep, sequence: seq), neighborOK)
-        }
+        var updates: [TableUpdate] = []
+        if let previous, previous != ip { updates.append(.withdrawNeighbor(vni, previous, mac)) }
+        if let ip { updates.append(.installNeighbor(vni, ip, mac)) }
+        updates.append(.installEVPN(vni, mac, vtep: vtep, sequence: seq))
+        let results = tables.apply(updates)
+        let ok = results.last!
+        let neighborOK = ip == nil || results[results.count - 2]
         if !ok { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
         if !neighborOK, let ip { log.warning("EVPN: cannot install neighbour \(ip) -> \(mac) in VNI \(vni) (table full?)") }
         log.debug("EVPN: \(mac)\(ip.map { " (\($0))" } ?? "") in VNI \(vni) -> \(vtep) seq \(seq)")
@@ -75,15 +78,12 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
             installedMACs.remove(VNIMAC(vni, mac))
             return neighborIPs.removeValue(forKey: VNIMAC(vni, mac))
         }
-        _ = worker.sync { s -> Bool in
-            if let ip { s.processor.withdrawNeighbor(vni: vni, ip: ip, mac: mac) }
-            return s.processor.withdrawEVPNMAC(vni: vni, mac)
-        }
+        tables.apply((ip.map { [TableUpdate.withdrawNeighbor(vni, $0, mac)] } ?? []) + [.withdrawEVPN(vni, mac)])
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 
     func addFloodVTEP(vni: VNI, vtep: IPAddress) {
-        _ = worker.sync { $0.processor.addFloodVTEP(vni: vni, vtep, origin: .evpn) }
+        tables.apply(.addFlood(vni, vtep, .evpn))
         let new = lock.withLock { () -> Bool in
             staleFloods.remove(VNIVTEP(vni: vni, vtep: vtep))
             return installedFloods.insert(VNIVTEP(vni: vni, vtep: vtep)).inserted
@@ -94,13 +94,7 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
         lock.withLock { _ = installedFloods.remove(VNIVTEP(vni: vni, vtep: vtep)) }
         // Only what EVPN added: a statically configured flood entry stays.
-        let removed = worker.sync { s -> Bool in
-            guard let bd = s.processor.bridgeDomains.index(of: vni),
-                  let v = s.processor.vteps.index(of: vtep),
-                  s.processor.bridgeDomains.domains[Int(bd)].floodList.contains(FloodTarget(vtep: v, origin: .evpn))
-            else { return false }
-            return s.processor.removeFloodVTEP(vni: vni, vtep)
-        }
+        let removed = tables.apply(.removeFlood(vni, vtep, origin: .evpn))
         if removed { log.info("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
     }
 
@@ -165,7 +159,7 @@ extension SwitchDaemon {
     func startEVPN() throws {
         guard let bgp = config.bgp else { return }
         // The speaker holds its dataplane weakly: the daemon keeps the feed alive.
-        let feed = SwitchDataplaneFeed(worker: datapath.worker, log: log)
+        let feed = SwitchDataplaneFeed(tables: tables, log: log)
         evpnFeed = feed
         let speaker = EVPNSpeaker(config: try EVPNConfig(switchConfig: config, bgp: bgp), dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
@@ -232,6 +226,8 @@ extension SwitchDaemon {
                 speaker.localMACLearned(vni: e.vni, mac: e.mac, sticky: e.origin == .static)
             case .aged, .removed:
                 speaker.localMACRemoved(vni: e.vni, mac: e.mac)
+            case .refreshed:
+                break
             }
         }
     }

@@ -2,19 +2,21 @@ import Foundation
 import Glibc
 import VXCore
 import VXDatapath
+import VXTables
 
-/// The XDP fast path's side of the daemon (`datapath.fast-path`). A thread keeps the BPF
-/// maps in step with the pipeline: five times a second it takes a copy of the pipeline
-/// (copy-on-write: the worker pays one copy of the tables it next writes), derives
-/// `FastPathTables` from it and writes the difference. Once a second it folds the
-/// last-seen stamps XDP wrote for fast-pathed sources back into the FDB, so a MAC that only
-/// talks through the fast path does not age out.
+/// The XDP fast path's side of the daemon (`datapath.fast-path`). It follows the owner's
+/// copy of the tables (never the worker's) as an observer: the owner names each FDB entry
+/// that changed, and the `vxsw-fastpath` thread writes those entries, one map write per
+/// entry, every 10 ms. A change to anything else (a port, VNI, VTEP, next hop) makes it
+/// derive `FastPathTables` from the owner's copy and write the difference. Once a second it
+/// folds the last-seen stamps XDP wrote for fast-pathed sources back into the tables
+/// (`TableUpdate.refreshLearned`), so a MAC that only talks through the fast path does not age out.
 ///
-/// Between a change in the pipeline and the next round (at most 200 ms), XDP may still
-/// use the old entry: a MAC that moved keeps receiving at its old place for that long
-/// (its own frames from the new place miss in XDP, so the engine sees the move at once).
-/// A port leaving the switch is taken out of the maps before it is detached.
-final class FastPathState: @unchecked Sendable {
+/// Between a change in the tables and the thread's next round (≤ 10 ms), XDP may still use
+/// the old entry: a MAC that moved keeps receiving at its old place for that long (its own
+/// frames from the new place miss in XDP, so the engine sees the move at once). A port
+/// leaving the switch is taken out of the maps before it is detached.
+final class FastPathState: TableObserver, @unchecked Sendable {
     let maps: FastPathMaps
     /// Guards `written` and `folded` (the fast-path thread and port removal).
     let lock = NSLock()
@@ -22,15 +24,38 @@ final class FastPathState: @unchecked Sendable {
     var folded: [UInt64: UInt32] = [:]
     var enabled: Bool
     var thread: Thread?
+    /// What changed since the thread's last round (guarded by `pendingLock`: the owner of the
+    /// tables adds to it under its own lock, so it must never wait for `lock`).
+    private let pendingLock = NSLock()
+    private var pendingKeys: Set<UInt64> = []
+    private var pendingStructural = true
 
     init(maps: FastPathMaps, enabled: Bool) {
         self.maps = maps
         self.enabled = enabled
     }
+
+    func entriesChanged(_ keys: [UInt64], structural: Bool) {
+        pendingLock.withLock {
+            pendingKeys.formUnion(keys)
+            pendingStructural = pendingStructural || structural
+        }
+    }
+
+    /// Something the tables do not say changed (a port's interface came or went): derive again.
+    func markStructural() { pendingLock.withLock { pendingStructural = true } }
+
+    /// Takes what changed since the last call.
+    func takePending() -> (keys: Set<UInt64>, structural: Bool) {
+        pendingLock.withLock {
+            defer { pendingKeys = []; pendingStructural = false }
+            return (pendingKeys, pendingStructural)
+        }
+    }
 }
 
 extension SwitchDaemon {
-    static let fastPathInterval: TimeInterval = 0.2
+    static let fastPathInterval: TimeInterval = 0.01
 
     func startFastPath() {
         guard let fast = fastPath else { return }
@@ -53,8 +78,30 @@ extension SwitchDaemon {
 
     private func fastPathLoop(_ fast: FastPathState) {
         runRounds(every: Self.fastPathInterval) { round in
-            syncFastPath(fast, force: round == 1)
-            if round % 5 == 0 { foldLastSeen(fast) }
+            let (keys, structural) = fast.takePending()
+            if structural || round == 1 {
+                syncFastPath(fast, force: round == 1)
+            } else if !keys.isEmpty {
+                writeEntries(keys, fast)
+            }
+            if round % 100 == 0 { foldLastSeen(fast) }
+        }
+    }
+
+    /// Writes the fast-path entry of each FDB key that changed, as the owner's copy has it now.
+    private func writeEntries(_ keys: Set<UInt64>, _ fast: FastPathState) {
+        fast.lock.lock(); defer { fast.lock.unlock() }
+        let written = fast.written
+        let targets: [(UInt64, FastPathTables.Target?)] = tables.read { p in
+            keys.map { key in (key, p.fdb.entry(key: key).flatMap { written.target(for: $0) }) }
+        }
+        for (key, target) in targets where fast.written.fdb[key] != target {
+            do {
+                try fast.maps.setFDB(key, target)
+                fast.written.fdb[key] = target
+            } catch {
+                log.error("XDP fast path maps: \(error)")
+            }
         }
     }
 
@@ -92,8 +139,7 @@ extension SwitchDaemon {
 
     func syncFastPath(_ fast: FastPathState, force: Bool = false) {
         let ifindex = fastPathPorts()
-        let pipeline = datapath.worker.sync { $0.processor }
-        let tables = FastPathTables(pipeline: pipeline, ifindex: ifindex)
+        let tables = self.tables.read { FastPathTables(pipeline: $0, ifindex: ifindex) }
         fast.lock.lock(); defer { fast.lock.unlock() }
         guard force || tables != fast.written else { return }
         write(tables, fast)
@@ -115,6 +161,7 @@ extension SwitchDaemon {
         fast.lock.lock(); defer { fast.lock.unlock() }
         var tables = fast.written
         tables.ports[index] = nil
+        tables.portIndex[id] = nil
         tables.fdb = tables.fdb.filter { $0.value != .port(ifindex: index) }
         write(tables, fast)
     }
@@ -130,21 +177,12 @@ extension SwitchDaemon {
         fast.folded = stamps
         fast.lock.unlock()
         guard !fresh.isEmpty else { return }
-        datapath.worker.sync { state in
-            for (key, stamp) in fresh {
-                let bd = UInt16(truncatingIfNeeded: key >> 48), mac = MACAddress(raw: key)
-                guard let e = state.processor.fdb.entry(bd: bd, mac: mac),
-                      Int32(bitPattern: stamp &- e.lastSeen) > 0 else { continue }
-                switch (e.origin, e.destination) {
-                case (.localLearned, .port(let p)):
-                    _ = state.processor.fdb.learnLocal(bd: bd, mac: mac, port: p, now: stamp)
-                case (.remoteLearned, .vtep(let v)):
-                    _ = state.processor.fdb.learnRemote(bd: bd, mac: mac, vtep: v, now: stamp)
-                default:
-                    break
-                }
+        let updates: [TableUpdate] = tables.read { p in
+            fresh.map { key, stamp in
+                .refreshLearned(p.fdb.vni(ofBD: UInt16(truncatingIfNeeded: key >> 48)), MACAddress(raw: key), stamp: stamp)
             }
         }
+        tables.apply(updates)
     }
 
     /// Empties the maps (the program goes with the links anyway; this keeps a stopped

@@ -36,16 +36,22 @@ extension SwitchDaemon {
         // On a packet socket the virtio-net header names each partial checksum and the I/O
         // layer completes it (and software GSO writes full ones): the pipeline need not guess.
         let complete = port.completeChecksums && io == .xdp
-        let configure: (inout SwitchPipeline, InterfaceInfo) -> Void = { p, info in
-            p.setPort(id, PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete, takesSuperFrames: io == .packet))
+        let portConfig = { (info: InterfaceInfo) in
+            PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete, takesSuperFrames: io == .packet)
         }
         if io == .packet {
-            let attached = try datapath.attachPacket(interface: port.name, as: id, configure: configure)
+            let info = try InterfaceInfo(name: port.name)
+            tables.apply(.setPort(id, portConfig(info)), wait: true)
+            do {
+                _ = try datapath.attachPacket(interface: port.name, as: id)
+            } catch {
+                tables.apply(.setPort(id, nil), wait: true)
+                throw error
+            }
             log.info("attached \(port.name) as port \(id) (access, packet socket with virtio-net header: guest TSO/GRO)")
             lock.lock(); portNames[id] = port.name; packetPorts.insert(id); lock.unlock()
-            _ = attached
         } else {
-            try attach(interface: port.name, id: id, role: .access, configure: configure)
+            try attach(interface: port.name, id: id, role: .access, portConfig: portConfig)
         }
         lock.lock(); portConfigs[id] = port; lock.unlock()
         return (id, true)
@@ -74,8 +80,10 @@ extension SwitchDaemon {
         if isUplink { throw SwitchError("port \(name)" + ": " + "is the uplink") }
         guard let id else { return waited }
         fastPathForget(port: id)
-        datapath.detach(id) { p in p.setPort(id, nil) }
+        datapath.detach(id)
+        tables.apply(.setPort(id, nil), wait: true)
         lock.lock(); portNames[id] = nil; portConfigs[id] = nil; packetPorts.remove(id); fastPathDriver[name] = nil; lock.unlock()
+        fastPath?.markStructural()
         log.info("detached \(name) (port \(id))")
         return true
     }
@@ -86,16 +94,16 @@ extension SwitchDaemon {
     }
 
     func addStatic(_ entry: SwitchConfig.FDB.StaticEntry) throws {
-        let ok: Bool
+        let update: TableUpdate
         switch entry.target {
         case .port(let name):
             guard let id = portID(named: name) else {
                 throw SwitchError("fdb static \(entry.mac)" + ": " + "port \(name) is not attached")
             }
-            ok = datapath.worker.sync { $0.processor.addStaticMAC(vni: entry.vni, entry.mac, port: id) }
+            update = .addStaticPort(entry.vni, entry.mac, id)
         case .vtep(let ip):
-            ok = datapath.worker.sync { $0.processor.addStaticMAC(vni: entry.vni, entry.mac, vtep: ip) }
+            update = .addStaticVTEP(entry.vni, entry.mac, ip)
         }
-        guard ok else { throw SwitchError("fdb static \(entry.mac)" + ": " + "VNI \(entry.vni) is not configured or the table is full") }
+        guard tables.apply(update, wait: true) else { throw SwitchError("fdb static \(entry.mac)" + ": " + "VNI \(entry.vni) is not configured or the table is full") }
     }
 }

@@ -5,8 +5,7 @@ import VXDatapath
 /// Underlay next hops: for every remote VTEP the kernel's route and neighbour tables say
 /// which MAC to put in the outer Ethernet header. Unresolved VTEPs are looked up twice a
 /// second (the kernel is asked to resolve them, NTF_USE), resolved ones every 5 s so a
-/// changed neighbour is followed. The same thread drains FDB events and hands local MACs to
-/// the EVPN speaker.
+/// changed neighbour is followed.
 extension SwitchDaemon {
     func startResolver() {
         let t = Thread { [weak self] in self?.resolverLoop() }
@@ -24,20 +23,17 @@ extension SwitchDaemon {
         var known: [IPAddress: MACAddress] = [:]
         // The first round runs at once, so flood lists resolve before the first frames.
         runRounds(every: 0.5) { round in
-            let vteps: [(IPAddress, MACAddress?)] = datapath.worker.sync { s in
-                s.processor.vteps.entries.filter(\.active).map { ($0.ip, $0.nextHop) }
+            let vteps: [(IPAddress, MACAddress?)] = tables.read { p in
+                p.vteps.entries.filter(\.active).map { ($0.ip, $0.nextHop) }
             }
             for (ip, current) in vteps where current == nil || round % 10 == 0 {
                 let mac = resolve(ip, netlink: netlink)
                 if mac != current {
-                    datapath.worker.sync { $0.processor.setNextHop(vtep: ip, mac) }
+                    tables.apply(.setNextHop(ip, mac))
                     if let mac { log.info("VTEP \(ip): next hop \(mac)") } else if known[ip] != nil { log.warning("VTEP \(ip): next hop lost") }
                     known[ip] = mac
                 }
             }
-            let events = datapath.worker.sync { $0.processor.drainFDBEvents() }
-            for e in events { log.debug("fdb \(e.kind) vni \(e.vni) \(e.mac) -> \(e.destination)") }
-            advertise(events)
         }
     }
 

@@ -1,12 +1,12 @@
 import VXCore
 import VXDatapath
 
-/// A copy of the worker's tables, taken between batches, from which every `show` and the
-/// Prometheus page are built on the control thread.
+/// What every `show` and the Prometheus page are built from: rows of the owner's copy of the
+/// tables and the worker's counters as they are now. The worker never stops for it.
 struct SwitchSnapshot {
     var now: UInt32
     var ports: [(PortID, PortConfig)]
-    var counters: Counters
+    var counters: CounterSnapshot
     var domains: [(bd: UInt16, domain: BridgeDomain)]
     /// All VTEP slots, indexed like the pipeline's VTEP table (inactive ones included).
     var vteps: [VTEP]
@@ -22,18 +22,19 @@ struct SwitchSnapshot {
 extension SwitchDaemon {
     func snapshot(vni: VNI? = nil) -> SwitchSnapshot {
         let now = Worker<SwitchPipeline>.seconds()
-        return datapath.worker.sync { s in
-            let p = s.processor
+        let worker = datapath.worker
+        return tables.read { p in
             let ports = (0..<p.ports.capacity).compactMap { i -> (PortID, PortConfig)? in
                 p.ports.config(PortID(i)).map { (PortID(i), $0) }
             }
             let domains = p.bridgeDomains.domains.enumerated()
                 .filter { $0.element.active }
                 .map { (bd: UInt16($0.offset), domain: $0.element) }
-            return SwitchSnapshot(now: now, ports: ports, counters: p.counters, domains: domains,
+            return SwitchSnapshot(now: now, ports: ports, counters: counters.snapshot(), domains: domains,
                                   vteps: p.vteps.entries, fdb: p.fdbRows(now: now, vni: vni),
                                   neighbors: p.neighbors.countsByDomain(),
-                                  freeFrames: s.freeFrames, sockets: s.queueCounters, taps: s.tapCounters, eventsLost: p.fdb.events.overflows)
+                                  freeFrames: worker.freeFrames, sockets: worker.queueCounters, taps: worker.tapCounters,
+                                  eventsLost: counters.reportsLost)
         }
     }
 
@@ -96,8 +97,11 @@ extension SwitchDaemon {
         return StatsView(
             uptimeSeconds: Int(-startedAt.timeIntervalSinceNow),
             ports: portViews(snap), vnis: vniViews(snap),
-            vteps: snap.vteps.filter(\.active).map { VTEPView(address: $0.ip.description, nextHop: $0.nextHop?.description,
-                                             txPackets: $0.txPackets, txBytes: $0.txBytes, drops: $0.drops) },
+            vteps: snap.vteps.enumerated().filter(\.element.active).map { i, v in
+                let c = i < snap.counters.vteps.count ? snap.counters.vteps[i] : VTEPCounters()
+                return VTEPView(address: v.ip.description, nextHop: v.nextHop?.description,
+                                txPackets: c.txPackets, txBytes: c.txBytes, drops: c.drops)
+            },
             drops: drops, xdp: datapath.program.statistics(), freeFrames: snap.freeFrames,
             sockets: snap.sockets.map { SocketView(port: name(of: PortID($0.port)), txKicks: $0.txKicks,
                                                    txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,

@@ -2,16 +2,24 @@ import Foundation
 import VXCore
 import VXDatapath
 import VXEVPN
+import VXTables
 
 /// vxsw running: the AF_XDP datapath with the switch pipeline, ports from the config (and
 /// added at run time), VTEP next hops resolved through the kernel, the control socket.
 ///
-/// Threads: the worker owns the pipeline; everything here runs on control threads and reaches
-/// the pipeline only through `datapath.worker.sync` (a job between batches).
+/// Threads: the worker owns its copy of the tables; control code changes them only through
+/// the owner (`tables.apply`), which keeps its own copy and posts each change to the worker's
+/// job ring. `show` and metrics read the owner's copy and the worker's counters; nothing here
+/// takes a lock the worker holds.
 public final class SwitchDaemon: @unchecked Sendable {
     public let config: SwitchConfig
     let log: DaemonLog
     let datapath: Datapath<SwitchPipeline>
+    /// The owner of the switch tables (`VXTables`).
+    let tables: SwitchTables
+    /// The worker's counters (shared storage: read live, never copied with the worker).
+    let counters: Counters
+    var reportsThread: Thread?
     let uplink: InterfaceInfo?
     /// Port names by id; id 0 is the uplink. Guarded by `lock` (control threads only).
     var portNames: [PortID: String] = [:]
@@ -60,18 +68,17 @@ public final class SwitchDaemon: @unchecked Sendable {
         underlay.sourcePortRange = config.vtep.sourcePortRange
         // Kernel VTEPs and offloading senders leave inner checksums partial: complete them.
         underlay.completeDecapChecksums = true
-        var pipeline = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries)
-        pipeline.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
-        // With EVPN, remote MACs come from type-2 routes (like FRR's `nolearning` vxlan devices).
-        if config.bgp != nil && config.vnis.contains(where: \.learnRemote) {
-            log.info("EVPN configured: remote MACs come from BGP, data-plane remote learning is off")
+        // Two copies of the same empty tables: the owner's and the worker's. Everything in them
+        // from here on arrives as `TableUpdate`s through the owner, to both in the same order.
+        func emptyTables() -> SwitchPipeline {
+            var p = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries)
+            p.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
+            return p
         }
-        for v in config.vnis {
-            guard pipeline.addVNI(v.vni, learnRemote: v.learnRemote && config.bgp == nil, macLimit: v.macLimit == 0 ? nil : v.macLimit) != nil else {
-                throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds")
-            }
-            for vtep in v.flood { pipeline.addFloodVTEP(vni: v.vni, vtep) }
-        }
+        var pipeline = emptyTables()
+        pipeline.createsVTEPs = false
+        counters = pipeline.counters
+        tables = SwitchTables(emptyTables())
         let workerCPUs = config.datapath.workers.isEmpty ? [firstAllowedCPU()] : config.datapath.workers
         let settings = DatapathSettings(
             frameCount: config.datapath.frames, frameSize: config.datapath.frameSize,
@@ -84,9 +91,22 @@ public final class SwitchDaemon: @unchecked Sendable {
                 XSKBusyPoll(timeoutMicroseconds: Int32($0.timeoutMicroseconds), budget: Int32($0.budget), prefer: $0.prefer)
             })
         datapath = try Datapath(processor: pipeline, settings: settings)
+        tables.subscribe(WorkerTables(datapath.worker))
+        // With EVPN, remote MACs come from type-2 routes (like FRR's `nolearning` vxlan devices).
+        if config.bgp != nil && config.vnis.contains(where: \.learnRemote) {
+            log.info("EVPN configured: remote MACs come from BGP, data-plane remote learning is off")
+        }
+        for v in config.vnis {
+            let vni = TableUpdate.addVNI(v.vni, learnRemote: v.learnRemote && config.bgp == nil,
+                                         macLimit: v.macLimit == 0 ? nil : v.macLimit)
+            guard tables.apply(vni) else { throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds") }
+            tables.apply(v.flood.map { .addFlood(v.vni, $0, .static) })
+        }
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
         if config.datapath.fastPath != .off {
-            fastPath = FastPathState(maps: try FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)
+            let fast = FastPathState(maps: try FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)
+            tables.observe(fast)
+            fastPath = fast
             if config.datapath.attach == .generic { log.warning("XDP fast path off: it needs native XDP (datapath.attach is generic)") }
         }
     }
@@ -99,8 +119,9 @@ public final class SwitchDaemon: @unchecked Sendable {
             if let uplink = config.uplink {
                 var queues: [Int]?
                 if case .list(let list) = uplink.queues { queues = list.map(Int.init) }
-                try attach(interface: uplink.interface, id: Self.uplinkID, role: .uplink, queues: queues) { p, _ in
-                    p.setPort(Self.uplinkID, PortConfig(kind: .uplink, mtu: p.underlay.uplinkMTU))
+                let mtu = tables.read { $0.underlay.uplinkMTU }
+                try attach(interface: uplink.interface, id: Self.uplinkID, role: .uplink, queues: queues) { _ in
+                    PortConfig(kind: .uplink, mtu: mtu)
                 }
                 checkMTU()
             }
@@ -119,6 +140,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             datapath.start()
             if let e = datapath.worker.pinError { log.warning(e) }
             try startEVPN()
+            startReports()
             startResolver()
             startFastPath()
             let server = ControlServer(path: config.control.socket) { [weak self] request in
@@ -135,23 +157,33 @@ public final class SwitchDaemon: @unchecked Sendable {
         }
     }
 
-    /// Attaches an interface, trying native XDP first when the config says `auto`.
+    /// Attaches an interface, trying native XDP first when the config says `auto`. The port is
+    /// in the tables (`portConfig` of the interface) before its sockets receive, and taken out
+    /// again when attaching fails.
     func attach(interface: String, id: PortID, role: XDPPortRole, queues: [Int]? = nil,
-                configure: @escaping (inout SwitchPipeline, InterfaceInfo) -> Void) throws {
+                portConfig: (InterfaceInfo) -> PortConfig) throws {
+        let info = try InterfaceInfo(name: interface)
+        tables.apply(.setPort(id, portConfig(info)), wait: true)
         do {
-            let port = try datapath.attach(interface: interface, as: id, role: role, queues: queues, configure: configure)
-            log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(datapath.settings.attachMode.rawValue) XDP)")
-        } catch let e as DatapathError where config.datapath.attach == .auto && e.operation.hasPrefix("attach XDP") {
-            log.warning("\(interface): native XDP failed (\(e)); using generic XDP")
-            disableFastPath("\(interface) runs generic XDP")
-            _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, queues: queues, configure: configure)
+            do {
+                let port = try datapath.attach(interface: interface, as: id, role: role, queues: queues)
+                log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(datapath.settings.attachMode.rawValue) XDP)")
+            } catch let e as DatapathError where config.datapath.attach == .auto && e.operation.hasPrefix("attach XDP") {
+                log.warning("\(interface): native XDP failed (\(e)); using generic XDP")
+                disableFastPath("\(interface) runs generic XDP")
+                _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, queues: queues)
+            }
+        } catch {
+            tables.apply(.setPort(id, nil), wait: true)
+            throw error
         }
         lock.lock(); portNames[id] = interface; lock.unlock()
+        fastPath?.markStructural()
     }
 
     /// The MTU chain: the underlay must carry the largest inner frame plus 50 (IPv4) / 70 (IPv6).
     func checkMTU() {
-        let underlay = datapath.worker.sync { $0.processor.underlay.uplinkMTU }
+        let underlay = tables.read { $0.underlay.uplinkMTU }
         let overhead = config.vtep.ipv6 != nil ? 70 : 50
         if underlay < 1500 + overhead {
             log.warning("underlay MTU \(underlay) carries inner frames up to MTU \(underlay - overhead) only; VM ports at 1500 need \(1500 + overhead) (larger frames are dropped and counted as too_big)")

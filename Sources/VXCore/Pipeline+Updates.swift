@@ -1,0 +1,75 @@
+/// The one place control-plane changes reach a pipeline's tables: `TableUpdate`s, applied by
+/// the owner to its copy and by each worker to its own, between batches.
+extension SwitchPipeline {
+    /// Applies `update`; false when it could not be (VNI not configured, table full, nothing
+    /// to remove). The owner applies to its copy first and sends workers only what succeeded.
+    @discardableResult
+    public mutating func apply(_ update: TableUpdate) -> Bool {
+        switch update {
+        case .setPort(let id, let config):
+            guard ports.contains(id) else { return false }
+            setPort(id, config)
+            return true
+        case .addVNI(let vni, let learnRemote, let macLimit):
+            return addVNI(vni, learnRemote: learnRemote, macLimit: macLimit) != nil
+        case .removeVNI(let vni):
+            guard bridgeDomains.index(of: vni) != nil else { return false }
+            removeVNI(vni)
+            return true
+        case .addVTEP(let ip):
+            return vteps.add(ip) != nil
+        case .removeVTEP(let ip):
+            guard vteps.index(of: ip) != nil else { return false }
+            removeVTEP(ip)
+            return true
+        case .addFlood(let vni, let ip, let origin):
+            return addFloodVTEP(vni: vni, ip, origin: origin)
+        case .removeFlood(let vni, let ip, let origin):
+            return removeFloodVTEP(vni: vni, ip, origin: origin)
+        case .setNextHop(let ip, let mac):
+            guard vteps.index(of: ip) != nil || vteps.add(ip) != nil else { return false }
+            setNextHop(vtep: ip, mac)
+            return true
+        case .addStaticPort(let vni, let mac, let port):
+            return addStaticMAC(vni: vni, mac, port: port)
+        case .addStaticVTEP(let vni, let mac, let ip):
+            return addStaticMAC(vni: vni, mac, vtep: ip)
+        case .removeStatic(let vni, let mac):
+            return removeStaticMAC(vni: vni, mac)
+        case .installEVPN(let vni, let mac, let vtep, let sequence):
+            return installEVPNMAC(vni: vni, mac, vtep: vtep, sequence: sequence)
+        case .withdrawEVPN(let vni, let mac):
+            return withdrawEVPNMAC(vni: vni, mac)
+        case .installNeighbor(let vni, let ip, let mac):
+            return installNeighbor(vni: vni, ip: ip, mac: mac)
+        case .withdrawNeighbor(let vni, let ip, let mac):
+            return withdrawNeighbor(vni: vni, ip: ip, mac: mac)
+        case .refreshLearned(let vni, let mac, let stamp):
+            guard let bd = bridgeDomains.index(of: vni) else { return false }
+            return fdb.refreshLearned(bd: bd, mac: mac, stamp: stamp)
+        }
+    }
+
+    /// The owner's copy takes a worker's report. Returns the updates it calls for (a VTEP
+    /// that remote learning saw becomes `.addVTEP`, for every copy).
+    public mutating func absorb(_ report: DataplaneReport) -> TableUpdate? {
+        switch report {
+        case .fdb(let e):
+            if let bd = bridgeDomains.index(of: e.vni) { fdb.absorb(e, bd: bd) }
+            return nil
+        case .vtepSeen(let ip):
+            return vteps.index(of: ip) == nil ? .addVTEP(ip) : nil
+        }
+    }
+
+    /// Moves this pipeline's pending reports (FDB events, VTEPs seen) into `ring`, for the
+    /// owner; what does not fit is counted in `counters.reportsLost`. The worker calls it between batches.
+    public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {
+        guard fdb.events.count > 0 || !discoveredVTEPs.isEmpty else { return }
+        while let e = fdb.events.pop() {
+            if !ring.push(.fdb(e)) { counters.reportsLost &+= 1 }
+        }
+        for ip in discoveredVTEPs where !ring.push(.vtepSeen(ip)) { counters.reportsLost &+= 1 }
+        discoveredVTEPs.removeAll(keepingCapacity: true)
+    }
+}

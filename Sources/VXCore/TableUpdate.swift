@@ -1,0 +1,39 @@
+/// One change to the switch tables, by VNI and address rather than by dense index. The
+/// control plane's owner of the tables (`VXTables.SwitchTables`) applies each update to its
+/// own copy first and then hands the same update to every worker, which applies it between
+/// batches (`SwitchPipeline.apply`). Applied in the same order, the copies give VNIs and
+/// VTEPs the same dense indices, so counters and fast-path map keys agree.
+public enum TableUpdate: Sendable, Equatable {
+    /// Configures a port, or with nil removes it (its learned MACs are flushed).
+    case setPort(PortID, PortConfig?)
+    /// Creates or updates a VNI's bridge domain.
+    case addVNI(VNI, learnRemote: Bool, macLimit: Int?)
+    case removeVNI(VNI)
+    /// Creates a remote VTEP (unresolved): an address remote learning saw.
+    case addVTEP(IPAddress)
+    case removeVTEP(IPAddress)
+    case addFlood(VNI, IPAddress, FloodOrigin)
+    /// Removes a flood-list entry, only one of `origin` when given.
+    case removeFlood(VNI, IPAddress, origin: FloodOrigin?)
+    /// The underlay next-hop MAC of a VTEP (nil: unresolved).
+    case setNextHop(IPAddress, MACAddress?)
+    case addStaticPort(VNI, MACAddress, PortID)
+    case addStaticVTEP(VNI, MACAddress, IPAddress)
+    case removeStatic(VNI, MACAddress)
+    case installEVPN(VNI, MACAddress, vtep: IPAddress, sequence: UInt32)
+    case withdrawEVPN(VNI, MACAddress)
+    case installNeighbor(VNI, IPAddress, MACAddress)
+    case withdrawNeighbor(VNI, IPAddress, MACAddress?)
+    /// A learned MAC was seen at `stamp` somewhere the worker does not see it (the XDP fast
+    /// path): refresh it where it is, never learn or move.
+    case refreshLearned(VNI, MACAddress, stamp: UInt32)
+}
+
+/// What a worker tells the owner of the tables, through its report ring.
+public enum DataplaneReport: Sendable, Equatable {
+    /// Learned, moved, refreshed (at most every 16 s per MAC), aged or removed.
+    case fdb(FDBEvent)
+    /// Remote learning saw a source VTEP the tables do not have; the owner adds it
+    /// (`TableUpdate.addVTEP`) and the MACs behind it are learned from then on.
+    case vtepSeen(IPAddress)
+}

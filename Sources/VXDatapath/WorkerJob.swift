@@ -1,0 +1,23 @@
+import VXCore
+
+/// A change the control plane asks a worker to make between batches, through its job ring
+/// (`Worker.post`). The worker is the only thread that touches its tables and socket table;
+/// nothing else takes a lock it holds.
+enum WorkerJob: @unchecked Sendable {
+    /// A table change (the owner of the tables has applied it to its own copy).
+    case update(TableUpdate)
+    /// An AF_XDP port's sockets join the loop; the first one transmits for the port.
+    case addSockets([QueueState], port: PortID)
+    /// A tap's packet socket joins the loop.
+    case addTap(fd: Int32, port: PortID)
+    /// Every socket and tap of the port leaves the loop; their frames return to the pool.
+    /// (Post it after the XDP program stopped redirecting to them, wait, then close them.)
+    case removePort(PortID)
+}
+
+/// What a worker runs over each batch, beyond `PacketProcessor.process`: the tables it
+/// owns change only through `apply`, and it reports what it learned through `publishReports`.
+extension PacketProcessor {
+    public mutating func apply(_ update: TableUpdate) -> Bool { false }
+    public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {}
+}

@@ -1,0 +1,36 @@
+import Foundation
+import VXCore
+import VXDatapath
+
+/// What the worker learned, back to the owner of the tables: every 10 ms a thread drains the
+/// worker's report ring into the owner's copy (`tables.absorb`) and hands local MACs learned,
+/// moved, aged or removed to the EVPN speaker. So the owner's copy, `show mac` and EVPN see a
+/// worker's learning within about 10 ms.
+extension SwitchDaemon {
+    static let reportInterval: TimeInterval = 0.01
+
+    func startReports() {
+        let t = Thread { [weak self] in self?.reportsLoop() }
+        t.name = "vxsw-reports"
+        reportsThread = t
+        t.start()
+    }
+
+    private func reportsLoop() {
+        runRounds(every: Self.reportInterval) { _ in drainReports() }
+    }
+
+    /// Takes everything the worker reported so far (the ring's only consumer).
+    func drainReports() {
+        var reports: [DataplaneReport] = []
+        while let r = datapath.worker.reports.pop() { reports.append(r) }
+        guard !reports.isEmpty else { return }
+        tables.absorb(reports)
+        var events: [FDBEvent] = []
+        for case .fdb(let e) in reports where e.kind != .refreshed {
+            log.debug("fdb \(e.kind) vni \(e.vni) \(e.mac) -> \(e.destination)")
+            events.append(e)
+        }
+        advertise(events)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import VXCore
+
+/// Something that keeps a copy of the tables in step with the owner: a worker (through its
+/// job ring), later the XDP fast-path maps. Called with the owner's lock held, so every
+/// subscriber sees the updates in the order the owner applied them: keep it short (post to
+/// a ring).
+public protocol TableSubscriber: AnyObject {
+    func tablesChanged(_ updates: [TableUpdate])
+    /// Returns once everything handed over so far has been applied (read-your-writes for a
+    /// CLI command). Called without the owner's lock.
+    func waitUntilApplied()
+}
+
+/// The owner of the switch tables: the control plane's copy, the one every control change
+/// goes through. Config, `port`/`fdb` commands, EVPN routes and the VTEP resolver call
+/// `apply`; the owner changes its own copy first (which also says whether the change is
+/// possible) and passes what succeeded to its subscribers. Workers learn MACs on their own
+/// and report them back (`absorb`), so the owner's copy holds every entry a worker holds,
+/// a few milliseconds later. `show` and metrics read the owner's copy (`read`) and never
+/// stop a worker.
+public final class SwitchTables: @unchecked Sendable {
+    private var tables: SwitchPipeline
+    private let lock = NSLock()
+    private var subscribers: [TableSubscriber] = []
+    private var observers: [TableObserver] = []
+    private var rejectedCount: UInt64 = 0
+
+    /// `tables` is the owner's starting copy (normally empty; fill it through `apply` so the
+    /// subscribers get the same updates).
+    public init(_ tables: SwitchPipeline) {
+        self.tables = tables
+    }
+
+    public func subscribe(_ subscriber: TableSubscriber) {
+        lock.withLock { subscribers.append(subscriber) }
+    }
+
+    public func observe(_ observer: TableObserver) {
+        lock.withLock { observers.append(observer) }
+    }
+
+    /// Updates that could not be applied (VNI not configured, table full, nothing to remove).
+    public var rejected: UInt64 { lock.withLock { rejectedCount } }
+
+    /// Applies `updates` in order to the owner's copy and hands those that succeeded to every
+    /// subscriber; with `wait`, returns once the subscribers have applied them. Returns
+    /// whether each succeeded.
+    @discardableResult
+    public func apply(_ updates: [TableUpdate], wait: Bool = false) -> [Bool] {
+        apply(wait: wait) { _ in updates }
+    }
+
+    @discardableResult
+    public func apply(_ update: TableUpdate, wait: Bool = false) -> Bool {
+        apply([update], wait: wait)[0]
+    }
+
+    /// Applies the updates `decide` derives from the current tables, atomically with that
+    /// look (e.g. remove a flood entry only if EVPN added it), in order, to the owner's copy,
+    /// and hands those that succeeded to every subscriber; with `wait`, returns once the
+    /// subscribers have applied them. Returns whether each succeeded.
+    @discardableResult
+    public func apply(wait: Bool = false, _ decide: (SwitchPipeline) -> [TableUpdate]) -> [Bool] {
+        let (results, notified) = lock.withLock { () -> ([Bool], [TableSubscriber]) in
+            let updates = decide(tables)
+            var ok: [Bool] = []
+            var passed: [TableUpdate] = []
+            for u in updates {
+                let done = tables.apply(u)
+                ok.append(done)
+                if done { passed.append(u) } else { rejectedCount &+= 1 }
+            }
+            while tables.fdb.events.pop() != nil {}
+            if !passed.isEmpty {
+                for s in subscribers { s.tablesChanged(passed) }
+                notifyObservers(passed)
+            }
+            return (ok, passed.isEmpty ? [] : subscribers)
+        }
+        if wait { for s in notified { s.waitUntilApplied() } }
+        return results
+    }
+
+    /// Takes a worker's reports into the owner's copy: learned, moved, refreshed, aged and
+    /// removed MACs; a VTEP that remote learning saw is added for everyone (`.addVTEP`).
+    public func absorb(_ reports: [DataplaneReport]) {
+        var follow: [TableUpdate] = []
+        lock.withLock {
+            var keys: [UInt64] = []
+            for r in reports {
+                if let u = tables.absorb(r), !follow.contains(u) { follow.append(u) }
+                if case .fdb(let e) = r, e.origin.isLearned, e.kind != .refreshed,
+                   let bd = tables.bridgeDomains.index(of: e.vni) {
+                    keys.append(FDBEntry.key(bd: bd, mac: e.mac))
+                }
+            }
+            if !keys.isEmpty { for o in observers { o.entriesChanged(keys, structural: false) } }
+        }
+        if !follow.isEmpty { apply(follow) }
+    }
+
+    /// Tells observers what `passed` changed (call with the lock held, after applying).
+    private func notifyObservers(_ passed: [TableUpdate]) {
+        guard !observers.isEmpty else { return }
+        var keys: [UInt64] = []
+        var structural = false
+        for u in passed where !u.leavesFastPathAlone {
+            if let (vni, mac) = u.fdbEntry, let bd = tables.bridgeDomains.index(of: vni) {
+                keys.append(FDBEntry.key(bd: bd, mac: mac))
+            } else {
+                structural = true
+            }
+        }
+        guard structural || !keys.isEmpty else { return }
+        for o in observers { o.entriesChanged(keys, structural: structural) }
+    }
+
+    /// Reads the owner's copy under its lock (never a worker's): keep `body` to copying out
+    /// what it needs; control changes wait meanwhile, forwarding does not.
+    public func read<T>(_ body: (SwitchPipeline) -> T) -> T {
+        lock.withLock { body(tables) }
+    }
+}

@@ -1,0 +1,94 @@
+import VXCore
+import VXTables
+import XCTest
+
+/// A worker's copy kept by hand: what a real worker does between batches with its job ring.
+private final class Copy: TableSubscriber {
+    var tables: SwitchPipeline
+    var received: [TableUpdate] = []
+    init(_ tables: SwitchPipeline) { self.tables = tables }
+    func tablesChanged(_ updates: [TableUpdate]) {
+        received += updates
+        for u in updates { XCTAssertTrue(tables.apply(u), "the owner passed on only what it could apply: \(u)") }
+    }
+    func waitUntilApplied() {}
+}
+
+final class SwitchTablesTests: XCTestCase {
+    let underlay = UnderlayConfig(uplink: PortID(0), uplinkMAC: MACAddress(raw: 0x02_00_00_00_00_01),
+                                  localV4: IPAddress("192.0.2.1"), localV6: nil)
+    let vni = VNI(100)!
+    let mac = MACAddress(raw: 0x02_00_00_00_01_01)
+    let remote = IPAddress("192.0.2.2")!
+
+    private func make() -> (SwitchTables, Copy) {
+        let owner = SwitchTables(SwitchPipeline(underlay: underlay, fdbCapacity: 1024))
+        var worker = SwitchPipeline(underlay: underlay, fdbCapacity: 1024)
+        worker.createsVTEPs = false
+        let copy = Copy(worker)
+        owner.subscribe(copy)
+        return (owner, copy)
+    }
+
+    func testUpdatesReachTheSubscriberInOrderAndOnlyWhenPossible() {
+        let (owner, copy) = make()
+        XCTAssertEqual(owner.apply([.addStaticVTEP(vni, mac, remote), .addVNI(vni, learnRemote: false, macLimit: nil),
+                                    .addFlood(vni, remote, .static), .addStaticVTEP(vni, mac, remote)]),
+                       [false, true, true, true], "a MAC in a VNI not yet configured is refused")
+        XCTAssertEqual(copy.received.count, 3)
+        XCTAssertEqual(owner.rejected, 1)
+        // Both copies gave the VNI and the VTEP the same dense indices.
+        let ownerIndex = owner.read { p in
+            var p = p
+            return (p.bridgeDomains.index(of: self.vni), p.vteps.index(of: self.remote))
+        }
+        XCTAssertEqual(ownerIndex.0, copy.tables.bridgeDomains.index(of: vni))
+        XCTAssertEqual(ownerIndex.1, copy.tables.vteps.index(of: remote))
+        XCTAssertEqual(owner.read { $0.fdbRows(now: 0).count }, 1)
+        XCTAssertFalse(owner.apply(.removeFlood(vni, remote, origin: .evpn)), "only an EVPN entry is removed as EVPN's")
+        XCTAssertTrue(owner.apply(.removeFlood(vni, remote, origin: .static)))
+        XCTAssertEqual(copy.tables.bridgeDomains.domains[0].floodList, [])
+    }
+
+    func testWorkerLearningReachesTheOwnersCopy() {
+        let (owner, copy) = make()
+        owner.apply([.addVNI(vni, learnRemote: true, macLimit: nil), .setPort(PortID(1), PortConfig(kind: .access(vni)))])
+        var w = copy.tables
+        _ = w.fdb.learnLocal(bd: 0, mac: mac, port: PortID(1), now: 10)
+        let ring = SPSCRing<DataplaneReport>(capacity: 16)
+        w.publishReports(into: ring)
+        var reports: [DataplaneReport] = []
+        while let r = ring.pop() { reports.append(r) }
+        XCTAssertEqual(reports.count, 1)
+        owner.absorb(reports)
+        let rows = owner.read { $0.fdbRows(now: 12) }
+        XCTAssertEqual(rows.map(\.mac), [mac])
+        XCTAssertEqual(rows.first?.port, PortID(1))
+        XCTAssertEqual(rows.first?.age, 2, "the owner keeps the worker's last-seen")
+        // Aged on the worker: gone from the owner too.
+        w.fdb.ageLimit = 5
+        _ = w.age(now: 100, budget: w.fdb.slotCount)
+        w.publishReports(into: ring)
+        reports = []
+        while let r = ring.pop() { reports.append(r) }
+        owner.absorb(reports)
+        XCTAssertEqual(owner.read { $0.fdbRows(now: 100).count }, 0)
+    }
+
+    func testAVTEPSeenByRemoteLearningIsAddedForEveryCopy() {
+        let (owner, copy) = make()
+        owner.apply(.addVNI(vni, learnRemote: true, macLimit: nil))
+        owner.absorb([.vtepSeen(remote), .vtepSeen(remote)])
+        XCTAssertEqual(copy.received.last, .addVTEP(remote))
+        XCTAssertEqual(copy.received.filter { $0 == .addVTEP(remote) }.count, 1, "added once")
+        XCTAssertNotNil(copy.tables.vteps.index(of: remote))
+        XCTAssertEqual(owner.read { p in var p = p; return p.vteps.index(of: self.remote) }, copy.tables.vteps.index(of: remote))
+    }
+
+    func testRefreshFromTheFastPathNeverLearns() {
+        let (owner, _) = make()
+        owner.apply(.addVNI(vni, learnRemote: false, macLimit: nil))
+        XCTAssertFalse(owner.apply(.refreshLearned(vni, mac, stamp: 50)), "an unknown MAC is not learned by a refresh")
+        XCTAssertEqual(owner.read { $0.fdbRows(now: 50).count }, 0)
+    }
+}
