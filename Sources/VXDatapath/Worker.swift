@@ -130,7 +130,8 @@ public struct WorkerState<P: PacketProcessor> {
     }
 
     /// Submits the batch's tx descriptors and lists the sockets whose tx ring asks for a
-    /// wakeup (need_wakeup); the caller makes those `sendto` calls outside the worker lock.
+    /// wakeup (need_wakeup); the caller makes those `sendto` calls after the batch (outside
+    /// `ioLock` when threads share the state).
     /// Returns the number listed and whether any socket still has frames in flight.
     @inlinable mutating func submitTx(kicks: UnsafeMutableBufferPointer<Int32>) -> (count: Int, busy: Bool) {
         var count = 0

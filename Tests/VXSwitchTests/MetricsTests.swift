@@ -56,24 +56,8 @@ final class PrometheusTextTests: XCTestCase {
 final class MetricsServerTests: XCTestCase {
     /// Sends `request` to 127.0.0.1/::1 `port` over a raw TCP socket and returns the whole reply.
     private func fetch(_ request: String, port: UInt16, ipv6: Bool = false) throws -> String {
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, POSIXSocket.stream, 0)
-        XCTAssertGreaterThanOrEqual(fd, 0)
+        let fd = try loopbackConnect(port: port, ipv6: ipv6)
         defer { close(fd) }
-        var result: Int32
-        if ipv6 {
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0[15] = 1 }
-            result = POSIXSocket.withSockaddr(&sin6) { connect(fd, $0, $1) }
-        } else {
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = port.bigEndian
-            sin.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-            result = POSIXSocket.withSockaddr(&sin) { connect(fd, $0, $1) }
-        }
-        guard result == 0 else { throw SocketError("connect") }
         try POSIXSocket.sendAll(fd, Array(request.utf8), until: Date(timeIntervalSinceNow: 2))
         let reply = try POSIXSocket.receive(fd, limit: 1 << 20, until: Date(timeIntervalSinceNow: 5)) { _ in false }
         return String(decoding: reply, as: UTF8.self)

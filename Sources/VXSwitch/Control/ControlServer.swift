@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// The daemon's control socket: a Unix stream socket, one JSON request line per connection,
-/// answered with one JSON `ControlResponse` line, served on a background thread.
+/// answered with one JSON `ControlResponse` line, each connection on its own thread.
 ///
 /// Root-only: the directory is created 0700 when missing, the socket is chmod 0600 and a peer
 /// must run as root or as our own user (SO_PEERCRED). A stale socket file left by a crash is
 /// replaced; a live one (another vxsw answering) is an error. `stop()` removes the file.
 ///
-/// Connections are served one after another; the handler runs on the server thread and must
-/// not call `stop()` (stop waits for that thread).
+/// Connections are served concurrently (`ServerLoop`), at most `maxConnections` at once: the
+/// handler may run on several threads at a time and must not call `stop()` (stop waits for it).
 ///
 ///     let server = ControlServer(path: config.control.socket) { request in
 ///         switch request { case .ping: return .success("pong") ... }
@@ -24,17 +24,22 @@ public final class ControlServer: @unchecked Sendable {
     public var readTimeout: TimeInterval = 5
     /// Longest request line accepted.
     public var maxRequestBytes = 1 << 20
+    /// Connections served at once; more are answered "busy" and closed.
+    public var maxConnections = 64
 
     private let handler: @Sendable (ControlRequest) -> ControlResponse
-    private let loop = ServerLoop(name: "vxsw-control")
+    private let loop: ServerLoop
     private let logger = Logger(label: "vxsw.control")
 
     public init(path: String, handler: @escaping @Sendable (ControlRequest) -> ControlResponse) {
         self.path = path
         self.handler = handler
+        loop = ServerLoop(name: "vxsw-control", logger: logger)
     }
 
     public var isRunning: Bool { loop.isRunning }
+    /// Connections refused because `maxConnections` were being served.
+    public var refusedConnections: Int { loop.refusedConnections }
 
     /// Creates the socket and starts serving. Does nothing when already running.
     public func start() throws {
@@ -53,7 +58,8 @@ public final class ControlServer: @unchecked Sendable {
         }
         let timeout = readTimeout, limit = maxRequestBytes
         do {
-            try loop.start(listening: fd) { [handler, logger] connection in
+            let busy = try Self.line(.failure("vxsw is busy: \(maxConnections) control connections open; try again"))
+            try loop.start(listening: fd, maxConnections: maxConnections, busyReply: busy) { [handler, logger] connection in
                 ControlServer.serve(connection, timeout: timeout, limit: limit, handler: handler, logger: logger)
             }
         } catch {
@@ -73,30 +79,38 @@ public final class ControlServer: @unchecked Sendable {
 
     // MARK: Serving
 
-    /// Reads one request line, answers it; every failure becomes an error response.
+    /// Reads one request line, answers it; every failure becomes an error response. Gives up
+    /// waiting on the client when the server stops.
     static func serve(
-        _ fd: Int32, timeout: TimeInterval, limit: Int, handler: (ControlRequest) -> ControlResponse, logger: Logger
+        _ connection: ServerLoop.Connection, timeout: TimeInterval, limit: Int,
+        handler: (ControlRequest) -> ControlResponse, logger: Logger
     ) {
+        let fd = connection.fd, stop = connection.stop
         let deadline = Date(timeIntervalSinceNow: timeout)
         let response: ControlResponse
         if let uid = POSIXSocket.peerUID(fd), uid != 0, uid != geteuid() {
             response = .failure("permission denied: the control socket is for root")
         } else {
             do {
-                let bytes = try POSIXSocket.receive(fd, limit: limit, until: deadline) { $0.contains(UInt8(ascii: "\n")) }
+                let bytes = try POSIXSocket.receive(fd, limit: limit, until: deadline, cancel: stop) { $0.contains(UInt8(ascii: "\n")) }
                 response = answer(line: bytes.prefix { $0 != UInt8(ascii: "\n") }, handler: handler)
+            } catch let error as SocketError where error.errno == ECANCELED {
+                response = .failure("vxsw is stopping")
             } catch {
                 logger.debug("control request not read: \(error)")
                 response = .failure("request not read: \(error)")
             }
         }
         do {
-            var data = try JSONEncoder().encode(response)
-            data.append(UInt8(ascii: "\n"))
-            try POSIXSocket.sendAll(fd, Array(data), until: Date(timeIntervalSinceNow: timeout))
+            try POSIXSocket.sendAll(fd, try line(response), until: Date(timeIntervalSinceNow: timeout), cancel: stop)
         } catch {
             logger.debug("control response not sent: \(error)")
         }
+    }
+
+    /// `response` as the one JSON line the client reads.
+    static func line(_ response: ControlResponse) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(response)) + [UInt8(ascii: "\n")]
     }
 
     /// Decodes a request line and runs the handler.

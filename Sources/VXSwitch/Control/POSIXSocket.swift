@@ -58,27 +58,29 @@ enum POSIXSocket {
         Int32(clamping: max(0, Int(deadline.timeIntervalSinceNow * 1000)))
     }
 
-    /// Waits until `fd` is readable (or writable) before `deadline`; false on timeout.
-    static func wait(_ fd: Int32, for events: Int32, until deadline: Date) throws -> Bool {
-        var p = pollfd(fd: fd, events: Int16(events), revents: 0)
+    /// Waits until `fd` is readable (or writable) before `deadline`; false on timeout. Throws
+    /// ECANCELED when `cancel` (a fd, -1 for none) becomes readable first: a stopping server.
+    static func wait(_ fd: Int32, for events: Int32, until deadline: Date, cancel: Int32 = -1) throws -> Bool {
+        var p = [pollfd(fd: fd, events: Int16(events), revents: 0), pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)]
         while true {
-            let n = poll(&p, 1, millisecondsLeft(deadline))
-            if n > 0 { return true }
+            let n = poll(&p, 2, millisecondsLeft(deadline))  // poll skips a negative fd
+            if n > 0 && p[0].revents != 0 { return true }
+            if n > 0 { throw SocketError("wait", errno: ECANCELED) }
             if n == 0 { return false }
             if errno != EINTR { throw SocketError("poll") }
         }
     }
 
     /// Reads until `isComplete` says the bytes so far are a whole message, the peer closes, or
-    /// `limit` bytes arrive. Throws on timeout or error.
+    /// `limit` bytes arrive. Throws on timeout, error, or `cancel` (see `wait`).
     static func receive(
-        _ fd: Int32, limit: Int, until deadline: Date, isComplete: ([UInt8]) -> Bool
+        _ fd: Int32, limit: Int, until deadline: Date, cancel: Int32 = -1, isComplete: ([UInt8]) -> Bool
     ) throws -> [UInt8] {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !isComplete(data) {
             guard data.count < limit else { throw SocketError("receive", errno: EMSGSIZE, detail: "over \(limit) bytes") }
-            guard try wait(fd, for: Int32(POLLIN), until: deadline) else {
+            guard try wait(fd, for: Int32(POLLIN), until: deadline, cancel: cancel) else {
                 throw SocketError("receive", errno: ETIMEDOUT)
             }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
@@ -93,11 +95,12 @@ enum POSIXSocket {
         return data
     }
 
-    /// Writes all of `bytes` before `deadline` (no SIGPIPE when the peer has gone).
-    static func sendAll(_ fd: Int32, _ bytes: [UInt8], until deadline: Date) throws {
+    /// Writes all of `bytes` before `deadline` (no SIGPIPE when the peer has gone); stops
+    /// waiting when `cancel` is readable (see `wait`).
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8], until deadline: Date, cancel: Int32 = -1) throws {
         var offset = 0
         while offset < bytes.count {
-            guard try wait(fd, for: Int32(POLLOUT), until: deadline) else { throw SocketError("send", errno: ETIMEDOUT) }
+            guard try wait(fd, for: Int32(POLLOUT), until: deadline, cancel: cancel) else { throw SocketError("send", errno: ETIMEDOUT) }
             let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n >= 0 {
                 offset += n

@@ -1,8 +1,8 @@
 import Foundation
 import VXCore
 
-/// Answers control-socket requests (`vxsw show|port|fdb ...`). Runs on the control thread;
-/// every change to the pipeline goes through `Worker.sync`, between batches.
+/// Answers control-socket requests (`vxsw show|port|fdb ...`), on a thread per connection
+/// (several at once); every change to the tables goes through the owner (`tables.apply`).
 extension SwitchDaemon {
     func handle(_ request: ControlRequest) -> ControlResponse {
         do {

@@ -5,11 +5,12 @@ import VXCore
 import Glibc
 #endif
 
-/// Serves `GET /metrics` in Prometheus text format on a local TCP address, on a background thread.
+/// Serves `GET /metrics` in Prometheus text format on a local TCP address.
 ///
 /// A deliberately small HTTP/1.1 server: one request per connection (`Connection: close`),
-/// GET and HEAD, 404 for other paths, 405 for other methods. `render` is called once per scrape,
-/// on the server thread.
+/// GET and HEAD, 404 for other paths, 405 for other methods. Connections are served
+/// concurrently (`ServerLoop`, at most `maxConnections`; more get a 503), so an idle client
+/// never delays a scrape. `render` is called once per scrape, one scrape at a time.
 ///
 ///     let metrics = try MetricsServer(address: "127.0.0.1:9469") { stats.prometheusText() }
 ///     try metrics.start()
@@ -19,9 +20,15 @@ public final class MetricsServer: @unchecked Sendable {
     public let address: ListenAddress
     /// How long a client may take to send its request head.
     public var readTimeout: TimeInterval = 5
+    /// Connections served at once; more get a 503 and are closed.
+    public var maxConnections = 64
 
     private let render: @Sendable () -> String
-    private let loop = ServerLoop(name: "vxsw-metrics")
+    /// Renders one at a time: a render copies rows out of the owner's copy of the tables (under
+    /// its lock, which control changes wait for), and any local user can open connections;
+    /// concurrent scrapes must not multiply that load.
+    private let renders = NSLock()
+    private let loop: ServerLoop
     private let logger = Logger(label: "vxsw.metrics")
     private let lock = NSLock()
     private var bound: UInt16?
@@ -29,6 +36,7 @@ public final class MetricsServer: @unchecked Sendable {
     public init(address: ListenAddress, render: @escaping @Sendable () -> String) {
         self.address = address
         self.render = render
+        loop = ServerLoop(name: "vxsw-metrics", logger: logger)
     }
 
     /// `address` is `IPv4:PORT` or `[IPv6]:PORT`; port 0 picks a free one (see `boundPort`).
@@ -43,14 +51,19 @@ public final class MetricsServer: @unchecked Sendable {
     public var boundPort: UInt16? { lock.withLock { bound } }
 
     public var isRunning: Bool { loop.isRunning }
+    /// Connections refused because `maxConnections` were being served.
+    public var refusedConnections: Int { loop.refusedConnections }
+
+    private static let busy = http(status: "503 Service Unavailable", type: "text/plain", body: "busy\n", includeBody: true)
 
     /// Binds and starts serving. Does nothing when already running.
     public func start() throws {
         guard !loop.isRunning else { return }
         let (fd, port) = try Self.listen(on: address)
         let timeout = readTimeout
-        try loop.start(listening: fd) { [render, logger] connection in
-            MetricsServer.serve(connection, timeout: timeout, render: render, logger: logger)
+        try loop.start(listening: fd, maxConnections: maxConnections, busyReply: Self.busy) {
+            [render, renders, logger] connection in
+            MetricsServer.serve(connection, timeout: timeout, render: { renders.withLock(render) }, logger: logger)
         }
         lock.withLock { bound = port }
     }
@@ -101,18 +114,20 @@ public final class MetricsServer: @unchecked Sendable {
 
     // MARK: HTTP
 
-    static func serve(_ fd: Int32, timeout: TimeInterval, render: () -> String, logger: Logger) {
+    /// Reads one request head and answers it; gives up waiting on the client when the server stops.
+    static func serve(_ connection: ServerLoop.Connection, timeout: TimeInterval, render: () -> String, logger: Logger) {
+        let fd = connection.fd, stop = connection.stop
         let deadline = Date(timeIntervalSinceNow: timeout)
         let head: [UInt8]
         do {
-            head = try POSIXSocket.receive(fd, limit: 16 << 10, until: deadline) { Self.endOfHead(in: $0) != nil }
+            head = try POSIXSocket.receive(fd, limit: 16 << 10, until: deadline, cancel: stop) { Self.endOfHead(in: $0) != nil }
         } catch {
             logger.debug("metrics request not read: \(error)")
             return
         }
         let reply = response(toHead: head, render: render)
         do {
-            try POSIXSocket.sendAll(fd, reply, until: Date(timeIntervalSinceNow: timeout))
+            try POSIXSocket.sendAll(fd, reply, until: Date(timeIntervalSinceNow: timeout), cancel: stop)
         } catch {
             logger.debug("metrics response not sent: \(error)")
         }
