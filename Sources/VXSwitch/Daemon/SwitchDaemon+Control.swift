@@ -5,6 +5,13 @@ import VXCore
 /// (several at once); every change to the tables goes through the owner (`tables.apply`).
 extension SwitchDaemon {
     func handle(_ request: ControlRequest) -> ControlResponse {
+        if case .show = request { return answer(request) }
+        if case .ping = request { return answer(request) }
+        if case .version = request { return answer(request) }
+        return controlOps.withLock { answer(request) }
+    }
+
+    private func answer(_ request: ControlRequest) -> ControlResponse {
         do {
             switch request {
             case .ping:

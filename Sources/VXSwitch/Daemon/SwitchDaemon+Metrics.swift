@@ -53,6 +53,10 @@ extension SwitchDaemon {
         }
         m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
         m.counter("vxsw_fdb_events_lost_total", help: "FDB events dropped because the event ring was full.", stats.fdbEventsLost)
+        m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",
+                  labels: ["server": "control"], UInt64(control?.refusedConnections ?? 0))
+        m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",
+                  labels: ["server": "metrics"], UInt64(metrics?.refusedConnections ?? 0))
         return m.render()
     }
 

@@ -94,6 +94,9 @@ extension SwitchDaemon {
     }
 
     func addStatic(_ entry: SwitchConfig.FDB.StaticEntry) throws {
+        // Under `portOps`: the port cannot be detached (its id given to another) between the
+        // lookup of its id and the install.
+        portOps.lock(); defer { portOps.unlock() }
         let update: TableUpdate
         switch entry.target {
         case .port(let name):

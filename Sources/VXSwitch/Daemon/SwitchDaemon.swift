@@ -40,7 +40,15 @@ public final class SwitchDaemon: @unchecked Sendable {
     let startedAt = Date()
     var control: ControlServer?
     var metrics: MetricsServer?
-    var evpn: EVPNSpeaker?
+    /// The speaker; read by control, reports and restart threads alike, so under `lock`.
+    var evpn: EVPNSpeaker? {
+        get { lock.withLock { evpnSpeaker } }
+        set { lock.withLock { evpnSpeaker = newValue } }
+    }
+    private var evpnSpeaker: EVPNSpeaker?
+    /// Serializes requests that change something (port, fdb, bgp), so that the change and its
+    /// state-file record are one step; shows run concurrently.
+    let controlOps = NSLock()
     var evpnFeed: SwitchDataplaneFeed?
     var resolverThread: Thread?
     /// The XDP fast path's maps and mirror thread (nil: `datapath.fast-path: false`).
