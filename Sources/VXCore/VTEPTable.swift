@@ -19,6 +19,9 @@ public struct VTEPTable: Sendable {
     @usableFromInline var lastIP = IPAddress(hi: .max, lo: .max)
     @usableFromInline var lastIndex: UInt16 = 0
     public let capacity: Int
+    /// Bumped by every add, remove and next-hop change: lets a reader (the fast-path mirror)
+    /// see that a MAC install created a VTEP on the way.
+    public private(set) var generation: UInt64 = 0
 
     public init(capacity: Int) {
         self.capacity = min(capacity, Int(UInt16.max))
@@ -44,6 +47,7 @@ public struct VTEPTable: Sendable {
             i = slots.count; slots.append(VTEP(ip: ip))
         }
         indexOfIP.set(hi: ip.hi, lo: ip.lo, UInt16(i))
+        generation &+= 1
         return UInt16(i)
     }
 
@@ -53,6 +57,7 @@ public struct VTEPTable: Sendable {
         lastIP = IPAddress(hi: .max, lo: .max)
         slots[Int(i)] = VTEP(ip: ip)
         slots[Int(i)].active = false
+        generation &+= 1
         return i
     }
 
@@ -60,6 +65,7 @@ public struct VTEPTable: Sendable {
     @discardableResult
     public mutating func setNextHop(_ ip: IPAddress, _ mac: MACAddress?) -> Bool {
         guard let i = index(of: ip) else { return false }
+        if slots[Int(i)].nextHop != mac { generation &+= 1 }
         slots[Int(i)].nextHop = mac
         if mac != nil { slots[Int(i)].needsResolution = false }
         return true

@@ -64,6 +64,7 @@ public final class SwitchTables: @unchecked Sendable {
     public func apply(wait: Bool = false, _ decide: (SwitchPipeline) -> [TableUpdate]) -> [Bool] {
         let (results, notified) = lock.withLock { () -> ([Bool], [TableSubscriber]) in
             let updates = decide(tables)
+            let vtepGeneration = tables.vteps.generation
             var ok: [Bool] = []
             var passed: [TableUpdate] = []
             for u in updates {
@@ -74,7 +75,7 @@ public final class SwitchTables: @unchecked Sendable {
             while tables.fdb.events.pop() != nil {}
             if !passed.isEmpty {
                 for s in subscribers { s.tablesChanged(passed) }
-                notifyObservers(passed)
+                notifyObservers(passed, vtepsChanged: tables.vteps.generation != vtepGeneration)
             }
             return (ok, passed.isEmpty ? [] : subscribers)
         }
@@ -101,10 +102,11 @@ public final class SwitchTables: @unchecked Sendable {
     }
 
     /// Tells observers what `passed` changed (call with the lock held, after applying).
-    private func notifyObservers(_ passed: [TableUpdate]) {
+    private func notifyObservers(_ passed: [TableUpdate], vtepsChanged: Bool) {
         guard !observers.isEmpty else { return }
         var keys: [UInt64] = []
-        var structural = false
+        // A MAC install toward a VTEP not seen before creates it: structural too.
+        var structural = vtepsChanged
         for u in passed where !u.leavesFastPathAlone {
             if let (vni, mac) = u.fdbEntry, let bd = tables.bridgeDomains.index(of: vni) {
                 keys.append(FDBEntry.key(bd: bd, mac: mac))

@@ -95,13 +95,20 @@ extension SwitchDaemon {
         let targets: [(UInt64, FastPathTables.Target?)] = tables.read { p in
             keys.map { key in (key, p.fdb.entry(key: key).flatMap { written.target(for: $0) }) }
         }
+        var failed = 0
+        var firstError: Error?
         for (key, target) in targets where fast.written.fdb[key] != target {
             do {
                 try fast.maps.setFDB(key, target)
                 fast.written.fdb[key] = target
             } catch {
-                log.error("XDP fast path maps: \(error)")
+                // A full map (E2BIG) fails every entry after it: one line per round, not per entry.
+                failed += 1
+                firstError = firstError ?? error
             }
+        }
+        if let firstError {
+            log.error("XDP fast path maps: \(failed) entries not written (\(firstError)); the engine forwards them")
         }
     }
 
