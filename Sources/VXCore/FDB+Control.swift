@@ -57,6 +57,35 @@ extension FDB {
         removeAll { $0.bridgeDomain == bd && ($0.origin.isLearned || everything) }
     }
 
+    /// Up to `limit` entries from slot `from` on, in slot order (`bd` only, when given), and the
+    /// slot to continue from (nil: the end). A page costs its own rows, not the table's: a
+    /// listing of a million MACs goes page by page without a sort or a copy of the table. An
+    /// entry that moves between pages (a removal shifts its probe run back) may be listed twice
+    /// or not at all, as any live listing of a changing table.
+    public func page(from: Int, limit: Int, bd: UInt16? = nil) -> (entries: [FDBEntry], next: Int?) {
+        var out: [FDBEntry] = []
+        out.reserveCapacity(min(limit, count))
+        var i = max(0, from)
+        while i <= mask {
+            let e = slots[i]
+            i += 1
+            guard e.key != FDB.emptyKey, bd == nil || e.bridgeDomain == bd else { continue }
+            out.append(e)
+            if out.count == limit { return (out, i <= mask ? i : nil) }
+        }
+        return (out, nil)
+    }
+
+    /// Entries per bridge domain, counted in one pass without copying.
+    public func counts() -> [UInt16: FDBCounts] {
+        var out: [UInt16: FDBCounts] = [:]
+        for e in slots where e.key != FDB.emptyKey {
+            out[e.bridgeDomain, default: FDBCounts()].byOrigin[e.origin, default: 0] += 1
+            if case .port = e.destination { out[e.bridgeDomain]!.local += 1 } else { out[e.bridgeDomain]!.remote += 1 }
+        }
+        return out
+    }
+
     /// Calls `body` with every entry, in slot order (no copy, no sort).
     public func forEachEntry(_ body: (FDBEntry) -> Void) {
         for e in slots where e.key != FDB.emptyKey { body(e) }

@@ -51,6 +51,16 @@ public struct FDBEntry: Sendable {
     @inlinable public static func key(bd: UInt16, mac: MACAddress) -> UInt64 { UInt64(bd) << 48 | mac.raw }
 }
 
+/// How many entries a bridge domain has: by origin, and by where they point.
+public struct FDBCounts: Sendable, Equatable {
+    public var byOrigin: [FDBOrigin: Int] = [:]
+    /// Toward local ports (learned or static).
+    public var local = 0
+    /// Toward remote VTEPs (learned, EVPN or static).
+    public var remote = 0
+    public init() {}
+}
+
 /// What a learn did, for counters and tests.
 public enum LearnOutcome: Equatable, Sendable {
     case refreshed   // known at the same place: last-seen updated

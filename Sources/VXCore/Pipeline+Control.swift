@@ -143,15 +143,36 @@ extension SwitchPipeline {
     /// The FDB as rows, by VNI then MAC (optionally one VNI).
     public func fdbRows(now: UInt32, vni: VNI? = nil) -> [FDBRow] {
         fdb.snapshot().compactMap { e in
-            let rowVNI = fdb.vni(ofBD: e.bridgeDomain)
-            if let vni, vni != rowVNI { return nil }
-            var row = FDBRow(vni: rowVNI, mac: e.mac, port: nil, vtep: nil, origin: e.origin, sticky: e.sticky,
-                             age: e.origin.isLearned ? now &- e.lastSeen : nil, sequence: e.sequence)
-            switch e.destination {
-            case .port(let p): row.port = p
-            case .vtep(let v): row.vtep = vteps[v].ip
-            }
-            return row
+            if let vni, vni != fdb.vni(ofBD: e.bridgeDomain) { return nil }
+            return row(e, now: now)
         }.sorted { ($0.vni, $0.mac) < ($1.vni, $1.mac) }
+    }
+
+    /// One page of rows (`FDB.page`), sorted within the page; `next` continues the listing.
+    public func fdbRowsPage(now: UInt32, vni: VNI? = nil, from: Int, limit: Int) -> (rows: [FDBRow], next: Int?) {
+        var bd: UInt16?
+        if let vni {
+            guard let i = bridgeDomains.index(of: vni) else { return ([], nil) }
+            bd = i
+        }
+        let (entries, next) = fdb.page(from: from, limit: limit, bd: bd)
+        return (entries.map { row($0, now: now) }.sorted { ($0.vni, $0.mac) < ($1.vni, $1.mac) }, next)
+    }
+
+    /// Entries per VNI (one pass, no rows).
+    public func fdbCounts() -> [VNI: FDBCounts] {
+        var out: [VNI: FDBCounts] = [:]
+        for (bd, counts) in fdb.counts() { out[fdb.vni(ofBD: bd)] = counts }
+        return out
+    }
+
+    func row(_ e: FDBEntry, now: UInt32) -> FDBRow {
+        var row = FDBRow(vni: fdb.vni(ofBD: e.bridgeDomain), mac: e.mac, port: nil, vtep: nil, origin: e.origin,
+                         sticky: e.sticky, age: e.origin.isLearned ? now &- e.lastSeen : nil, sequence: e.sequence)
+        switch e.destination {
+        case .port(let p): row.port = p
+        case .vtep(let v): row.vtep = vteps[v].ip
+        }
+        return row
     }
 }

@@ -28,8 +28,9 @@ struct ControlOptions {
         return (options, rest)
     }
 
-    /// Sends the request; prints the answer as JSON or through `text`.
-    func send(_ words: [String], text: (JSONValue) throws -> String) throws {
+    /// Sends the request; prints the answer as JSON or through `text` (only through `text`, and
+    /// nothing of its own, when `quiet`).
+    func send(_ words: [String], quiet: Bool = false, text: (JSONValue) throws -> String) throws {
         let request: ControlRequest
         do { request = try ControlRequest(arguments: words) } catch {
             throw ValidationError("\(error)\nusage:\n\(ControlRequest.usage)")
@@ -44,7 +45,9 @@ struct ControlOptions {
             throw ExitCode(1)
         }
         let payload = response.payload ?? .null
-        if json {
+        if quiet {
+            _ = try text(payload)
+        } else if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(payload), as: UTF8.self))
@@ -56,16 +59,21 @@ struct ControlOptions {
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the running switch: ports | mac [--vni N] | vni [N] | stats | config | state | evpn ... | bgp ...")
+        abstract: "Show the running switch: ports | mac [--vni N] [--count] | vni [N] | stats | config | state | evpn ... | bgp ...")
 
     @Argument(parsing: .captureForPassthrough, help: "What to show, e.g. `mac --vni 1000`; add --json, --socket PATH.")
     var words: [String] = []
 
     func run() throws {
         let (options, what) = try ControlOptions.extract(words)
+        // A whole table comes page by page, so a million MACs never make one huge answer.
+        if what.first == "mac" && !what.contains("--limit") && !what.contains("--count") && !what.contains("count") {
+            return try options.streamMACs(Array(what.dropFirst()))
+        }
         try options.send(["show"] + what) { payload in
             switch what.first {
             case "ports": return ShowText.ports(try payload.decode())
+            case "mac" where what.contains("--count") || what.contains("count"): return ShowText.macCount(try payload.decode())
             case "mac": return ShowText.macs(try payload.decode())
             case "vni": return ShowText.vnis(try payload.decode())
             case "stats": return ShowText.stats(try payload.decode())
@@ -84,6 +92,38 @@ struct Show: ParsableCommand {
                 if case .string(let s) = payload { return s + "\n" }
                 return payload.jsonText + "\n"
             }
+        }
+    }
+}
+
+extension ControlOptions {
+    static let macPageSize = 10_000
+
+    /// `show mac` as pages of `macPageSize` rows: text is printed as each page arrives (one
+    /// header per VNI and page); JSON is one table at the end.
+    func streamMACs(_ filter: [String]) throws {
+        var from: Int? = 0
+        var all: [MACView] = []
+        var printedAny = false
+        while let start = from {
+            var page: MACTable?
+            try send(["show", "mac"] + filter + ["--limit", String(Self.macPageSize), "--from", String(start)], quiet: true) { payload in
+                page = try payload.decode()
+                return ""
+            }
+            guard let page else { return }
+            if json { all += page.entries } else if !page.entries.isEmpty {
+                print(ShowText.macs(page), terminator: "")
+                printedAny = true
+            }
+            from = page.next
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(MACTable(entries: all)), as: UTF8.self))
+        } else if !printedAny {
+            print(ShowText.macs(MACTable(entries: [])), terminator: "")
         }
     }
 }

@@ -12,6 +12,8 @@ final class ControlRequestTests: XCTestCase {
     func testGrammarRoundTrips() throws {
         let requests: [ControlRequest] = [
             .ping, .version, .show(.ports), .show(.mac(vni: nil)), .show(.mac(vni: VNI(1000))), .show(.vni(nil)),
+            .show(.mac(vni: nil, page: .init(from: 0, limit: 10_000))), .show(.mac(vni: VNI(1000), page: .init(from: 4096, limit: 5))),
+            .show(.macCount(vni: nil)), .show(.macCount(vni: VNI(1000))),
             .show(.vni(VNI(7))), .show(.stats), .show(.config), .show(.evpnVNI(VNI(1000))), .show(.evpnMAC(vni: nil)),
             .show(.bgpSummary), .show(.bgpNeighbors(IPAddress("fd00::2"))),
             .show(.bgpRoutes(type: .macip, vni: VNI(1000))), .show(.bgpRoutes(type: nil, vni: nil)),
@@ -87,7 +89,7 @@ final class ControlServerTests: XCTestCase {
         ControlServer(path: path) { request in
             switch request {
             case .ping: return .success("pong")
-            case .show(.mac(let vni)): return .success(["vni": vni.map { .int(Int64($0.value)) } ?? .null])
+            case .show(.mac(let vni, _)): return .success(["vni": vni.map { .int(Int64($0.value)) } ?? .null])
             case .portDel(let name): return .failure("no port named '\(name)'")
             default: return .success()
             }

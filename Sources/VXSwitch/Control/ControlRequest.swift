@@ -11,7 +11,7 @@ import VXCore
 /// `init(arguments:)` is the one grammar for both; `arguments` writes it back.
 ///
 ///     ping | version
-///     show ports | show mac [--vni N] | show vni [N] | show stats | show config | show state
+///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state
 ///     show evpn vni [N] | show evpn mac [--vni N]
 ///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn route [--type macip|multicast] [--vni N]
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
@@ -37,8 +37,11 @@ public enum ControlRequest: Equatable, Sendable {
 
     public enum Show: Equatable, Sendable {
         case ports
-        /// The switch FDB (`bridge fdb show`), optionally one VNI.
-        case mac(vni: VNI?)
+        /// The switch FDB (`bridge fdb show`), optionally one VNI; with `page`, one page of it
+        /// (`vxsw show mac` streams a large table page by page).
+        case mac(vni: VNI?, page: MACPage? = nil)
+        /// How many MACs, per VNI and type, without listing them.
+        case macCount(vni: VNI?)
         case vni(VNI?)
         case stats
         case config
@@ -51,6 +54,14 @@ public enum ControlRequest: Equatable, Sendable {
         case bgpSummary
         case bgpNeighbors(IPAddress?)
         case bgpRoutes(type: EVPNRouteType?, vni: VNI?)
+    }
+
+    /// Where a page of `show mac` starts (a cursor the previous page returned; 0 first) and
+    /// how many rows it holds at most.
+    public struct MACPage: Equatable, Sendable, Codable {
+        public var from: Int
+        public var limit: Int
+        public init(from: Int = 0, limit: Int) { self.from = from; self.limit = limit }
     }
 
     public enum EVPNRouteType: String, CaseIterable, Sendable {
@@ -68,7 +79,7 @@ public enum ControlRequest: Equatable, Sendable {
 
     public static let usage = """
         ping | version
-        show ports | mac [--vni N] | vni [N] | stats | config | state
+        show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state
         show evpn vni [N] | evpn mac [--vni N]
         show bgp summary | bgp neighbors [ADDRESS] | bgp evpn route [--type macip|multicast] [--vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
@@ -158,7 +169,19 @@ extension ControlRequest {
     private static func parseShow(_ words: inout Words) throws -> Show {
         switch words.next() {
         case "ports": return .ports
-        case "mac": return .mac(vni: try words.vniOption())
+        case "mac":
+            var vni: VNI?, count = false, limit: Int?, from = 0
+            while let option = words.next() {
+                switch option {
+                case "--vni", "vni": vni = try words.vni()
+                case "--count", "count": count = true
+                case "--limit": limit = try words.positive("--limit")
+                case "--from": from = try words.positive("--from", allowZero: true)
+                default: throw words.unexpected(option)
+                }
+            }
+            if count { return .macCount(vni: vni) }
+            return .mac(vni: vni, page: limit.map { MACPage(from: from, limit: $0) })
         case "vni": return .vni(try words.peek() == nil ? nil : words.vni())
         case "stats": return .stats
         case "config": return .config
@@ -257,7 +280,9 @@ extension ControlRequest {
         case .show(let show):
             switch show {
             case .ports: return ["show", "ports"]
-            case .mac(let vni): return ["show", "mac"] + vniWords(vni)
+            case .mac(let vni, let page):
+                return ["show", "mac"] + vniWords(vni) + (page.map { ["--limit", String($0.limit), "--from", String($0.from)] } ?? [])
+            case .macCount(let vni): return ["show", "mac"] + vniWords(vni) + ["--count"]
             case .vni(let vni): return ["show", "vni"] + (vni.map { [String($0.value)] } ?? [])
             case .stats: return ["show", "stats"]
             case .config: return ["show", "config"]
@@ -302,6 +327,15 @@ private struct Words {
             throw ControlRequest.ParseError(message: "'\(text)' is not a VNI (1..16777215)")
         }
         return vni
+    }
+
+    /// A whole number ≥ 1 (≥ 0 with `allowZero`) after `option`.
+    mutating func positive(_ option: String, allowZero: Bool = false) throws -> Int {
+        let text = try required("number after \(option)")
+        guard let n = Int(text), n >= (allowZero ? 0 : 1) else {
+            throw ControlRequest.ParseError(message: "\(option) '\(text)' is not a whole number\(allowZero ? "" : " of at least 1")")
+        }
+        return n
     }
 
     mutating func mac() throws -> MACAddress {

@@ -66,8 +66,12 @@ extension SwitchDaemon {
         switch what {
         case .ports:
             return try JSONValue(encoding: portViews(snapshot()))
-        case .mac(let vni), .evpnMAC(let vni):
-            return try JSONValue(encoding: MACTable(entries: macViews(snapshot(vni: vni))))
+        case .mac(let vni, let page?):
+            return try JSONValue(encoding: macPage(vni: vni, page: page))
+        case .macCount(let vni):
+            return try JSONValue(encoding: macCount(vni: vni))
+        case .mac(let vni, nil), .evpnMAC(let vni):
+            return try JSONValue(encoding: MACTable(entries: macViews(snapshot(vni: vni, rows: true))))
         case .vni(let vni), .evpnVNI(let vni):
             return try JSONValue(encoding: vniViews(snapshot(), only: vni))
         case .stats:

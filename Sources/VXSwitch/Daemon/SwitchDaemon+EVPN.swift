@@ -187,7 +187,7 @@ extension SwitchDaemon {
         cfg.gracefulRestart.restarting = true
         let speaker = EVPNSpeaker(config: cfg, dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
-        for row in snapshot().fdb where row.port != nil {
+        for row in snapshot(rows: true).fdb where row.port != nil {
             speaker.localMACLearned(vni: row.vni, mac: row.mac, sticky: row.origin == .static)
         }
         try blocking { try await speaker.start() }

@@ -10,7 +10,9 @@ struct SwitchSnapshot {
     var domains: [(bd: UInt16, domain: BridgeDomain)]
     /// All VTEP slots, indexed like the pipeline's VTEP table (inactive ones included).
     var vteps: [VTEP]
+    /// Rows only when asked for (`snapshot(rows: true)`); `fdbCounts` always.
     var fdb: [FDBRow]
+    var fdbCounts: [VNI: FDBCounts]
     /// Neighbour-table entries per bridge domain.
     var neighbors: [UInt16: Int]
     var freeFrames: Int
@@ -20,7 +22,8 @@ struct SwitchSnapshot {
 }
 
 extension SwitchDaemon {
-    func snapshot(vni: VNI? = nil) -> SwitchSnapshot {
+    /// With `rows`, every FDB row (of `vni`, when given); without, only counts per VNI.
+    func snapshot(vni: VNI? = nil, rows: Bool = false) -> SwitchSnapshot {
         let now = Worker<SwitchPipeline>.seconds()
         let worker = datapath.worker
         return tables.read { p in
@@ -31,7 +34,8 @@ extension SwitchDaemon {
                 .filter { $0.element.active }
                 .map { (bd: UInt16($0.offset), domain: $0.element) }
             return SwitchSnapshot(now: now, ports: ports, counters: counters.snapshot(), domains: domains,
-                                  vteps: p.vteps.entries, fdb: p.fdbRows(now: now, vni: vni),
+                                  vteps: p.vteps.entries, fdb: rows ? p.fdbRows(now: now, vni: vni) : [],
+                                  fdbCounts: p.fdbCounts(),
                                   neighbors: p.neighbors.countsByDomain(),
                                   freeFrames: worker.freeFrames, sockets: worker.queueCounters, taps: worker.tapCounters,
                                   eventsLost: counters.reportsLost)
@@ -60,30 +64,53 @@ extension SwitchDaemon {
         }
     }
 
-    func macViews(_ snap: SwitchSnapshot) -> [MACView] {
-        snap.fdb.map { row in
-            let type: String
-            switch row.origin {
-            case .localLearned: type = "local"
-            case .remoteLearned: type = "remote"
-            case .static: type = "static"
-            case .evpn: type = "evpn"
-            }
-            return MACView(vni: row.vni.value, mac: row.mac.description, type: type,
-                           port: row.port.map { name(of: $0) }, vtep: row.vtep?.description,
-                           ageSeconds: row.age, sequence: row.sequence, sticky: row.sticky)
+    func macViews(_ snap: SwitchSnapshot) -> [MACView] { macViews(snap.fdb) }
+
+    func macViews(_ rows: [FDBRow]) -> [MACView] {
+        let names = lock.withLock { portNames }
+        return rows.map { row in
+            MACView(vni: row.vni.value, mac: row.mac.description, type: Self.typeName(row.origin),
+                    port: row.port.map { names[$0] ?? "port\($0)" }, vtep: row.vtep?.description,
+                    ageSeconds: row.age, sequence: row.sequence, sticky: row.sticky)
         }
+    }
+
+    static func typeName(_ origin: FDBOrigin) -> String {
+        switch origin {
+        case .localLearned: return "local"
+        case .remoteLearned: return "remote"
+        case .static: return "static"
+        case .evpn: return "evpn"
+        }
+    }
+
+    /// One page of `show mac`, read from the owner's copy (the page's rows, never the table's).
+    func macPage(vni: VNI?, page: ControlRequest.MACPage) -> MACTable {
+        let now = Worker<SwitchPipeline>.seconds()
+        let limit = min(page.limit, 100_000)
+        let (rows, next) = tables.read { $0.fdbRowsPage(now: now, vni: vni, from: page.from, limit: limit) }
+        return MACTable(entries: macViews(rows), next: next)
+    }
+
+    func macCount(vni: VNI?) -> MACCount {
+        let counts = tables.read { $0.fdbCounts() }.filter { vni == nil || $0.key == vni }
+        var byType: [String: Int] = [:], byVNI: [String: Int] = [:]
+        for (v, c) in counts {
+            for (origin, n) in c.byOrigin { byType[Self.typeName(origin), default: 0] += n }
+            byVNI[String(v.value)] = c.local + c.remote
+        }
+        return MACCount(total: byVNI.values.reduce(0, +), byType: byType, byVNI: byVNI)
     }
 
     func vniViews(_ snap: SwitchSnapshot, only: VNI? = nil) -> [VNIView] {
         snap.domains.filter { only == nil || $0.domain.vni == only }.map { bd, d in
             let c = snap.counters.vnis[Int(bd)]
-            let rows = snap.fdb.filter { $0.vni == d.vni }
+            let counts = snap.fdbCounts[d.vni] ?? FDBCounts()
             var drops: [String: UInt64] = [:]
             for r in DropReason.allCases { let n = snap.counters.drops(bd: bd, r); if n > 0 { drops[r.name] = n } }
             let flood = d.floodList.map { snap.vteps[Int($0.vtep)].ip.description }
             return VNIView(vni: d.vni.value, ports: d.members.map { name(of: $0.port) }, floodList: flood,
-                           localMACs: rows.filter { $0.port != nil }.count, remoteMACs: rows.filter { $0.vtep != nil }.count,
+                           localMACs: counts.local, remoteMACs: counts.remote,
                            macLimit: d.macLimit, learnRemote: d.learnRemote,
                            rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes,
                            floods: c.floods, arpSuppressed: c.arpSuppressed, ndSuppressed: c.ndSuppressed,

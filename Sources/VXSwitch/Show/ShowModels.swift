@@ -31,6 +31,16 @@ public struct MACView: Codable, Sendable, Equatable {
 
 public struct MACTable: Codable, Sendable, Equatable {
     public var entries: [MACView]
+    /// For a page (`show mac --limit`): the `--from` of the next page; nil: this was the last.
+    public var next: Int?
+    public init(entries: [MACView], next: Int? = nil) { self.entries = entries; self.next = next }
+}
+
+/// `show mac --count`: MACs per VNI and type (local | remote | static | evpn), without rows.
+public struct MACCount: Codable, Sendable, Equatable {
+    public var total: Int
+    public var byType: [String: Int]
+    public var byVNI: [String: Int]
 }
 
 public struct VNIView: Codable, Sendable, Equatable {

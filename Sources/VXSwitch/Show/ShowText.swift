@@ -22,6 +22,15 @@ public enum ShowText {
               })
     }
 
+    /// `show mac --count`.
+    public static func macCount(_ c: MACCount) -> String {
+        var out = "MACs: \(c.total)"
+        if !c.byType.isEmpty { out += " (" + c.byType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")" }
+        out += "\n"
+        for (vni, n) in c.byVNI.sorted(by: { (UInt32($0.key) ?? 0) < (UInt32($1.key) ?? 0) }) { out += "VNI \(vni): \(n)\n" }
+        return out
+    }
+
     /// Grouped by VNI like FRR's `show evpn mac vni all`.
     public static func macs(_ table: MACTable) -> String {
         let byVNI = Dictionary(grouping: table.entries, by: \.vni)
