@@ -7,7 +7,7 @@ struct VXSW: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vxsw",
         abstract: "A VXLAN/EVPN switch for Linux hypervisors: AF_XDP data plane, XDP steering, EVPN feed.",
-        version: vxswVersion,
+        version: "\(vxswVersion) (commit \(buildCommit))",   // buildCommit: Plugins/BuildCommit
         subcommands: [Run.self, Show.self, Port.self, FDB.self, BGP.self, Clear.self, Lab.self, TuneCommand.self, Bench.self, BenchEVPN.self]
     )
 }
