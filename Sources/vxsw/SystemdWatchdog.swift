@@ -52,7 +52,8 @@ final class SystemdWatchdog: @unchecked Sendable {
             }
             healthy = problem == nil
             stopped.lock()
-            if !isStopped { _ = stopped.wait(until: Date(timeIntervalSinceNow: interval)) }
+            let next = Date(timeIntervalSinceNow: interval)
+            while !isStopped && Date() < next { _ = stopped.wait(until: next) }   // wakes early at times
             let done = isStopped
             stopped.unlock()
             if done { return }

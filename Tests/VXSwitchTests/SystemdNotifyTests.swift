@@ -40,7 +40,7 @@ final class SystemdNotifyTests: XCTestCase {
         let show = try VXLabKit.run([try vxswBinary(), "show", "ports", "--socket", dir + "/vxsw.sock"], check: false)
         XCTAssertTrue(show.succeeded, "the control socket answers as soon as READY=1 is sent: \(show.error)")
         let keepAlives = listener.drain(for: 1.2)
-        XCTAssertGreaterThanOrEqual(keepAlives.filter { $0 == "WATCHDOG=1" }.count, 2, "\(keepAlives)")
+        XCTAssertTrue((2...5).contains(keepAlives.filter { $0 == "WATCHDOG=1" }.count), "one every 0.3 s: \(keepAlives)")
 
         // A switch whose control socket does not answer gets no keep-alive (systemd then restarts it).
         try FileManager.default.removeItem(atPath: dir + "/vxsw.sock")
