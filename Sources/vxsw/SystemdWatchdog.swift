@@ -2,10 +2,11 @@ import Foundation
 import VXSwitch
 
 /// Sends `WATCHDOG=1` every `WATCHDOG_USEC/2` while the switch answers. Each keep-alive
-/// first asks the daemon's own control socket for `show ports`, which the control thread
-/// answers with a snapshot taken by the worker between batches: a hung worker or control
-/// thread stops the keep-alives, and systemd restarts vxsw (`WatchdogSec=` in the unit).
-/// A timer thread alone would only prove the process exists.
+/// first asks the daemon's own control socket for `show ports`, a snapshot of the switch's
+/// tables: a control socket that stops answering (what the VMs' hooks need) or a table lock
+/// held for good stops the keep-alives, and systemd restarts vxsw (`WatchdogSec=` in the
+/// unit). A timer thread alone would only prove the process exists. Whether the workers
+/// still turn is not checked: that needs a heartbeat from the worker loop (VXDatapath).
 final class SystemdWatchdog: @unchecked Sendable {
     private let notifier: SystemdNotifier
     private let interval: TimeInterval
