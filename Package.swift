@@ -33,6 +33,8 @@ let package = Package(
         // Build tool: compiles BPF/*.c with clang -target bpf and embeds the object as Swift source.
         .executableTarget(name: "BPFEmbed"),
         .plugin(name: "BPFBuild", capability: .buildTool(), dependencies: ["BPFEmbed"]),
+        // Build tool: writes the git commit vxsw is built from, for `vxsw --version`.
+        .plugin(name: "BuildCommit", capability: .buildTool(), exclude: ["build-commit.sh", "archive-commit"]),
 
         // Pure packet logic: headers, checksums, FDB, flooding, pipeline. No syscalls.
         .target(name: "VXCore", exclude: ["README.md"], swiftSettings: hotPath),
@@ -74,7 +76,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "vxsw",
-            dependencies: ["VXSwitch", "VXTune", "VXDatapath", "VXEVPN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["VXSwitch", "VXTune", "VXDatapath", "VXEVPN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            plugins: ["BuildCommit"]
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),

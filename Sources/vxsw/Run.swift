@@ -49,6 +49,16 @@ struct Run: ParsableCommand {
             log.error("\(error)")
             throw ExitCode(1)
         }
-        daemon.runUntilSignalled()
+        // Under systemd (Type=notify): ready once ports are attached and the control socket
+        // listens, so hooks ordered after vxsw.service find it; "stopping" as soon as a signal came.
+        let systemd = SystemdNotifier()
+        systemd.notify("READY=1\nSTATUS=running, control socket \(cfg.control.socket)")
+        let watchdog = SystemdWatchdog.start(systemd, socket: cfg.control.socket, log: log)
+        var signal: Int32 = 0
+        sigwait(&signals, &signal)
+        watchdog?.stop()
+        systemd.notify("STOPPING=1\nSTATUS=stopping: detaching XDP programs")
+        log.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"); detaching and stopping")
+        daemon.shutdown()
     }
 }
