@@ -228,6 +228,11 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     /// forwarding for long (each is well under a microsecond).
     private static var jobsPerLoop: Int { 1024 }
 
+    /// Loops thread 0 has run: it advances at least every 100 ms (the poll timeout) while the
+    /// worker turns, so a watchdog can tell a stuck worker from an idle one.
+    private let loopsRun = Atomic<UInt64>(0)
+    public var heartbeat: UInt64 { loopsRun.load(ordering: .relaxed) }
+
     /// What the tables learned (FDB events, VTEPs seen), for the owner of the tables.
     public let reports = SPSCRing<DataplaneReport>(capacity: 65536)
 
@@ -442,6 +447,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
                 if sharesState { ioLock.unlock() }
             }
             loops &+= 1
+            if index == 0 { loopsRun.store(UInt64(loops), ordering: .relaxed) }
             if handled > 0 || inFlight || (index == 0 && !jobs.isEmpty) {
                 idle = 0
                 if loops & 1023 == 0 { now = Self.seconds() }

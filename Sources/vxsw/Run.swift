@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
         let daemon: SwitchDaemon
         do {
             daemon = try SwitchDaemon(config: cfg, log: log)
+            daemon.version = "\(vxswVersion) (commit \(buildCommit))"
             try daemon.start()
         } catch {
             log.error("\(error)")

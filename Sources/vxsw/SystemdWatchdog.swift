@@ -1,12 +1,12 @@
 import Foundation
 import VXSwitch
 
-/// Sends `WATCHDOG=1` every `WATCHDOG_USEC/2` while the switch answers. Each keep-alive
-/// first asks the daemon's own control socket for `show ports`, a snapshot of the switch's
-/// tables: a control socket that stops answering (what the VMs' hooks need) or a table lock
-/// held for good stops the keep-alives, and systemd restarts vxsw (`WatchdogSec=` in the
-/// unit). A timer thread alone would only prove the process exists. Whether the workers
-/// still turn is not checked: that needs a heartbeat from the worker loop (VXDatapath).
+/// Sends `WATCHDOG=1` every `WATCHDOG_USEC/2` while the switch answers and forwards. Each
+/// keep-alive first asks the daemon's own control socket for `show stats`: a control socket
+/// that stops answering (what the VMs' hooks need), a table lock held for good, or a worker
+/// whose loop stopped turning (`workerHeartbeat` did not advance since the last check; an
+/// idle worker still wakes every 100 ms) stops the keep-alives, and systemd restarts vxsw
+/// (`WatchdogSec=` in the unit). A timer thread alone would only prove the process exists.
 final class SystemdWatchdog: @unchecked Sendable {
     private let notifier: SystemdNotifier
     private let interval: TimeInterval
@@ -14,6 +14,7 @@ final class SystemdWatchdog: @unchecked Sendable {
     private let log: DaemonLog
     private let stopped = NSCondition()
     private var isStopped = false
+    private var lastHeartbeat: UInt64?
 
     /// Starts keep-alives when the unit asked for them (`notifier.watchdogInterval`); else nil.
     static func start(_ notifier: SystemdNotifier, socket: String, log: DaemonLog) -> SystemdWatchdog? {
@@ -61,11 +62,17 @@ final class SystemdWatchdog: @unchecked Sendable {
         }
     }
 
-    /// Nil when the switch answered `show ports` in time, else what went wrong.
+    /// Nil when the switch answered `show stats` in time and its worker turned since the
+    /// last check, else what went wrong.
     private func check() -> String? {
         do {
-            let response = try ControlClient.send(.show(.ports), path: socket, timeout: min(5, interval))
-            return response.ok ? nil : "show ports failed: \(response.error ?? "no reason given")"
+            let response = try ControlClient.send(.show(.stats), path: socket, timeout: min(5, interval))
+            guard response.ok else { return "show stats failed: \(response.error ?? "no reason given")" }
+            let stats = try response.payload?.decode(StatsView.self)
+            guard let beat = stats?.workerHeartbeat else { return nil }
+            defer { lastHeartbeat = beat }
+            if let last = lastHeartbeat, beat == last { return "the worker has not run its loop since the last check" }
+            return nil
         } catch {
             return "the control socket does not answer: \(error)"
         }

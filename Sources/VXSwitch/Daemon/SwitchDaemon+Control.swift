@@ -17,7 +17,7 @@ extension SwitchDaemon {
             case .ping:
                 return .success("pong")
             case .version:
-                return .success(JSONValue.string(vxswVersion))
+                return .success(JSONValue.string(version))
             case .show(let what):
                 return .success(try show(what))
             case .portAdd(let port):

@@ -134,6 +134,6 @@ extension SwitchDaemon {
                                                    txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,
                                                    fillFrames: $0.filled) },
             taps: snap.taps.map { TapView(port: name(of: PortID($0.port)), counters: $0.counters) },
-            fdbEventsLost: snap.eventsLost)
+            fdbEventsLost: snap.eventsLost, workerHeartbeat: datapath.worker.heartbeat)
     }
 }

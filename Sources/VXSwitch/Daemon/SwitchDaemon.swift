@@ -38,6 +38,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     let stateWrites = NSLock()
     let lock = NSLock()
     let startedAt = Date()
+    /// What the control socket's `version` answers (the CLI sets it with the build's commit).
+    public var version = vxswVersion
     var control: ControlServer?
     var metrics: MetricsServer?
     /// The speaker; read by control, reports and restart threads alike, so under `lock`.

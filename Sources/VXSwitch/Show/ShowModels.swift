@@ -86,6 +86,9 @@ public struct StatsView: Codable, Sendable, Equatable {
     /// Tap ports on packet sockets: GSO super-frames in, coalesced super-frames out.
     public var taps: [TapView]
     public var fdbEventsLost: UInt64
+    /// Loops the first worker thread has run (advances at least every 100 ms while it turns;
+    /// the systemd watchdog checks it). Optional: older switches do not send it.
+    public var workerHeartbeat: UInt64?
 }
 
 public struct TapView: Codable, Sendable, Equatable {
