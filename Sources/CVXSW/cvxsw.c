@@ -71,6 +71,13 @@ int cvxsw_pin_current_thread(int cpu) {
     return -err;
 }
 
+#include <sys/resource.h>
+
+int cvxsw_set_thread_nice(int nice) {
+    /* Linux: the nice value belongs to the thread (its tid), and new threads inherit it. */
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : -errno;
+}
+
 int cvxsw_xdp_link_create(int prog_fd, int ifindex, uint32_t xdp_flags) {
     LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xdp_flags);
     int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);

@@ -43,8 +43,20 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     public var bytes: [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: raw >> (40 - 8 * $0)) } }
 
+    /// `02:00:5e:00:00:01`, written straight into the string's storage (a `show mac` of a
+    /// million rows formats a million of them).
     public var description: String {
-        bytes.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined(separator: ":")
+        String(unsafeUninitializedCapacity: 17) { out in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            for i in 0..<6 {
+                let b = Int(truncatingIfNeeded: raw >> UInt64(8 * (5 - i))) & 0xFF
+                out[3 * i] = digits[b >> 4]
+                out[3 * i + 1] = digits[b & 0xF]
+                if i < 5 { out[3 * i + 2] = UInt8(ascii: ":") }
+            }
+            return 17
+        }
     }
 
     public static func < (a: MACAddress, b: MACAddress) -> Bool { a.raw < b.raw }

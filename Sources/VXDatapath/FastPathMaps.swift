@@ -183,11 +183,43 @@ public final class FastPathMaps {
         try apply(from: tables, to: FastPathTables(), enabled: false)
     }
 
+    /// Entries `fast_fdb` holds at most (BPF/lib/fast_maps.h: VXSW_FAST_MAX_FDB).
+    public static let fdbCapacity = 262_144
+
     /// The last-seen stamps (monotonic seconds) XDP wrote for FDB entries used as a source;
-    /// entries never seen on the fast path are left out. Read 4096 entries per syscall
-    /// (`BPF_MAP_LOOKUP_BATCH`); a kernel without it is read key by key.
+    /// entries never seen on the fast path are left out.
     public func lastSeen() -> [UInt64: UInt32] {
         var out: [UInt64: UInt32] = [:]
+        readFDB { key, v in
+            let stamp = Self.le32(v, 8)
+            if stamp != 0 { out[key] = stamp }
+        }
+        return out
+    }
+
+    /// Every FDB entry the map holds, by key (the consistency audit).
+    public func fdbEntries() -> [UInt64: FastPathTables.Target] {
+        var out: [UInt64: FastPathTables.Target] = [:]
+        readFDB { key, v in
+            let kind = Self.le32(v, 0), target = Self.le32(v, 4)
+            switch kind {
+            case 1: out[key] = .port(ifindex: Int32(bitPattern: target))
+            case 2: out[key] = .vtep(UInt16(truncatingIfNeeded: target))
+            default: break
+            }
+        }
+        return out
+    }
+
+    /// The little-endian word at byte `offset` of a value (a slice keeps its array's indices).
+    static func le32(_ v: ArraySlice<UInt8>, _ offset: Int) -> UInt32 {
+        let b = v.startIndex + offset
+        return UInt32(v[b]) | UInt32(v[b + 1]) << 8 | UInt32(v[b + 2]) << 16 | UInt32(v[b + 3]) << 24
+    }
+
+    /// Calls `body` with each entry of `fast_fdb` (key, the 16 value bytes): 4096 entries per
+    /// syscall (`BPF_MAP_LOOKUP_BATCH`); a kernel without it is read key by key.
+    private func readFDB(_ body: (UInt64, ArraySlice<UInt8>) -> Void) {
         let chunk = 4096
         var keys = [UInt64](repeating: 0, count: chunk)
         var values = [UInt8](repeating: 0, count: chunk * 16)
@@ -204,23 +236,19 @@ public final class FastPathMaps {
                 }
             }
             let error = rc < 0 ? errno : 0
-            for i in 0..<Int(count) {
-                let stamp = UInt32(values[i * 16 + 8]) | UInt32(values[i * 16 + 9]) << 8
-                    | UInt32(values[i * 16 + 10]) << 16 | UInt32(values[i * 16 + 11]) << 24
-                if stamp != 0 { out[keys[i]] = stamp }
-            }
+            for i in 0..<Int(count) { body(keys[i], values[(i * 16)..<(i * 16 + 16)]) }
             if rc < 0 {
-                // ENOENT: that was the last batch. Anything else: the kernel cannot batch.
-                return error == ENOENT ? out : lastSeenOneByOne()
+                // ENOENT: that was the last batch. Anything else (before any entry): the kernel cannot batch.
+                if error != ENOENT && first { readFDBOneByOne(body) }
+                return
             }
             token = next
             first = false
         }
     }
 
-    /// `lastSeen()` two syscalls per entry, for kernels without batch lookups.
-    private func lastSeenOneByOne() -> [UInt64: UInt32] {
-        var out: [UInt64: UInt32] = [:]
+    /// `readFDB` two syscalls per entry, for kernels without batch lookups.
+    private func readFDBOneByOne(_ body: (UInt64, ArraySlice<UInt8>) -> Void) {
         var key: UInt64 = 0
         var next: UInt64 = 0
         var value = [UInt8](repeating: 0, count: 16)
@@ -231,13 +259,8 @@ public final class FastPathMaps {
             first = false
             key = next
             var k = key
-            let found = value.withUnsafeMutableBytes { bpf_map_lookup_elem(fdbFD, &k, $0.baseAddress) == 0 }
-            if found {
-                let stamp = UInt32(value[8]) | UInt32(value[9]) << 8 | UInt32(value[10]) << 16 | UInt32(value[11]) << 24
-                if stamp != 0 { out[key] = stamp }
-            }
+            if value.withUnsafeMutableBytes({ bpf_map_lookup_elem(fdbFD, &k, $0.baseAddress) == 0 }) { body(key, value[0..<16]) }
         }
-        return out
     }
 
     static func fdbValue(_ target: FastPathTables.Target) -> [UInt8] {

@@ -19,4 +19,6 @@ public protocol PacketProcessor {
     mutating func apply(_ update: TableUpdate) -> Bool
     /// Hands what the tables learned since the last call to the owner's report ring.
     mutating func publishReports(into ring: SPSCRing<DataplaneReport>)
+    /// Answers a read of part of the tables (the consistency audit), between batches.
+    func inspect(_ inspection: TableInspection)
 }

@@ -62,6 +62,8 @@ public struct WorkerState<P: PacketProcessor> {
             for (i, q) in sockets.enumerated() { register(q, port: port, transmits: i == 0) }
         case .addTap(let fd, let port):
             _ = registerTap(fd: fd, port: port)
+        case .inspect(let inspection):
+            processor.inspect(inspection)
         case .removePort(let port):
             for i in 0..<queueCount where queues[i].active && queues[i].port == port.raw { unregister(queue: i) }
             for i in 0..<tapCount where taps[i].active && taps[i].port == port.raw { unregisterTap(i) }
@@ -302,6 +304,12 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         if wait { waitUntilApplied(target) }
     }
 
+    /// Reads part of the worker's tables between its batches (the consistency audit); returns
+    /// when `inspection` holds the answer.
+    public func inspect(_ inspection: TableInspection) {
+        post(jobs: [.inspect(inspection)], wait: true)
+    }
+
     /// Returns once every job posted so far has been applied.
     public func waitUntilApplied() {
         waitUntilApplied(postLock.withLock { posted })
@@ -396,6 +404,9 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
 
     private func run(thread index: Int) {
         cvxsw_set_thread_name("vxsw-worker-\(index)")
+        // The daemon's control threads run at nice +5 (`ControlPriority`); a worker created by
+        // one of them starts there too and goes back to the normal weight (root may lower nice).
+        _ = cvxsw_set_thread_nice(0)
         if index < settings.cpus.count {
             let cpu = settings.cpus[index]
             let err = cvxsw_pin_current_thread(Int32(cpu))

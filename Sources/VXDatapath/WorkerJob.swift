@@ -13,6 +13,8 @@ enum WorkerJob: @unchecked Sendable {
     /// Every socket and tap of the port leaves the loop; their frames return to the pool.
     /// (Post it after the XDP program stopped redirecting to them, wait, then close them.)
     case removePort(PortID)
+    /// A read of part of the tables for the consistency audit (`Worker.inspect`).
+    case inspect(TableInspection)
 }
 
 /// What a worker runs over each batch, beyond `PacketProcessor.process`: the tables it
@@ -20,4 +22,5 @@ enum WorkerJob: @unchecked Sendable {
 extension PacketProcessor {
     public mutating func apply(_ update: TableUpdate) -> Bool { false }
     public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {}
+    public func inspect(_ inspection: TableInspection) {}
 }

@@ -77,6 +77,7 @@ struct Show: ParsableCommand {
             case "mac": return ShowText.macs(try payload.decode())
             case "vni": return ShowText.vnis(try payload.decode())
             case "stats": return ShowText.stats(try payload.decode())
+            case "consistency": return ShowText.consistency(try payload.decode())
             // With BGP configured the speaker answers, in FRR's layout; without it, the switch's tables.
             case "evpn" where what.dropFirst().first == "mac":
                 if let tables = try? payload.decode([EVPNMACTable].self) { return tables.map { $0.formatted() }.joined(separator: "\n") }

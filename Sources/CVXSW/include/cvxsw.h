@@ -44,6 +44,9 @@ int cvxsw_sendmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int fl
 /// Pins the calling thread to one CPU. Returns 0 or -errno.
 int cvxsw_pin_current_thread(int cpu);
 
+/// Sets the calling thread's nice value (threads it creates inherit it). Returns 0 or -errno.
+int cvxsw_set_thread_nice(int nice);
+
 /// Creates a bpf_link attaching an XDP program to `ifindex`; `xdp_flags` is
 /// XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE (0: driver's choice). Returns the link fd or -errno.
 /// Closing the fd (or the process dying) detaches the program: nothing is left behind.

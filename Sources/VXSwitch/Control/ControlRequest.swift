@@ -11,7 +11,7 @@ import VXCore
 /// `init(arguments:)` is the one grammar for both; `arguments` writes it back.
 ///
 ///     ping | version
-///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state
+///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state | show consistency
 ///     show evpn vni [N] | show evpn mac [--vni N]
 ///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn route [--type macip|multicast] [--vni N]
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
@@ -47,6 +47,8 @@ public enum ControlRequest: Equatable, Sendable {
         case config
         /// What the state file holds: the run-time ports and static MACs kept across restarts.
         case state
+        /// Whether the owner's tables, the worker's and the XDP maps agree (`ConsistencyReport`).
+        case consistency
         /// EVPN state per VNI, as FRR's `show evpn vni`.
         case evpnVNI(VNI?)
         /// MACs with their origin (local / remote VTEP), as FRR's `show evpn mac vni`.
@@ -79,7 +81,7 @@ public enum ControlRequest: Equatable, Sendable {
 
     public static let usage = """
         ping | version
-        show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state
+        show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state | consistency
         show evpn vni [N] | evpn mac [--vni N]
         show bgp summary | bgp neighbors [ADDRESS] | bgp evpn route [--type macip|multicast] [--vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
@@ -186,6 +188,7 @@ extension ControlRequest {
         case "stats": return .stats
         case "config": return .config
         case "state": return .state
+        case "consistency": return .consistency
         case "evpn":
             switch words.next() {
             case "vni": return .evpnVNI(try words.peek() == nil ? nil : words.vni())
@@ -217,7 +220,7 @@ extension ControlRequest {
                 return .bgpRoutes(type: type, vni: vni)
             default: throw words.usage("show bgp summary|neighbors|evpn route")
             }
-        default: throw words.usage("show ports|mac|vni|stats|config|state|evpn|bgp")
+        default: throw words.usage("show ports|mac|vni|stats|config|state|consistency|evpn|bgp")
         }
     }
 
@@ -287,6 +290,7 @@ extension ControlRequest {
             case .stats: return ["show", "stats"]
             case .config: return ["show", "config"]
             case .state: return ["show", "state"]
+            case .consistency: return ["show", "consistency"]
             case .evpnVNI(let vni): return ["show", "evpn", "vni"] + (vni.map { [String($0.value)] } ?? [])
             case .evpnMAC(let vni): return ["show", "evpn", "mac"] + vniWords(vni)
             case .bgpSummary: return ["show", "bgp", "summary"]

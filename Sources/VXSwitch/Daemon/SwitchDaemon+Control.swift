@@ -78,6 +78,8 @@ extension SwitchDaemon {
             return try JSONValue(encoding: statsView(snapshot()))
         case .config:
             return try JSONValue(encoding: config)
+        case .consistency:
+            return try JSONValue(encoding: auditConsistency())
         case .state:
             guard let path = config.control.stateFile else { return ["file": "off"] }
             guard case .object(var o) = lock.withLock({ runState.jsonValue }) else { return .null }

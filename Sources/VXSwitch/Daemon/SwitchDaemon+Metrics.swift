@@ -51,6 +51,10 @@ extension SwitchDaemon {
             m.counter("vxsw_tap_rx_segments_total", help: "Segments cut from guests' super-frames.", labels: ["port": t.port], t.counters.rxSegments)
             m.counter("vxsw_tap_tx_superframes_total", help: "Coalesced (GRO) super-frames sent to a guest.", labels: ["port": t.port], t.counters.txSuperFrames)
         }
+        if let audit = lock.withLock({ lastAudit }) {
+            m.gauge("vxsw_consistency_differences", help: "Entries the last consistency audit found differing between the owner's tables, the worker's and the XDP maps.", Double(audit.differences))
+            m.gauge("vxsw_consistency_audit_timestamp_seconds", help: "When the last consistency audit ran (Unix time).", audit.at.timeIntervalSince1970)
+        }
         m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
         m.counter("vxsw_fdb_events_lost_total", help: "FDB events dropped because the event ring was full.", stats.fdbEventsLost)
         m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",

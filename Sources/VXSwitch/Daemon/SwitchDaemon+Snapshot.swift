@@ -68,10 +68,18 @@ extension SwitchDaemon {
 
     func macViews(_ rows: [FDBRow]) -> [MACView] {
         let names = lock.withLock { portNames }
+        // Few VTEPs, many rows: format each address once.
+        var vtepText: [IPAddress: String] = [:]
         return rows.map { row in
-            MACView(vni: row.vni.value, mac: row.mac.description, type: Self.typeName(row.origin),
-                    port: row.port.map { names[$0] ?? "port\($0)" }, vtep: row.vtep?.description,
-                    ageSeconds: row.age, sequence: row.sequence, sticky: row.sticky)
+            let vtep = row.vtep.map { ip in
+                if let t = vtepText[ip] { return t }
+                let t = ip.description
+                vtepText[ip] = t
+                return t
+            }
+            return MACView(vni: row.vni.value, mac: row.mac.description, type: Self.typeName(row.origin),
+                           port: row.port.map { names[$0] ?? "port\($0)" }, vtep: vtep,
+                           ageSeconds: row.age, sequence: row.sequence, sticky: row.sticky)
         }
     }
 

@@ -38,6 +38,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     let stateWrites = NSLock()
     let lock = NSLock()
     let startedAt = Date()
+    /// When the last consistency audit ran and how many entries differed (guarded by `lock`).
+    var lastAudit: (at: Date, differences: Int)?
     /// What the control socket's `version` answers (the CLI sets it with the build's commit).
     public var version = vxswVersion
     var control: ControlServer?
@@ -123,7 +125,11 @@ public final class SwitchDaemon: @unchecked Sendable {
 
     /// Attaches the uplink, the configured ports and then the state file's, installs static MACs,
     /// starts the worker, the VTEP resolver and the control socket. On error everything started is undone.
+    /// The calling thread, and so every control thread started from it (EVPN event loops, the
+    /// control socket, resolver, reports, fast-path mirror), runs at nice +5 from here on; the
+    /// workers at 0 (`ControlPriority`).
     public func start() throws {
+        if let problem = ControlPriority.lowerCurrentThread() { log.warning(problem) }
         do {
             try loadState()
             if let uplink = config.uplink {
@@ -153,6 +159,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             startReports()
             startResolver()
             startFastPath()
+            startAudits()
             let server = ControlServer(path: config.control.socket) { [weak self] request in
                 guard let self else { return .failure("vxsw is stopping") }
                 return self.handle(request)

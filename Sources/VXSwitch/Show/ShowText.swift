@@ -22,6 +22,19 @@ public enum ShowText {
               })
     }
 
+    /// `show consistency`.
+    public static func consistency(_ r: ConsistencyReport) -> String {
+        var out = r.ok ? "consistent: " : "NOT consistent: "
+        out += "owner \(r.ownerEntries) FDB entries, worker \(r.workerEntries)"
+        if let x = r.xdpEntries { out += ", XDP maps \(x)" }
+        out += String(format: " (%.3f s)\n", r.seconds)
+        if !r.differences.isEmpty {
+            out += table(["Where", "VNI", "MAC", "Owner's copy", "There"],
+                         r.differences.map { [$0.place, $0.vni.map(String.init) ?? "-", $0.mac ?? "-", $0.owner, $0.other] })
+        }
+        return out
+    }
+
     /// `show mac --count`.
     public static func macCount(_ c: MACCount) -> String {
         var out = "MACs: \(c.total)"
