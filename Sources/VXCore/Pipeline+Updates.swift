@@ -44,6 +44,9 @@ extension SwitchPipeline {
             return installNeighbor(vni: vni, ip: ip, mac: mac)
         case .withdrawNeighbor(let vni, let ip, let mac):
             return withdrawNeighbor(vni: vni, ip: ip, mac: mac)
+        case .setAgeLimit(let seconds):
+            fdb.ageLimit = seconds
+            return true
         case .refreshLearned(let vni, let mac, let stamp):
             guard let bd = bridgeDomains.index(of: vni) else { return false }
             return fdb.refreshLearned(bd: bd, mac: mac, stamp: stamp)

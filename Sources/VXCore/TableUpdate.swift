@@ -24,6 +24,8 @@ public enum TableUpdate: Sendable, Equatable {
     case withdrawEVPN(VNI, MACAddress)
     case installNeighbor(VNI, IPAddress, MACAddress)
     case withdrawNeighbor(VNI, IPAddress, MACAddress?)
+    /// Learned entries older than this many seconds age out.
+    case setAgeLimit(UInt32)
     /// A learned MAC was seen at `stamp` somewhere the worker does not see it (the XDP fast
     /// path): refresh it where it is, never learn or move.
     case refreshLearned(VNI, MACAddress, stamp: UInt32)

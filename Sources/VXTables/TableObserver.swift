@@ -24,7 +24,7 @@ extension TableUpdate {
     /// Changes nothing the fast path mirrors (neighbours for ARP/ND suppression, last-seen).
     var leavesFastPathAlone: Bool {
         switch self {
-        case .installNeighbor, .withdrawNeighbor, .refreshLearned: return true
+        case .installNeighbor, .withdrawNeighbor, .refreshLearned, .setAgeLimit: return true
         default: return false
         }
     }

@@ -158,6 +158,14 @@ struct FDB: PassthroughCommand {
 }
 
 /// `vxsw bgp restart`: graceful restart of the BGP control plane; forwarding continues.
+/// `vxsw reload`: the running switch reads its config file again (as SIGHUP does).
+struct Reload: PassthroughCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the config file's changes while forwarding: VNIs, flood lists, ports, static MACs, MAC limits, aging, bgp (others are refused, naming the field)")
+    static let word = "reload"
+    @Argument(parsing: .captureForPassthrough) var words: [String] = []
+}
+
 struct BGP: PassthroughCommand {
     static let configuration = CommandConfiguration(
         abstract: "restart: restart the BGP EVPN control plane gracefully while the data plane keeps forwarding")

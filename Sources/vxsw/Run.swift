@@ -40,11 +40,13 @@ struct Run: ParsableCommand {
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         let daemon: SwitchDaemon
         do {
             daemon = try SwitchDaemon(config: cfg, log: log)
             daemon.version = "\(vxswVersion) (commit \(buildCommit))"
+            daemon.configPath = config
             try daemon.start()
         } catch {
             log.error("\(error)")
@@ -56,7 +58,13 @@ struct Run: ParsableCommand {
         systemd.notify("READY=1\nSTATUS=running, control socket \(cfg.control.socket)")
         let watchdog = SystemdWatchdog.start(systemd, socket: cfg.control.socket, log: log)
         var signal: Int32 = 0
-        sigwait(&signals, &signal)
+        // SIGHUP: read the config again (`vxsw reload`); SIGINT/SIGTERM: stop.
+        while sigwait(&signals, &signal) == 0 && signal == SIGHUP {
+            log.info("received SIGHUP; reloading \(config)")
+            systemd.notify("RELOADING=1")
+            do { try daemon.reloadFromSignal() } catch { log.error("reload: \(error)") }
+            systemd.notify("READY=1\nSTATUS=running, control socket \(cfg.control.socket)")
+        }
         watchdog?.stop()
         systemd.notify("STOPPING=1\nSTATUS=stopping: detaching XDP programs")
         log.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"); detaching and stopping")

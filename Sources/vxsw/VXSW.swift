@@ -18,7 +18,7 @@ struct VXSW: ParsableCommand {
             See /usr/share/doc/vxsw/README.packaging.md.
             """,
         version: "\(vxswVersion) (commit \(buildCommit))",   // buildCommit: Plugins/BuildCommit
-        subcommands: [Run.self, Show.self, Port.self, FDB.self, BGP.self, Clear.self, Lab.self, TuneCommand.self, Bench.self, BenchEVPN.self]
+        subcommands: [Run.self, Show.self, Port.self, FDB.self, BGP.self, Clear.self, Reload.self, Lab.self, TuneCommand.self, Bench.self, BenchEVPN.self]
     )
 }
 

@@ -19,7 +19,7 @@ import VXCore
 ///     port del NAME
 ///     fdb add MAC --vni N (--port NAME | --vtep ADDRESS)
 ///     fdb del MAC --vni N
-///     bgp restart | clear bgp [ADDRESS]
+///     bgp restart | clear bgp [ADDRESS] | reload
 ///
 /// FRR's spelling `vni N` is accepted wherever `--vni N` is.
 public enum ControlRequest: Equatable, Sendable {
@@ -34,6 +34,8 @@ public enum ControlRequest: Equatable, Sendable {
     case bgpRestart
     /// Drop BGP sessions (all, or one) without a NOTIFICATION; they reconnect, routes held by GR.
     case bgpClear(IPAddress?)
+    /// Reads the config file again and applies what changed (`vxsw reload`, SIGHUP).
+    case reload
 
     public enum Show: Equatable, Sendable {
         case ports
@@ -88,7 +90,7 @@ public enum ControlRequest: Equatable, Sendable {
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
         fdb del MAC --vni N
-        bgp restart | clear bgp [ADDRESS]
+        bgp restart | clear bgp [ADDRESS] | reload
         """
 }
 
@@ -159,6 +161,8 @@ extension ControlRequest {
         case "bgp":
             guard words.next() == "restart" else { throw words.usage("bgp restart") }
             self = .bgpRestart
+        case "reload":
+            self = .reload
         case "clear":
             guard words.next() == "bgp" else { throw words.usage("clear bgp [ADDRESS]") }
             self = .bgpClear(try words.peek() == nil ? nil : words.ip())
@@ -260,6 +264,7 @@ extension ControlRequest {
         case .version: return ["version"]
         case .portDel(let name): return ["port", "del", name]
         case .bgpRestart: return ["bgp", "restart"]
+        case .reload: return ["reload"]
         case .bgpClear(let ip): return ["clear", "bgp"] + (ip.map { [$0.description] } ?? [])
         case .fdbDel(let vni, let mac): return ["fdb", "del", mac.description] + vniWords(vni)
         case .fdbAdd(let e):

@@ -43,6 +43,9 @@ extension SwitchDaemon {
             case .bgpRestart:
                 try restartEVPN()
                 return .success(JSONValue.string("BGP control plane restarted; forwarding kept"))
+            case .reload:
+                let changes = try reload()
+                return .success(JSONValue.string(changes.isEmpty ? "reloaded: nothing changed" : "reloaded:\n  " + changes.joined(separator: "\n  ")))
             case .bgpClear(let ip):
                 try clearBGP(ip)
                 return .success(JSONValue.string("BGP sessions reset"))

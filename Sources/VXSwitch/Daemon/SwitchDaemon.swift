@@ -12,7 +12,12 @@ import VXTables
 /// job ring. `show` and metrics read the owner's copy and the worker's counters; nothing here
 /// takes a lock the worker holds.
 public final class SwitchDaemon: @unchecked Sendable {
-    public let config: SwitchConfig
+    /// The configuration it runs; `reload` replaces it (`SwitchDaemon+Reload.swift`).
+    public var config: SwitchConfig { configLock.withLock { currentConfig } }
+    private var currentConfig: SwitchConfig
+    private let configLock = NSLock()
+    /// The file the config came from (set by `vxsw run`), which `reload` reads again.
+    public var configPath: String?
     let log: DaemonLog
     let datapath: Datapath<SwitchPipeline>
     /// The owner of the switch tables (`VXTables`).
@@ -64,7 +69,7 @@ public final class SwitchDaemon: @unchecked Sendable {
     public static let uplinkID = PortID(0)
 
     public init(config: SwitchConfig, log: DaemonLog) throws {
-        self.config = config
+        currentConfig = config
         self.log = log
         uplink = try config.uplink.map { try InterfaceInfo(name: $0.interface) }
         let underlayMTU: Int
@@ -197,6 +202,8 @@ public final class SwitchDaemon: @unchecked Sendable {
         lock.lock(); portNames[id] = interface; lock.unlock()
         fastPath?.markStructural()
     }
+
+    func replaceConfig(_ new: SwitchConfig) { configLock.withLock { currentConfig = new } }
 
     /// The MTU chain: the underlay must carry the largest inner frame plus 50 (IPv4) / 70 (IPv6).
     func checkMTU() {
