@@ -17,7 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
@@ -76,7 +76,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "vxsw",
-            dependencies: ["VXSwitch", "VXTune", "VXDatapath", "VXEVPN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VXSwitch", "VXTune", "VXDatapath", "VXEVPN", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             plugins: ["BuildCommit"]
         ),
 

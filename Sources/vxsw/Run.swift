@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import VXSwitch
 
 struct Run: ParsableCommand {
@@ -9,8 +10,11 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: "YAML configuration file.")
     var config: String = "/etc/vxsw/vxsw.yaml"
 
-    @Flag(name: .shortAndLong, help: "Log FDB events and other details.")
+    @Flag(name: .shortAndLong, help: "Log FDB events and other details (the same as --log-level debug).")
     var verbose = false
+
+    @Option(help: "Least severe messages logged: trace, debug, info, notice, warning, error, critical. Under journald each line carries its syslog priority.")
+    var logLevel: LogLevelOption = .info
 
     @Flag(help: """
         Check the configuration and this host, then exit: the uplink exists, the VTEP addresses are \
@@ -19,7 +23,9 @@ struct Run: ParsableCommand {
     var check = false
 
     func run() throws {
-        let log = DaemonLog(verbose: verbose)
+        let level = verbose ? min(logLevel.level, .debug) : logLevel.level
+        VXSWLogging.bootstrap(level: level)
+        let log = DaemonLog(level: level)
         let cfg: SwitchConfig
         do { cfg = try SwitchConfig.load(path: config) } catch {
             // A bad config names the file, the field and the problem; never a crash.
@@ -70,4 +76,10 @@ struct Run: ParsableCommand {
         log.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"); detaching and stopping")
         daemon.shutdown()
     }
+}
+
+/// `--log-level`: swift-log's levels by name.
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+    var level: Logger.Level { Logger.Level(rawValue: rawValue)! }
 }

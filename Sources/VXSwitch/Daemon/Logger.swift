@@ -1,17 +1,21 @@
-import Foundation
+import Logging
 
-/// Timestamped lines on stderr: the daemon runs under systemd or a terminal, both keep them.
+/// The daemon's logger: swift-log under the label "vxsw", with `VXSWLogHandler`'s format (so
+/// the same lines whether or not `VXSWLogging.bootstrap` ran, e.g. in the lab or a benchmark).
 public struct DaemonLog: Sendable {
-    public var verbose: Bool
-    public init(verbose: Bool = false) { self.verbose = verbose }
+    private var logger: Logger
 
-    public func info(_ message: String) { write("info", message) }
-    public func warning(_ message: String) { write("warning", message) }
-    public func error(_ message: String) { write("error", message) }
-    public func debug(_ message: String) { if verbose { write("debug", message) } }
-
-    private func write(_ level: String, _ message: String) {
-        let stamp = ISO8601DateFormatter().string(from: Date())
-        FileHandle.standardError.write(Data("\(stamp) vxsw \(level): \(message)\n".utf8))
+    /// `level` for this logger; `verbose` is `level: .debug` (FDB events and other details).
+    public init(verbose: Bool = false, level: Logger.Level = .info) {
+        let chosen: Logger.Level = verbose ? min(level, .debug) : level
+        logger = Logger(label: "vxsw") { label in VXSWLogHandler(label: label, level: chosen) }
     }
+
+    public var level: Logger.Level { logger.logLevel }
+
+    public func info(_ message: String) { logger.info("\(message)") }
+    public func notice(_ message: String) { logger.notice("\(message)") }
+    public func warning(_ message: String) { logger.warning("\(message)") }
+    public func error(_ message: String) { logger.error("\(message)") }
+    public func debug(_ message: String) { logger.debug("\(message)") }
 }
