@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import VXEVPN
+import VXSwitch
+
+/// `vxsw show …`: one subcommand per thing to show, so `vxsw show --help` and shell completion
+/// list them. Each turns into the control request's words (`ControlRequest` parses and checks
+/// them on both sides) and prints the answer as a table, or as JSON with `--json`.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the running switch.",
+        subcommands: [ShowPorts.self, ShowMAC.self, ShowVNI.self, ShowStats.self, ShowConfig.self, ShowState.self,
+                      ShowConsistency.self, ShowEVPN.self, ShowBGP.self])
+}
+
+/// Sends `show WORDS` and prints the answer through `text` (or as JSON).
+func show(_ words: [String], _ control: ControlOptions, text: @escaping (JSONValue) throws -> String) throws {
+    try control.send(["show"] + words, text: text)
+}
+
+func plainText(_ payload: JSONValue) -> String {
+    if case .string(let s) = payload { return s + "\n" }
+    return payload.jsonText + "\n"
+}
+
+struct ShowPorts: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ports", abstract: "Per-port rx/tx packets and bytes, drops by reason.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["ports"], control) { ShowText.ports(try $0.decode()) } }
+}
+
+struct ShowMAC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mac", abstract: "The FDB per VNI, like FRR's `show evpn mac vni`: local / remote / static / evpn (streamed in pages).")
+    @Option(help: "Only this VNI.") var vni: UInt32?
+    @Flag(help: "How many MACs per VNI and type, without listing them.") var count = false
+    @Argument(help: "FRR's spelling: `vni N`.") var frr: [String] = []
+    @OptionGroup var control: ControlOptions
+    func run() throws {
+        let filter = (vni.map { ["--vni", String($0)] } ?? []) + frr
+        if count { return try show(["mac"] + filter + ["--count"], control) { ShowText.macCount(try $0.decode()) } }
+        // A whole table comes page by page, so a million MACs never make one huge answer.
+        try control.streamMACs(filter)
+    }
+}
+
+struct ShowVNI: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "vni", abstract: "Ports, flood list, MAC counts and counters per VNI.")
+    @Argument(help: "Only this VNI.") var vni: UInt32?
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["vni"] + (vni.map { [String($0)] } ?? []), control) { ShowText.vnis(try $0.decode()) } }
+}
+
+struct ShowStats: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Everything: ports, VNIs, VTEP next hops, XDP verdicts, socket and tap counters.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["stats"], control) { ShowText.stats(try $0.decode()) } }
+}
+
+struct ShowConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "The configuration the switch runs.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["config"], control, text: plainText) }
+}
+
+struct ShowState: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "The state file: run-time ports and static MACs kept across restarts.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["state"], control, text: plainText) }
+}
+
+struct ShowConsistency: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consistency", abstract: "Whether the control plane's tables, the worker's and the XDP maps agree; names what differs.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["consistency"], control) { ShowText.consistency(try $0.decode()) } }
+}
+
+struct ShowEVPN: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evpn", abstract: "EVPN state, like FRR's `show evpn …`.",
+                                                    subcommands: [ShowEVPNVNI.self, ShowEVPNMAC.self])
+}
+
+struct ShowEVPNVNI: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "vni", abstract: "Per VNI, like FRR's `show evpn vni`.")
+    @Argument(help: "Only this VNI.") var vni: UInt32?
+    @OptionGroup var control: ControlOptions
+    func run() throws {
+        try show(["evpn", "vni"] + (vni.map { [String($0)] } ?? []), control) { payload in
+            // With BGP configured the speaker answers, in FRR's layout; without it, the switch's tables.
+            if let rows = try? payload.decode([EVPNVNIInfo].self) { return EVPNVNIInfo.formatted(rows) }
+            return ShowText.vnis(try payload.decode())
+        }
+    }
+}
+
+struct ShowEVPNMAC: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mac", abstract: "MACs with their origin, like FRR's `show evpn mac vni`.")
+    @Option(help: "Only this VNI.") var vni: UInt32?
+    @Argument(help: "FRR's spelling: `vni N` (or `vni all`).") var frr: [String] = []
+    @OptionGroup var control: ControlOptions
+    func run() throws {
+        let words = frr == ["vni", "all"] ? [] : frr
+        try show(["evpn", "mac"] + (vni.map { ["--vni", String($0)] } ?? []) + words, control) { payload in
+            if let tables = try? payload.decode([EVPNMACTable].self) { return tables.map { $0.formatted() }.joined(separator: "\n") }
+            return ShowText.macs(try payload.decode())
+        }
+    }
+}
+
+struct ShowBGP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bgp", abstract: "BGP sessions and EVPN routes, like FRR's `show bgp …`.",
+        subcommands: [ShowBGPSummary.self, ShowBGPNeighbors.self, ShowBGPEVPN.self, ShowBGPL2VPN.self])
+}
+
+struct ShowBGPSummary: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "summary", abstract: "Sessions, like FRR's `show bgp summary`.")
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["bgp", "summary"], control) { (try $0.decode(BGPSummary.self)).formatted() } }
+}
+
+struct ShowBGPNeighbors: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "neighbors", abstract: "Sessions, one peer or all.")
+    @Argument(help: "The peer's address.") var address: String?
+    @OptionGroup var control: ControlOptions
+    func run() throws {
+        try show(["bgp", "neighbors"] + (address.map { [$0] } ?? []), control) { (try $0.decode(BGPSummary.self)).formatted() }
+    }
+}
+
+/// `vxsw show bgp evpn route [--type macip|multicast] [--vni N]`.
+struct ShowBGPEVPN: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "evpn", abstract: "EVPN routes: `route [--type macip|multicast] [--vni N]`.")
+    @Argument(help: "`route`, then FRR's words if you like (`type 2`).") var words: [String] = []
+    @Option(help: "macip (type 2) or multicast (type 3).") var type: String?
+    @Option(help: "Only this VNI.") var vni: UInt32?
+    @OptionGroup var control: ControlOptions
+    func run() throws {
+        let rest = (words.isEmpty ? ["route"] : words) + (type.map { ["--type", $0] } ?? []) + (vni.map { ["--vni", String($0)] } ?? [])
+        try show(["bgp", "evpn"] + rest, control) { (try $0.decode(EVPNRouteTable.self)).formatted() }
+    }
+}
+
+/// FRR's spelling: `vxsw show bgp l2vpn evpn [route] [type 2|3]`.
+struct ShowBGPL2VPN: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "l2vpn", abstract: "FRR's spelling: `l2vpn evpn [route] [type 2|3] [vni N]`.")
+    @Argument(help: "`evpn`, then FRR's words.") var words: [String] = []
+    @OptionGroup var control: ControlOptions
+    func run() throws { try show(["bgp", "l2vpn"] + words, control) { (try $0.decode(EVPNRouteTable.self)).formatted() } }
+}
