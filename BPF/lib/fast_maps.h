@@ -36,7 +36,7 @@ struct vxsw_fast_config {
 struct vxsw_fast_port {
     __u32 bd;                /* bridge-domain index (the FDB key's high 16 bits) */
     __u32 vni;               /* host order */
-    __u32 max_frame;         /* largest frame delivered to it (MTU + 18) */
+    __u32 max_frame;         /* largest (untagged) frame delivered to it: MTU + 14, as the engine */
     __u8  complete_csum;     /* frames received here get their TCP/UDP checksum completed */
     __u8  pad[3];
 };

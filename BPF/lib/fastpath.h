@@ -6,7 +6,11 @@
  * (-1) and goes to the AF_XDP socket as before:
  *
  *   - the source MAC is not known at this very place (the engine must learn or move it);
- *   - broadcast/multicast/unknown destinations (flooding), 802.1Q-tagged frames;
+ *   - broadcast/multicast/unknown destinations (flooding; the engine also drops the 802.1Q
+ *     link-local group addresses), 802.1Q/802.1ad-tagged frames, outer and inner;
+ *   - what a host must not decapsulate, for the engine to drop and count: an outer
+ *     destination MAC not the uplink's, a wrong IPv4 header checksum, an outer source that
+ *     is multicast, broadcast, unspecified, loopback, v4-mapped or ours;
  *   - a destination that is a VTEP for an overlay frame (split horizon: the engine drops it);
  *   - a destination port of another bridge domain (VNI isolation: the engine drops it);
  *   - frames too big for the target, unresolved VTEPs, outer IPv4 options, inner IPv4
@@ -45,6 +49,30 @@ static __always_inline __u64 fdb_key(__u32 bd, const __u8 *m) {
 
 static __always_inline int mac_is_zero(const __u8 *m) {
     return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
+}
+
+/* An 802.1Q (C-tag) or 802.1ad (S-tag) EtherType: left to the engine (ingress filtering,
+ * priority tags, RFC 7348 §6.1 inner tags). */
+static __always_inline int is_vlan_type(__u16 type) {
+    return type == ETH_P_8021Q || type == ETH_P_8021AD;
+}
+
+/* Not IPv4.isUnicastSource / IPv6.isUnicastSource, or one of our own addresses (VXCore Decap.parse). */
+static __always_inline int bad_outer_source(const __u8 *s, int v6, const struct vxsw_fast_config *cfg) {
+    if (!v6) {
+        if (s[0] == 0 || s[0] == 127 || (s[0] & 0xf0) == 0xe0) return 1;
+        if ((s[0] & s[1] & s[2] & s[3]) == 0xff) return 1;
+        return __builtin_memcmp(s, cfg->local_v4, 4) == 0;
+    }
+    if (s[0] == 0xff) return 1;
+    __u8 z = 0;
+#pragma unroll
+    for (int i = 0; i < 10; i++) z |= s[i];
+    if (z == 0) {
+        if (s[10] == 0xff && s[11] == 0xff) return 1;               /* ::ffff:0:0/96 */
+        if ((s[10] | s[11] | s[12] | s[13] | s[14]) == 0 && s[15] <= 1) return 1; /* :: and ::1 */
+    }
+    return __builtin_memcmp(s, cfg->local_v6, 16) == 0;
 }
 
 /* The aging clock: CLOCK_MONOTONIC in seconds, the clock of the worker's `now`. */
@@ -199,7 +227,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     __u8 *eth = data;
     if ((void *)(eth + ETH_HLEN) > end) return FAST_DECLINE;
     __u32 flen = end - data;
-    if (be16_at(eth + 12) == ETH_P_8021Q) return FAST_DECLINE;
+    if (is_vlan_type(be16_at(eth + 12))) return FAST_DECLINE;
     if ((eth[6] & 1) || mac_is_zero(eth + 6) || (eth[0] & 1)) return FAST_DECLINE;
     __u32 bd = in->bd, vni = in->vni, complete = in->complete_csum;
     __u64 key = fdb_key(bd, eth + 6);
@@ -237,7 +265,8 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
 }
 
 /* VXLAN to our VTEP on the uplink: decapsulation to a local port, or FAST_DECLINE.
- * The checks are Decap.parse's, in its order; outer IPv4 options are declined. */
+ * The checks are Decap.parse's, in its order; outer IPv4 options are declined. A frame the
+ * engine would drop is declined, never dropped here: the engine counts it by reason. */
 static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     __u32 zero = 0;
     struct vxsw_fast_config *cfg = bpf_map_lookup_elem(&fast_config, &zero);
@@ -246,6 +275,8 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     void *end = (void *)(long)ctx->data_end;
     __u8 *eth = data;
     if ((void *)(eth + ETH_HLEN) > end) return FAST_DECLINE;
+    /* Not our MAC (a promiscuous uplink): not_our_mac. Group addresses are the engine's. */
+    if (!mac_is_zero(cfg->uplink_mac) && __builtin_memcmp(eth, cfg->uplink_mac, 6) != 0) return FAST_DECLINE;
     __u32 flen = end - data, l4, endoff;
     __u16 type = be16_at(eth + 12);
     __u8 *ip = eth + ETH_HLEN;
@@ -255,6 +286,7 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
         if ((void *)(ip + 20) > end) return FAST_DECLINE;
         __u32 total = be16_at(ip + 2);
         if (ip[0] != 0x45 || total < 20 || total > flen - ETH_HLEN) return FAST_DECLINE;
+        if (csum_fold64(csum_words(ip, 20)) != 0xffff) return FAST_DECLINE; /* bad_ip_checksum */
         if ((be16_at(ip + 6) & 0x3fff) || ip[9] != IPPROTO_UDP) return FAST_DECLINE;
         if (!cfg->has_v4 || __builtin_memcmp(ip + 16, cfg->local_v4, 4) != 0) return FAST_DECLINE;
         l4 = ETH_HLEN + 20;
@@ -273,6 +305,7 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     } else {
         return FAST_DECLINE;
     }
+    if (bad_outer_source(outer_src, v6, cfg)) return FAST_DECLINE; /* bad_outer_source */
     __u8 *udp = data + l4;
     __u8 *inner = udp + 16;
     if ((void *)(inner + ETH_HLEN) > end || endoff < l4 + 8) return FAST_DECLINE;
@@ -288,6 +321,7 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     __u32 bd = *bdp;
 
     if ((inner[6] & 1) || mac_is_zero(inner + 6) || (inner[0] & 1)) return FAST_DECLINE;
+    if (is_vlan_type(be16_at(inner + 12))) return FAST_DECLINE; /* inner_vlan_tag, or a carry-tagged VNI */
     __u64 key = fdb_key(bd, inner + 6);
     struct vxsw_fast_fdb *src = bpf_map_lookup_elem(&fast_fdb, &key);
     if (!src || src->kind != VXSW_FAST_VTEP) return FAST_DECLINE;

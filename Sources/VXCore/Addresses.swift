@@ -40,6 +40,9 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Group bit set: broadcast and multicast destinations are flooded, never learned.
     @inlinable public var isMulticast: Bool { (raw >> 40) & 1 == 1 }
     @inlinable public var isZero: Bool { raw == 0 }
+    /// 01:80:C2:00:00:00 to 0F, the IEEE 802.1Q reserved addresses (STP, PAUSE, LACP, LLDP,
+    /// 802.1X...) that a bridge consumes or discards and never relays.
+    @inlinable public var isLinkLocalGroup: Bool { raw & ~0xF == 0x0180_C200_0000 }
 
     public var bytes: [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: raw >> (40 - 8 * $0)) } }
 

@@ -27,9 +27,13 @@ public struct BridgeDomain: Sendable {
     public var learnRemote: Bool
     /// Most learned MACs (nil: unlimited).
     public var macLimit: Int?
+    /// VLAN-tagged frames are carried (RFC 7348 §6.1 "unless configured otherwise"): taken
+    /// from access ports and delivered after decapsulation. Off: both are dropped.
+    public var carryTagged: Bool
 
-    public init(vni: VNI, learnRemote: Bool = false, macLimit: Int? = nil) {
+    public init(vni: VNI, learnRemote: Bool = false, macLimit: Int? = nil, carryTagged: Bool = false) {
         self.vni = vni; self.active = true; self.learnRemote = learnRemote; self.macLimit = macLimit
+        self.carryTagged = carryTagged
     }
 
     /// Egress VLAN for `port` when it is a member (0: untagged); nil when it is not.
@@ -46,6 +50,8 @@ public struct BridgeDomainTable: Sendable {
     /// `domains[i].learnRemote` as a flat array: the decap path reads it per packet without
     /// copying a `BridgeDomain` (whose member and flood arrays would be retained).
     @usableFromInline var learnsRemote: [Bool]
+    /// `domains[i].carryTagged`, flat for the same reason.
+    @usableFromInline var carriesTagged: [Bool]
     public let capacity: Int
 
     public init(capacity: Int) {
@@ -53,20 +59,23 @@ public struct BridgeDomainTable: Sendable {
         domains.reserveCapacity(capacity)
         indexOfVNI = IndexMap(capacity: min(capacity, 1024))
         learnsRemote = Array(repeating: false, count: capacity)
+        carriesTagged = Array(repeating: false, count: capacity)
     }
 
     /// Index of the active bridge domain for `vni`.
     @inlinable public func index(of vni: VNI) -> UInt16? { indexOfVNI.value(hi: 0, lo: UInt64(vni.value)) }
 
     /// Creates (or returns) the domain for `vni`; nil when the table is full.
-    mutating func add(_ vni: VNI, learnRemote: Bool, macLimit: Int?) -> UInt16? {
+    mutating func add(_ vni: VNI, learnRemote: Bool, macLimit: Int?, carryTagged: Bool = false) -> UInt16? {
         if let i = index(of: vni) {
             domains[Int(i)].learnRemote = learnRemote
             learnsRemote[Int(i)] = learnRemote
             domains[Int(i)].macLimit = macLimit
+            domains[Int(i)].carryTagged = carryTagged
+            carriesTagged[Int(i)] = carryTagged
             return i
         }
-        let d = BridgeDomain(vni: vni, learnRemote: learnRemote, macLimit: macLimit)
+        let d = BridgeDomain(vni: vni, learnRemote: learnRemote, macLimit: macLimit, carryTagged: carryTagged)
         let i: Int
         if let free = domains.firstIndex(where: { !$0.active }) {
             i = free; domains[i] = d
@@ -76,6 +85,7 @@ public struct BridgeDomainTable: Sendable {
         }
         indexOfVNI.set(hi: 0, lo: UInt64(vni.value), UInt16(i))
         learnsRemote[i] = learnRemote
+        carriesTagged[i] = carryTagged
         return UInt16(i)
     }
 
@@ -85,6 +95,7 @@ public struct BridgeDomainTable: Sendable {
         domains[Int(i)] = BridgeDomain(vni: vni)
         domains[Int(i)].active = false
         learnsRemote[Int(i)] = false
+        carriesTagged[Int(i)] = false
         return i
     }
 }

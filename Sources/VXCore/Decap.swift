@@ -5,12 +5,17 @@ public enum Decapsulated: Sendable {
     case drop(DropReason)
 }
 
-/// VXLAN decapsulation: validation of Ethernet → IPv4/IPv6 → UDP → VXLAN. Decapsulating
+/// VXLAN decapsulation: validation of Ethernet → IPv4/IPv6 → UDP → VXLAN, with what a host
+/// checks before taking a packet (RFC 1122 §3.2.1): the destination MAC is ours (or a group),
+/// the IPv4 header checksum holds, the source is a unicast address and not one of ours. Decapsulating
 /// is then only advancing the frame address by `offset` (no copy). Whether the VNI is
 /// configured is the pipeline's question (`.unknownVNI`).
 public enum Decap {
     @inlinable public static func parse(_ p: UnsafeRawPointer, length: Int, underlay: UnderlayConfig) -> Decapsulated {
         guard length >= Ethernet.headerLength else { return .drop(.runt) }
+        // A frame the NIC took in only because the uplink is promiscuous is not ours to decapsulate.
+        let dmac = Ethernet.destination(p)
+        guard dmac == underlay.uplinkMAC || dmac.isMulticast || underlay.uplinkMAC.isZero else { return .drop(.notOurMAC) }
         let ip = p + Ethernet.headerLength
         let present = length &- Ethernet.headerLength
         let l4: Int, end: Int, source: IPAddress, destination: IPAddress
@@ -20,9 +25,11 @@ public enum Decap {
             let ihl = IPv4.ihlBytes(ip), total = IPv4.totalLength(ip)
             guard IPv4.version(ip) == 4, ihl >= IPv4.headerLength, total >= ihl else { return .drop(.badIPHeader) }
             guard total <= present else { return .drop(.truncatedHeader) }
+            guard IPv4.checksumValid(ip, ihl: ihl) else { return .drop(.badIPChecksum) }
             guard !IPv4.isFragment(ip) else { return .drop(.fragmented) }
             guard IPv4.protocolNumber(ip) == IPv4.protocolUDP else { return .drop(.notVXLAN) }
             l4 = ihl; end = total // trailing Ethernet padding is ignored
+            guard IPv4.isUnicastSource(IPv4.source(ip)) else { return .drop(.badOuterSource) }
             source = IPAddress(v4: IPv4.source(ip)); destination = IPAddress(v4: IPv4.destination(ip))
         case Ethernet.typeIPv6:
             guard present >= IPv6.headerLength else { return .drop(.truncatedHeader) }
@@ -32,6 +39,7 @@ public enum Decap {
             guard IPv6.nextHeader(ip) == IPv4.protocolUDP else { return .drop(.notVXLAN) }
             l4 = IPv6.headerLength; end = IPv6.headerLength &+ payload
             source = IPv6.source(ip); destination = IPv6.destination(ip)
+            guard IPv6.isUnicastSource(source) else { return .drop(.badOuterSource) }
         default:
             return .drop(.notVXLAN)
         }
@@ -39,6 +47,7 @@ public enum Decap {
         let udp = ip + l4
         guard UDP.destinationPort(udp) == underlay.udpPort else { return .drop(.notVXLAN) }
         guard underlay.isLocal(destination) else { return .drop(.notForLocalVTEP) }
+        guard !underlay.isLocal(source) else { return .drop(.badOuterSource) } // our own address, looped or spoofed
         let udpLength = UDP.length(udp)
         guard udpLength >= UDP.headerLength &+ VXLAN.headerLength, udpLength <= end &- l4 else {
             return .drop(.truncatedHeader)

@@ -25,6 +25,12 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case noFloodTargets       // BUM frame with nowhere to go
     case badOffload           // a tap's GSO super-frame that cannot be segmented (bad virtio-net header or headers)
     case socketOverflow       // the kernel dropped frames for a tap port: its socket's receive buffer was full
+    case linkLocalGroup       // destination 01:80:C2:00:00:00-0F (STP, PAUSE, LACP, LLDP, EAPOL): never relayed (802.1Q §8.6.3)
+    case taggedOnAccess       // 802.1Q/802.1ad-tagged frame (VID not 0) on an untagged access port (ingress filtering)
+    case innerVLANTag         // decapsulated frame with a VLAN tag, VNI not `carry-tagged` (RFC 7348 §6.1)
+    case notOurMAC            // outer destination MAC neither the uplink's nor a group address: not decapsulated
+    case badOuterSource       // outer source multicast, broadcast, unspecified, loopback, v4-mapped or our own VTEP
+    case badIPChecksum        // outer IPv4 header checksum wrong (RFC 1122 §3.2.1.2)
 
     public var name: String {
         switch self {
@@ -50,6 +56,12 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .noFloodTargets: return "no_flood_targets"
         case .badOffload: return "bad_offload"
         case .socketOverflow: return "socket_overflow"
+        case .linkLocalGroup: return "link_local_group"
+        case .taggedOnAccess: return "tagged_on_access"
+        case .innerVLANTag: return "inner_vlan_tag"
+        case .notOurMAC: return "not_our_mac"
+        case .badOuterSource: return "bad_outer_source"
+        case .badIPChecksum: return "bad_ip_checksum"
         }
     }
 }

@@ -19,9 +19,12 @@ extension SwitchPipeline {
 
     /// Creates or updates a VNI's bridge domain; returns its index (nil: table full).
     @discardableResult
-    public mutating func addVNI(_ vni: VNI, learnRemote: Bool = false, macLimit: Int? = nil) -> UInt16? {
+    public mutating func addVNI(_ vni: VNI, learnRemote: Bool = false, macLimit: Int? = nil,
+                                carryTagged: Bool = false) -> UInt16? {
         let existed = bridgeDomains.index(of: vni) != nil
-        guard let bd = bridgeDomains.add(vni, learnRemote: learnRemote, macLimit: macLimit) else { return nil }
+        guard let bd = bridgeDomains.add(vni, learnRemote: learnRemote, macLimit: macLimit, carryTagged: carryTagged) else {
+            return nil
+        }
         if !existed { counters.reset(bd: bd) }
         fdb.configure(bd: bd, vni: vni, macLimit: macLimit)
         resolvePorts()

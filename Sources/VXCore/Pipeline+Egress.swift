@@ -18,7 +18,10 @@ extension SwitchPipeline {
                                                   io: inout IO) {
         let oi = Int(out.raw)
         guard ports.slots[oi].enabled else { return drop(frame, .portDown, port: out, bd: bd, io: &io) }
-        guard frame.length <= ports.slots[oi].maxFrame else { return drop(frame, .tooBig, port: out, bd: bd, io: &io) }
+        // The MTU bounds what follows the Ethernet header and the frame's own tag, if any
+        // (a trunk's tag pushed below is allowed for by 802.1Q).
+        let tag = Ethernet.isTagged(io.memory + Int(frame.addr)) ? Ethernet.tagLength : 0
+        guard frame.length <= ports.slots[oi].maxFrame &+ tag else { return drop(frame, .tooBig, port: out, bd: bd, io: &io) }
         var f = frame
         if vlan != 0 {
             guard let g = makeRoom(f, Ethernet.tagLength, io: &io) else {

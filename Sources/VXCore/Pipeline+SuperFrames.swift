@@ -3,7 +3,7 @@
 /// A guest's TSO super-frame to a guest on another tap of this host needs no segmenting:
 /// the Linux bridge hands it over as it is, and so does vxsw when both ends are taps on
 /// packet sockets (`PortConfig.takesSuperFrames`). Everything else (remote destinations,
-/// flooding, trunk ports, a destination whose MTU the segments would not fit) is segmented
+/// flooding, trunk ports, tagged frames, a destination whose MTU the segments would not fit) is segmented
 /// by the I/O layer and goes through `process` frame by frame.
 extension SwitchPipeline {
     /// For a super-frame from access port `port` (at `p`, Ethernet header first): learns its
@@ -19,7 +19,7 @@ extension SwitchPipeline {
         let bd = ports.slots[pi].bd
         guard ports.slots[pi].enabled, !ports.slots[pi].isTrunk, bd != PortTable.noBD else { return nil }
         let src = Ethernet.source(p), dst = Ethernet.destination(p)
-        guard !src.isMulticast, !src.isZero, !dst.isMulticast,
+        guard !src.isMulticast, !src.isZero, !dst.isMulticast, !Ethernet.isTagged(p),
               case .port(let out)? = fdb.lookup(bd: bd, mac: dst), out != port, ports.contains(out) else { return nil }
         let oi = Int(out.raw)
         guard ports.slots[oi].enabled, ports.slots[oi].takesSuperFrames, !ports.slots[oi].isTrunk,

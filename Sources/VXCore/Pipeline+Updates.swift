@@ -10,8 +10,8 @@ extension SwitchPipeline {
             guard ports.contains(id) else { return false }
             setPort(id, config)
             return true
-        case .addVNI(let vni, let learnRemote, let macLimit):
-            return addVNI(vni, learnRemote: learnRemote, macLimit: macLimit) != nil
+        case .addVNI(let vni, let learnRemote, let macLimit, let carryTagged):
+            return addVNI(vni, learnRemote: learnRemote, macLimit: macLimit, carryTagged: carryTagged) != nil
         case .removeVNI(let vni):
             guard bridgeDomains.index(of: vni) != nil else { return false }
             removeVNI(vni)

@@ -80,10 +80,21 @@ public struct SwitchPipeline: Sendable {
             guard bd != PortTable.noBD else { return drop(f, .vlanNotMapped, port: port, bd: bd, io: &io) }
         }
         guard bd != PortTable.noBD else { return drop(f, .unknownVNI, port: port, bd: bd, io: &io) }
+        if !ports.slots[pi].isTrunk && Ethernet.isTagged(p) && !bridgeDomains.carriesTagged[Int(bd)] {
+            // 802.1Q ingress filtering on an untagged port: only a priority tag (VID 0) is
+            // taken, as untagged; it is removed so the frame goes on without it.
+            guard Ethernet.etherType(p) == Ethernet.typeVLAN, f.length >= Ethernet.headerLength + Ethernet.tagLength,
+                  VLANTag.vid(p) == 0 else { return drop(f, .taggedOnAccess, port: port, bd: bd, io: &io) }
+            VLANTag.strip(p)
+            p += Ethernet.tagLength
+            f.addr &+= UInt64(Ethernet.tagLength)
+            f.length &-= Ethernet.tagLength
+        }
         countRx(f, bd: bd)
 
         let src = Ethernet.source(p)
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
+        guard !Ethernet.destination(p).isLinkLocalGroup else { return drop(f, .linkLocalGroup, port: port, bd: bd, io: &io) }
         if fdb.learnLocal(bd: bd, mac: src, port: port, now: now) == .limited {
             counters.vnis[Int(bd)].macLimitHits &+= 1
         }
@@ -124,6 +135,10 @@ public struct SwitchPipeline: Sendable {
         countRx(f, bd: bd)
         let src = Ethernet.source(p)
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
+        guard !Ethernet.destination(p).isLinkLocalGroup else { return drop(f, .linkLocalGroup, port: port, bd: bd, io: &io) }
+        guard !Ethernet.isTagged(p) || bridgeDomains.carriesTagged[Int(bd)] else {
+            return drop(f, .innerVLANTag, port: port, bd: bd, io: &io)
+        }
         if bridgeDomains.learnsRemote[Int(bd)] {
             if let v = vteps.index(of: source) ?? (createsVTEPs ? vteps.add(source) : nil) {
                 if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {

@@ -2,7 +2,8 @@
 public enum PortKind: Sendable, Equatable {
     /// The underlay NIC: VXLAN in and out.
     case uplink
-    /// A VM port in one VNI; frames pass as they are (inner 802.1Q tags included).
+    /// A VM port in one VNI, untagged: a tagged frame from it is dropped (`taggedOnAccess`; a
+    /// priority tag is removed) unless its VNI carries tagged frames (`carryTagged`).
     case access(VNI)
     /// A VM port carrying several VNIs by 802.1Q tag; untagged frames go to `native`.
     case trunk(vlans: [UInt16: VNI], native: VNI?)
@@ -11,7 +12,8 @@ public enum PortKind: Sendable, Equatable {
 public struct PortConfig: Sendable, Equatable {
     public var kind: PortKind
     public var enabled: Bool
-    /// Largest L3 payload of a frame sent on the port (frames above MTU + 18 are dropped `.tooBig`).
+    /// Largest L3 payload of a frame sent on the port (frames above MTU + 14, + 18 with their
+    /// own 802.1Q tag, are dropped `.tooBig`).
     public var mtu: Int
     /// Complete CHECKSUM_PARTIAL TCP/UDP checksums of frames received on this port.
     public var completeChecksums: Bool
@@ -59,7 +61,7 @@ public struct PortTable: Sendable {
             s.enabled = config.enabled
             s.completeChecksums = config.completeChecksums
             s.takesSuperFrames = config.takesSuperFrames
-            s.maxFrame = config.mtu + Ethernet.headerLength + Ethernet.tagLength
+            s.maxFrame = config.mtu + Ethernet.headerLength // + a tag when the frame carries one (`deliver`)
             if case .uplink = config.kind { s.isUplink = true }
             if case .trunk = config.kind { s.isTrunk = true }
         }

@@ -6,8 +6,8 @@
 public enum TableUpdate: Sendable, Equatable {
     /// Configures a port, or with nil removes it (its learned MACs are flushed).
     case setPort(PortID, PortConfig?)
-    /// Creates or updates a VNI's bridge domain.
-    case addVNI(VNI, learnRemote: Bool, macLimit: Int?)
+    /// Creates or updates a VNI's bridge domain (`carryTagged`: `BridgeDomain.carryTagged`).
+    case addVNI(VNI, learnRemote: Bool, macLimit: Int?, carryTagged: Bool = false)
     case removeVNI(VNI)
     /// Creates a remote VTEP (unresolved): an address remote learning saw.
     case addVTEP(IPAddress)

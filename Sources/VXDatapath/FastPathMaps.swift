@@ -65,7 +65,7 @@ public struct FastPathTables: Equatable, Sendable {
             guard let c = pipeline.ports.config(id), c.enabled, case .access(let vni) = c.kind,
                   let bd = pipeline.bridgeDomains.index(of: vni),
                   pipeline.bridgeDomains.domains[Int(bd)].vlan(for: id) == 0 else { continue }
-            ports[index] = Port(bd: bd, vni: vni, maxFrame: c.mtu + Ethernet.headerLength + Ethernet.tagLength,
+            ports[index] = Port(bd: bd, vni: vni, maxFrame: c.mtu + Ethernet.headerLength,
                                 completeChecksums: c.completeChecksums)
             portIndex[id] = index
         }

@@ -6,9 +6,28 @@ final class DropReasonTests: XCTestCase {
     var sender = { () -> UnderlayConfig in var u = testUnderlay(); u.localV4 = remote4; return u }()
     let inner = Build.raw(dst: .broadcast, src: macC)
 
-    /// A VXLAN frame from 10.0.0.2 to us (10.0.0.1), with `edit` applied to the bytes.
-    func overlay(vni: UInt32 = 100, _ edit: (inout [UInt8]) -> Void = { _ in }) -> [UInt8] {
-        var f = encap(inner, vni: vni, remote: local4, underlay: sender)
+    /// A VXLAN frame from 10.0.0.2 to us (10.0.0.1), with `edit` applied to the bytes; the
+    /// outer IPv4 header checksum is made right again unless `keepChecksum`.
+    func overlay(vni: UInt32 = 100, inner: [UInt8]? = nil, keepChecksum: Bool = false,
+                 _ edit: (inout [UInt8]) -> Void = { _ in }) -> [UInt8] {
+        var f = encap(inner ?? self.inner, vni: vni, remote: local4, underlay: sender)
+        edit(&f)
+        if !keepChecksum { fixIPv4Checksum(&f) }
+        return f
+    }
+
+    /// Rewrites the outer IPv4 header checksum of an edited frame.
+    func fixIPv4Checksum(_ f: inout [UInt8]) {
+        guard f.count >= 34 else { return }
+        f[24] = 0; f[25] = 0
+        let c = referenceChecksum(Array(f[14..<34]))
+        f[24] = UInt8(c >> 8); f[25] = UInt8(c & 0xFF)
+    }
+
+    /// The same over IPv6 (fd00::2 to fd00::1).
+    func overlay6(_ edit: (inout [UInt8]) -> Void = { _ in }) -> [UInt8] {
+        var u6 = testUnderlay(); u6.localV6 = remote6
+        var f = encap(inner, vni: 100, remote: local6, underlay: u6)
         edit(&f)
         return f
     }
@@ -45,6 +64,7 @@ final class DropReasonTests: XCTestCase {
         short.removeLast(inner.count - 10)
         short[16] = 0; short[17] = UInt8(short.count - 14)
         short[38] = 0; short[39] = UInt8(short.count - 34)
+        fixIPv4Checksum(&short)
         expectDrop(.innerRunt, short)
         expectDrop(.badSourceMAC, overlay { $0[50 + 6] = 0x01 })               // multicast inner source
         // IPv6 outer: truncated and payload length beyond the frame.
@@ -53,6 +73,43 @@ final class DropReasonTests: XCTestCase {
         expectDrop(.truncatedHeader, Array(v6[..<50]))
         expectDrop(.truncatedHeader, Array(v6[..<(v6.count - 1)]))
         expectDrop(.badIPHeader, { var f = v6; f[14] = 0x40; return f }())
+    }
+
+    /// What a host checks before it decapsulates (RFC 1122 §3.2.1, RFC 4291 §2.7).
+    func testFramesAHostMustNotDecapsulate() {
+        expectDrop(.notOurMAC, overlay { $0[5] = 0x77 })                      // another host's unicast MAC
+        expectDrop(.badIPChecksum, overlay(keepChecksum: true) { $0[24] ^= 0x5A })
+        expectDrop(.badIPChecksum, overlay(keepChecksum: true) { $0[22] = 1 }) // TTL changed, checksum not
+        for source: [UInt8] in [[224, 0, 0, 1], [239, 1, 2, 3], [255, 255, 255, 255], [0, 0, 0, 0], [0, 1, 2, 3],
+                                [127, 0, 0, 1], [10, 0, 0, 1]] { // the last: our own VTEP address
+            expectDrop(.badOuterSource, overlay { $0.replaceSubrange(26..<30, with: source) })
+        }
+        for text in ["ff02::1", "::", "::1", "::ffff:a00:2", "fd00::1"] { // ::ffff:10.0.0.2 would pass for 10.0.0.2
+            let a = IPAddress(text)!
+            let sixteen = (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? a.hi : a.lo) >> (56 - 8 * UInt64($0 % 8))) }
+            expectDrop(.badOuterSource, overlay6 { $0.replaceSubrange(22..<38, with: sixteen) })
+        }
+    }
+
+    /// What a bridge must not relay (802.1Q §8.6.3 reserved addresses, ingress filtering,
+    /// RFC 7348 §6.1 inner tags).
+    func testFramesABridgeMustNotRelay() {
+        for last: UInt8 in [0x00, 0x01, 0x02, 0x03, 0x0E, 0x0F] {
+            let group = MACAddress(0x01, 0x80, 0xC2, 0, 0, last)
+            expectDrop(.linkLocalGroup, from: p1, Build.raw(dst: group, src: macA))
+            expectDrop(.linkLocalGroup, from: trunk, Build.ethernet(dst: group, src: macA, type: 0x88CC, vlan: 10) + [UInt8](repeating: 0, count: 46))
+            expectDrop(.linkLocalGroup, overlay(inner: Build.raw(dst: group, src: macC)))
+        }
+        expectDrop(.taggedOnAccess, from: p1, Build.ethernet(dst: macB, src: macA, type: 0x88B5, vlan: 10) + [UInt8](repeating: 0, count: 46))
+        var qinq = Build.ethernet(dst: macB, src: macA, type: 0x88B5, vlan: 0) + [UInt8](repeating: 0, count: 46)
+        qinq[12] = 0x88; qinq[13] = 0xA8                                   // 802.1ad, even with VID 0
+        expectDrop(.taggedOnAccess, from: p1, qinq)
+        let tagged = Build.ethernet(dst: .broadcast, src: macC, type: 0x88B5, vlan: 10) + [UInt8](repeating: 0, count: 46)
+        expectDrop(.innerVLANTag, overlay(inner: tagged))
+        var sTagged = tagged
+        sTagged[12] = 0x88; sTagged[13] = 0xA8
+        expectDrop(.innerVLANTag, overlay(inner: sTagged))
+        expectDrop(.innerVLANTag, overlay(inner: Build.ethernet(dst: .broadcast, src: macC, type: 0x88B5, vlan: 0) + [UInt8](repeating: 0, count: 46)))
     }
 
     func testEveryPrefixOfAValidFrameIsHandled() {
@@ -90,6 +147,16 @@ final class DropReasonTests: XCTestCase {
             sw.installEVPNMAC(vni: vniA, macD, vtep: remote4, sequence: 0)
         }
         expectDrop(.tooBig, from: p1, Build.raw(dst: macB, src: macA, count: 600)) { sw, _ in
+            sw.setPort(p2, PortConfig(kind: .access(vniA), mtu: 500))
+            sw.addStaticMAC(vni: vniA, macB, port: p2)
+        }
+        // One byte over the MTU untagged (MTU + 14 + 1) is too big; an 802.1Q allowance is only for tagged frames.
+        expectDrop(.tooBig, from: p1, Build.raw(dst: macB, src: macA, count: 515)) { sw, _ in
+            sw.setPort(p2, PortConfig(kind: .access(vniA), mtu: 500))
+            sw.addStaticMAC(vni: vniA, macB, port: p2)
+        }
+        var u = testUnderlay(); u.localV4 = remote4
+        expectDrop(.tooBig, encap(Build.raw(dst: macB, src: macD, count: 515), vni: 100, remote: local4, underlay: u)) { sw, _ in
             sw.setPort(p2, PortConfig(kind: .access(vniA), mtu: 500))
             sw.addStaticMAC(vni: vniA, macB, port: p2)
         }

@@ -12,14 +12,15 @@ func testUnderlay() -> UnderlayConfig {
     return u
 }
 
-/// Encapsulates `inner` in a buffer with headroom and returns the whole outer frame.
+/// Encapsulates `inner` in a buffer with headroom and returns the whole outer frame. Toward
+/// one of our own addresses (a frame to receive) it is addressed to the uplink's MAC.
 func encap(_ inner: [UInt8], vni: UInt32, remote: IPAddress, underlay: UnderlayConfig = testUnderlay()) -> [UInt8] {
     let over = Encap.overhead(toward: remote)
     var buf = [UInt8](repeating: 0, count: over) + inner
     withBytes(&buf) { p, n in
         Encap.writeHeaders(before: p + over, innerLength: n - over, vni: VNI(unchecked: vni),
                            local: remote.isIPv4 ? underlay.localV4! : underlay.localV6!, remote: remote,
-                           nextHop: nextHopMAC, sourcePort: FlowHash.sourcePort(FlowHash.hash(p + over, length: n - over),
+                           nextHop: remote == local4 || remote == local6 ? uplinkMAC : nextHopMAC, sourcePort: FlowHash.sourcePort(FlowHash.hash(p + over, length: n - over),
                                                                                 in: underlay.sourcePortRange),
                            underlay: underlay)
     }
@@ -70,7 +71,7 @@ final class EncapDecapTests: XCTestCase {
         for (remote, overhead) in [(remote4, 50), (remote6, 70)] {
             var outer = encap(inner, vni: 1000, remote: remote) + [0, 0, 0] // trailing padding ignored
             var receiver = testUnderlay() // the remote VTEP's view
-            receiver.localV4 = remote4; receiver.localV6 = remote6
+            receiver.localV4 = remote4; receiver.localV6 = remote6; receiver.uplinkMAC = nextHopMAC
             let r = withBytes(&outer) { Decap.parse($0, length: $1, underlay: receiver) }
             guard case .inner(let vni, let offset, let length, let source) = r else { return XCTFail("\(r)") }
             XCTAssertEqual(vni.value, 1000)

@@ -183,4 +183,75 @@ final class PipelineTests: XCTestCase {
         XCTAssertNil(sw.fdb.lookup(bd: 0, mac: macB))
         XCTAssertEqual(sw.counters.vnis[0].macLimitHits, 1)
     }
+
+    /// 802.1Q ingress filtering on an access port: a priority-tagged frame (VID 0) is taken as
+    /// untagged and goes on without its tag, to local ports and into the overlay.
+    func testPriorityTagIsTakenAsUntagged() {
+        var (sw, io) = makeSwitch()
+        let untagged = Build.raw(dst: .broadcast, src: macA)
+        let priority = Build.ethernet(dst: .broadcast, src: macA, type: 0x88B5, vlan: 0) + untagged[14...]
+        let out = pass(&sw, &io, from: p1, [priority])
+        XCTAssertEqual(Set(out.map(\.port)), [p2, trunk, uplink])
+        XCTAssertEqual(out.first { $0.port == p2 }?.bytes, untagged, "tag removed")
+        XCTAssertTrue(out.filter { $0.port == uplink }.allSatisfy { outerInfo($0.bytes).inner == untagged })
+        XCTAssertEqual(sw.counters.drops(.taggedOnAccess), 0)
+        XCTAssertEqual(io.freeCount, io.frameCount)
+    }
+
+    /// `carryTagged` (through `TableUpdate.addVNI`, as the daemon sends it): tagged frames pass
+    /// as they are, both ways; the same frames without it are dropped per port and per VNI.
+    func testCarryTaggedVNIPassesTags() {
+        var (sw, io) = makeSwitch()
+        let tagged = Build.ethernet(dst: .broadcast, src: macA, type: 0x88B5, vlan: 10) + [UInt8](repeating: 0, count: 46)
+        var u = testUnderlay(); u.localV4 = remote4
+        let outer = encap(Build.ethernet(dst: .broadcast, src: macC, type: 0x88B5, vlan: 10) + [UInt8](repeating: 0, count: 46),
+                          vni: 100, remote: local4, underlay: u)
+        XCTAssertEqual(pass(&sw, &io, from: p1, [tagged]).count, 0)
+        XCTAssertEqual(pass(&sw, &io, from: uplink, [outer]).count, 0)
+        XCTAssertEqual(sw.counters.drops(port: p1, .taggedOnAccess), 1)
+        XCTAssertEqual(sw.counters.drops(port: uplink, .innerVLANTag), 1)
+        XCTAssertEqual(sw.counters.drops(bd: 0, .taggedOnAccess), 1)
+        XCTAssertEqual(sw.counters.drops(bd: 0, .innerVLANTag), 1)
+
+        XCTAssertTrue(sw.apply(.addVNI(vniA, learnRemote: false, macLimit: nil, carryTagged: true)))
+        let fromPort = pass(&sw, &io, from: p1, [tagged])
+        XCTAssertEqual(fromPort.first { $0.port == p2 }?.bytes, tagged, "carried as it is")
+        XCTAssertTrue(fromPort.contains { $0.port == uplink && outerInfo($0.bytes).inner == tagged })
+        XCTAssertEqual(pass(&sw, &io, from: uplink, [outer]).first { $0.port == p1 }?.bytes, Array(outer[50...]))
+        XCTAssertEqual(io.freeCount, io.frameCount)
+    }
+
+    /// A link-local group frame is dropped, a neighbouring group address (01:80:C2:00:00:10) floods.
+    func testOnlyReservedGroupAddressesStop() {
+        var (sw, io) = makeSwitch()
+        XCTAssertEqual(pass(&sw, &io, from: p1, [Build.raw(dst: MACAddress(0x01, 0x80, 0xC2, 0, 0, 0x0E), src: macA)]).count, 0)
+        XCTAssertEqual(sw.counters.drops(port: p1, .linkLocalGroup), 1)
+        XCTAssertEqual(pass(&sw, &io, from: p1, [Build.raw(dst: MACAddress(0x01, 0x80, 0xC2, 0, 0, 0x10), src: macA)]).count, 4)
+        XCTAssertEqual(io.freeCount, io.frameCount)
+    }
+
+    /// Outer group destination MACs are decapsulated; the uplink's own MAC is, another host's is not.
+    func testOuterDestinationMAC() {
+        var (sw, io) = makeSwitch()
+        var u = testUnderlay(); u.localV4 = remote4
+        var outer = encap(Build.raw(dst: .broadcast, src: macC), vni: 100, remote: local4, underlay: u)
+        XCTAssertEqual(pass(&sw, &io, from: uplink, [outer]).count, 3)
+        outer.replaceSubrange(0..<6, with: [0x01, 0x00, 0x5E, 0, 0, 1])
+        XCTAssertEqual(pass(&sw, &io, from: uplink, [outer]).count, 3, "multicast underlay")
+        outer.replaceSubrange(0..<6, with: nextHopMAC.bytes)
+        XCTAssertEqual(pass(&sw, &io, from: uplink, [outer]).count, 0)
+        XCTAssertEqual(sw.counters.drops(port: uplink, .notOurMAC), 1)
+        XCTAssertEqual(io.freeCount, io.frameCount)
+    }
+
+    /// Egress MTU: a frame fits a port when what follows its Ethernet header (and its own tag) fits the MTU.
+    func testEgressMTUBoundary() {
+        var (sw, io) = makeSwitch()
+        sw.setPort(p2, PortConfig(kind: .access(vniA), mtu: 500))
+        sw.addStaticMAC(vni: vniA, macB, port: p2)
+        XCTAssertEqual(pass(&sw, &io, from: p1, [Build.raw(dst: macB, src: macA, count: 514)]).map(\.port), [p2])
+        XCTAssertEqual(pass(&sw, &io, from: p1, [Build.raw(dst: macB, src: macA, count: 515)]).count, 0)
+        XCTAssertEqual(sw.counters.drops(port: p2, .tooBig), 1)
+        XCTAssertEqual(io.freeCount, io.frameCount)
+    }
 }

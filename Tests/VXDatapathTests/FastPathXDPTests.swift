@@ -268,6 +268,87 @@ final class FastPathXDPTests: XCTestCase {
         try assertDeclined(icmpFrame(dst: macR4, src: macA), from: p1, "unresolved VTEP")
     }
 
+    // MARK: Conformance (issue 10): declined by XDP, dropped and counted by the engine
+
+    /// XDP declines `frame` untouched, and the engine drops it with `reason`.
+    func assertDropped(_ frame: [UInt8], from port: PortID, _ reason: DropReason, file: StaticString = #filePath,
+                       line: UInt = #line) throws {
+        try assertDeclined(frame, from: port, reason.name, file: file, line: line)
+        let before = pipeline.counters.drops(reason)
+        XCTAssertTrue(runSwift(frame, from: port).isEmpty, "the engine sends nothing (\(reason.name))", file: file, line: line)
+        XCTAssertEqual(pipeline.counters.drops(reason), before + 1, reason.name, file: file, line: line)
+    }
+
+    /// `frame` with an 802.1Q/802.1ad tag (`type`, `vid`) after the MACs.
+    func tagged(_ frame: [UInt8], type: UInt16 = 0x8100, vid: UInt16) -> [UInt8] {
+        var f = frame
+        f.insert(contentsOf: [UInt8(type >> 8), UInt8(type & 0xFF), UInt8(vid >> 8), UInt8(vid & 0xFF)], at: 12)
+        return f
+    }
+
+    func testLinkLocalGroupsAreNeverRelayed() throws {
+        for last: UInt8 in [0x00, 0x01, 0x02, 0x03, 0x0E] { // STP, PAUSE, LACP, EAPOL, LLDP
+            let group = MACAddress(0x01, 0x80, 0xC2, 0, 0, last)
+            try assertDropped(icmpFrame(dst: group, src: macA), from: p1, .linkLocalGroup)
+            try assertDropped(vxlan(icmpFrame(dst: group, src: macR4)), from: uplink, .linkLocalGroup)
+        }
+    }
+
+    func testTaggedFramesOnAnAccessPort() throws {
+        try assertDropped(tagged(icmpFrame(dst: macR4, src: macA), vid: 100), from: p1, .taggedOnAccess)
+        try assertDropped(tagged(icmpFrame(dst: macB, src: macA), type: 0x88A8, vid: 100), from: p1, .taggedOnAccess)
+        try assertDropped(tagged(icmpFrame(dst: macB, src: macA), type: 0x88A8, vid: 0), from: p1, .taggedOnAccess)
+        // Priority-tagged (VID 0): declined by XDP, sent on by the engine without the tag.
+        try assertDeclined(tagged(icmpFrame(dst: macB, src: macA), vid: 0), from: p1, "priority tag")
+        let sent = runSwift(tagged(icmpFrame(dst: macB, src: macA), vid: 0), from: p1)
+        XCTAssertEqual(sent.map(\.port), [p2])
+        XCTAssertEqual(sent.first?.bytes, icmpFrame(dst: macB, src: macA))
+    }
+
+    func testInnerVLANTagsAfterDecap() throws {
+        try assertDropped(vxlan(tagged(icmpFrame(dst: macA, src: macR4), vid: 100)), from: uplink, .innerVLANTag)
+        try assertDropped(vxlan(tagged(icmpFrame(dst: macA, src: macR4), type: 0x88A8, vid: 100)), from: uplink, .innerVLANTag)
+        // A VNI that carries tagged frames: still declined by XDP, delivered as it is by the engine.
+        XCTAssertTrue(pipeline.apply(.addVNI(VNI(1000)!, learnRemote: false, macLimit: nil, carryTagged: true)))
+        let inner = tagged(icmpFrame(dst: macA, src: macR4), vid: 100)
+        try assertDeclined(vxlan(inner), from: uplink, "carry-tagged: left to the engine")
+        XCTAssertEqual(runSwift(vxlan(inner), from: uplink).first?.bytes, inner)
+    }
+
+    func testFramesAHostMustNotDecapsulate() throws {
+        // Another host's MAC (a promiscuous uplink).
+        var frame = vxlan(icmpFrame(dst: macA, src: macR4))
+        frame.replaceSubrange(0..<6, with: MACAddress(0x02, 0xAA, 0, 0, 0, 9).bytes)
+        try assertDropped(frame, from: uplink, .notOurMAC)
+        // A wrong IPv4 header checksum (TTL changed, checksum not).
+        frame = vxlan(icmpFrame(dst: macA, src: macR4))
+        frame[22] &-= 1
+        try assertDropped(frame, from: uplink, .badIPChecksum)
+        // Sources that are never a VTEP, even when the tables hold them (a hostile EVPN route's
+        // next hop): the fast path refuses them itself, not only through its source lookup.
+        let liar = MACAddress(0x02, 0, 0, 0, 0x66, 0x66)
+        for bad in ["127.0.0.1", "224.0.0.5", "255.255.255.255", "0.0.0.0", "198.18.0.1",
+                    "ff02::1", "::1", "::", "fd00:18::1"] {
+            let ip = IPAddress(bad)!
+            pipeline.setNextHop(vtep: ip, nextHop)
+            pipeline.addStaticMAC(vni: VNI(1000)!, liar, vtep: ip)
+            try assertDropped(vxlan(icmpFrame(dst: macA, src: liar), from: ip), from: uplink, .badOuterSource)
+            pipeline.removeStaticMAC(vni: VNI(1000)!, liar)
+        }
+        // IPv6 from ::ffff:198.18.0.2, which would pass for the IPv4 VTEP 198.18.0.2.
+        frame = vxlan(icmpFrame(dst: macA, src: macR4), from: vtep6)
+        frame.replaceSubrange(22..<38, with: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 198, 18, 0, 2])
+        try assertDropped(frame, from: uplink, .badOuterSource)
+    }
+
+    /// Egress MTU: an untagged frame fits a 1500-MTU port up to 1514 bytes, in both paths.
+    func testEgressMTUIsTheEngines() throws {
+        try assertIdentical(ipv4Frame(dst: macB, src: macA, payload: 1460), from: p1, counter: "fast_local")
+        try assertIdentical(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 1460)), from: uplink, counter: "fast_decap")
+        try assertDropped(ipv4Frame(dst: macB, src: macA, payload: 1461), from: p1, .tooBig)
+        try assertDropped(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 1464)), from: uplink, .tooBig)
+    }
+
     func testDisabledFastPathTakesNothing() throws {
         try mirror(ingress: p1, enabled: false)
         let xdp = try runXDP(icmpFrame(dst: macR4, src: macA))

@@ -22,6 +22,7 @@ final class ConfigTests: XCTestCase {
             mac-limit: 4096
             learn-remote: true
           - vni: 2000
+            carry-tagged: true
         ports:
           - name: tap101i0
             vni: 1000
@@ -63,7 +64,7 @@ final class ConfigTests: XCTestCase {
         uplink: .init(interface: "ul0", queues: .list([0, 1]), mtu: .fixed(1550)),
         vnis: [
             .init(vni: VNI(1000)!, flood: [IPAddress("198.18.0.2")!, IPAddress("fd00:18::2")!], macLimit: 4096),
-            .init(vni: VNI(2000)!),
+            .init(vni: VNI(2000)!, carryTagged: true),
         ],
         ports: [
             .init(name: "tap101i0", mode: .access(VNI(1000)!), completeChecksums: false),
@@ -145,6 +146,8 @@ final class ConfigTests: XCTestCase {
         let tree = try JSONDecoder().decode(JSONValue.self, from: data)
         XCTAssertEqual(tree["ports"]?[1]?["trunk"]?["200"], 2000)
         XCTAssertEqual(tree["vtep"]?["udp-port"], 4789)
+        XCTAssertEqual(tree["vnis"]?[1]?["carry-tagged"], .bool(true))
+        XCTAssertEqual(tree["vnis"]?[0]?["carry-tagged"], .bool(false))
     }
 
     func testCodeBuiltConfigValidates() throws {

@@ -39,6 +39,16 @@ public struct PipelineBench {
         var dst: UInt64
         var src: UInt64
         var outerSource: UInt32
+        /// The outer IPv4 header checksum with this source (the switch verifies it).
+        var outerChecksum: UInt16
+    }
+
+    static func outerChecksum(source: UInt32) -> UInt16 {
+        withUnsafeTemporaryAllocation(byteCount: IPv4.headerLength, alignment: 4) { b in
+            IPv4.write(b.baseAddress!, totalLength: outerLength - 14, protocol: IPv4.protocolUDP, source: source,
+                       destination: localIP)
+            return b.baseAddress!.loadBE16(10)
+        }
     }
 
     public var pipeline: SwitchPipeline
@@ -85,15 +95,17 @@ public struct PipelineBench {
         encapFlows = .allocate(capacity: Self.flowCount)
         for n in 0..<Self.flowCount {
             let k = rng.next(Self.vniCount), i = rng.next(Self.localPerVNI), j = rng.next(Self.remotePerVNI)
+            let source = Self.vtepIP(Self.vtepOf(k, j))
             decapFlows[n] = Flow(k: UInt16(k), dst: Self.localMAC(k, i), src: Self.remoteMAC(k, j),
-                                 outerSource: Self.vtepIP(Self.vtepOf(k, j)))
+                                 outerSource: source, outerChecksum: Self.outerChecksum(source: source))
         }
         var n = 0
         while n < Self.flowCount {
             let k = rng.next(Self.vniCount)
             for _ in 0..<Self.batchSize {
                 let i = rng.next(Self.localPerVNI), j = rng.next(Self.remotePerVNI)
-                encapFlows[n] = Flow(k: UInt16(k), dst: Self.remoteMAC(k, j), src: Self.localMAC(k, i), outerSource: 0)
+                encapFlows[n] = Flow(k: UInt16(k), dst: Self.remoteMAC(k, j), src: Self.localMAC(k, i), outerSource: 0,
+                                     outerChecksum: 0)
                 n += 1
             }
         }
@@ -146,6 +158,7 @@ public struct PipelineBench {
             let f = decapFlows[decapCursor]
             decapCursor = (decapCursor &+ 1) & (Self.flowCount - 1)
             p.storeBE32(f.outerSource, 26)
+            p.storeBE16(f.outerChecksum, 24)
             p.storeBE32(Self.vni(Int(f.k)) << 8, 46)
             MACAddress(raw: f.dst).store(to: p + 50)
             MACAddress(raw: f.src).store(to: p + 56)

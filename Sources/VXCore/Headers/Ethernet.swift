@@ -9,11 +9,19 @@ public enum Ethernet {
     public static let typeIPv4: UInt16 = 0x0800
     public static let typeIPv6: UInt16 = 0x86DD
     public static let typeVLAN: UInt16 = 0x8100
+    /// 802.1ad service tag (QinQ outer tag).
+    public static let typeServiceVLAN: UInt16 = 0x88A8
 
     @inlinable public static func destination(_ p: UnsafeRawPointer) -> MACAddress { MACAddress(loadingFrom: p) }
     @inlinable public static func source(_ p: UnsafeRawPointer) -> MACAddress { MACAddress(loadingFrom: p + 6) }
     /// The EtherType at bytes 12..13 (0x8100 when tagged).
     @inlinable public static func etherType(_ p: UnsafeRawPointer) -> UInt16 { p.loadBE16(12) }
+
+    /// Whether the frame carries an 802.1Q or 802.1ad tag.
+    @inlinable public static func isTagged(_ p: UnsafeRawPointer) -> Bool {
+        let t = etherType(p)
+        return t == typeVLAN || t == typeServiceVLAN
+    }
 
     /// Writes destination, source and EtherType.
     @inlinable public static func write(_ p: UnsafeMutableRawPointer, dst: MACAddress, src: MACAddress, type: UInt16) {

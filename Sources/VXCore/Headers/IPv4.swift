@@ -17,6 +17,17 @@ public enum IPv4 {
     @inlinable public static func isFragment(_ p: UnsafeRawPointer) -> Bool { p.loadBE16(6) & 0x3FFF != 0 }
     @inlinable public static func source(_ p: UnsafeRawPointer) -> UInt32 { p.loadBE32(12) }
     @inlinable public static func destination(_ p: UnsafeRawPointer) -> UInt32 { p.loadBE32(16) }
+    /// The header checksum over `ihl` bytes adds up (RFC 1071: the folded sum is all ones).
+    @inlinable public static func checksumValid(_ p: UnsafeRawPointer, ihl: Int) -> Bool {
+        Checksum.sum(p, count: ihl) == 0xFFFF
+    }
+    /// Whether `a` (host order) may be the source of a unicast packet (RFC 1122 §3.2.1.3):
+    /// not 0/8 ("this network"), 127/8 (loopback), 224/4 (multicast) or 255.255.255.255 —
+    /// the sources Linux calls martian.
+    @inlinable public static func isUnicastSource(_ a: UInt32) -> Bool {
+        let top = a >> 24
+        return top != 0 && top != 127 && top & 0xF0 != 0xE0 && a != 0xFFFF_FFFF
+    }
 
     /// Writes a 20-byte header: tos 0, id 0, DF, the given TTL, and the header checksum.
     @inlinable public static func write(_ p: UnsafeMutableRawPointer, totalLength: Int, protocol proto: UInt8,

@@ -11,6 +11,12 @@ public enum IPv6 {
     @inlinable public static func hopLimit(_ p: UnsafeRawPointer) -> UInt8 { p.load(fromByteOffset: 7, as: UInt8.self) }
     @inlinable public static func source(_ p: UnsafeRawPointer) -> IPAddress { IPAddress(loadingV6From: p + 8) }
     @inlinable public static func destination(_ p: UnsafeRawPointer) -> IPAddress { IPAddress(loadingV6From: p + 24) }
+    /// Whether `a` may be the source of a unicast packet: not multicast (ff00::/8, RFC 4291
+    /// §2.7), unspecified (::), loopback (::1) or IPv4-mapped (::ffff:0:0/96, which would
+    /// pass for an IPv4 VTEP; Linux drops it on receive too).
+    @inlinable public static func isUnicastSource(_ a: IPAddress) -> Bool {
+        a.hi >> 56 != 0xFF && !(a.hi == 0 && (a.lo <= 1 || a.lo >> 32 == 0xFFFF))
+    }
 
     /// Writes the fixed header: traffic class and flow label 0.
     @inlinable public static func write(_ p: UnsafeMutableRawPointer, payloadLength: Int, nextHeader: UInt8,

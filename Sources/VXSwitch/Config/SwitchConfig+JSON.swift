@@ -66,7 +66,7 @@ extension SwitchConfig.VNIConfig {
     var jsonValue: JSONValue {
         [
             "vni": JSONValue(vni), "flood": .array(flood.map { JSONValue($0) }),
-            "mac-limit": JSONValue(macLimit), "learn-remote": .bool(learnRemote),
+            "mac-limit": JSONValue(macLimit), "learn-remote": .bool(learnRemote), "carry-tagged": .bool(carryTagged),
         ]
     }
 }

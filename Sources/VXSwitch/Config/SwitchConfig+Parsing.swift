@@ -79,11 +79,12 @@ extension SwitchConfig {
     }
 
     private static func readVNI(_ field: Field) throws -> VNIConfig {
-        let m = try field.mapping(allowed: ["vni", "flood", "mac-limit", "learn-remote"])
+        let m = try field.mapping(allowed: ["vni", "flood", "mac-limit", "learn-remote", "carry-tagged"])
         var vni = VNIConfig(vni: try m.require("vni").vni())
         vni.flood = try m["flood"]?.list().map { try $0.ip() } ?? []
         vni.macLimit = try m["mac-limit"]?.int(in: 0...Int.max) ?? vni.macLimit
         vni.learnRemote = try m["learn-remote"]?.bool() ?? vni.learnRemote
+        vni.carryTagged = try m["carry-tagged"]?.bool() ?? vni.carryTagged
         return vni
     }
 

@@ -62,7 +62,7 @@ extension SwitchConfig {
         var plan = ReloadPlan()
         for v in new.vnis {
             let old = vni(v.vni)
-            if old == nil || old!.macLimit != v.macLimit || old!.learnRemote != v.learnRemote { plan.vnisToSet.append(v) }
+            if old == nil || old!.macLimit != v.macLimit || old!.learnRemote != v.learnRemote || old!.carryTagged != v.carryTagged { plan.vnisToSet.append(v) }
             let before = Set(old?.flood ?? [])
             plan.floodToAdd += v.flood.filter { !before.contains($0) }.map { (v.vni, $0) }
             plan.floodToRemove += (old?.flood ?? []).filter { !v.flood.contains($0) }.map { (v.vni, $0) }

@@ -22,6 +22,7 @@ import VXCore
 ///     flood: [198.18.0.2]      # static head-end replication list (remote VTEPs)
 ///     mac-limit: 4096          # default 0 = unlimited
 ///     learn-remote: true       # learn MACs from decapsulated frames; default true
+///     carry-tagged: false      # carry 802.1Q-tagged frames (access ports, decap); default false
 /// ports:
 ///   - name: tap101i0
 ///     vni: 1000                # access port
@@ -152,12 +153,17 @@ extension SwitchConfig {
         public var macLimit: Int
         /// Learn inner source MACs behind remote VTEPs from decapsulated frames.
         public var learnRemote: Bool
+        /// Carry VLAN-tagged frames: taken from access ports and delivered after decapsulation.
+        /// Off (the default), both are dropped (`tagged_on_access`, `inner_vlan_tag`; RFC 7348 §6.1).
+        public var carryTagged: Bool
 
-        public init(vni: VNI, flood: [IPAddress] = [], macLimit: Int = 0, learnRemote: Bool = true) {
+        public init(vni: VNI, flood: [IPAddress] = [], macLimit: Int = 0, learnRemote: Bool = true,
+                    carryTagged: Bool = false) {
             self.vni = vni
             self.flood = flood
             self.macLimit = macLimit
             self.learnRemote = learnRemote
+            self.carryTagged = carryTagged
         }
     }
 

@@ -33,8 +33,7 @@ extension SwitchDaemon {
 
         let learnWithoutBGP = new.bgp == nil
         for v in plan.vnisToSet {
-            guard tables.apply(.addVNI(v.vni, learnRemote: v.learnRemote && learnWithoutBGP,
-                                       macLimit: v.macLimit == 0 ? nil : v.macLimit), wait: true) else {
+            guard tables.apply(v.tableUpdate(learnRemote: learnWithoutBGP), wait: true) else {
                 throw SwitchError("\(path): vnis: more VNIs than the switch table holds")
             }
         }

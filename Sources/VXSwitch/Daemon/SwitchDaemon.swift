@@ -114,9 +114,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             log.info("EVPN configured: remote MACs come from BGP, data-plane remote learning is off")
         }
         for v in config.vnis {
-            let vni = TableUpdate.addVNI(v.vni, learnRemote: v.learnRemote && config.bgp == nil,
-                                         macLimit: v.macLimit == 0 ? nil : v.macLimit)
-            guard tables.apply(vni) else { throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds") }
+            guard tables.apply(v.tableUpdate(learnRemote: config.bgp == nil)) else { throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds") }
             tables.apply(v.flood.map { .addFlood(v.vni, $0, .static) })
         }
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
@@ -242,5 +240,13 @@ public final class SwitchDaemon: @unchecked Sendable {
         datapath.shutdown()
         portOps.unlock()
         log.info("stopped; all XDP programs detached")
+    }
+}
+
+extension SwitchConfig.VNIConfig {
+    /// The update that configures this VNI in the tables; remote learning only where `learnRemote`
+    /// allows it (with EVPN, remote MACs come from BGP).
+    func tableUpdate(learnRemote allowed: Bool) -> TableUpdate {
+        .addVNI(vni, learnRemote: learnRemote && allowed, macLimit: macLimit == 0 ? nil : macLimit, carryTagged: carryTagged)
     }
 }
