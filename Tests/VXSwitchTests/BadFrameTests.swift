@@ -7,13 +7,20 @@ import XCTest
 /// switch neither crashes nor stops forwarding good traffic.
 final class BadFrameTests: XCTestCase {
     /// Ethernet + IPv4 + UDP(4789) to hv1's VTEP, followed by `payload` (VXLAN header and inner frame).
+    /// The IPv4 header checksum is right unless `badChecksum` (a host verifies it before decapsulating).
     func vxlanFrame(dstMAC: [UInt8], dstIP: [UInt8] = [198, 18, 0, 1], ipTotalLength: Int? = nil,
-                    payload: [UInt8]) -> [UInt8] {
+                    badChecksum: Bool = false, payload: [UInt8]) -> [UInt8] {
         let udpLength = 8 + payload.count
         let total = ipTotalLength ?? (20 + udpLength)
         var f = dstMAC + [0x02, 0, 0, 0, 0, 0x99, 0x08, 0x00]
-        f += [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0x40, 0, 64, 17, 0, 0]
-        f += [198, 18, 0, 2] + dstIP
+        var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0x40, 0, 64, 17, 0, 0]
+        ip += [198, 18, 0, 2] + dstIP
+        var sum: UInt32 = 0
+        for i in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[i]) << 8 | UInt32(ip[i + 1]) }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        let check = ~UInt16(sum) ^ (badChecksum ? 0x0101 : 0)
+        ip[10] = UInt8(check >> 8); ip[11] = UInt8(check & 0xFF)
+        f += ip
         f += [0xC0, 0x01, 0x12, 0xB5, UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0]
         return f + payload
     }
@@ -39,6 +46,7 @@ final class BadFrameTests: XCTestCase {
             ("truncated_header", vxlanFrame(dstMAC: hv1MAC, payload: [0x08, 0, 0])),
             // IPv4 total length beyond the bytes present: the header runs past the frame.
             ("truncated_header", vxlanFrame(dstMAC: hv1MAC, ipTotalLength: 1400, payload: vxlanHeader(vni: 1000) + innerFrame)),
+            ("bad_ip_checksum", vxlanFrame(dstMAC: hv1MAC, badChecksum: true, payload: vxlanHeader(vni: 1000) + innerFrame)),
         ]
         try injectFrames(underlayFrames.map(\.1), from: env.lab.hv2, interface: "ul0")
         // VXLAN to another host's VTEP is not ours: the XDP program leaves it to the kernel.
