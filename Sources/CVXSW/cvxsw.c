@@ -71,6 +71,25 @@ int cvxsw_pin_current_thread(int cpu) {
     return -err;
 }
 
+#include <bpf/btf.h>
+
+int cvxsw_btf_struct_layout(struct bpf_object *obj, const char *name, uint32_t *size,
+                            const char **names, uint32_t *offsets, int max) {
+    struct btf *btf = bpf_object__btf(obj);
+    if (!btf) return -1;
+    int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+    if (id < 0) return -1;
+    const struct btf_type *t = btf__type_by_id(btf, id);
+    *size = t->size;
+    const struct btf_member *m = btf_members(t);
+    int n = btf_vlen(t);
+    for (int i = 0; i < n && i < max; i++) {
+        names[i] = btf__name_by_offset(btf, m[i].name_off);
+        offsets[i] = btf_member_bit_offset(t, i) / 8;
+    }
+    return n;
+}
+
 #include <sys/resource.h>
 
 int cvxsw_set_thread_nice(int nice) {

@@ -46,4 +46,16 @@ public final class BPFObject {
         guard fd >= 0 else { throw DatapathError("\(name): map \(map)", errno: ENOENT) }
         return fd
     }
+
+    /// Size and member offsets (by name) of struct `name` as this object's BTF has it.
+    public func structLayout(_ name: String) -> (size: Int, offsets: [String: Int])? {
+        var size: UInt32 = 0
+        var names = [UnsafePointer<CChar>?](repeating: nil, count: 64)
+        var offsets = [UInt32](repeating: 0, count: 64)
+        let n = Int(cvxsw_btf_struct_layout(object, name, &size, &names, &offsets, 64))
+        guard n >= 0 else { return nil }
+        var out: [String: Int] = [:]
+        for i in 0..<min(n, 64) { if let p = names[i] { out[String(cString: p)] = Int(offsets[i]) } }
+        return (Int(size), out)
+    }
 }

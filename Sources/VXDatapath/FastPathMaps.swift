@@ -108,22 +108,32 @@ public final class FastPathMaps {
 
     /// Turns the fast path on (with `config`) or off (nil). Off, every frame goes to the engine.
     public func setEnabled(_ config: FastPathTables.Config?) throws {
-        var v = [UInt8](repeating: 0, count: 48) // struct vxsw_fast_config
+        var v = vxsw_fast_config()
         if let c = config {
-            v.storeLE32(1, at: 0)
-            v.storeLE32(UInt32(bitPattern: c.uplinkIfindex), at: 4)
-            v.storeLE32(UInt32(c.uplinkMTU), at: 8)
-            v.storeLE16(c.sourcePorts.lowerBound, at: 12)
-            v.storeLE16(c.sourcePorts.upperBound, at: 14)
-            v[16] = UInt8(c.udpPort >> 8); v[17] = UInt8(c.udpPort & 0xFF)
-            v[18] = c.udp6ZeroChecksum ? 1 : 0
-            v[19] = c.completeDecapChecksums ? 1 : 0
-            if let v4 = c.localV4 { v.replaceSubrange(20..<24, with: v4.bytes); v[40] = 1 }
-            if let v6 = c.localV6 { v.replaceSubrange(24..<40, with: v6.bytes); v[41] = 1 }
-            v.replaceSubrange(42..<48, with: c.uplinkMAC.bytes)
+            v.enabled = 1
+            v.uplink_ifindex = UInt32(bitPattern: c.uplinkIfindex)
+            v.uplink_mtu = UInt32(c.uplinkMTU)
+            v.sport_lo = c.sourcePorts.lowerBound
+            v.sport_hi = c.sourcePorts.upperBound
+            v.udp_port = c.udpPort.bigEndian
+            v.udp6_zero_csum = c.udp6ZeroChecksum ? 1 : 0
+            v.decap_complete_csum = c.completeDecapChecksums ? 1 : 0
+            if let v4 = c.localV4 { Self.copy(v4.bytes, into: &v.local_v4); v.has_v4 = 1 }
+            if let v6 = c.localV6 { Self.copy(v6.bytes, into: &v.local_v6); v.has_v6 = 1 }
+            Self.copy(c.uplinkMAC.bytes, into: &v.uplink_mac)
         }
         var key: UInt32 = 0
-        try update(configFD, &key, v, "fast_config")
+        try update(configFD, &key, Self.bytes(of: v), "fast_config")
+    }
+
+    /// The bytes of a map value struct (BPF/lib/fast_types.h), for `bpf_map_update_elem`.
+    static func bytes<T>(of value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+
+    /// Fills a C array member (a Swift tuple) from `bytes`.
+    static func copy<T>(_ bytes: [UInt8], into field: inout T) {
+        withUnsafeMutableBytes(of: &field) { dst in
+            for (i, b) in bytes.prefix(dst.count).enumerated() { dst[i] = b }
+        }
     }
 
     /// Writes what changed from `old` to `new` (the config included).
@@ -132,13 +142,13 @@ public final class FastPathMaps {
         for (key, target) in old.fdb where new.fdb[key] != target { delete(fdbFD, key) }
         // 2. Ports, VTEPs, VNIs that are new or changed.
         for (index, p) in new.ports where old.ports[index] != p {
-            var v = [UInt8](repeating: 0, count: 16)
-            v.storeLE32(UInt32(p.bd), at: 0)
-            v.storeLE32(p.vni.value, at: 4)
-            v.storeLE32(UInt32(p.maxFrame), at: 8)
-            v[12] = p.completeChecksums ? 1 : 0
+            var v = vxsw_fast_port()
+            v.bd = UInt32(p.bd)
+            v.vni = p.vni.value
+            v.max_frame = UInt32(p.maxFrame)
+            v.complete_csum = p.completeChecksums ? 1 : 0
             var k = UInt32(bitPattern: index)
-            try update(portsFD, &k, v, "fast_ports")
+            try update(portsFD, &k, Self.bytes(of: v), "fast_ports")
         }
         for (index, t) in new.vteps where old.vteps[index] != t {
             var k = UInt32(index)
@@ -165,7 +175,7 @@ public final class FastPathMaps {
         }
         for index in old.vteps.keys where new.vteps[index] == nil {
             var k = UInt32(index)
-            try update(vtepsFD, &k, [UInt8](repeating: 0, count: 24), "fast_vteps")
+            try update(vtepsFD, &k, Self.bytes(of: vxsw_fast_vtep()), "fast_vteps")
         }
         try setEnabled(enabled ? new.config : nil)
     }
@@ -183,15 +193,15 @@ public final class FastPathMaps {
         try apply(from: tables, to: FastPathTables(), enabled: false)
     }
 
-    /// Entries `fast_fdb` holds at most (BPF/lib/fast_maps.h: VXSW_FAST_MAX_FDB).
-    public static let fdbCapacity = 262_144
+    /// Entries `fast_fdb` holds at most (BPF/lib/fast_types.h).
+    public static let fdbCapacity = Int(VXSW_FAST_MAX_FDB)
 
     /// The last-seen stamps (monotonic seconds) XDP wrote for FDB entries used as a source;
     /// entries never seen on the fast path are left out.
     public func lastSeen() -> [UInt64: UInt32] {
         var out: [UInt64: UInt32] = [:]
         readFDB { key, v in
-            let stamp = Self.le32(v, 8)
+            let stamp = Self.le32(v, MemoryLayout<vxsw_fast_fdb>.offset(of: \.last_seen)!)
             if stamp != 0 { out[key] = stamp }
         }
         return out
@@ -201,10 +211,11 @@ public final class FastPathMaps {
     public func fdbEntries() -> [UInt64: FastPathTables.Target] {
         var out: [UInt64: FastPathTables.Target] = [:]
         readFDB { key, v in
-            let kind = Self.le32(v, 0), target = Self.le32(v, 4)
+            let kind = Self.le32(v, MemoryLayout<vxsw_fast_fdb>.offset(of: \.kind)!)
+            let target = Self.le32(v, MemoryLayout<vxsw_fast_fdb>.offset(of: \.target)!)
             switch kind {
-            case 1: out[key] = .port(ifindex: Int32(bitPattern: target))
-            case 2: out[key] = .vtep(UInt16(truncatingIfNeeded: target))
+            case UInt32(VXSW_FAST_PORT.rawValue): out[key] = .port(ifindex: Int32(bitPattern: target))
+            case UInt32(VXSW_FAST_VTEP.rawValue): out[key] = .vtep(UInt16(truncatingIfNeeded: target))
             default: break
             }
         }
@@ -217,12 +228,12 @@ public final class FastPathMaps {
         return UInt32(v[b]) | UInt32(v[b + 1]) << 8 | UInt32(v[b + 2]) << 16 | UInt32(v[b + 3]) << 24
     }
 
-    /// Calls `body` with each entry of `fast_fdb` (key, the 16 value bytes): 4096 entries per
+    /// Calls `body` with each entry of `fast_fdb` (key, the value's bytes: `struct vxsw_fast_fdb`): 4096 entries per
     /// syscall (`BPF_MAP_LOOKUP_BATCH`); a kernel without it is read key by key.
     private func readFDB(_ body: (UInt64, ArraySlice<UInt8>) -> Void) {
-        let chunk = 4096
+        let chunk = 4096, size = MemoryLayout<vxsw_fast_fdb>.stride
         var keys = [UInt64](repeating: 0, count: chunk)
-        var values = [UInt8](repeating: 0, count: chunk * 16)
+        var values = [UInt8](repeating: 0, count: chunk * size)
         // The batch token of a hash map is a bucket index (u32); 8 bytes leave room.
         var token: UInt64 = 0
         var first = true
@@ -236,7 +247,7 @@ public final class FastPathMaps {
                 }
             }
             let error = rc < 0 ? errno : 0
-            for i in 0..<Int(count) { body(keys[i], values[(i * 16)..<(i * 16 + 16)]) }
+            for i in 0..<Int(count) { body(keys[i], values[(i * size)..<(i * size + size)]) }
             if rc < 0 {
                 // ENOENT: that was the last batch. Anything else (before any entry): the kernel cannot batch.
                 if error != ENOENT && first { readFDBOneByOne(body) }
@@ -251,7 +262,7 @@ public final class FastPathMaps {
     private func readFDBOneByOne(_ body: (UInt64, ArraySlice<UInt8>) -> Void) {
         var key: UInt64 = 0
         var next: UInt64 = 0
-        var value = [UInt8](repeating: 0, count: 16)
+        var value = [UInt8](repeating: 0, count: MemoryLayout<vxsw_fast_fdb>.stride)
         var first = true
         while true {
             let rc = first ? bpf_map_get_next_key(fdbFD, nil, &next) : bpf_map_get_next_key(fdbFD, &key, &next)
@@ -259,26 +270,25 @@ public final class FastPathMaps {
             first = false
             key = next
             var k = key
-            if value.withUnsafeMutableBytes({ bpf_map_lookup_elem(fdbFD, &k, $0.baseAddress) == 0 }) { body(key, value[0..<16]) }
+            if value.withUnsafeMutableBytes({ bpf_map_lookup_elem(fdbFD, &k, $0.baseAddress) == 0 }) { body(key, value[...]) }
         }
     }
 
     static func fdbValue(_ target: FastPathTables.Target) -> [UInt8] {
-        var v = [UInt8](repeating: 0, count: 16)
+        var v = vxsw_fast_fdb()
         switch target {
-        case .port(let ifindex): v.storeLE32(1, at: 0); v.storeLE32(UInt32(bitPattern: ifindex), at: 4)
-        case .vtep(let i): v.storeLE32(2, at: 0); v.storeLE32(UInt32(i), at: 4)
+        case .port(let ifindex): v.kind = UInt32(VXSW_FAST_PORT.rawValue); v.target = UInt32(bitPattern: ifindex)
+        case .vtep(let i): v.kind = UInt32(VXSW_FAST_VTEP.rawValue); v.target = UInt32(i)
         }
-        return v
+        return bytes(of: v)
     }
 
     static func vtepValue(_ t: FastPathTables.VTEP) -> [UInt8] {
-        var v = [UInt8](repeating: 0, count: 24)
-        if let mac = t.nextHop { v.replaceSubrange(0..<6, with: mac.bytes); v[6] = 1 }
-        v[7] = t.remote.isIPv4 ? 0 : 1
-        let b = t.remote.bytes
-        v.replaceSubrange(8..<(8 + b.count), with: b)
-        return v
+        var v = vxsw_fast_vtep()
+        if let mac = t.nextHop { copy(mac.bytes, into: &v.next_hop); v.resolved = 1 }
+        v.ipv6 = t.remote.isIPv4 ? 0 : 1
+        copy(t.remote.bytes, into: &v.remote)
+        return bytes(of: v)
     }
 
     private func update<K>(_ fd: Int32, _ key: inout K, _ value: [UInt8], _ name: String) throws {
@@ -289,16 +299,5 @@ public final class FastPathMaps {
     private func delete(_ fd: Int32, _ key: UInt64) {
         var k = key
         _ = bpf_map_delete_elem(fd, &k)
-    }
-}
-
-extension Array where Element == UInt8 {
-    mutating func storeLE32(_ x: UInt32, at i: Int) {
-        for b in 0..<4 { self[i + b] = UInt8(truncatingIfNeeded: x >> (8 * UInt32(b))) }
-    }
-
-    mutating func storeLE16(_ x: UInt16, at i: Int) {
-        self[i] = UInt8(truncatingIfNeeded: x)
-        self[i + 1] = UInt8(truncatingIfNeeded: x >> 8)
     }
 }

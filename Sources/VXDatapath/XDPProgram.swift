@@ -48,6 +48,9 @@ public final class XDPProgram {
     /// A map of the program by name (the fast path's maps, for one).
     public func mapFD(_ name: String) throws -> Int32 { try object.mapFD(name) }
 
+    /// Size and member offsets of a struct as the compiled program has it (its BTF).
+    public func structLayout(_ name: String) -> (size: Int, offsets: [String: Int])? { object.structLayout(name) }
+
     /// Attaches the program to `ifindex`; the returned link detaches it when closed.
     public func attach(ifindex: Int32, mode: XDPAttachMode) throws -> XDPLink {
         let fd = cvxsw_xdp_link_create(programFD, ifindex, mode.flags)

@@ -14,6 +14,8 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
+/* The fast path's map value structs, shared with the BPF program (one layout). */
+#include "../../../BPF/lib/fast_types.h"
 #include <numa.h>
 
 /// Silences libbpf's default stderr logging unless `verbose` is set; vxsw reports errors itself.
@@ -43,6 +45,11 @@ int cvxsw_sendmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int fl
 
 /// Pins the calling thread to one CPU. Returns 0 or -errno.
 int cvxsw_pin_current_thread(int cpu);
+
+/// The layout of struct `name` in a loaded object's BTF: its size, and the byte offset of each
+/// member in `offsets` with its name in `names` (up to `max`). Returns the member count, or -1.
+int cvxsw_btf_struct_layout(struct bpf_object *obj, const char *name, uint32_t *size,
+                            const char **names, uint32_t *offsets, int max);
 
 /// Sets the calling thread's nice value (threads it creates inherit it). Returns 0 or -errno.
 int cvxsw_set_thread_nice(int nice);
