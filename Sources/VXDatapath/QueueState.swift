@@ -44,4 +44,30 @@ public struct QueueCounters: Sendable, Codable {
     public var rxWakeups: UInt64
     public var outstandingTx: UInt32
     public var filled: UInt32
+    /// The kernel's own drops on this socket (`XDP_STATISTICS`), nil when it would not say.
+    public var kernel: XSKKernelDrops?
+}
+
+/// What the kernel dropped on an AF_XDP socket before vxsw saw it (`getsockopt(XDP_STATISTICS)`):
+/// a storm's losses are counted here, not in the pipeline.
+public struct XSKKernelDrops: Sendable, Codable, Equatable {
+    /// Dropped for other reasons (e.g. the socket could not take a frame).
+    public var rxDropped: UInt64
+    public var rxInvalidDescriptors: UInt64
+    public var txInvalidDescriptors: UInt64
+    /// The rx ring was full: vxsw did not read fast enough.
+    public var rxRingFull: UInt64
+    /// The fill ring was empty: no frame to receive into.
+    public var fillRingEmpty: UInt64
+    public var txRingEmpty: UInt64
+
+    /// The counters of socket `fd`, read without disturbing its owner.
+    public static func read(fd: Int32) -> XSKKernelDrops? {
+        var s = xdp_statistics()
+        var length = socklen_t(MemoryLayout<xdp_statistics>.size)
+        guard getsockopt(fd, 283 /* SOL_XDP */, XDP_STATISTICS, &s, &length) == 0 else { return nil }
+        return XSKKernelDrops(rxDropped: s.rx_dropped, rxInvalidDescriptors: s.rx_invalid_descs,
+                              txInvalidDescriptors: s.tx_invalid_descs, rxRingFull: s.rx_ring_full,
+                              fillRingEmpty: s.rx_fill_ring_empty_descs, txRingEmpty: s.tx_ring_empty_descs)
+    }
 }

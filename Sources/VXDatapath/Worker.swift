@@ -364,7 +364,8 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             let q = queueView[i]
             guard q.active else { return nil }
             return QueueCounters(port: q.port, fd: q.fd, txKicks: q.txKicks, txKickErrors: q.txKickErrors,
-                                 rxWakeups: q.rxWakeups, outstandingTx: q.outstandingTx, filled: q.filled)
+                                 rxWakeups: q.rxWakeups, outstandingTx: q.outstandingTx, filled: q.filled,
+                                 kernel: XSKKernelDrops.read(fd: q.fd))
         }
     }
 

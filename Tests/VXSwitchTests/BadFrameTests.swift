@@ -69,6 +69,15 @@ final class BadFrameTests: XCTestCase {
         XCTAssertTrue(counted, "drops by reason before \(before.drops) after \(after.drops)")
         XCTAssertGreaterThan(after.xdp["uplink_pass"] ?? 0, passBefore, "VXLAN for another VTEP passed to the kernel")
         XCTAssertTrue(env.scenario.isSwitchRunning, env.scenario.switchLog)
+        // Every AF_XDP socket reports the kernel's own drops (XDP_STATISTICS), so none are invisible.
+        XCTAssertFalse(after.sockets.isEmpty)
+        XCTAssertTrue(after.sockets.allSatisfy { $0.kernelDrops != nil }, "\(after.sockets)")
+        // A static entry must be a unicast MAC.
+        for mac in ["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01", "00:00:00:00:00:00"] {
+            let r = try env.vxsw(["fdb", "add", mac, "--vni", "1000", "--port", "tap11"])
+            XCTAssertFalse(r.succeeded, mac)
+            XCTAssertTrue(r.error.contains("not a unicast address"), r.error)
+        }
         XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, "198.19.10.21").0, "still forwarding")
     }
 

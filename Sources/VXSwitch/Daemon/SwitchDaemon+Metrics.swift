@@ -46,6 +46,21 @@ extension SwitchDaemon {
         for s in stats.sockets {
             m.counter("vxsw_tx_kicks_total", help: "sendto() calls made because need_wakeup asked.", labels: ["port": s.port], s.txKicks)
         }
+        // Summed per port (an uplink has a socket per queue): what the kernel dropped before vxsw saw it.
+        var kernel: [String: [String: UInt64]] = [:]
+        for s in stats.sockets {
+            guard let k = s.kernelDrops else { continue }
+            for (kind, n) in [("rx_dropped", k.rxDropped), ("rx_ring_full", k.rxRingFull), ("fill_ring_empty", k.fillRingEmpty),
+                              ("rx_invalid", k.rxInvalidDescriptors), ("tx_invalid", k.txInvalidDescriptors)] {
+                kernel[s.port, default: [:]][kind, default: 0] += n
+            }
+        }
+        for (port, kinds) in kernel.sorted(by: { $0.key < $1.key }) {
+            for (kind, n) in kinds.sorted(by: { $0.key < $1.key }) {
+                m.counter("vxsw_xsk_kernel_drops_total", help: "Frames the kernel dropped on a port's AF_XDP sockets (XDP_STATISTICS).",
+                          labels: ["port": port, "kind": kind], n)
+            }
+        }
         for t in stats.taps {
             m.counter("vxsw_tap_rx_superframes_total", help: "GSO super-frames received from a guest (segmented by vxsw).", labels: ["port": t.port], t.counters.rxSuperFrames)
             m.counter("vxsw_tap_rx_segments_total", help: "Segments cut from guests' super-frames.", labels: ["port": t.port], t.counters.rxSegments)

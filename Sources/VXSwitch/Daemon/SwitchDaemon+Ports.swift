@@ -94,6 +94,9 @@ extension SwitchDaemon {
     }
 
     func addStatic(_ entry: SwitchConfig.FDB.StaticEntry) throws {
+        guard !entry.mac.isMulticast, !entry.mac.isZero else {
+            throw SwitchError("fdb static \(entry.mac): not a unicast address (broadcast, multicast and all-zero MACs cannot be static entries)")
+        }
         // Under `portOps`: the port cannot be detached (its id given to another) between the
         // lookup of its id and the install.
         portOps.lock(); defer { portOps.unlock() }

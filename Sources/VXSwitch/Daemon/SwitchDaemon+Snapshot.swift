@@ -140,7 +140,7 @@ extension SwitchDaemon {
             drops: drops, xdp: datapath.program.statistics(), freeFrames: snap.freeFrames,
             sockets: snap.sockets.map { SocketView(port: name(of: PortID($0.port)), txKicks: $0.txKicks,
                                                    txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,
-                                                   fillFrames: $0.filled) },
+                                                   fillFrames: $0.filled, kernelDrops: $0.kernel) },
             taps: snap.taps.map { TapView(port: name(of: PortID($0.port)), counters: $0.counters) },
             fdbEventsLost: snap.eventsLost, workerHeartbeat: datapath.worker.heartbeat)
     }

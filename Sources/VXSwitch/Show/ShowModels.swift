@@ -102,4 +102,6 @@ public struct SocketView: Codable, Sendable, Equatable {
     public var txKickErrors: UInt64
     public var outstandingTx: UInt32
     public var fillFrames: UInt32
+    /// The kernel's drops on this socket (XDP_STATISTICS); nil from a switch that does not send them.
+    public var kernelDrops: XSKKernelDrops?
 }

@@ -76,8 +76,12 @@ public enum ShowText {
                                         s.vteps.map { [$0.address, $0.nextHop ?? "unresolved", String($0.txPackets), String($0.txBytes), String($0.drops)] })
         out += "\nDrops by reason\n" + table(["Reason", "Frames"], s.drops.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         out += "\nXDP program\n" + table(["Verdict", "Frames"], s.xdp.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
-        out += "\nAF_XDP sockets\n" + table(["Port", "TX kicks", "Kick errors", "TX in flight", "Fill frames"],
-                                          s.sockets.map { [$0.port, String($0.txKicks), String($0.txKickErrors), String($0.outstandingTx), String($0.fillFrames)] })
+        out += "\nAF_XDP sockets (kernel drops: rx dropped / rx ring full / fill ring empty)\n"
+            + table(["Port", "TX kicks", "Kick errors", "TX in flight", "Fill frames", "Kernel drops"],
+                    s.sockets.map { so in
+                        let k = so.kernelDrops.map { "\($0.rxDropped) / \($0.rxRingFull) / \($0.fillRingEmpty)" } ?? "-"
+                        return [so.port, String(so.txKicks), String(so.txKickErrors), String(so.outstandingTx), String(so.fillFrames), k]
+                    })
         if !s.taps.isEmpty {
             out += "\nTap ports (packet socket, virtio-net header)\n"
                 + table(["Port", "RX super-frames", "RX segments", "TX frames", "TX super-frames", "recvmmsg", "sendmmsg"],
