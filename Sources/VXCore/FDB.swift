@@ -10,7 +10,8 @@ public struct FDB: Sendable {
     @usableFromInline var slots: [FDBEntry]
     @usableFromInline let mask: Int
     @usableFromInline let shift: UInt64
-    /// Entries stored; inserts stop at `maxEntries` (load factor 3/4).
+    /// Entries stored; inserts stop at `maxEntries`, the capacity asked for (`fdb.max-entries`):
+    /// the slots are sized so that is at most 3/4 of them.
     public var count: Int { used }
     @usableFromInline var used = 0
     public let maxEntries: Int
@@ -41,7 +42,8 @@ public struct FDB: Sendable {
         slots = Array(repeating: empty, count: slotCount)
         mask = slotCount - 1
         shift = UInt64(64 - slotCount.trailingZeroBitCount)
-        maxEntries = slotCount * 3 / 4
+        // Exactly what was configured, not the slots' 3/4 (up to 50% more): an operator's limit is a limit.
+        maxEntries = max(1, capacity)
         learnedCount = Array(repeating: 0, count: bridgeDomains)
         macLimit = Array(repeating: .max, count: bridgeDomains)
         vniOfBD = Array(repeating: 0, count: bridgeDomains)

@@ -48,3 +48,14 @@ final class FDBPageTests: XCTestCase {
         XCTAssertEqual(counts[b]?.byOrigin[.evpn], 500)
     }
 }
+
+/// `fdb.max-entries` is what the table holds, not the 3/4 of its power-of-two slots.
+final class FDBCapacityTests: XCTestCase {
+    func testTheTableHoldsExactlyItsCapacity() {
+        var f = FDB(capacity: 1000, bridgeDomains: 1)
+        for i in 0..<1000 { XCTAssertEqual(f.learnLocal(bd: 0, mac: MACAddress(raw: 0x0200_0000_0000 | UInt64(i)), port: PortID(1), now: 0), .learned) }
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: MACAddress(raw: 0x0200_0001_0000), port: PortID(1), now: 0), .full)
+        XCTAssertEqual(f.count, 1000)
+        XCTAssertGreaterThanOrEqual(f.slotCount * 3 / 4, 1000, "at most 3/4 of the slots in use")
+    }
+}
