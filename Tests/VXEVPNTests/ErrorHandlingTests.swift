@@ -49,6 +49,8 @@ final class ErrorHandlingTests: XCTestCase {
             ("ORIGIN value 3", mpReach + [0x40, 1, 1, 3] + asPath + extComm),
             ("ORIGIN length 2", mpReach + [0x40, 1, 2, 0, 0] + asPath + extComm),
             ("ORIGIN flags optional", mpReach + [0xC0, 1, 1, 0] + asPath + extComm),
+            ("ORIGIN with the Partial bit (well-known)", mpReach + [0x60, 1, 1, 0] + asPath + extComm),
+            ("AS_PATH with the Partial bit (well-known)", mpReach + origin + [0x60, 2, 6, 2, 1, 0, 0, 0xFD, 0xE9] + extComm),
             ("AS_PATH segment overrun", mpReach + origin + [0x40, 2, 6, 2, 2, 0, 0, 0xFD, 0xE9] + extComm),
             ("AS_PATH segment type 9", mpReach + origin + [0x40, 2, 6, 9, 1, 0, 0, 0xFD, 0xE9] + extComm),
             ("AS_PATH confed from eBGP", mpReach + origin + [0x40, 2, 6, 3, 1, 0, 0, 0xFD, 0xE9] + extComm),
@@ -82,6 +84,7 @@ final class ErrorHandlingTests: XCTestCase {
     func testAttributeDiscard() throws {
         let cases: [(String, [UInt8], UInt8)] = [
             ("ATOMIC_AGGREGATE length 1", [0x40, 6, 1, 0], 6),
+            ("ATOMIC_AGGREGATE with the Partial bit (well-known)", [0x60, 6, 0], 6),
             ("AGGREGATOR length 5", [0xC0, 7, 5, 0, 0, 0, 0, 1], 7),
             ("LOCAL_PREF from eBGP", [0x40, 5, 4, 0, 0, 0, 100], 5),
             ("ORIGINATOR_ID from eBGP", [0x80, 9, 4, 1, 1, 1, 1], 9),
@@ -159,5 +162,30 @@ final class ErrorHandlingTests: XCTestCase {
         assertReset(open { $0[24...27] = [0, 0, 0, 0] }, o, 3)
         assertReset(open { $0[29] = 1 }, o, 4) // optional parameter type 1 (authentication)
         assertReset(open { $0[20] = 0xFD; $0[21] = 0xEA }, o, 2) // 2-octet AS != 4-octet capability
+    }
+
+    /// A capability vxsw knows with a malformed value refuses the OPEN with 2/0 (RFC 4271 §6.2,
+    /// RFC 5492 §3); one it does not know is ignored.
+    func testMalformedKnownCapabilityIsRefused() throws {
+        func open(_ capability: [UInt8]) -> [UInt8] {
+            var body: [UInt8] = [4, 0xFD, 0xE9, 0, 90, 1, 1, 1, 1]
+            body += [UInt8(2 + capability.count), 2, UInt8(capability.count)] + capability
+            var m = [UInt8](repeating: 0xFF, count: 16)
+            m.put16(UInt16(19 + body.count)); m.put8(1)
+            return m + body
+        }
+        let o = BGPNotification.Code.open
+        assertReset(open([1, 3, 0, 25, 70]), o, 0)                  // Multiprotocol of 3 bytes
+        assertReset(open([1, 5, 0, 25, 0, 70, 0]), o, 0)            // ... of 5 bytes
+        assertReset(open([65, 2, 0, 1]), o, 0)                      // 4-octet AS of 2 bytes
+        assertReset(open([2, 1, 0]), o, 0)                          // route refresh with a value
+        guard case .open(let ok) = try BGPMessage.decode(open([1, 4, 0, 25, 0, 70]), context: BGPDecodeContext()) else {
+            return XCTFail("a well-formed OPEN")
+        }
+        XCTAssertEqual(ok.families, [AFISAFI(afi: 25, safi: 70)])
+        guard case .open(let odd) = try BGPMessage.decode(open([200, 3, 1, 2, 3]), context: BGPDecodeContext()) else {
+            return XCTFail("an unknown capability is ignored")
+        }
+        XCTAssertEqual(odd.capabilities, [.unknown(code: 200, value: [1, 2, 3])])
     }
 }

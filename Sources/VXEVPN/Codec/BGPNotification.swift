@@ -17,6 +17,9 @@ public struct BGPNotification: Error, Hashable, Sendable, CustomStringConvertibl
     }
     public enum HeaderSubcode: UInt8 { case connectionNotSynchronized = 1, badMessageLength = 2, badMessageType = 3 }
     public enum OpenSubcode: UInt8 {
+        /// RFC 4271 §6.2: an error of the OPEN not covered by a subcode (e.g. a recognised
+        /// capability whose value is malformed, RFC 5492 §3).
+        case unspecific = 0
         case unsupportedVersion = 1, badPeerAS = 2, badBGPIdentifier = 3, unsupportedOptionalParameter = 4
         case unacceptableHoldTime = 6, unsupportedCapability = 7
     }

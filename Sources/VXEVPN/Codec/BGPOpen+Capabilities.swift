@@ -43,20 +43,32 @@ public enum BGPCapability: Hashable, Sendable {
         out[lenAt] = UInt8(truncatingIfNeeded: out.count - lenAt - 1)
     }
 
-    /// Decodes one capability value. A capability whose value has the wrong length for its
-    /// code is kept as `.unknown`, so a peer's odd capability never breaks the session.
-    static func decode(code: UInt8, value: [UInt8]) -> BGPCapability {
+    /// Decodes one capability value. A capability vxsw does not know is kept as `.unknown`
+    /// (RFC 5492: ignored). One it knows whose value is malformed for its code — e.g. a
+    /// Multiprotocol capability that is not 4 bytes — refuses the OPEN with NOTIFICATION 2/0
+    /// (RFC 4271 §6.2, RFC 5492 §3): guessing what the peer meant would build a wrong session.
+    static func decode(code: UInt8, value: [UInt8]) throws -> BGPCapability {
         var r = ByteReader(value)
+        let malformed = BGPNotification.open(.unspecific, data: [code, UInt8(truncatingIfNeeded: value.count)] + value)
         switch code {
-        case 1 where value.count == 4:
-            if let afi = r.u16(), r.skip(1), let safi = r.u8() { return .multiprotocol(AFISAFI(afi: afi, safi: safi)) }
-        case 2 where value.isEmpty: return .routeRefresh
-        case 70 where value.isEmpty: return .enhancedRouteRefresh
-        case 65 where value.count == 4: if let asn = r.u32() { return .fourOctetAS(asn) }
-        case 64: if let gr = GracefulRestartCapability.decode(&r) { return .gracefulRestart(gr) }
-        default: break
+        case 1:
+            guard value.count == 4, let afi = r.u16(), r.skip(1), let safi = r.u8() else { throw malformed }
+            return .multiprotocol(AFISAFI(afi: afi, safi: safi))
+        case 2:
+            guard value.isEmpty else { throw malformed }
+            return .routeRefresh
+        case 70:
+            guard value.isEmpty else { throw malformed }
+            return .enhancedRouteRefresh
+        case 65:
+            guard value.count == 4, let asn = r.u32() else { throw malformed }
+            return .fourOctetAS(asn)
+        case 64:
+            guard let gr = GracefulRestartCapability.decode(&r) else { throw malformed }
+            return .gracefulRestart(gr)
+        default:
+            return .unknown(code: code, value: value)
         }
-        return .unknown(code: code, value: value)
     }
 }
 
@@ -167,7 +179,7 @@ public struct BGPOpen: Hashable, Sendable {
                 guard let code = p.u8(), let clen = p.u8(), let value = p.take(Int(clen)) else {
                     throw BGPNotification.open(.unsupportedOptionalParameter)
                 }
-                caps.append(BGPCapability.decode(code: code, value: value))
+                caps.append(try BGPCapability.decode(code: code, value: value))
             }
         }
         let open = BGPOpen(version: version, myAS16: as16, holdTime: hold, routerID: id, capabilities: caps)

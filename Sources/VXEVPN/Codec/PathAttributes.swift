@@ -186,7 +186,10 @@ public struct PathAttributes: Hashable, Sendable {
                 if flags & 0x40 != 0 { a.unknown.append(RawAttribute(flags: flags, type: type, value: v.take(len) ?? [])) }
                 continue
             }
-            let flagsOK = flags & 0xC0 == code.flags
+            // Optional and Transitive as the attribute's type says; a well-known attribute (Optional
+            // 0) must have Partial 0 too (RFC 4271 §4.3): otherwise an attribute flags error,
+            // handled as that attribute's malformation is (RFC 7606 §3(c)).
+            let flagsOK = flags & 0xC0 == code.flags && (code.flags & 0x80 != 0 || flags & 0x20 == 0)
             switch code {
             case .origin:
                 guard flagsOK, len == 1, let o = v.u8().flatMap(Origin.init(rawValue:)) else {
