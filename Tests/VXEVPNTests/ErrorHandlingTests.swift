@@ -71,14 +71,18 @@ final class ErrorHandlingTests: XCTestCase {
         }
     }
 
-    func testBadNextHopLengthInMPReachIsTreatAsWithdraw() throws {
+    /// RFC 7606 §7.11 / RFC 4760 §7: the NLRI cannot be trusted, so the session is reset.
+    func testBadNextHopLengthOrFlagsInMPReachResetTheSession() throws {
         var a = mpReach
-        // next hop length 4 -> 5: the NLRI field is still delimited by the attribute length.
+        // next hop length 4 -> 5 (no EVPN next hop is 5 bytes).
         a[7] = 5
         a.insert(0, at: 12)
         a[3] += 1
-        let u = try decode(a + origin + asPath)
-        XCTAssertTrue(u.treatAsWithdraw)
+        assertReset(message(a + origin + asPath), .update, 9)
+        var flags = mpReach
+        flags[0] = 0xD0   // optional transitive: MP_REACH is optional non-transitive
+        assertReset(message(flags + origin + asPath), .update, 4)
+        assertReset(message(mpReach + origin + asPath + [0xD0, 15, 0, 3, 0, 25, 70]), .update, 4)   // MP_UNREACH flags
     }
 
     func testAttributeDiscard() throws {

@@ -233,13 +233,17 @@ public struct PathAttributes: Hashable, Sendable {
                 guard flagsOK, len > 0, len % 4 == 0 else { problem(type, .treatAsWithdraw, "bad CLUSTER_LIST"); continue }
                 while let c = v.u32() { a.clusterList.append(c) }
             case .mpReach:
+                // RFC 7606 §7.11: a next hop whose length does not fit the AFI/SAFI leaves the NLRI
+                // unlocatable, and RFC 4760 §7 asks the same for wrong flags on MP_REACH/MP_UNREACH:
+                // session reset (with one AFI/SAFI, the same as disabling it), never treat-as-withdraw.
+                guard flagsOK else { throw BGPNotification.update(.attributeFlagsError, data: raw) }
                 do {
                     let (m, badNextHop) = try MPReachNLRI.decode(&v)
+                    if badNextHop { throw MPReachNLRI.Problem.malformed }
                     a.mpReach = m
-                    if badNextHop { problem(type, .treatAsWithdraw, "next hop length \(m.nextHopBytes.count) for EVPN") }
-                    if !flagsOK { problem(type, .treatAsWithdraw, "MP_REACH_NLRI flags 0x\(String(flags, radix: 16))") }
                 } catch { throw BGPNotification.update(.optionalAttributeError, data: raw) }
             case .mpUnreach:
+                guard flagsOK else { throw BGPNotification.update(.attributeFlagsError, data: raw) }
                 do { a.mpUnreach = try MPUnreachNLRI.decode(&v) } catch {
                     throw BGPNotification.update(.optionalAttributeError, data: raw)
                 }
