@@ -54,10 +54,8 @@ final class CounterStorage: @unchecked Sendable {
     let vniDrops: UnsafeMutablePointer<UInt64>
     /// Reports that did not fit the owner's ring.
     let reportsLost: UnsafeMutablePointer<UInt64>
-    let sizes: (ports: Int, vnis: Int, vteps: Int)
 
     init(ports: Int, bridgeDomains: Int, vteps: Int) {
-        sizes = (ports, bridgeDomains, vteps)
         self.ports = .allocate(capacity: ports)
         self.ports.initialize(repeating: TrafficCounters(), count: ports)
         vnis = .allocate(capacity: bridgeDomains)

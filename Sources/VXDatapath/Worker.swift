@@ -227,7 +227,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private var posted: UInt64 = 0
     private let applied = Atomic<UInt64>(0)
     /// Jobs thread 0 applies per loop at most, so a burst of updates never holds up
-    /// forwarding for long (each is well under a microsecond).
+    /// forwarding for long (`vxsw bench tables`: 1M installs through owner and worker in 0.75 s).
     private static var jobsPerLoop: Int { 1024 }
 
     /// Loops thread 0 has run: it advances at least every 100 ms (the poll timeout) while the

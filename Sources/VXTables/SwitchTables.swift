@@ -47,23 +47,16 @@ public final class SwitchTables: @unchecked Sendable {
     /// subscriber; with `wait`, returns once the subscribers have applied them. Returns
     /// whether each succeeded.
     @discardableResult
-    public func apply(_ updates: [TableUpdate], wait: Bool = false) -> [Bool] {
-        apply(wait: wait) { _ in updates }
-    }
-
-    @discardableResult
     public func apply(_ update: TableUpdate, wait: Bool = false) -> Bool {
         apply([update], wait: wait)[0]
     }
 
-    /// Applies the updates `decide` derives from the current tables, atomically with that
-    /// look (e.g. remove a flood entry only if EVPN added it), in order, to the owner's copy,
-    /// and hands those that succeeded to every subscriber; with `wait`, returns once the
-    /// subscribers have applied them. Returns whether each succeeded.
+    /// Applies `updates` in order to the owner's copy and hands those that succeeded to every
+    /// subscriber; with `wait`, returns once the subscribers have applied them. Returns whether
+    /// each succeeded.
     @discardableResult
-    public func apply(wait: Bool = false, _ decide: (SwitchPipeline) -> [TableUpdate]) -> [Bool] {
+    public func apply(_ updates: [TableUpdate], wait: Bool = false) -> [Bool] {
         let (results, notified) = lock.withLock { () -> ([Bool], [TableSubscriber]) in
-            let updates = decide(tables)
             let vtepGeneration = tables.vteps.generation
             var ok: [Bool] = []
             var passed: [TableUpdate] = []

@@ -7,8 +7,14 @@ import VXCore
 public struct ReloadPlan: Equatable, Sendable {
     /// New VNIs, and VNIs whose MAC limit or remote learning changed (applied first).
     public var vnisToSet: [SwitchConfig.VNIConfig] = []
-    public var floodToAdd: [(vni: VNI, vtep: IPAddress)] = []
-    public var floodToRemove: [(vni: VNI, vtep: IPAddress)] = []
+    /// A VTEP in or out of a VNI's flood list.
+    public struct Flood: Equatable, Sendable {
+        public var vni: VNI
+        public var vtep: IPAddress
+    }
+
+    public var floodToAdd: [Flood] = []
+    public var floodToRemove: [Flood] = []
     /// Ports gone from the file, or whose settings changed (detached, then attached again).
     public var portsToRemove: [String] = []
     public var portsToAdd: [SwitchConfig.Port] = []
@@ -35,14 +41,6 @@ public struct ReloadPlan: Equatable, Sendable {
             + (agingTime.map { ["fdb aging-time: \($0) s"] } ?? [])
             + (restartBGP ? ["bgp: speaker restarted gracefully with the new section"] : [])
     }
-
-    public static func == (a: ReloadPlan, b: ReloadPlan) -> Bool {
-        a.vnisToSet == b.vnisToSet && a.floodToAdd.map(\.vni) == b.floodToAdd.map(\.vni)
-            && a.floodToAdd.map(\.vtep) == b.floodToAdd.map(\.vtep) && a.floodToRemove.map(\.vni) == b.floodToRemove.map(\.vni)
-            && a.floodToRemove.map(\.vtep) == b.floodToRemove.map(\.vtep) && a.portsToRemove == b.portsToRemove
-            && a.portsToAdd == b.portsToAdd && a.staticsToRemove == b.staticsToRemove && a.staticsToAdd == b.staticsToAdd
-            && a.vnisToRemove == b.vnisToRemove && a.agingTime == b.agingTime && a.restartBGP == b.restartBGP
-    }
 }
 
 extension SwitchConfig {
@@ -64,8 +62,8 @@ extension SwitchConfig {
             let old = vni(v.vni)
             if old == nil || old!.macLimit != v.macLimit || old!.learnRemote != v.learnRemote || old!.carryTagged != v.carryTagged { plan.vnisToSet.append(v) }
             let before = Set(old?.flood ?? [])
-            plan.floodToAdd += v.flood.filter { !before.contains($0) }.map { (v.vni, $0) }
-            plan.floodToRemove += (old?.flood ?? []).filter { !v.flood.contains($0) }.map { (v.vni, $0) }
+            plan.floodToAdd += v.flood.filter { !before.contains($0) }.map { .init(vni: v.vni, vtep: $0) }
+            plan.floodToRemove += (old?.flood ?? []).filter { !v.flood.contains($0) }.map { .init(vni: v.vni, vtep: $0) }
         }
         for p in ports where new.port(named: p.name) != p { plan.portsToRemove.append(p.name) }
         for p in new.ports where port(named: p.name) != p { plan.portsToAdd.append(p) }

@@ -47,16 +47,15 @@ extension SwitchDaemon {
         let start = Date()
         var worker = workerEntries()
         var owner = ownerEntries()
-        var diffs = compare(owner: owner.entries, worker: worker.entries)
-        diffs += compareVTEPs(owner: owner.vteps, worker: worker.vteps)
-        var xdp = fastPathDifferences()
+        var diffs = compare(owner, worker.entries) + compareVTEPs(owner: owner.vteps, worker: worker.vteps)
+        var xdp = fastPathDifferences(vniOfBD: owner.vniOfBD)
         if !diffs.isEmpty || !(xdp?.diffs.isEmpty ?? true) {
             // In flight a moment ago, settled now? Look again at what differed.
             usleep(100_000)
             worker = workerEntries()
             owner = ownerEntries()
-            diffs = compare(owner: owner.entries, worker: worker.entries) + compareVTEPs(owner: owner.vteps, worker: worker.vteps)
-            xdp = fastPathDifferences()
+            diffs = compare(owner, worker.entries) + compareVTEPs(owner: owner.vteps, worker: worker.vteps)
+            xdp = fastPathDifferences(vniOfBD: owner.vniOfBD)
         }
         let all = diffs + (xdp?.diffs ?? [])
         let report = ConsistencyReport(ok: all.isEmpty, ownerEntries: owner.entries.count, workerEntries: worker.entries.count,
@@ -114,16 +113,15 @@ extension SwitchDaemon {
         return "\(SwitchDaemon.typeName(e.origin)) \(place) seq \(e.sequence)\(e.sticky ? " sticky" : "")"
     }
 
-    /// A merge of the two sorted copies.
-    private func compare(owner: [FDBEntry], worker: [FDBEntry]) -> [ConsistencyReport.Difference] {
-        let ownerVTEPs = tables.read { $0.vteps.entries }
-        let vniOf = tables.read { p in { (bd: UInt16) in p.fdb.vni(ofBD: bd) } }
+    /// A merge of the owner's sorted copy with the worker's.
+    private func compare(_ ownerCopy: Copy, _ worker: [FDBEntry]) -> [ConsistencyReport.Difference] {
+        let owner = ownerCopy.entries
         var out: [ConsistencyReport.Difference] = []
         var i = 0, j = 0
         func diff(_ o: FDBEntry?, _ w: FDBEntry?) {
             let e = (o ?? w)!
-            out.append(.init(place: "worker", vni: vniOf(e.bridgeDomain).value, mac: e.mac.description,
-                             owner: describe(o, vteps: ownerVTEPs), other: describe(w, vteps: ownerVTEPs)))
+            out.append(.init(place: "worker", vni: ownerCopy.vniOfBD[e.bridgeDomain]?.value, mac: e.mac.description,
+                             owner: describe(o, vteps: ownerCopy.vteps), other: describe(w, vteps: ownerCopy.vteps)))
         }
         while i < owner.count || j < worker.count {
             if j == worker.count || (i < owner.count && owner[i].key < worker[j].key) { diff(owner[i], nil); i += 1 }
@@ -151,14 +149,16 @@ extension SwitchDaemon {
 
     /// What the maps hold against what the owner's copy says they should (through the mirror's
     /// own view of ports and VTEPs); nil without a fast path.
-    private func fastPathDifferences() -> (count: Int, diffs: [ConsistencyReport.Difference])? {
+    private func fastPathDifferences(vniOfBD: [UInt16: VNI]) -> (count: Int, diffs: [ConsistencyReport.Difference])? {
         guard let fast = fastPath else { return nil }
         let actual = fast.maps.fdbEntries()
-        let view = fast.lock.withLock { fast.written }
-        let expected: [UInt64: FastPathTables.Target] = tables.read { p in
-            var out: [UInt64: FastPathTables.Target] = [:]
-            p.fdb.forEachEntry { e in if let t = view.target(for: e) { out[e.key] = t } }
-            return out
+        // The mirror's own view of ports and VTEPs, read in place under its lock (as the fast-path thread does).
+        let expected: [UInt64: FastPathTables.Target] = fast.lock.withLock {
+            tables.read { p in
+                var out: [UInt64: FastPathTables.Target] = [:]
+                p.fdb.forEachEntry { e in if let t = fast.written.target(for: e) { out[e.key] = t } }
+                return out
+            }
         }
         let full = actual.count >= FastPathMaps.fdbCapacity
         var diffs: [ConsistencyReport.Difference] = []
@@ -169,11 +169,10 @@ extension SwitchDaemon {
             case nil: return "absent"
             }
         }
-        let vniOf = tables.read { p in { (bd: UInt16) in p.fdb.vni(ofBD: bd) } }
         for key in Set(actual.keys).union(expected.keys) where actual[key] != expected[key] {
             // A full map holds only some of the entries: the rest are the engine's, by design.
             if full && actual[key] == nil { continue }
-            diffs.append(.init(place: "xdp", vni: vniOf(UInt16(truncatingIfNeeded: key >> 48)).value,
+            diffs.append(.init(place: "xdp", vni: vniOfBD[UInt16(truncatingIfNeeded: key >> 48)]?.value,
                                mac: MACAddress(raw: key).description, owner: text(expected[key]), other: text(actual[key])))
         }
         return (actual.count, diffs)

@@ -91,9 +91,10 @@ extension SwitchDaemon {
     /// Writes the fast-path entry of each FDB key that changed, as the owner's copy has it now.
     private func writeEntries(_ keys: Set<UInt64>, _ fast: FastPathState) {
         fast.lock.lock(); defer { fast.lock.unlock() }
-        let written = fast.written
+        // `fast.written` is read in place, not copied: a copy alive while it is written below
+        // would copy the whole mirror once per round.
         let targets: [(UInt64, FastPathTables.Target?)] = tables.read { p in
-            keys.map { key in (key, p.fdb.entry(key: key).flatMap { written.target(for: $0) }) }
+            keys.map { key in (key, p.fdb.entry(key: key).flatMap { fast.written.target(for: $0) }) }
         }
         var failed = 0
         var firstError: Error?

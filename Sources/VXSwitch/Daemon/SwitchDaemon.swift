@@ -212,18 +212,6 @@ public final class SwitchDaemon: @unchecked Sendable {
         }
     }
 
-    /// Blocks until SIGINT or SIGTERM, then shuts down.
-    public func runUntilSignalled() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        var signal: Int32 = 0
-        sigwait(&set, &signal)
-        log.info("received \(signal == SIGINT ? "SIGINT" : "SIGTERM"); detaching and stopping")
-        shutdown()
-    }
-
     /// Stops everything and detaches every XDP program. Idempotent.
     public func shutdown() {
         stopping.lock()
