@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <time.h>
 
 static int cvxsw_verbose;
 
@@ -144,4 +145,10 @@ int cvxsw_recvmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int fl
 
 int cvxsw_sendmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags) {
     return (int)syscall(SYS_sendmmsg, fd, msgs, vlen, flags);
+}
+
+uint64_t cvxsw_thread_cpu_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

@@ -13,6 +13,11 @@ public struct TrafficCounters: Sendable, Equatable {
     /// IPv6 neighbour solicitations answered from the neighbour table (VNI counters).
     public var ndSuppressed: UInt64 = 0
     public init() {}
+
+    public mutating func add(_ o: TrafficCounters) {
+        rxPackets &+= o.rxPackets; rxBytes &+= o.rxBytes; txPackets &+= o.txPackets; txBytes &+= o.txBytes
+        floods &+= o.floods; macLimitHits &+= o.macLimitHits; arpSuppressed &+= o.arpSuppressed; ndSuppressed &+= o.ndSuppressed
+    }
 }
 
 /// Frames sent toward a remote VTEP, and those that could not be (no next hop yet).
@@ -21,6 +26,8 @@ public struct VTEPCounters: Sendable, Equatable {
     public var txBytes: UInt64 = 0
     public var drops: UInt64 = 0
     public init() {}
+
+    public mutating func add(_ o: VTEPCounters) { txPackets &+= o.txPackets; txBytes &+= o.txBytes; drops &+= o.drops }
 }
 
 /// A fixed-size array of counters in memory that is not copied with its holder: no
@@ -146,6 +153,19 @@ public struct CounterSnapshot: Sendable {
     public func portDrop(at i: Int) -> UInt64 { portDrops[i] }
     public func vniDrop(at i: Int) -> UInt64 { vniDrops[i] }
     public var portDropSlots: Int { portDrops.count }
+
+    /// The counters of several workers added up (each worker counts in its own storage).
+    public static func sum(_ parts: [CounterSnapshot]) -> CounterSnapshot {
+        guard var total = parts.first else { return CounterSnapshot(ports: [], vnis: [], vteps: [], portDrops: [], vniDrops: []) }
+        for p in parts.dropFirst() {
+            for i in total.ports.indices where i < p.ports.count { total.ports[i].add(p.ports[i]) }
+            for i in total.vnis.indices where i < p.vnis.count { total.vnis[i].add(p.vnis[i]) }
+            for i in total.vteps.indices where i < p.vteps.count { total.vteps[i].add(p.vteps[i]) }
+            for i in total.portDrops.indices where i < p.portDrops.count { total.portDrops[i] &+= p.portDrops[i] }
+            for i in total.vniDrops.indices where i < p.vniDrops.count { total.vniDrops[i] &+= p.vniDrops[i] }
+        }
+        return total
+    }
 }
 
 /// Drops by reason, per port and per bridge domain: the live counters and a snapshot read alike.

@@ -50,6 +50,10 @@ extension SwitchPipeline {
         case .refreshLearned(let vni, let mac, let stamp):
             guard let bd = bridgeDomains.index(of: vni) else { return false }
             return fdb.refreshLearned(bd: bd, mac: mac, stamp: stamp)
+        case .learned(let e):
+            guard e.origin.isLearned, let bd = bridgeDomains.index(of: e.vni) else { return false }
+            fdb.absorb(e, bd: bd)
+            return true
         }
     }
 

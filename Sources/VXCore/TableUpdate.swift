@@ -29,6 +29,10 @@ public enum TableUpdate: Sendable, Equatable {
     /// A learned MAC was seen at `stamp` somewhere the worker does not see it (the XDP fast
     /// path): refresh it where it is, never learn or move.
     case refreshLearned(VNI, MACAddress, stamp: UInt32)
+    /// What one worker learned (learned, moved, refreshed, aged, removed), for the other
+    /// workers' copies when there are several (`SwitchTables.absorb` fans it out); applied
+    /// like the owner absorbs it, without a report back.
+    case learned(FDBEvent)
 }
 
 /// What a worker tells the owner of the tables, through its report ring.

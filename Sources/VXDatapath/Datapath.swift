@@ -45,25 +45,48 @@ public struct AttachedPort {
     let sockets: [XSKSocket]
     let link: XDPLink?
     let packetSocket: PacketSocket?
+    /// The worker that receives on each socket (in `sockets` order), or on the tap.
+    public let receivers: [Int]
+    /// Tx rings several workers share (fewer sockets than workers), freed after detach.
+    let shares: [UnsafeMutablePointer<SocketShare>]
     public var io: PortIO { packetSocket == nil ? .xdp : .packet }
     public var queues: Int { max(sockets.count, packetSocket == nil ? 0 : 1) }
 }
 
-/// The AF_XDP datapath: one XDP program for all ports, one UMEM shared by all sockets,
-/// one worker thread running `P` over every socket. Ports come and go while it runs.
+/// The AF_XDP datapath: one XDP program for all ports, one UMEM shared by all sockets, and
+/// a worker per configured CPU, each running its own `P` (its copy of the tables) over the
+/// sockets it receives on: an uplink's rx queues are spread over the workers, each access
+/// port goes to the least loaded one. Ports come and go while it runs.
 public final class Datapath<P: PacketProcessor> {
     public let program: XDPProgram
     public let umem: UMEM
-    public let worker: Worker<P>
+    public let workers: [Worker<P>]
     public let settings: DatapathSettings
     public private(set) var ports: [PortID: AttachedPort] = [:]
+    private let depot: FrameDepot?
 
-    public init(processor: P, settings: DatapathSettings) throws {
+    /// `processors` are the workers' copies of the tables: one per worker (one per CPU in
+    /// `settings.worker.cpus`, or one when that is empty).
+    public init(processors: [P], settings: DatapathSettings) throws {
+        precondition(!processors.isEmpty, "a datapath needs at least one worker")
         self.settings = settings
         program = try XDPProgram()
-        umem = try UMEM(frameCount: settings.frameCount, frameSize: settings.frameSize,
-                        ringSize: settings.ringSize, numaNode: settings.numaNode)
-        worker = Worker(processor: processor, umem: umem, settings: settings.worker)
+        let umem = try UMEM(frameCount: settings.frameCount, frameSize: settings.frameSize,
+                            ringSize: settings.ringSize, numaNode: settings.numaNode)
+        self.umem = umem
+        let count = processors.count
+        let depot = count > 1 ? FrameDepot(frameCount: settings.frameCount, frameSize: settings.frameSize,
+                                           chunk: max(64, settings.frameCount / count / 4)) : nil
+        self.depot = depot
+        let workerSettings = settings.worker
+        workers = processors.enumerated().map { i, p in
+            Worker(processor: p, umem: umem, settings: workerSettings, index: i, count: count, depot: depot)
+        }
+    }
+
+    /// One worker (the worker count of `settings.worker.cpus` must be 1 or 0).
+    public convenience init(processor: P, settings: DatapathSettings) throws {
+        try self.init(processors: [processor], settings: settings)
     }
 
     deinit { shutdown() }
@@ -73,6 +96,25 @@ public final class Datapath<P: PacketProcessor> {
     private func fillTarget(extraSockets: Int) -> Int {
         let sockets = ports.values.reduce(0) { $0 + $1.sockets.count } + extraSockets
         return max(64, min(settings.ringSize, settings.frameCount / (2 * max(1, sockets))))
+    }
+
+    /// Sockets and taps each worker receives on now.
+    private var receiveLoad: [Int] {
+        var load = [Int](repeating: 0, count: workers.count)
+        for p in ports.values { for w in p.receivers { load[w] += 1 } }
+        return load
+    }
+
+    /// The worker with the fewest sockets and taps to receive on.
+    private func leastLoaded(_ load: [Int]) -> Int { load.indices.min { load[$0] < load[$1] } ?? 0 }
+
+    /// Free frames: every worker's pool and the depot.
+    public var freeFrames: Int { workers.reduce(depot?.available ?? 0) { $0 + $1.freeFrames } }
+
+    /// Posts `jobs(worker)` to every worker and waits until all have applied them.
+    private func postToAll(_ jobs: (Int) -> [WorkerJob]) {
+        for w in workers { w.post(jobs: jobs(w.index), wait: false) }
+        for w in workers { w.waitUntilApplied() }
     }
 
     /// Attaches `interface` as port `id`: its sockets join the worker's loop (this returns once
@@ -101,25 +143,48 @@ public final class Datapath<P: PacketProcessor> {
             sockets.append(try createSocket(interface: interface, queue: q))
         }
         let target = UInt32(fillTarget(extraSockets: sockets.count))
-        let states = sockets.map { socket in
-            var q = QueueState(rx: socket.rx, tx: socket.tx, fill: socket.fill, comp: socket.comp,
-                               fd: socket.fd, port: id.raw, active: true, fillTarget: target)
-            q.busyPoll = socket.busyPolls
-            return q
+        // A port with at least a socket per worker (an uplink with a queue per worker) gives
+        // each worker its own, round robin: a worker transmits only on one it receives on, so
+        // no tx ring is shared. A port with fewer (a single-queue veth) is received on by the
+        // least loaded worker and its tx rings are shared by all, under a lock per ring.
+        let shared = sockets.count < workers.count
+        var load = receiveLoad
+        let receivers = sockets.indices.map { i in
+            guard shared else { return i % workers.count }
+            let w = leastLoaded(load)
+            load[w] += 1
+            return w
         }
-        worker.post(jobs: [.addSockets(states, port: id)], wait: true)
+        let shares: [UnsafeMutablePointer<SocketShare>] = shared ? sockets.map { _ in
+            let p = UnsafeMutablePointer<SocketShare>.allocate(capacity: 1)
+            p.initialize(to: SocketShare())
+            return p
+        } : []
+        postToAll { w in
+            let views = sockets.enumerated().map { i, socket in
+                var q = QueueState(rx: socket.rx, tx: socket.tx, fill: socket.fill, comp: socket.comp,
+                                   fd: socket.fd, port: id.raw, active: true, fillTarget: target)
+                q.busyPoll = socket.busyPolls
+                q.receives = receivers[i] == w
+                q.share = shared ? shares[i] : nil
+                return q
+            }
+            let transmit = receivers.firstIndex(of: w) ?? w % sockets.count
+            return [.addSockets(views, port: id, transmit: transmit)]
+        }
         do {
             for socket in sockets { try program.setSocket(slot: slot, queue: socket.queue, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
             let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
-                                    link: link, packetSocket: nil)
+                                    link: link, packetSocket: nil, receivers: receivers, shares: shares)
             ports[id] = port
             return port
         } catch {
             program.removePort(ifindex: info.ifindex)
             for socket in sockets { program.removeSocket(slot: slot, queue: socket.queue) }
-            worker.post(jobs: [.removePort(id)], wait: true)
+            postToAll { _ in [.removePort(id)] }
+            for p in shares { p.deallocate() }
             throw error
         }
     }
@@ -150,10 +215,11 @@ public final class Datapath<P: PacketProcessor> {
         }
         let info = try InterfaceInfo(name: interface)
         let socket = try PacketSocket(interface: interface, ifindex: info.ifindex)
-        worker.post(jobs: [.addTap(fd: socket.fd, port: id)], wait: true)
+        let receiver = leastLoaded(receiveLoad)
+        postToAll { w in [.addTap(fd: socket.fd, port: id, receives: w == receiver)] }
         // Slot -1: it has no entry in the XDP program's tables.
         let port = AttachedPort(id: id, info: info, role: .access, slot: -1, sockets: [],
-                                link: nil, packetSocket: socket)
+                                link: nil, packetSocket: socket, receivers: [receiver], shares: [])
         ports[id] = port
         return port
     }
@@ -166,15 +232,54 @@ public final class Datapath<P: PacketProcessor> {
         port.link?.detach()
         if port.link != nil { program.removePort(ifindex: port.info.ifindex) }
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
-        worker.post(jobs: [.removePort(id)], wait: true)
+        postToAll { _ in [.removePort(id)] }
+        for p in port.shares { p.deallocate() }
         // The sockets are deleted here, when `port` goes out of scope.
     }
 
-    public func start() { worker.start() }
+    public func start() { for w in workers { w.start() } }
 
-    /// Stops the worker and detaches every port. Safe to call twice.
+    /// Stops the workers and detaches every port. Safe to call twice.
     public func shutdown() {
-        worker.stop()
+        for w in workers { w.stop() }
         for id in Array(ports.keys) { detach(id) }
+    }
+
+    // MARK: Readers (any thread; the workers go on)
+
+    /// Returns once every worker has applied everything posted to it so far.
+    public func waitUntilApplied() { for w in workers { w.waitUntilApplied() } }
+
+    /// Every socket once, seen by the worker that receives on it, with every worker's tx
+    /// kicks on it added up.
+    public var queueCounters: [QueueCounters] {
+        Self.mergedByFD(workers.map(\.queueCounters), fd: \.fd) { have, q in
+            let kicks = have.txKicks &+ q.txKicks, errors = have.txKickErrors &+ q.txKickErrors
+            if q.receives { have = q }
+            have.txKicks = kicks
+            have.txKickErrors = errors
+        }
+    }
+
+    /// Every tap once: its counters summed over the workers.
+    public var tapCounters: [TapPortCounters] {
+        Self.mergedByFD(workers.map(\.tapCounters), fd: \.fd) { have, t in have.counters.add(t.counters) }
+    }
+
+    /// One row per socket from every worker's rows, in first-seen order, merged by `merge`.
+    private static func mergedByFD<T>(_ lists: [[T]], fd: KeyPath<T, Int32>, merge: (inout T, T) -> Void) -> [T] {
+        var byFD: [Int32: T] = [:]
+        var order: [Int32] = []
+        for row in lists.joined() {
+            if var have = byFD[row[keyPath: fd]] { merge(&have, row); byFD[row[keyPath: fd]] = have }
+            else { byFD[row[keyPath: fd]] = row; order.append(row[keyPath: fd]) }
+        }
+        return order.compactMap { byFD[$0] }
+    }
+
+    /// Why workers could not be pinned, if any could not.
+    public var pinError: String? {
+        let errors = workers.compactMap(\.pinError)
+        return errors.isEmpty ? nil : errors.joined(separator: "; ")
     }
 }

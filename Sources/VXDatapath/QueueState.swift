@@ -1,7 +1,21 @@
 import CVXSW
+import VXCore
 
-/// The hot-path view of one AF_XDP socket: ring pointers and counters, in a flat table
-/// the worker indexes directly. Owned by the worker thread.
+/// What the workers share of an AF_XDP socket whose tx ring several of them use (a port with
+/// fewer sockets than workers, e.g. a single-queue veth): the lock over its tx ring and
+/// completion ring, and the frames in flight on it. Allocated by the datapath, freed after
+/// every worker let go of the socket.
+@usableFromInline
+struct SocketShare {
+    @usableFromInline var lock: Int32 = 0
+    /// Submitted frames the kernel has not completed yet (under `lock`).
+    @usableFromInline var outstandingTx: UInt32 = 0
+    init() {}
+}
+
+/// One worker's hot-path view of one AF_XDP socket: ring pointers and counters, in a flat
+/// table the worker indexes directly. Every worker has a view of every socket (it may
+/// transmit on any port); only the worker that `receives` on it touches its rx and fill rings.
 @usableFromInline
 struct QueueState {
     @usableFromInline var rx: UnsafeMutablePointer<xsk_ring_cons>
@@ -13,13 +27,19 @@ struct QueueState {
     @usableFromInline var active: Bool
     /// Descriptors written to the tx ring but not yet submitted (submitted once per batch).
     @usableFromInline var pendingTx: UInt32 = 0
-    /// Submitted frames the kernel has not completed yet.
+    /// Submitted frames the kernel has not completed yet (exclusive sockets).
     @usableFromInline var outstandingTx: UInt32 = 0
     /// Frames sitting in the fill ring (given to the kernel for rx).
     @usableFromInline var filled: UInt32 = 0
     @usableFromInline var fillTarget: UInt32
-    /// The worker thread that receives on this socket and fills its fill ring.
-    @usableFromInline var owner: UInt8 = 0
+    /// This worker receives on the socket and fills its fill ring (one worker per socket).
+    @usableFromInline var receives: Bool = true
+    /// Non-nil when workers share the tx ring: frames are staged here during a batch and
+    /// written to the ring under `share.lock` when the batch is submitted.
+    @usableFromInline var share: UnsafeMutablePointer<SocketShare>?
+    @usableFromInline var staged: UnsafeMutablePointer<FrameDescriptor>?
+    @usableFromInline var stagedCount: Int = 0
+    @usableFromInline static var stageCapacity: Int { 512 }
     /// SO_BUSY_POLL is set: an empty rx ring gets a `recvfrom` so the kernel busy-polls.
     @usableFromInline var busyPoll: Bool = false
     // Syscall accounting (OVS counts these too): they are the cost need_wakeup saves.
@@ -39,6 +59,10 @@ struct QueueState {
 public struct QueueCounters: Sendable, Codable {
     public var port: UInt16
     public var fd: Int32
+    /// The worker whose view this is, and whether it receives on the socket (one worker
+    /// does; others may transmit on it).
+    public var worker: Int
+    public var receives: Bool
     public var txKicks: UInt64
     public var txKickErrors: UInt64
     public var rxWakeups: UInt64

@@ -5,7 +5,8 @@ import VXCore
 /// The hot-path view of one tap port's packet socket (`PacketSocket`): receive slots for a
 /// `recvmmsg` batch of whole super-frames, the frames queued for it during a batch, the GRO
 /// coalescer they pass through, and the `sendmmsg` batch. All storage is allocated once,
-/// when the port is added; nothing is allocated per packet. Owned by the worker.
+/// when the port is added; nothing is allocated per packet. Each worker has its own
+/// (its own GRO coalescer and `sendmmsg` batch); one of them receives.
 @usableFromInline
 struct TapQueue {
     /// Super-frames one `recvmmsg` takes.
@@ -19,7 +20,8 @@ struct TapQueue {
     @usableFromInline var fd: Int32
     @usableFromInline var port: UInt16
     @usableFromInline var active: Bool
-    @usableFromInline var owner: UInt8 = 0
+    /// This worker receives from the tap (one worker does; every worker may send to it).
+    @usableFromInline var receives: Bool
 
     @usableFromInline let rxBuffers: UnsafeMutableRawPointer
     @usableFromInline let rxMsgs: UnsafeMutablePointer<cvxsw_mmsghdr>
@@ -51,15 +53,18 @@ struct TapQueue {
     /// Messages in one `sendmmsg` batch: every pending frame, plus every coalesced flow.
     @usableFromInline static var txMessages: Int { txCapacity + TCPCoalescer.Limits().flows }
 
-    init(fd: Int32, port: UInt16) {
+    init(fd: Int32, port: UInt16, receives: Bool) {
         self.fd = fd
         self.port = port
+        self.receives = receives
         active = true
-        rxBuffers = .allocate(byteCount: Self.rxSlots * Self.rxSlotBytes, alignment: 64)
+        // Only the worker that receives needs the 0.5 MB of receive slots.
+        rxBuffers = .allocate(byteCount: receives ? Self.rxSlots * Self.rxSlotBytes : 64, alignment: 64)
         rxMsgs = .allocate(capacity: Self.rxSlots)
         rxIovs = .allocate(capacity: Self.rxSlots)
         for i in 0..<Self.rxSlots {
-            rxIovs[i] = iovec(iov_base: rxBuffers + i * Self.rxSlotBytes, iov_len: Self.rxSlotBytes)
+            rxIovs[i] = receives ? iovec(iov_base: rxBuffers + i * Self.rxSlotBytes, iov_len: Self.rxSlotBytes)
+                                 : iovec(iov_base: rxBuffers, iov_len: 0)
             rxMsgs[i] = cvxsw_mmsghdr()
             rxMsgs[i].msg_hdr.msg_iov = rxIovs + i
             rxMsgs[i].msg_hdr.msg_iovlen = 1
@@ -109,6 +114,11 @@ public struct TapCounters: Sendable, Codable, Equatable {
     public var rxCalls: UInt64 = 0
     public var txCalls: UInt64 = 0
     public init() {}
+
+    public mutating func add(_ o: TapCounters) {
+        rxSuperFrames &+= o.rxSuperFrames; rxSegments &+= o.rxSegments; txFrames &+= o.txFrames
+        txSuperFrames &+= o.txSuperFrames; rxCalls &+= o.rxCalls; txCalls &+= o.txCalls
+    }
 }
 
 /// A tap port's counters as the control plane sees them.

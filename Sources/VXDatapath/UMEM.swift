@@ -1,5 +1,7 @@
 import CVXSW
+import Foundation
 import Glibc
+import Synchronization
 
 /// The frame memory shared by every socket of the switch, so forwarding between ports
 /// passes a frame address, not bytes. Allocated on the NIC's NUMA node when known.
@@ -75,12 +77,15 @@ public struct FramePool {
     public let capacity: Int
     @usableFromInline let frameMask: UInt64
 
-    public init(frameCount: Int, frameSize: Int) {
+    /// A pool that can hold all `frameCount` frames, starting with those numbered `frames`
+    /// (default: all): each worker starts with its share of the UMEM.
+    public init(frameCount: Int, frameSize: Int, frames: Range<Int>? = nil) {
         stack = .allocate(capacity: frameCount)
         capacity = frameCount
         frameMask = ~UInt64(frameSize - 1)
-        for i in 0..<frameCount { stack[i] = UInt64(i * frameSize) }
-        count = frameCount
+        let mine = frames ?? 0..<frameCount
+        for (n, i) in mine.enumerated() { stack[n] = UInt64(i * frameSize) }
+        count = mine.count
     }
 
     public func deallocate() { stack.deallocate() }
@@ -97,5 +102,43 @@ public struct FramePool {
     @inlinable public mutating func give(_ addr: UInt64) {
         stack[count] = addr & frameMask
         count &+= 1
+    }
+}
+
+/// Free frames between workers' pools. A worker takes frames from the kernel's completion
+/// rings into its own pool; with several workers frames drift from those that transmit to
+/// those that receive. A pool with more than its share gives a chunk here, one running low
+/// takes a chunk: a lock taken per chunk of frames, not per frame.
+public final class FrameDepot: @unchecked Sendable {
+    private var pool: FramePool
+    private let lock = NSLock()
+    private let held = Atomic<Int>(0)
+    /// Frames one transfer moves at most.
+    let chunk: Int
+
+    init(frameCount: Int, frameSize: Int, chunk: Int) {
+        pool = FramePool(frameCount: frameCount, frameSize: frameSize, frames: 0..<0)
+        self.chunk = max(1, chunk)
+    }
+
+    deinit { pool.deallocate() }
+
+    /// Frames in the depot now (a hint, read without the lock).
+    public var available: Int { held.load(ordering: .relaxed) }
+
+    /// Moves `n` frames from `from` into the depot.
+    func give(_ n: Int, from: UnsafeMutablePointer<FramePool>) {
+        lock.withLock {
+            for _ in 0..<n { guard let f = from.pointee.take() else { break }; pool.give(f) }
+            held.store(pool.available, ordering: .relaxed)
+        }
+    }
+
+    /// Moves up to `chunk` frames from the depot into `to`.
+    func take(into to: UnsafeMutablePointer<FramePool>) {
+        lock.withLock {
+            for _ in 0..<chunk { guard let f = pool.take() else { break }; to.pointee.give(f) }
+            held.store(pool.available, ordering: .relaxed)
+        }
     }
 }

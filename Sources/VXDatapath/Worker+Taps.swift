@@ -12,15 +12,10 @@ extension WorkerState {
 
     /// Adds a tap port's packet socket to the loop. Returns its tap index.
     @discardableResult
-    mutating func registerTap(fd: Int32, port: PortID) -> Int {
+    mutating func registerTap(fd: Int32, port: PortID, receives: Bool) -> Int {
         let index = (0..<tapCount).first { !taps[$0].active } ?? tapCount
         precondition(index < Self.maxTaps, "too many tap ports")
-        taps[index] = TapQueue(fd: fd, port: port.raw)
-        let load = (0..<threads).map { t in
-            (0..<queueCount).filter { queues[$0].active && queues[$0].owner == t }.count
-                + (0..<tapCount).filter { $0 != index && taps[$0].active && taps[$0].owner == t }.count
-        }
-        taps[index].owner = UInt8(load.indices.min { load[$0] < load[$1] } ?? 0)
+        taps[index] = TapQueue(fd: fd, port: port.raw, receives: receives)
         if index == tapCount { tapCount += 1 }
         txQueue[Int(port.raw)] = TapQueue.txSlot(ofTap: index)
         return index
@@ -38,7 +33,7 @@ extension WorkerState {
 
     /// Moves the kernel's receive-buffer drops of every tap into the pipeline's drop counters.
     mutating func collectTapKernelDrops() {
-        for i in 0..<tapCount where taps[i].active {
+        for i in 0..<tapCount where taps[i].active && taps[i].receives {
             let n = PacketSocket.takeKernelDrops(fd: taps[i].fd)
             if n > 0 { processor.countDrops(.socketOverflow, port: PortID(taps[i].port), count: n) }
         }

@@ -16,7 +16,7 @@ public enum PollMode: String, Sendable, Codable {
 
 /// Settings of the worker threads.
 public struct WorkerSettings: Sendable {
-    /// One worker thread per CPU listed, pinned to it; empty: one unpinned thread.
+    /// One worker per CPU listed, pinned to it; empty: one unpinned worker.
     public var cpus: [Int]
     public var batchSize: Int
     public var poll: PollMode
@@ -33,13 +33,12 @@ public struct WorkerSettings: Sendable {
     }
 }
 
-/// What a worker owns: the processor (its copy of the switch tables), the free frames and
-/// the socket table. Only worker threads touch it; the control plane changes it through
-/// jobs (`Worker.post`). With several threads they share it under `Worker.ioLock`.
+/// What a worker owns: the processor (its copy of the switch tables), its free frames and
+/// its views of the sockets. Only the worker's thread touches it; the control plane changes
+/// it through jobs (`Worker.post`). Nothing here is shared with another worker except the
+/// tx ring of a socket it shares (`QueueState.share`, under that socket's lock).
 public struct WorkerState<P: PacketProcessor> {
     public var processor: P
-    /// Worker threads; each socket's rx and fill rings belong to one of them (`QueueState.owner`).
-    @usableFromInline var threads: Int = 1
     @usableFromInline var pool: UnsafeMutablePointer<FramePool>
     @usableFromInline var queues: UnsafeMutablePointer<QueueState>
     @usableFromInline var queueCount: Int = 0
@@ -58,10 +57,10 @@ public struct WorkerState<P: PacketProcessor> {
         switch job {
         case .update(let u):
             _ = processor.apply(u)
-        case .addSockets(let sockets, let port):
-            for (i, q) in sockets.enumerated() { register(q, port: port, transmits: i == 0) }
-        case .addTap(let fd, let port):
-            _ = registerTap(fd: fd, port: port)
+        case .addSockets(let sockets, let port, let transmit):
+            for (i, q) in sockets.enumerated() { register(q, port: port, transmits: i == transmit) }
+        case .addTap(let fd, let port, let receives):
+            _ = registerTap(fd: fd, port: port, receives: receives)
         case .inspect(let inspection):
             processor.inspect(inspection)
         case .removePort(let port):
@@ -70,35 +69,48 @@ public struct WorkerState<P: PacketProcessor> {
         }
     }
 
-    /// Adds a socket to the loop and gives its fill ring frames.
+    /// Adds this worker's view of a socket and, when it receives on it, gives its fill ring frames.
     mutating func register(_ socket: QueueState, port: PortID, transmits: Bool) {
         let index = (0..<queueCount).first { !queues[$0].active } ?? queueCount
         precondition(index < Self.maxQueues, "too many AF_XDP sockets")
         queues[index] = socket
         queues[index].active = true
-        // The least loaded thread receives on it.
-        let load = (0..<threads).map { t in (0..<queueCount).filter { queues[$0].active && queues[$0].owner == t }.count }
-        queues[index].owner = UInt8(load.indices.min { load[$0] < load[$1] } ?? 0)
+        if socket.share != nil { queues[index].staged = .allocate(capacity: QueueState.stageCapacity) }
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
-        refill(index)
+        if socket.receives { refill(index) }
     }
 
-    /// Takes a socket out of the loop and recovers its frames (completions, received frames
-    /// not yet processed, and fill-ring frames the kernel never used). Call after the XDP
-    /// program stopped redirecting to it and before the socket is deleted.
+    /// Takes a socket out of the loop and recovers the frames this worker has in it (received
+    /// frames not yet processed and fill-ring frames the kernel never used when it receives on
+    /// it, completions, staged frames). Call after the XDP program stopped redirecting to it
+    /// and before the socket is deleted.
     mutating func unregister(queue index: Int) {
         let q = queues + index
-        reclaimCompletions(index)
-        var idx: UInt32 = 0
-        let n = xsk_ring_cons__peek(q.pointee.rx, UInt32.max, &idx)
-        for i in 0..<n { pool.pointee.give(xsk_ring_cons__rx_desc(q.pointee.rx, idx &+ i).pointee.addr) }
-        xsk_ring_cons__release(q.pointee.rx, n)
-        let consumer = q.pointee.fill.pointee.consumer.pointee
-        var at = consumer
-        while at != q.pointee.fill.pointee.cached_prod {
-            pool.pointee.give(xsk_ring_prod__fill_addr(q.pointee.fill, at).pointee)
-            at &+= 1
+        if let share = q.pointee.share {
+            cvxsw_spin_lock(Self.lockWord(share))
+            reclaimShared(index)
+            cvxsw_spin_unlock(Self.lockWord(share))
+        } else {
+            reclaimCompletions(index)
+        }
+        if let staged = q.pointee.staged {
+            for i in 0..<q.pointee.stagedCount { pool.pointee.give(staged[i].addr) }
+            staged.deallocate()
+            q.pointee.staged = nil
+            q.pointee.stagedCount = 0
+        }
+        if q.pointee.receives {
+            var idx: UInt32 = 0
+            let n = xsk_ring_cons__peek(q.pointee.rx, UInt32.max, &idx)
+            for i in 0..<n { pool.pointee.give(xsk_ring_cons__rx_desc(q.pointee.rx, idx &+ i).pointee.addr) }
+            xsk_ring_cons__release(q.pointee.rx, n)
+            let consumer = q.pointee.fill.pointee.consumer.pointee
+            var at = consumer
+            while at != q.pointee.fill.pointee.cached_prod {
+                pool.pointee.give(xsk_ring_prod__fill_addr(q.pointee.fill, at).pointee)
+                at &+= 1
+            }
         }
         for p in 0..<XDPProgram.maxPorts * 4 where txQueue[p] == Int32(index) { txQueue[p] = -1 }
         q.pointee.active = false
@@ -106,15 +118,33 @@ public struct WorkerState<P: PacketProcessor> {
 
     // MARK: Hot path
 
+    /// The lock word of a shared socket (`SocketShare.lock`).
+    @inlinable static func lockWord(_ share: UnsafeMutablePointer<SocketShare>) -> UnsafeMutablePointer<Int32> {
+        (UnsafeMutableRawPointer(share) + MemoryLayout<SocketShare>.offset(of: \SocketShare.lock)!)
+            .assumingMemoryBound(to: Int32.self)
+    }
+
+    /// Completions of a socket only this worker transmits on, into its pool.
     @inlinable mutating func reclaimCompletions(_ index: Int) {
         let q = queues + index
-        guard q.pointee.outstandingTx > 0 else { return }
+        guard q.pointee.share == nil, q.pointee.outstandingTx > 0 else { return }
+        q.pointee.outstandingTx &-= reapCompletions(q)
+    }
+
+    /// Completions of a shared socket, into this worker's pool (call with its lock held).
+    @inlinable mutating func reclaimShared(_ index: Int) {
+        let q = queues + index
+        guard let share = q.pointee.share, share.pointee.outstandingTx > 0 else { return }
+        share.pointee.outstandingTx &-= reapCompletions(q)
+    }
+
+    @inlinable mutating func reapCompletions(_ q: UnsafeMutablePointer<QueueState>) -> UInt32 {
         var idx: UInt32 = 0
         let n = xsk_ring_cons__peek(q.pointee.comp, 256, &idx)
-        guard n > 0 else { return }
+        guard n > 0 else { return 0 }
         for i in 0..<n { pool.pointee.give(xsk_ring_cons__comp_addr(q.pointee.comp, idx &+ i).pointee) }
         xsk_ring_cons__release(q.pointee.comp, n)
-        q.pointee.outstandingTx &-= n
+        return n
     }
 
     /// Tops the fill ring up to its target, in one reservation.
@@ -132,8 +162,7 @@ public struct WorkerState<P: PacketProcessor> {
     }
 
     /// Submits the batch's tx descriptors and lists the sockets whose tx ring asks for a
-    /// wakeup (need_wakeup); the caller makes those `sendto` calls after the batch (outside
-    /// `ioLock` when threads share the state).
+    /// wakeup (need_wakeup); the caller makes those `sendto` calls after the batch.
     /// Returns the number listed and whether any socket still has frames in flight.
     @inlinable mutating func submitTx(kicks: UnsafeMutableBufferPointer<Int32>) -> (count: Int, busy: Bool) {
         var count = 0
@@ -142,13 +171,19 @@ public struct WorkerState<P: PacketProcessor> {
         for i in 0..<queueCount {
             let q = queues + i
             guard q.pointee.active else { continue }
-            if q.pointee.pendingTx > 0 {
-                xsk_ring_prod__submit(q.pointee.tx, q.pointee.pendingTx)
-                q.pointee.outstandingTx &+= q.pointee.pendingTx
-                q.pointee.pendingTx = 0
+            let inFlight: Bool
+            if q.pointee.share != nil {
+                inFlight = submitShared(i)
+            } else {
+                if q.pointee.pendingTx > 0 {
+                    xsk_ring_prod__submit(q.pointee.tx, q.pointee.pendingTx)
+                    q.pointee.outstandingTx &+= q.pointee.pendingTx
+                    q.pointee.pendingTx = 0
+                }
+                reclaimCompletions(i)
+                inFlight = q.pointee.outstandingTx > 0
             }
-            reclaimCompletions(i)
-            guard q.pointee.outstandingTx > 0 else { continue }
+            guard inFlight else { continue }
             busy = true
             if xsk_ring_prod__needs_wakeup(q.pointee.tx) != 0 && count < kicks.count {
                 q.pointee.txKicks &+= 1
@@ -159,14 +194,55 @@ public struct WorkerState<P: PacketProcessor> {
         return (count, busy)
     }
 
-    /// Receives and processes one batch from every socket `thread` owns. Returns the frames handled.
-    @inlinable mutating func pollOnce(batch: UnsafeMutableBufferPointer<FrameDescriptor>, now: UInt32, thread: Int) -> Int {
+    /// Writes the frames staged for a shared socket to its tx ring under its lock (reaping its
+    /// completions meanwhile); frames the ring has no room for are dropped and counted. The
+    /// worker that receives on it also reaps when it has nothing to send (try-lock only).
+    /// Returns whether frames this worker should wait for are in flight on it.
+    @inlinable mutating func submitShared(_ index: Int) -> Bool {
+        let q = queues + index
+        let share = q.pointee.share!
+        let word = Self.lockWord(share)
+        let n = q.pointee.stagedCount
+        if n == 0 {
+            guard q.pointee.receives, share.pointee.outstandingTx > 0, cvxsw_spin_trylock(word) != 0 else { return false }
+            reclaimShared(index)
+            let busy = share.pointee.outstandingTx > 0
+            cvxsw_spin_unlock(word)
+            return busy
+        }
+        let staged = q.pointee.staged!
+        cvxsw_spin_lock(word)
+        reclaimShared(index)
+        var idx: UInt32 = 0
+        let got = Int(xsk_ring_prod__reserve(q.pointee.tx, UInt32(n), &idx))
+        for j in 0..<got {
+            let desc = xsk_ring_prod__tx_desc(q.pointee.tx, idx &+ UInt32(j))!
+            desc.pointee.addr = staged[j].addr
+            desc.pointee.len = UInt32(truncatingIfNeeded: staged[j].length)
+            desc.pointee.options = 0
+        }
+        if got > 0 {
+            xsk_ring_prod__submit(q.pointee.tx, UInt32(got))
+            share.pointee.outstandingTx &+= UInt32(got)
+        }
+        cvxsw_spin_unlock(word)
+        q.pointee.stagedCount = 0
+        if got < n {
+            for j in got..<n { pool.pointee.give(staged[j].addr) }
+            processor.countDrops(.txRingFull, port: PortID(q.pointee.port), count: UInt64(n &- got))
+        }
+        return true
+    }
+
+    /// Receives and processes one batch from every socket and tap this worker receives on.
+    /// Returns the frames handled.
+    @inlinable mutating func pollOnce(batch: UnsafeMutableBufferPointer<FrameDescriptor>, now: UInt32) -> Int {
         var io = XSKFrameIO(memory: memory, frameSize: frameSize, allocationHeadroom: Self.frameHeadroom,
                             pool: pool, queues: queues, txQueue: txQueue, taps: taps)
         var handled = 0
         for i in 0..<queueCount {
             let q = queues + i
-            guard q.pointee.active, Int(q.pointee.owner) == thread else { continue }
+            guard q.pointee.active, q.pointee.receives else { continue }
             reclaimCompletions(i)
             var idx: UInt32 = 0
             let n = Int(xsk_ring_cons__peek(q.pointee.rx, UInt32(batch.count), &idx))
@@ -187,35 +263,48 @@ public struct WorkerState<P: PacketProcessor> {
             }
             refill(i)
         }
-        for i in 0..<tapCount where taps[i].active && Int(taps[i].owner) == thread {
+        for i in 0..<tapCount where taps[i].active && taps[i].receives {
             handled &+= pollTap(i, batch: batch, now: now, io: &io)
         }
         return handled
     }
+
+    /// Keeps this worker's free frames near its share: a surplus goes to the depot, a
+    /// shortage takes a chunk from it (several workers only).
+    mutating func balance(with depot: FrameDepot, share: Int) {
+        let have = pool.pointee.available
+        if have > share {
+            depot.give(have &- share / 2, from: pool)
+        } else if have < share / 8, depot.available > 0 {
+            depot.take(into: pool)
+        }
+    }
 }
 
-/// The worker threads: run to completion, rx → process → tx, each pinned to a CPU and
-/// receiving on its own sockets. The worker owns its state outright: the control plane
-/// never takes a lock the per-packet path holds. It posts jobs (`post`) into a
-/// single-producer ring that thread 0 drains between batches, and reads counters from
-/// memory the worker writes (`queueCounters`, `tapCounters`, `freeFrames`). Reports of what
-/// the tables learned come back through `reports`.
-///
-/// With several threads they share the state under `ioLock` (one frame pool and one
-/// transmit socket per port) — taken per batch by worker threads only, never by control.
+/// One worker: a thread that runs to completion, rx → process → tx, pinned to its CPU,
+/// receiving on its own sockets (a queue of the uplink, some access ports) with its own
+/// copy of the tables, its own frame pool and its own rings. The datapath runs one per
+/// configured CPU; workers share no lock on the per-packet path (only the tx ring of a
+/// port with fewer sockets than workers, per batch). The control plane never takes a lock
+/// the worker holds: it posts jobs (`post`) into a single-producer ring the worker drains
+/// between batches, and reads counters from memory the worker writes (`queueCounters`,
+/// `tapCounters`, `freeFrames`). Reports of what the tables learned come back through `reports`.
 public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private var state: WorkerState<P>
+    /// Which worker this is (0-based), and the CPU it is pinned to (nil: not pinned).
+    public let index: Int
+    public let cpu: Int?
     private let settings: WorkerSettings
-    /// Shared by worker threads when there are several; never taken by control code.
-    private let ioLock = NSLock()
-    private let sharesState: Bool
+    private let depot: FrameDepot?
+    /// Free frames this worker keeps (its share of the UMEM), when a depot balances workers.
+    private let poolShare: Int
     private let running = Atomic<Bool>(false)
-    /// Worker threads exist (from `start` until `stop` has joined them): only then does
-    /// thread 0 consume the job ring; otherwise the poster applies jobs itself.
+    /// The worker thread exists (from `start` until `stop` has joined it): only then does it
+    /// consume the job ring; otherwise the poster applies jobs itself.
     private let live = Atomic<Bool>(false)
-    private var threads: [Thread] = []
+    private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
-    /// Wakes threads sleeping in poll(): a job was posted, or the worker stops.
+    /// Wakes the thread sleeping in poll(): a job was posted, or the worker stops.
     private let wakeFD: Int32
     private let sleeping = Atomic<Int>(0)
     private let errorLock = NSLock()
@@ -226,14 +315,20 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private let postLock = NSLock()
     private var posted: UInt64 = 0
     private let applied = Atomic<UInt64>(0)
-    /// Jobs thread 0 applies per loop at most, so a burst of updates never holds up
+    /// Jobs the worker applies per loop at most, so a burst of updates never holds up
     /// forwarding for long (`vxsw bench tables`: 1M installs through owner and worker in 0.75 s).
     private static var jobsPerLoop: Int { 1024 }
 
-    /// Loops thread 0 has run: it advances at least every 100 ms (the poll timeout) while the
-    /// worker turns, so a watchdog can tell a stuck worker from an idle one.
+    /// Loops the worker has run: it advances at least every 100 ms (the poll timeout) while
+    /// the worker turns, so a watchdog can tell a stuck worker from an idle one.
     private let loopsRun = Atomic<UInt64>(0)
     public var heartbeat: UInt64 { loopsRun.load(ordering: .relaxed) }
+    /// Frames this worker received and processed, and the CPU time its thread used (ns):
+    /// per-worker cost without stopping it (`vxsw bench --workers`).
+    private let framesHandled = Atomic<UInt64>(0)
+    private let cpuTime = Atomic<UInt64>(0)
+    public var frames: UInt64 { framesHandled.load(ordering: .relaxed) }
+    public var cpuNanoseconds: UInt64 { cpuTime.load(ordering: .relaxed) }
 
     /// What the tables learned (FDB events, VTEPs seen), for the owner of the tables.
     public let reports = SPSCRing<DataplaneReport>(capacity: 65536)
@@ -245,13 +340,16 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private let queueSlots = Atomic<Int>(0)
     private let tapSlots = Atomic<Int>(0)
 
-    /// Why a thread could not be pinned (reported by the daemon, not fatal).
+    /// Why the thread could not be pinned (reported by the daemon, not fatal).
     public var pinError: String? { errorLock.withLock { pinErrors.isEmpty ? nil : pinErrors.joined(separator: "; ") } }
-    public var threadCount: Int { max(1, settings.cpus.count) }
 
-    public init(processor: P, umem: UMEM, settings: WorkerSettings) {
+    /// Worker `index` of `count`, starting with its share of the UMEM's frames; `depot`
+    /// balances the pools when there are several workers.
+    init(processor: P, umem: UMEM, settings: WorkerSettings, index: Int = 0, count: Int = 1, depot: FrameDepot? = nil) {
+        let per = umem.frameCount / max(1, count)
+        let frames = index == count - 1 ? per * index..<umem.frameCount : per * index..<per * (index + 1)
         let pool = UnsafeMutablePointer<FramePool>.allocate(capacity: 1)
-        pool.initialize(to: FramePool(frameCount: umem.frameCount, frameSize: umem.frameSize))
+        pool.initialize(to: FramePool(frameCount: umem.frameCount, frameSize: umem.frameSize, frames: frames))
         let queues = UnsafeMutablePointer<QueueState>.allocate(capacity: WorkerState<P>.maxQueues)
         let txQueue = UnsafeMutablePointer<Int32>.allocate(capacity: XDPProgram.maxPorts * 4)
         txQueue.initialize(repeating: -1, count: XDPProgram.maxPorts * 4)
@@ -260,8 +358,10 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
                             memory: umem.memory, frameSize: umem.frameSize, taps: taps)
         poolView = pool; queueView = queues; tapView = taps
         self.settings = settings
-        state.threads = max(1, settings.cpus.count)
-        sharesState = state.threads > 1
+        self.index = index
+        cpu = index < settings.cpus.count ? settings.cpus[index] : nil
+        self.depot = depot
+        poolShare = per
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
     }
 
@@ -270,6 +370,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         close(wakeFD)
         state.pool.pointee.deallocate()
         state.pool.deallocate()
+        for i in 0..<state.queueCount where state.queues[i].active { state.queues[i].staged?.deallocate() }
         state.queues.deallocate()
         state.txQueue.deallocate()
         for i in 0..<state.tapCount where state.taps[i].active { state.taps[i].deallocate() }
@@ -331,7 +432,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         publishSlots()
     }
 
-    /// Thread 0, between batches: up to `jobsPerLoop` jobs.
+    /// Between batches: up to `jobsPerLoop` jobs.
     private func runJobs() {
         var n = 0
         while n < Self.jobsPerLoop, let job = jobs.pop() {
@@ -359,13 +460,15 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
 
     public var freeFrames: Int { poolView.pointee.available }
 
+    /// The sockets this worker receives on, with its own tx accounting of them.
     public var queueCounters: [QueueCounters] {
         (0..<queueSlots.load(ordering: .acquiring)).compactMap { i in
             let q = queueView[i]
             guard q.active else { return nil }
-            return QueueCounters(port: q.port, fd: q.fd, txKicks: q.txKicks, txKickErrors: q.txKickErrors,
-                                 rxWakeups: q.rxWakeups, outstandingTx: q.outstandingTx, filled: q.filled,
-                                 kernel: XSKKernelDrops.read(fd: q.fd))
+            return QueueCounters(port: q.port, fd: q.fd, worker: index, receives: q.receives, txKicks: q.txKicks,
+                                 txKickErrors: q.txKickErrors, rxWakeups: q.rxWakeups,
+                                 outstandingTx: q.share?.pointee.outstandingTx ?? q.outstandingTx, filled: q.filled,
+                                 kernel: q.receives ? XSKKernelDrops.read(fd: q.fd) : nil)
         }
     }
 
@@ -375,7 +478,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         }
     }
 
-    // MARK: Threads
+    // MARK: Thread
 
     public func start() {
         postLock.lock()
@@ -383,33 +486,30 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         guard !running.exchange(true, ordering: .acquiringAndReleasing) else { return }
         drainJobsInline()
         live.store(true, ordering: .releasing)
-        for index in 0..<threadCount {
-            let t = Thread { [unowned self] in self.run(thread: index) }
-            t.name = "vxsw-worker-\(index)"
-            threads.append(t)
-            t.start()
-        }
+        let t = Thread { [unowned self] in self.run() }
+        t.name = "vxsw-worker-\(index)"
+        thread = t
+        t.start()
     }
 
     public func stop() {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
-        for _ in threads { finished.wait() }
-        threads.removeAll()
+        if thread != nil { finished.wait() }
+        thread = nil
         postLock.withLock {
             live.store(false, ordering: .releasing)
             drainJobsInline()
         }
     }
 
-    private func run(thread index: Int) {
+    private func run() {
         cvxsw_set_thread_name("vxsw-worker-\(index)")
         // The daemon's control threads run at nice +5 (`ControlPriority`); a worker created by
         // one of them starts there too and goes back to the normal weight (root may lower nice).
         _ = cvxsw_set_thread_nice(0)
-        if index < settings.cpus.count {
-            let cpu = settings.cpus[index]
+        if let cpu {
             let err = cvxsw_pin_current_thread(Int32(cpu))
             if err != 0 {
                 errorLock.withLock { pinErrors.append("cannot pin worker \(index) to CPU \(cpu): \(String(cString: strerror(-err)))") }
@@ -417,50 +517,50 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         }
         let batch = UnsafeMutableBufferPointer<FrameDescriptor>.allocate(capacity: settings.batchSize)
         let kicks = UnsafeMutableBufferPointer<Int32>.allocate(capacity: WorkerState<P>.maxQueues)
-        let kickFDs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: WorkerState<P>.maxQueues)
-        defer { batch.deallocate(); kicks.deallocate(); kickFDs.deallocate(); finished.signal() }
+        defer { batch.deallocate(); kicks.deallocate(); finished.signal() }
         var fds = [pollfd](repeating: pollfd(), count: WorkerState<P>.maxQueues + WorkerState<P>.maxTaps + 1)
         var idle = 0
         var idleSince: UInt64 = 0
         var now = Self.seconds()
         var lastHousekeeping = now
         var loops: UInt32 = 0
+        var handledTotal: UInt64 = 0
         while running.load(ordering: .relaxed) {
-            if sharesState { ioLock.lock() }
-            if index == 0 { runJobs() }
-            let handled = state.pollOnce(batch: batch, now: now, thread: index)
+            runJobs()
+            let handled = state.pollOnce(batch: batch, now: now)
             let (kickCount, inFlight) = state.submitTx(kicks: kicks)
-            for k in 0..<kickCount { kickFDs[k] = state.queues[Int(kicks[k])].fd }
-            if index == 0 {
-                if now != lastHousekeeping {
-                    lastHousekeeping = now
-                    state.processor.housekeeping(now: now)
-                    state.collectTapKernelDrops()
-                }
-                state.processor.publishReports(into: reports)
+            if now != lastHousekeeping {
+                lastHousekeeping = now
+                state.processor.housekeeping(now: now)
+                state.collectTapKernelDrops()
+                cpuTime.store(cvxsw_thread_cpu_ns(), ordering: .relaxed)
             }
-            if sharesState { ioLock.unlock() }
-            // Copy mode moves at most 32 frames per call; EAGAIN/EBUSY/ENOBUFS just mean "again".
-            var kickErrors = false
+            state.processor.publishReports(into: reports)
+            if let depot { state.balance(with: depot, share: poolShare) }
+            // Copy mode moves at most 32 frames per call and says EAGAIN when more wait: call
+            // again (up to 256 frames a loop), so a batch's frames leave in this loop rather
+            // than fill the tx ring. EBUSY/ENOBUFS/ENETDOWN just mean "later".
             for k in 0..<kickCount {
-                var failed = false
-                if sendto(kickFDs[k], nil, 0, Int32(MSG_DONTWAIT), nil, 0) < 0 {
-                    switch errno {
+                let q = state.queues + Int(kicks[k])
+                var calls = 0
+                while sendto(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, 0) < 0 {
+                    let e = errno
+                    calls += 1
+                    if e == EAGAIN && calls < 8 { q.pointee.txKicks &+= 1; continue }
+                    switch e {
                     case EAGAIN, EBUSY, ENOBUFS, ENETDOWN: break
-                    default: failed = true
+                    default: q.pointee.txKickErrors &+= 1
                     }
+                    break
                 }
-                kickFDs[k] = failed ? -1 : 0
-                kickErrors = kickErrors || failed
-            }
-            if kickErrors {
-                if sharesState { ioLock.lock() }
-                for k in 0..<kickCount where kickFDs[k] < 0 { state.queues[Int(kicks[k])].txKickErrors &+= 1 }
-                if sharesState { ioLock.unlock() }
             }
             loops &+= 1
-            if index == 0 { loopsRun.store(UInt64(loops), ordering: .relaxed) }
-            if handled > 0 || inFlight || (index == 0 && !jobs.isEmpty) {
+            loopsRun.store(UInt64(loops), ordering: .relaxed)
+            if handled > 0 {
+                handledTotal &+= UInt64(handled)
+                framesHandled.store(handledTotal, ordering: .relaxed)
+            }
+            if handled > 0 || inFlight || !jobs.isEmpty {
                 idle = 0
                 if loops & 1023 == 0 { now = Self.seconds() }
             } else {
@@ -472,31 +572,29 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
                     if idle == 1 { idleSince = t }
                     shouldSleep = t &- idleSince > UInt64(settings.spinMicroseconds) &* 1000
                 }
-                if shouldSleep { sleep(thread: index, fds: &fds) }
+                if shouldSleep { sleep(fds: &fds) }
             }
         }
     }
 
-    /// Sleeps until one of this thread's sockets has frames, a job is posted (thread 0), the
-    /// worker stops, or 100 ms pass (housekeeping, and sockets added since).
-    private func sleep(thread: Int, fds: inout [pollfd]) {
+    /// Sleeps until one of this worker's sockets has frames, a job is posted, the worker
+    /// stops, or 100 ms pass (housekeeping, and sockets added since).
+    private func sleep(fds: inout [pollfd]) {
         var n = 0
-        if sharesState { ioLock.lock() }
-        for i in 0..<state.queueCount where state.queues[i].active && Int(state.queues[i].owner) == thread {
+        for i in 0..<state.queueCount where state.queues[i].active && state.queues[i].receives {
             fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
             n += 1
         }
-        for i in 0..<state.tapCount where state.taps[i].active && Int(state.taps[i].owner) == thread {
+        for i in 0..<state.tapCount where state.taps[i].active && state.taps[i].receives {
             fds[n] = pollfd(fd: state.taps[i].fd, events: Int16(POLLIN), revents: 0)
             n += 1
         }
-        if sharesState { ioLock.unlock() }
         fds[n] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
         n += 1
         // Announce the sleep, then look at the job ring once more: a producer that pushed
         // before seeing `sleeping` is caught here, one that pushes after it writes the eventfd.
         sleeping.add(1, ordering: .sequentiallyConsistent)
-        if thread != 0 || jobs.isEmpty { _ = poll(&fds, nfds_t(n), 100) }
+        if jobs.isEmpty { _ = poll(&fds, nfds_t(n), 100) }
         sleeping.subtract(1, ordering: .sequentiallyConsistent)
         if fds[n - 1].revents != 0 && running.load(ordering: .relaxed) {
             var value: UInt64 = 0

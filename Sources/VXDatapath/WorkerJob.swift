@@ -1,15 +1,16 @@
 import VXCore
 
 /// A change the control plane asks a worker to make between batches, through its job ring
-/// (`Worker.post`). The worker is the only thread that touches its tables and socket table;
+/// (`Worker.post`). The worker is the only thread that touches its tables and socket views;
 /// nothing else takes a lock it holds.
 enum WorkerJob: @unchecked Sendable {
     /// A table change (the owner of the tables has applied it to its own copy).
     case update(TableUpdate)
-    /// An AF_XDP port's sockets join the loop; the first one transmits for the port.
-    case addSockets([QueueState], port: PortID)
-    /// A tap's packet socket joins the loop.
-    case addTap(fd: Int32, port: PortID)
+    /// An AF_XDP port's sockets join the loop (this worker's views of them); the one at
+    /// `transmit` is the one this worker transmits on for the port.
+    case addSockets([QueueState], port: PortID, transmit: Int)
+    /// A tap's packet socket joins the loop; one worker `receives` on it, every worker may send to it.
+    case addTap(fd: Int32, port: PortID, receives: Bool)
     /// Every socket and tap of the port leaves the loop; their frames return to the pool.
     /// (Post it after the XDP program stopped redirecting to them, wait, then close them.)
     case removePort(PortID)

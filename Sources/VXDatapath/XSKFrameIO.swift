@@ -1,7 +1,7 @@
 import CVXSW
 import VXCore
 
-/// `FrameIO` over the shared UMEM and the sockets' tx rings. A thin view the worker
+/// `FrameIO` over the shared UMEM, one worker's frame pool and the sockets' tx rings. A thin view the worker
 /// builds once; every method is a few loads and stores, no syscall.
 @usableFromInline
 struct XSKFrameIO: FrameIO {
@@ -33,6 +33,13 @@ struct XSKFrameIO: FrameIO {
             return queueForTap(tap, addr, length: length)
         }
         let q = queues + Int(qi)
+        if let staged = q.pointee.staged {
+            // A tx ring other workers use too: written under its lock when the batch is submitted.
+            guard q.pointee.stagedCount < QueueState.stageCapacity else { return false }
+            staged[q.pointee.stagedCount] = FrameDescriptor(addr: addr, length: length)
+            q.pointee.stagedCount &+= 1
+            return true
+        }
         var idx: UInt32 = 0
         guard xsk_ring_prod__reserve(q.pointee.tx, 1, &idx) == 1 else { return false }
         let desc = xsk_ring_prod__tx_desc(q.pointee.tx, idx)!

@@ -48,11 +48,14 @@ public final class NetworkNamespace: @unchecked Sendable {
 }
 
 /// Creates a veth pair with each end made directly in its namespace (nil: this one), both up.
-/// Names only need to be unique inside their own namespace.
-public func addVeth(_ a: String, in nsA: NetworkNamespace?, _ b: String, in nsB: NetworkNamespace?, mtu: Int? = nil) throws {
+/// Names only need to be unique inside their own namespace. `queues`: rx and tx queues of
+/// each end (a sender's flows spread over them by hash, as RSS spreads them on a NIC).
+public func addVeth(_ a: String, in nsA: NetworkNamespace?, _ b: String, in nsB: NetworkNamespace?, mtu: Int? = nil,
+                    queues: Int = 1) throws {
+    let q = queues > 1 ? ["numtxqueues", String(queues), "numrxqueues", String(queues)] : []
     var command = ["ip", "link", "add", a]
     if let nsA { command += ["netns", nsA.name] }
-    command += ["type", "veth", "peer", "name", b]
+    command += q + ["type", "veth", "peer", "name", b] + q
     if let nsB { command += ["netns", nsB.name] }
     try run(command)
     for (name, ns) in [(a, nsA), (b, nsB)] {

@@ -76,19 +76,24 @@ public final class SwitchTables: @unchecked Sendable {
         return results
     }
 
-    /// Takes a worker's reports into the owner's copy: learned, moved, refreshed, aged and
+    /// Takes workers' reports into the owner's copy: learned, moved, refreshed, aged and
     /// removed MACs; a VTEP that remote learning saw is added for everyone (`.addVTEP`).
+    /// With several subscribers (a worker per queue), each also gets what the owner took
+    /// (`.learned`), the worker that learned it too: every copy then ends in the owner's order,
+    /// whichever worker saw a move first.
     public func absorb(_ reports: [DataplaneReport]) {
         var follow: [TableUpdate] = []
         lock.withLock {
             var keys: [UInt64] = []
+            var fanOut: [TableUpdate] = []
             for r in reports {
                 if let u = tables.absorb(r), !follow.contains(u) { follow.append(u) }
-                if case .fdb(let e) = r, e.origin.isLearned, e.kind != .refreshed,
-                   let bd = tables.bridgeDomains.index(of: e.vni) {
-                    keys.append(FDBEntry.key(bd: bd, mac: e.mac))
+                if case .fdb(let e) = r, e.origin.isLearned, let bd = tables.bridgeDomains.index(of: e.vni) {
+                    if subscribers.count > 1 { fanOut.append(.learned(e)) }
+                    if e.kind != .refreshed { keys.append(FDBEntry.key(bd: bd, mac: e.mac)) }
                 }
             }
+            if !fanOut.isEmpty { for s in subscribers { s.tablesChanged(fanOut) } }
             if !keys.isEmpty { for o in observers { o.entriesChanged(keys, structural: false) } }
         }
         if !follow.isEmpty { apply(follow) }

@@ -14,7 +14,7 @@ final class SystemdWatchdog: @unchecked Sendable {
     private let log: DaemonLog
     private let stopped = NSCondition()
     private var isStopped = false
-    private var lastHeartbeat: UInt64?
+    private var lastHeartbeats: [UInt64]?
 
     /// Starts keep-alives when the unit asked for them (`notifier.watchdogInterval`); else nil.
     static func start(_ notifier: SystemdNotifier, socket: String, log: DaemonLog) -> SystemdWatchdog? {
@@ -69,9 +69,13 @@ final class SystemdWatchdog: @unchecked Sendable {
             let response = try ControlClient.send(.show(.stats), path: socket, timeout: min(5, interval))
             guard response.ok else { return "show stats failed: \(response.error ?? "no reason given")" }
             let stats = try response.payload?.decode(StatsView.self)
-            guard let beat = stats?.workerHeartbeat else { return nil }
-            defer { lastHeartbeat = beat }
-            if let last = lastHeartbeat, beat == last { return "the worker has not run its loop since the last check" }
+            let beats = stats?.workers.map { $0.map(\.heartbeat) } ?? stats?.workerHeartbeat.map { [$0] }
+            guard let beats else { return nil }
+            defer { lastHeartbeats = beats }
+            if let last = lastHeartbeats, last.count == beats.count,
+               let stuck = beats.indices.first(where: { beats[$0] == last[$0] }) {
+                return "worker \(stuck) has not run its loop since the last check"
+            }
             return nil
         } catch {
             return "the control socket does not answer: \(error)"

@@ -47,7 +47,7 @@ final class ConsistencyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(clean.xdpEntries ?? 0, 100)
 
         // Behind the owner's back: an entry only the worker has, and a map entry that points elsewhere.
-        daemon.datapath.worker.post([.addStaticVTEP(vni, mac(500), vtep)], wait: true)
+        daemon.datapath.workers[0].post([.addStaticVTEP(vni, mac(500), vtep)], wait: true)
         let bd = try XCTUnwrap(daemon.tables.read { $0.bridgeDomains.index(of: vni) })
         try XCTUnwrap(daemon.fastPath).maps.setFDB(FDBEntry.key(bd: bd, mac: mac(7)), .vtep(99))
 

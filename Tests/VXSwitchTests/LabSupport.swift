@@ -19,8 +19,10 @@ final class RunningLab {
     let workDir: String
 
     init(underlay: LabTopology.Underlay = .ipv4, controlPlane: LabTopology.ControlPlane = .static, tag: String,
-         agingTime: Int = 300, metrics: String = "off", fastPath: String = "true", workers: String? = nil) throws {
-        lab = try LabTopology(underlay: underlay, controlPlane: controlPlane, prefix: "vxt\(labTag)\(tag)")
+         agingTime: Int = 300, metrics: String = "off", fastPath: String = "true", workers: String? = nil,
+         uplinkQueues: Int = 1) throws {
+        lab = try LabTopology(underlay: underlay, controlPlane: controlPlane, prefix: "vxt\(labTag)\(tag)",
+                              uplinkQueues: uplinkQueues)
         workDir = NSTemporaryDirectory() + "vxsw-test-\(labTag)-\(tag)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         scenario = LabScenario(lab: lab, binary: try vxswBinary(), workDir: workDir) { _ in }

@@ -75,6 +75,39 @@ final class SwitchTablesTests: XCTestCase {
         XCTAssertEqual(owner.read { $0.fdbRows(now: 100).count }, 0)
     }
 
+    /// Two workers (a worker per queue): what one learns reaches the other's copy through the
+    /// owner, and a MAC both saw move ends where the owner's order puts it in every copy.
+    func testWithTwoWorkersWhatOneLearnsReachesTheOther() {
+        let (owner, first) = make()
+        var second = SwitchPipeline(underlay: underlay, fdbCapacity: 1024)
+        second.createsVTEPs = false
+        let other = Copy(second)
+        owner.subscribe(other)
+        owner.apply([.addVNI(vni, learnRemote: true, macLimit: nil),
+                     .setPort(PortID(1), PortConfig(kind: .access(vni))), .setPort(PortID(2), PortConfig(kind: .access(vni)))])
+        func reports(_ copy: Copy, _ learn: (inout SwitchPipeline) -> Void) -> [DataplaneReport] {
+            learn(&copy.tables)
+            let ring = SPSCRing<DataplaneReport>(capacity: 16)
+            copy.tables.publishReports(into: ring)
+            var out: [DataplaneReport] = []
+            while let r = ring.pop() { out.append(r) }
+            return out
+        }
+        owner.absorb(reports(first) { _ = $0.fdb.learnLocal(bd: 0, mac: mac, port: PortID(1), now: 10) })
+        XCTAssertEqual(other.tables.fdbRows(now: 10).first?.port, PortID(1), "the other worker forwards to it without flooding")
+        XCTAssertEqual(first.tables.fdbRows(now: 10).first?.port, PortID(1))
+        // Both see it move at once, to different ports: the owner takes first's report, then
+        // other's, and every copy ends at other's port.
+        let a = reports(first) { _ = $0.fdb.learnLocal(bd: 0, mac: mac, port: PortID(2), now: 11) }
+        let b = reports(other) { _ = $0.fdb.learnLocal(bd: 0, mac: mac, port: PortID(1), now: 11) }
+        owner.absorb(a + b)
+        let final = owner.read { $0.fdbRows(now: 11).first?.port }
+        XCTAssertEqual(first.tables.fdbRows(now: 11).first?.port, final)
+        XCTAssertEqual(other.tables.fdbRows(now: 11).first?.port, final)
+        XCTAssertTrue(first.tables.fdb.events.count == 0 && other.tables.fdb.events.count == 0,
+                      "what the owner fans out is not reported back")
+    }
+
     func testAVTEPSeenByRemoteLearningIsAddedForEveryCopy() {
         let (owner, copy) = make()
         owner.apply(.addVNI(vni, learnRemote: true, macLimit: nil))

@@ -41,6 +41,24 @@ struct cvxsw_mmsghdr {
 int cvxsw_recvmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags);
 int cvxsw_sendmmsg(int fd, struct cvxsw_mmsghdr *msgs, unsigned int vlen, int flags);
 
+
+/// A spin lock on one word, for an AF_XDP tx ring that several workers share (a port with
+/// fewer sockets than workers): held for one batch's reserve/submit, never across a syscall.
+static inline void cvxsw_spin_lock(int32_t *word) {
+    while (__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(word, __ATOMIC_RELAXED)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+    }
+}
+static inline int cvxsw_spin_trylock(int32_t *word) { return !__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE); }
+static inline void cvxsw_spin_unlock(int32_t *word) { __atomic_store_n(word, 0, __ATOMIC_RELEASE); }
+
+/// The calling thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID), for per-worker cost.
+uint64_t cvxsw_thread_cpu_ns(void);
+
 #endif
 
 /// Pins the calling thread to one CPU. Returns 0 or -errno.

@@ -133,7 +133,7 @@ public final class TablesBench {
                     daemon.tables.apply(Array(updates[start..<min(n, start + 1024)]))
                 }
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                daemon.datapath.worker.waitUntilApplied()
+                daemon.datapath.waitUntilApplied()
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 var fastSeconds: Double?
                 var entries: Int?

@@ -2,16 +2,16 @@ import Foundation
 import VXCore
 import VXDatapath
 
-/// `vxsw show consistency`: proves that the owner's copy of the tables, the worker's copy and
+/// `vxsw show consistency`: proves that the owner's copy of the tables, every worker's copy and
 /// the XDP fast-path maps agree, and names every entry that differs — the drift FRR operators
-/// chase between zebra and the kernel FDB. The worker is read a page at a time between its
+/// chase between zebra and the kernel FDB. Each worker is read a page at a time between its
 /// batches (`Worker.inspect`), the maps in batches; nothing stops forwarding. Copies are
 /// eventually consistent (a learn reaches the owner within ~10 ms, an update the worker within
 /// a batch, the maps within 10 ms), so what differs is looked at again 100 ms later and only
 /// what still differs is reported.
 public struct ConsistencyReport: Codable, Sendable, Equatable {
     public struct Difference: Codable, Sendable, Equatable {
-        /// Which copy disagrees with the owner's: worker | xdp.
+        /// Which copy disagrees with the owner's: worker (worker N with several) | xdp.
         public var place: String
         public var vni: UInt32?
         public var mac: String?
@@ -22,7 +22,9 @@ public struct ConsistencyReport: Codable, Sendable, Equatable {
 
     public var ok: Bool
     public var ownerEntries: Int
+    /// Entries in the first worker's copy; `workerCopies`: in each worker's.
     public var workerEntries: Int
+    public var workerCopies: [Int]?
     /// Fast-path map entries (nil: no fast path).
     public var xdpEntries: Int?
     /// At most 1000 (`ok` and the log say how many in all).
@@ -45,20 +47,17 @@ extension SwitchDaemon {
 
     func auditConsistency() -> ConsistencyReport {
         let start = Date()
-        var worker = workerEntries()
-        var owner = ownerEntries()
-        var diffs = compare(owner, worker.entries) + compareVTEPs(owner: owner.vteps, worker: worker.vteps)
+        var (owner, copies, diffs) = compareWorkers()
         var xdp = fastPathDifferences(vniOfBD: owner.vniOfBD)
         if !diffs.isEmpty || !(xdp?.diffs.isEmpty ?? true) {
             // In flight a moment ago, settled now? Look again at what differed.
             usleep(100_000)
-            worker = workerEntries()
-            owner = ownerEntries()
-            diffs = compare(owner, worker.entries) + compareVTEPs(owner: owner.vteps, worker: worker.vteps)
+            (owner, copies, diffs) = compareWorkers()
             xdp = fastPathDifferences(vniOfBD: owner.vniOfBD)
         }
         let all = diffs + (xdp?.diffs ?? [])
-        let report = ConsistencyReport(ok: all.isEmpty, ownerEntries: owner.entries.count, workerEntries: worker.entries.count,
+        let report = ConsistencyReport(ok: all.isEmpty, ownerEntries: owner.entries.count, workerEntries: copies[0],
+                                       workerCopies: copies.count > 1 ? copies : nil,
                                        xdpEntries: xdp?.count, differences: Array(all.prefix(1000)),
                                        seconds: Date().timeIntervalSince(start))
         lock.withLock { lastAudit = (Date(), all.count) }
@@ -68,15 +67,28 @@ extension SwitchDaemon {
 
     private typealias Copy = (entries: [FDBEntry], vteps: [VTEP], vniOfBD: [UInt16: VNI])
 
-    /// The worker's FDB, page by page between its batches, sorted by key.
-    private func workerEntries() -> Copy {
+    /// Every worker's copy against the owner's (read after them: what a worker reported is
+    /// in it), with the entries of each.
+    private func compareWorkers() -> (owner: Copy, copies: [Int], diffs: [ConsistencyReport.Difference]) {
+        let workers = datapath.workers.map { workerEntries($0) }
+        let owner = ownerEntries()
+        var diffs: [ConsistencyReport.Difference] = []
+        for (i, w) in workers.enumerated() {
+            let place = workers.count > 1 ? "worker \(i)" : "worker"
+            diffs += compare(owner, w.entries, place: place) + compareVTEPs(owner: owner.vteps, worker: w.vteps, place: place)
+        }
+        return (owner, workers.map(\.entries.count), diffs)
+    }
+
+    /// A worker's FDB, page by page between its batches, sorted by key.
+    private func workerEntries(_ worker: Worker<SwitchPipeline>) -> Copy {
         var entries: [FDBEntry] = []
         var vteps: [VTEP] = []
         var vniOfBD: [UInt16: VNI] = [:]
         var from: Int? = 0
         while let at = from {
             let page = TableInspection(.page(from: at, limit: Self.auditPage))
-            datapath.worker.inspect(page)
+            worker.inspect(page)
             entries += page.entries
             if at == 0 {
                 vteps = page.vteps
@@ -114,13 +126,13 @@ extension SwitchDaemon {
     }
 
     /// A merge of the owner's sorted copy with the worker's.
-    private func compare(_ ownerCopy: Copy, _ worker: [FDBEntry]) -> [ConsistencyReport.Difference] {
+    private func compare(_ ownerCopy: Copy, _ worker: [FDBEntry], place: String) -> [ConsistencyReport.Difference] {
         let owner = ownerCopy.entries
         var out: [ConsistencyReport.Difference] = []
         var i = 0, j = 0
         func diff(_ o: FDBEntry?, _ w: FDBEntry?) {
             let e = (o ?? w)!
-            out.append(.init(place: "worker", vni: ownerCopy.vniOfBD[e.bridgeDomain]?.value, mac: e.mac.description,
+            out.append(.init(place: place, vni: ownerCopy.vniOfBD[e.bridgeDomain]?.value, mac: e.mac.description,
                              owner: describe(o, vteps: ownerCopy.vteps), other: describe(w, vteps: ownerCopy.vteps)))
         }
         while i < owner.count || j < worker.count {
@@ -134,14 +146,14 @@ extension SwitchDaemon {
         return out
     }
 
-    private func compareVTEPs(owner: [VTEP], worker: [VTEP]) -> [ConsistencyReport.Difference] {
+    private func compareVTEPs(owner: [VTEP], worker: [VTEP], place: String) -> [ConsistencyReport.Difference] {
         var out: [ConsistencyReport.Difference] = []
         for i in 0..<max(owner.count, worker.count) {
             let o = i < owner.count && owner[i].active ? owner[i] : nil
             let w = i < worker.count && worker[i].active ? worker[i] : nil
             func text(_ v: VTEP?) -> String { v.map { "vtep \($0.ip) next hop \($0.nextHop?.description ?? "unresolved")" } ?? "absent" }
             if o?.ip != w?.ip || o?.nextHop != w?.nextHop {
-                out.append(.init(place: "worker", vni: nil, mac: nil, owner: "VTEP #\(i): " + text(o), other: text(w)))
+                out.append(.init(place: place, vni: nil, mac: nil, owner: "VTEP #\(i): " + text(o), other: text(w)))
             }
         }
         return out

@@ -2,8 +2,9 @@ import Foundation
 import VXCore
 import VXDatapath
 
-/// What the worker learned, back to the owner of the tables: every 10 ms a thread drains the
-/// worker's report ring into the owner's copy (`tables.absorb`) and hands local MACs learned,
+/// What the workers learned, back to the owner of the tables: every 10 ms a thread drains each
+/// worker's report ring into the owner's copy (`tables.absorb`, which with several workers
+/// hands each what the others learned) and gives local MACs learned,
 /// moved, aged or removed to the EVPN speaker. So the owner's copy, `show mac` and EVPN see a
 /// worker's learning within about 10 ms.
 extension SwitchDaemon {
@@ -20,10 +21,10 @@ extension SwitchDaemon {
         runRounds(every: Self.reportInterval) { _ in drainReports() }
     }
 
-    /// Takes everything the worker reported so far (the ring's only consumer).
+    /// Takes everything the workers reported so far (each ring's only consumer).
     func drainReports() {
         var reports: [DataplaneReport] = []
-        while let r = datapath.worker.reports.pop() { reports.append(r) }
+        for w in datapath.workers { while let r = w.reports.pop() { reports.append(r) } }
         guard !reports.isEmpty else { return }
         tables.absorb(reports)
         var events: [FDBEvent] = []

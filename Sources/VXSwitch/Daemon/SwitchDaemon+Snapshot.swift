@@ -2,7 +2,7 @@ import VXCore
 import VXDatapath
 
 /// What every `show` and the Prometheus page are built from: rows of the owner's copy of the
-/// tables and the worker's counters as they are now. The worker never stops for it.
+/// tables and the workers' counters (summed) as they are now. No worker stops for it.
 struct SwitchSnapshot {
     var now: UInt32
     var ports: [(PortID, PortConfig)]
@@ -25,7 +25,9 @@ extension SwitchDaemon {
     /// With `rows`, every FDB row (of `vni`, when given); without, only counts per VNI.
     func snapshot(vni: VNI? = nil, rows: Bool = false) -> SwitchSnapshot {
         let now = Worker<SwitchPipeline>.seconds()
-        let worker = datapath.worker
+        let counts = CounterSnapshot.sum(counters.map { $0.snapshot() })
+        let lost = counters.reduce(0) { $0 &+ $1.reportsLost }
+        let (free, sockets, taps) = (datapath.freeFrames, datapath.queueCounters, datapath.tapCounters)
         return tables.read { p in
             let ports = (0..<p.ports.capacity).compactMap { i -> (PortID, PortConfig)? in
                 p.ports.config(PortID(i)).map { (PortID(i), $0) }
@@ -33,12 +35,11 @@ extension SwitchDaemon {
             let domains = p.bridgeDomains.domains.enumerated()
                 .filter { $0.element.active }
                 .map { (bd: UInt16($0.offset), domain: $0.element) }
-            return SwitchSnapshot(now: now, ports: ports, counters: counters.snapshot(), domains: domains,
+            return SwitchSnapshot(now: now, ports: ports, counters: counts, domains: domains,
                                   vteps: p.vteps.entries, fdb: rows ? p.fdbRows(now: now, vni: vni) : [],
                                   fdbCounts: p.fdbCounts(),
                                   neighbors: p.neighbors.countsByDomain(),
-                                  freeFrames: worker.freeFrames, sockets: worker.queueCounters, taps: worker.tapCounters,
-                                  eventsLost: counters.reportsLost)
+                                  freeFrames: free, sockets: sockets, taps: taps, eventsLost: lost)
         }
     }
 
@@ -142,6 +143,16 @@ extension SwitchDaemon {
                                                    txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,
                                                    fillFrames: $0.filled, kernelDrops: $0.kernel) },
             taps: snap.taps.map { TapView(port: name(of: PortID($0.port)), counters: $0.counters) },
-            fdbEventsLost: snap.eventsLost, workerHeartbeat: datapath.worker.heartbeat)
+            fdbEventsLost: snap.eventsLost, workerHeartbeat: datapath.workers[0].heartbeat,
+            workers: workerViews())
+    }
+
+    func workerViews() -> [WorkerView] {
+        datapath.workers.map { w in
+            let on = datapath.ports.values.filter { $0.receivers.contains(w.index) }
+                .sorted { $0.id.raw < $1.id.raw }.map { name(of: $0.id) }
+            return WorkerView(index: w.index, cpu: w.cpu, heartbeat: w.heartbeat, frames: w.frames,
+                              cpuSeconds: Double(w.cpuNanoseconds) / 1e9, freeFrames: w.freeFrames, receivesOn: on)
+        }
     }
 }

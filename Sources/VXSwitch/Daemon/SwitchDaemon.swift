@@ -7,10 +7,10 @@ import VXTables
 /// vxsw running: the AF_XDP datapath with the switch pipeline, ports from the config (and
 /// added at run time), VTEP next hops resolved through the kernel, the control socket.
 ///
-/// Threads: the worker owns its copy of the tables; control code changes them only through
-/// the owner (`tables.apply`), which keeps its own copy and posts each change to the worker's
-/// job ring. `show` and metrics read the owner's copy and the worker's counters; nothing here
-/// takes a lock the worker holds.
+/// Threads: each worker (one per CPU in `datapath.workers`) owns its copy of the tables;
+/// control code changes them only through the owner (`tables.apply`), which keeps its own copy
+/// and posts each change to every worker's job ring. `show` and metrics read the owner's copy
+/// and the workers' counters; nothing here takes a lock a worker holds.
 public final class SwitchDaemon: @unchecked Sendable {
     /// The configuration it runs; `reload` replaces it (`SwitchDaemon+Reload.swift`).
     public var config: SwitchConfig { configLock.withLock { currentConfig } }
@@ -22,8 +22,8 @@ public final class SwitchDaemon: @unchecked Sendable {
     let datapath: Datapath<SwitchPipeline>
     /// The owner of the switch tables (`VXTables`).
     let tables: SwitchTables
-    /// The worker's counters (shared storage: read live, never copied with the worker).
-    let counters: Counters
+    /// Each worker's counters (its own storage: read live and summed, never copied with a worker).
+    let counters: [Counters]
     var reportsThread: Thread?
     let uplink: InterfaceInfo?
     /// Port names by id; id 0 is the uplink. Guarded by `lock` (control threads only).
@@ -92,11 +92,15 @@ public final class SwitchDaemon: @unchecked Sendable {
             p.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
             return p
         }
-        var pipeline = emptyTables()
-        pipeline.createsVTEPs = false
-        counters = pipeline.counters
-        tables = SwitchTables(emptyTables())
+        // One copy per worker (a worker per CPU in `datapath.workers`), each counting in its own storage.
         let workerCPUs = config.datapath.workers.isEmpty ? [firstAllowedCPU()] : config.datapath.workers
+        let pipelines = workerCPUs.map { _ in
+            var p = emptyTables()
+            p.createsVTEPs = false
+            return p
+        }
+        counters = pipelines.map(\.counters)
+        tables = SwitchTables(emptyTables())
         let settings = DatapathSettings(
             frameCount: config.datapath.frames, frameSize: config.datapath.frameSize,
             ringSize: config.datapath.ringSize,
@@ -107,8 +111,8 @@ public final class SwitchDaemon: @unchecked Sendable {
             busyPoll: config.datapath.busyPoll.map {
                 XSKBusyPoll(timeoutMicroseconds: Int32($0.timeoutMicroseconds), budget: Int32($0.budget), prefer: $0.prefer)
             })
-        datapath = try Datapath(processor: pipeline, settings: settings)
-        tables.subscribe(WorkerTables(datapath.worker))
+        datapath = try Datapath(processors: pipelines, settings: settings)
+        for w in datapath.workers { tables.subscribe(WorkerTables(w)) }
         // With EVPN, remote MACs come from type-2 routes (like FRR's `nolearning` vxlan devices).
         if config.bgp != nil && config.vnis.contains(where: \.learnRemote) {
             log.info("EVPN configured: remote MACs come from BGP, data-plane remote learning is off")
@@ -157,7 +161,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             }
             addStateStatics()
             datapath.start()
-            if let e = datapath.worker.pinError { log.warning(e) }
+            if let e = datapath.pinError { log.warning(e) }
             try startEVPN()
             startReports()
             startResolver()

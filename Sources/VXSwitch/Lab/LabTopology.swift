@@ -44,9 +44,13 @@ public final class LabTopology {
     public static let vnis: [UInt32] = [1000, 2000]
     private var namespaces: [NetworkNamespace] = []
 
+    /// Rx/tx queues of the underlay veth (hv2's flows spread over hv1's rx queues by hash).
+    public let uplinkQueues: Int
+
     public init(underlay: Underlay, controlPlane: ControlPlane = .static, prefix: String = "vxlab\(labTag)",
-                log: (String) -> Void = { _ in }) throws {
+                uplinkQueues: Int = 1, log: (String) -> Void = { _ in }) throws {
         self.underlay = underlay
+        self.uplinkQueues = uplinkQueues
         self.controlPlane = controlPlane
         hv1VTEP = underlay == .ipv4 ? "198.18.0.1" : "fd00:18::1"
         hv2VTEP = underlay == .ipv4 ? "198.18.0.2" : "fd00:18::2"
@@ -68,7 +72,7 @@ public final class LabTopology {
 
     private func build(prefix: String, log: (String) -> Void) throws {
         log("underlay: hv1 ul0 <-> hv2 ul0, MTU \(Self.underlayMTU), \(underlay.rawValue)")
-        try addVeth("ul0", in: hv1, "ul0", in: hv2, mtu: Self.underlayMTU)
+        try addVeth("ul0", in: hv1, "ul0", in: hv2, mtu: Self.underlayMTU, queues: uplinkQueues)
         // A veth takes XDP redirects (vxsw's fast path) only when its peer runs NAPI: GRO on.
         // A real NIC or a VM's tap needs nothing like it.
         try hv2.exec(["ethtool", "-K", "ul0", "gro", "on"])

@@ -89,6 +89,21 @@ public struct StatsView: Codable, Sendable, Equatable {
     /// Loops the first worker thread has run (advances at least every 100 ms while it turns;
     /// the systemd watchdog checks it). Optional: older switches do not send it.
     public var workerHeartbeat: UInt64?
+    /// Every worker: its CPU, loops, frames received and CPU time (the watchdog checks each).
+    public var workers: [WorkerView]?
+}
+
+public struct WorkerView: Codable, Sendable, Equatable {
+    public var index: Int
+    public var cpu: Int?
+    public var heartbeat: UInt64
+    /// Frames the worker received and ran through its tables.
+    public var frames: UInt64
+    /// CPU time its thread has used (updated once a second).
+    public var cpuSeconds: Double
+    public var freeFrames: Int
+    /// Sockets and taps it receives on.
+    public var receivesOn: [String]
 }
 
 public struct TapView: Codable, Sendable, Equatable {
