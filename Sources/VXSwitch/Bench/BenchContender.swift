@@ -99,6 +99,8 @@ public final class VXSWContender: BenchContender {
     public let forwards = true
     let binary: String
     let cpu: Int
+    /// Worker CPUs (`datapath.workers`); default: `cpu` alone.
+    let workerCPUs: [Int]
     let knobs: VXSWKnobs
     let fastPath: Bool
     private var child: ChildProcess?
@@ -118,10 +120,11 @@ public final class VXSWContender: BenchContender {
 
     /// With the fast path the worker polls adaptively (unless `knobs` say otherwise): it only
     /// sees what XDP declines, and the second core's figure then shows what the fast path costs.
-    public init(binary: String, cpu: Int, knobs: VXSWKnobs? = nil, fastPath: Bool = false) {
+    public init(binary: String, cpu: Int, knobs: VXSWKnobs? = nil, fastPath: Bool = false, workerCPUs: [Int]? = nil) {
         self.id = fastPath ? "vxsw-xdp" : "vxsw-afxdp"
         self.binary = binary
         self.cpu = cpu
+        self.workerCPUs = workerCPUs ?? [cpu]
         var k = knobs ?? .defaults
         if fastPath && knobs == nil { k.poll = "adaptive" }
         self.knobs = k
@@ -154,7 +157,7 @@ public final class VXSWContender: BenchContender {
             - { vni: \(a.vni), mac: "\(a.text(mac: a.remoteVMMAC))", vtep: \(a.text(ip: a.hv2VTEP)) }
             - { vni: \(a.vni), mac: "\(a.text(mac: a.vmMAC))", port: acc0 }
         datapath:
-          workers: [\(cpu)]
+          workers: [\(workerCPUs.map(String.init).joined(separator: ", "))]
           ring-size: \(k.ringSize)
           frames: \(k.frames)
           batch-size: \(k.batchSize)
@@ -183,6 +186,15 @@ public final class VXSWContender: BenchContender {
         log("vxsw: \(binary) run --config \(path)")
         child = try startSwitchProcess(binary: binary, config: path, socket: socket, in: rig.dut, logPath: workDir + "/vxsw.log")
     }
+
+    /// `vxsw show stats` of the running switch (nil when it does not answer).
+    public func stats() -> StatsView? {
+        guard let out = try? VXLabKit.run([binary, "show", "stats", "--json", "--socket", socket], check: false), out.succeeded else { return nil }
+        return try? JSONDecoder().decode(StatsView.self, from: Data(out.output.utf8))
+    }
+
+    /// The switch's PID (nil before `start`).
+    public var pid: Int32? { child?.pid }
 
     public func xdpCounters() -> [String: UInt64]? {
         guard let out = try? VXLabKit.run([binary, "show", "stats", "--json", "--socket", socket], check: false), out.succeeded,

@@ -21,7 +21,11 @@ public final class BenchRig {
     public static let underlayMTU = 1600
     private var namespaces: [NetworkNamespace] = []
 
-    public init(prefix: String = "vxb\(labTag)", log: (String) -> Void = { _ in }) throws {
+    /// Rx/tx queues of the underlay veth pair (`vxsw bench workers`: one per worker).
+    public let uplinkQueues: Int
+
+    public init(prefix: String = "vxb\(labTag)", uplinkQueues: Int = 1, log: (String) -> Void = { _ in }) throws {
+        self.uplinkQueues = uplinkQueues
         var made: [NetworkNamespace] = []
         do {
             for n in ["vm", "dut", "hv2", "vm2"] { made.append(try NetworkNamespace("\(prefix)-\(n)")) }
@@ -37,7 +41,7 @@ public final class BenchRig {
     private func build(log: (String) -> Void) throws {
         let a = BenchAddresses.self
         try addVeth("vm0", in: vm, "acc0", in: dut)
-        try addVeth("ul0", in: dut, "ul0", in: hv2, mtu: Self.underlayMTU)
+        try addVeth("ul0", in: dut, "ul0", in: hv2, mtu: Self.underlayMTU, queues: uplinkQueues)
         try addVeth("eth0", in: vm2, "t2", in: hv2)
         try setMAC(vm, "vm0", a.vmMAC)
         try setMAC(vm2, "eth0", a.remoteVMMAC)

@@ -1,0 +1,153 @@
+import CVXSW
+import Foundation
+import VXLabKit
+
+/// `vxsw bench workers`: the AF_XDP engine with 1 and with 2 workers on a two-queue uplink,
+/// decapsulating toward one VM port, in the same rig and the same run.
+///
+/// ```
+///   vm: vm0 (sink) ── acc0  dut: vxsw, workers on CPUs …  ul0 ══ 2 queues ══ ul0  hv2: generator
+/// ```
+/// A veth picks the receiving queue by the sending CPU, so the generator runs two threads, one
+/// pinned to each CPU, and hv2's frames reach both of dut's rx queues (a NIC's RSS spreads
+/// flows the same way). With one worker it receives on both queues; with two, each on its own.
+/// Per run: frames delivered to the VM's sink, and per worker its frames (`show stats`) and the
+/// CPU time of its thread (`/proc/PID/task/TID/stat`), so the cost per frame of each worker
+/// is shown apart from what the generator and the kernel take of the same two CPUs.
+public struct WorkersBenchSample: Codable, Sendable {
+    public struct Worker: Codable, Sendable {
+        public var cpu: Int?
+        /// Frames this worker received and forwarded per second.
+        public var mpps: Double
+        /// Its thread's CPU use in the run (100 = one core).
+        public var cpuPercent: Double
+        /// Frames per second of its thread's CPU time: what one core running it does.
+        public var mppsPerCore: Double
+    }
+    public var workers: Int
+    public var run: Int
+    public var size: Int
+    public var offeredMpps: Double
+    public var deliveredMpps: Double
+    public var perWorker: [Worker]
+    /// Busy percent per CPU over the run (generator, kernel and workers together).
+    public var cpuBusy: [Double]
+}
+
+public final class WorkersBench {
+    let binary: String
+    let say: (String) -> Void
+    public var seconds: Double = 5
+    public var generatorCPUs: [Int] = [0, 1]
+    public var flows = 256
+
+    public init(binary: String, log: @escaping (String) -> Void) {
+        self.binary = binary
+        say = log
+    }
+
+    /// `runs` measurements with `workerCPUs.count` workers at each frame size, in one rig.
+    public func run(workerCPUs: [Int], sizes: [Int], runs: Int) throws -> [WorkersBenchSample] {
+        let rig = try BenchRig(prefix: "vxbw\(labTag)", uplinkQueues: 2) { _ in }
+        defer { rig.teardown() }
+        var knobs = VXSWKnobs()
+        // Adaptive: a worker sleeps when idle, so its thread's CPU time is the work it did.
+        knobs.poll = "adaptive"
+        let contender = VXSWContender(binary: binary, cpu: workerCPUs[0], knobs: knobs, workerCPUs: workerCPUs)
+        let work = NSTemporaryDirectory() + "vxsw-bench-workers-\(getpid())"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try contender.start(rig: rig, workDir: work) { say("  " + $0) }
+        defer { contender.stop() }
+        let generator = try TrafficGenerator()
+        let sink = try CountingSink()
+        defer { sink.detachAll() }
+        try rig.vm.enter { try sink.attach(interface: "vm0") }
+        var out: [WorkersBenchSample] = []
+        for size in sizes {
+            let (frame, layout) = BenchFrames.template(direction: .decap, size: size)
+            try generator.configure(flows: flows, macs: 1, layout: layout, ipSourceByte2: BenchAddresses.generatorIP[2])
+            try generate(generator, frame, rig: rig, seconds: 0.5)
+            for r in 1...runs {
+                usleep(200_000)
+                guard let pid = contender.pid, let s0 = contender.stats()?.workers else {
+                    throw BenchError("vxsw did not answer show stats")
+                }
+                let c0 = sink.count(.bench), g0 = generator.sent(), cpu0 = CPUSample.now(), t0 = monotonicSeconds()
+                let threads0 = Self.workerThreadTicks(pid: pid)
+                try generate(generator, frame, rig: rig, seconds: seconds)
+                let t1 = monotonicSeconds(), cpu1 = CPUSample.now(), g1 = generator.sent()
+                let threads1 = Self.workerThreadTicks(pid: pid)
+                usleep(100_000)
+                let c1 = sink.count(.bench)
+                guard let s1 = contender.stats()?.workers else { throw BenchError("vxsw did not answer show stats") }
+                let dt = t1 - t0
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                let perWorker = s1.map { w -> WorkersBenchSample.Worker in
+                    let frames = Double(w.frames &- (s0.first { $0.index == w.index }?.frames ?? 0))
+                    let busy = Double((threads1[w.index] ?? 0) &- (threads0[w.index] ?? 0)) / ticks
+                    return .init(cpu: w.cpu, mpps: frames / dt / 1e6, cpuPercent: 100 * busy / dt,
+                                 mppsPerCore: busy > 0 ? frames / busy / 1e6 : 0)
+                }
+                let sample = WorkersBenchSample(workers: workerCPUs.count, run: r, size: size,
+                                                offeredMpps: Double(g1.frames &- g0.frames) / dt / 1e6,
+                                                deliveredMpps: Double((c1 - c0).frames) / dt / 1e6,
+                                                perWorker: perWorker, cpuBusy: cpu1.busyPercent(since: cpu0))
+                say(String(format: "  %d worker(s), %d B, run %d/%d: %.3f Mpps delivered (offered %.3f); ", workerCPUs.count, size,
+                           r, runs, sample.deliveredMpps, sample.offeredMpps)
+                    + perWorker.map { String(format: "worker on CPU %@ %.3f Mpps at %.0f%% CPU = %.3f Mpps/core",
+                                             $0.cpu.map(String.init) ?? "?", $0.mpps, $0.cpuPercent, $0.mppsPerCore) }
+                        .joined(separator: ", ")
+                    + "; CPU " + BenchRunner.cpuText(sample.cpuBusy))
+                out.append(sample)
+            }
+        }
+        return out
+    }
+
+    /// Runs one generator thread per generator CPU, each pinned, all in hv2; throws on a failed run.
+    private func generate(_ generator: TrafficGenerator, _ frame: [UInt8], rig: BenchRig, seconds: Double) throws {
+        let group = DispatchGroup()
+        let outcomes = generatorCPUs.map { _ in BenchRunner.GeneratorOutcome() }
+        for (i, cpu) in generatorCPUs.enumerated() {
+            group.enter()
+            let t = Thread {
+                _ = cvxsw_pin_current_thread(Int32(cpu))
+                outcomes[i].status = (try? rig.hv2.enter { () -> Int32 in
+                    let index = Int32(if_nametoindex("ul0"))
+                    guard index > 0 else { return -ENODEV }
+                    return generator.run(frame, ifindex: index, seconds: seconds)
+                }) ?? -ENODEV
+                group.leave()
+            }
+            t.name = "vxsw-bench-gen\(cpu)"
+            t.start()
+        }
+        group.wait()
+        if let bad = outcomes.first(where: { $0.status != 0 }) {
+            throw BenchError("generator: \(String(cString: strerror(-bad.status))) (errno \(-bad.status))")
+        }
+    }
+
+    /// utime + stime (clock ticks) of each `vxsw-worker-N` thread of `pid`, by N.
+    static func workerThreadTicks(pid: Int32) -> [Int: UInt64] {
+        var out: [Int: UInt64] = [:]
+        let dir = "/proc/\(pid)/task"
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            guard let stat = try? String(contentsOfFile: "\(dir)/\(task)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+            let name = stat[stat.index(after: open)..<close]
+            guard name.hasPrefix("vxsw-worker-"), let n = Int(name.dropFirst("vxsw-worker-".count)) else { continue }
+            // Fields after the name: state is field 3; utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let u = UInt64(fields[11]), let s = UInt64(fields[12]) else { continue }
+            out[n] = u + s
+        }
+        return out
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

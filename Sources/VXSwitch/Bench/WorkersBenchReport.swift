@@ -1,0 +1,75 @@
+import Foundation
+
+/// The results of `vxsw bench workers`, as `Benchmarks/results/workers-latest.md` and `.json`.
+public struct WorkersBenchReport: Codable, Sendable {
+    public var command: String
+    public var commit: String
+    public var build: String
+    public var date: String
+    public var machine: BenchMachine
+    public var samples: [WorkersBenchSample]
+
+    public init(command: String, commit: String, build: String, samples: [WorkersBenchSample]) {
+        self.command = command
+        self.commit = commit
+        self.build = build
+        date = ISO8601DateFormatter().string(from: Date())
+        machine = .current()
+        self.samples = samples
+    }
+
+    public func markdown() -> String {
+        let f = TablesBenchReport.f, spread = TablesBenchReport.spread
+        var md = "# Workers: the AF_XDP engine with a worker per uplink queue (`vxsw bench workers`)\n\n"
+        md += "- command: `\(command)`\n- date: \(date)\n- commit: \(commit)\n- build: \(build)\n"
+        md += "- machine: \(machine.cpuModel), \(machine.vcpus) vCPUs, kernel \(machine.kernel), load average at start \(machine.loadAverageAtStart)\n"
+        md += "- method: a fresh rig per worker count (BenchRig with a two-queue underlay veth). hv2's generator (BPF_PROG_RUN live frames, "
+            + "VXLAN to the switch, 256 inner flows) runs one thread pinned to each CPU, because a veth picks the receiving queue by the "
+            + "sending CPU: so frames reach both of the switch's rx queues, as RSS spreads flows on a NIC. vxsw (AF_XDP copy mode, native "
+            + "XDP, fast path off, poll adaptive) decapsulates them to one VM port (a single-queue veth: with two workers its tx ring is shared "
+            + "under a lock); the VM side's XDP sink counts what arrives. Per run: delivered frames/s, and per worker its frames "
+            + "(`show stats` → workers) and its thread's CPU time (`/proc/PID/task/TID/stat`). Medians (min–max) over the runs.\n\n"
+        let sizes = Set(samples.map(\.size)).sorted()
+        let counts = Set(samples.map(\.workers)).sorted()
+        md += "| frame | workers | delivered Mpps | vs 1 worker | per worker: Mpps at CPU % | Mpps per worker core | CPU busy (all cores) |\n"
+        md += "|---:|---:|---|---:|---|---|---|\n"
+        for size in sizes {
+            let base = Spread(samples.filter { $0.size == size && $0.workers == 1 }.map(\.deliveredMpps)).median
+            for n in counts {
+                let s = samples.filter { $0.size == size && $0.workers == n }
+                guard !s.isEmpty else { continue }
+                let delivered = s.map(\.deliveredMpps)
+                let ratio = base > 0 ? f(Spread(delivered).median / base, 2) + "×" : "–"
+                let workers = (0..<n).map { i -> String in
+                    let w = s.compactMap { $0.perWorker.count > i ? $0.perWorker[i] : nil }
+                    return "CPU \(w.first?.cpu.map(String.init) ?? "?"): \(spread(w.map(\.mpps), 3)) at \(spread(w.map(\.cpuPercent), 0)) %"
+                }.joined(separator: "; ")
+                let perCore = (0..<n).map { i in
+                    spread(s.compactMap { $0.perWorker.count > i ? $0.perWorker[i].mppsPerCore : nil }, 3)
+                }.joined(separator: "; ")
+                let busy = (0..<(s.first?.cpuBusy.count ?? 0)).map { (c: Int) -> String in
+                    let values: [Double] = s.map { $0.cpuBusy.count > c ? $0.cpuBusy[c] : 0 }
+                    return "cpu\(c) \(spread(values, 0)) %"
+                }.joined(separator: ", ")
+                md += "| \(size) B | \(n) | \(spread(delivered, 3)) | \(ratio) | \(workers) | \(perCore) | \(busy) |\n"
+            }
+        }
+        md += "\n## Every run\n\n| frame | workers | run | offered Mpps | delivered Mpps | per worker (CPU: Mpps, CPU %, Mpps/core) |\n|---:|---:|---:|---:|---:|---|\n"
+        for s in samples {
+            let w = s.perWorker.map { "\($0.cpu.map(String.init) ?? "?"): \(f($0.mpps, 3)), \(f($0.cpuPercent, 0)) %, \(f($0.mppsPerCore, 3))" }
+            md += "| \(s.size) | \(s.workers) | \(s.run) | \(f(s.offeredMpps, 3)) | \(f(s.deliveredMpps, 3)) | \(w.joined(separator: "; ")) |\n"
+        }
+        return md
+    }
+
+    /// Writes `workers-latest.md` and `.json` into `directory`; returns the paths.
+    public func write(to directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let md = directory + "/workers-latest.md", json = directory + "/workers-latest.json"
+        try markdown().write(toFile: md, atomically: true, encoding: .utf8)
+        try encoder.encode(self).write(to: URL(fileURLWithPath: json))
+        return [md, json]
+    }
+}

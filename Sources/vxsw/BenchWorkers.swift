@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import VXLabKit
+import VXSwitch
+
+/// `vxsw bench workers`: 1 and 2 workers on a two-queue uplink, side by side.
+struct BenchWorkers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workers",
+        abstract: "The AF_XDP engine with 1 and 2 workers on a two-queue uplink (a worker per queue), decapsulating to a VM port: delivered Mpps, and per worker its frames and CPU time (Mpps per worker core).")
+
+    @Option(help: "Worker counts, comma-separated (worker i runs on CPU i; one worker runs on --single-cpu).")
+    var workers: String = "1,2"
+
+    @Option(help: "CPU of the single worker when the count is 1.")
+    var singleCPU: Int = 1
+
+    @Option(help: "Frame sizes, comma-separated.")
+    var sizes: String = "64"
+
+    @Option(help: "Runs per count and size; medians and min–max are reported.")
+    var runs: Int = 3
+
+    @Option(help: "Seconds per run.")
+    var seconds: Double = 5
+
+    @OptionGroup var results: BenchOutputOptions
+
+    @Flag(help: "Run from a debug build anyway (the report says so).")
+    var allowDebug = false
+
+    func run() throws {
+        guard isRoot else { throw ValidationError("vxsw bench workers needs root: it creates network namespaces and attaches XDP programs") }
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let counts = try list(workers, "--workers") { $0 >= 1 && $0 <= cpus }
+        let frameSizes = try list(sizes, "--sizes") { $0 >= 64 && $0 <= 1518 }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard singleCPU >= 0 && singleCPU < cpus else { throw ValidationError("--single-cpu: CPU \(singleCPU) does not exist (0..<\(cpus))") }
+        let invocation = try BenchInvocation()
+        let kind = BenchReportWriter.buildKind(invocation.binary)
+        guard kind == "release" || allowDebug else {
+            throw ValidationError("\(invocation.binary) is a \(kind) build; benchmark a release build (swift build -c release --product vxsw), or pass --allow-debug")
+        }
+        let bench = WorkersBench(binary: invocation.binary) { print($0); fflush(stdout) }
+        bench.seconds = seconds
+        bench.generatorCPUs = Array(0..<min(2, cpus))
+        var samples: [WorkersBenchSample] = []
+        for n in counts {
+            print("\(n) worker(s):")
+            samples += try bench.run(workerCPUs: n == 1 ? [singleCPU] : Array(0..<n), sizes: frameSizes, runs: runs)
+        }
+        let report = WorkersBenchReport(command: invocation.command, commit: invocation.commit, build: kind, samples: samples)
+        print("\n" + report.markdown())
+        if !results.noWrite { print("written: " + (try report.write(to: results.output)).joined(separator: ", ")) }
+    }
+
+    private func list(_ text: String, _ option: String, valid: (Int) -> Bool) throws -> [Int] {
+        try text.split(separator: ",").map { s in
+            guard let n = Int(s.trimmingCharacters(in: .whitespaces)), valid(n) else {
+                throw ValidationError("\(option): '\(s)' is not allowed here")
+            }
+            return n
+        }
+    }
+}
