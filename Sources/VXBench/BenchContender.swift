@@ -1,4 +1,6 @@
 import Foundation
+import VXConfig
+import VXLab
 import VXLabKit
 
 /// A switch measured by `vxsw bench`. It is started in the rig's `dut` namespace, between
