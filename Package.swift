@@ -25,13 +25,14 @@ let package = Package(
         // C: libxdp / libbpf / libnuma headers and a few non-inline helpers.
         .target(
             name: "CVXSW",
+            exclude: ["README.md"],
             linkerSettings: [.linkedLibrary("xdp"), .linkedLibrary("bpf"), .linkedLibrary("numa")]
         ),
         // C: Linux uapi headers (ethtool, rtnetlink, sockios) for VXTune and VXDatapath. Header-only.
-        .target(name: "CLinuxKernel"),
+        .target(name: "CLinuxKernel", exclude: ["README.md"]),
 
         // Build tool: compiles BPF/*.c with clang -target bpf and embeds the object as Swift source.
-        .executableTarget(name: "BPFEmbed"),
+        .executableTarget(name: "BPFEmbed", exclude: ["README.md"]),
         .plugin(name: "BPFBuild", capability: .buildTool(), dependencies: ["BPFEmbed"]),
         // Build tool: writes the git commit vxsw is built from, for `vxsw --version`.
         .plugin(name: "BuildCommit", capability: .buildTool(), exclude: ["build-commit.sh", "archive-commit"]),
@@ -114,8 +115,16 @@ let package = Package(
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),
         .testTarget(name: "VXTablesTests", dependencies: ["VXTables", "VXCore"]),
-        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit"]),
-        .testTarget(name: "VXEVPNTests", dependencies: ["VXEVPN"]),
+        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit", "CVXSW"]),
+        .testTarget(
+            name: "VXEVPNTests",
+            dependencies: [
+                "VXEVPN", "VXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "VXTuneTests", dependencies: ["VXTune"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "VXSwitchTests",
