@@ -25,13 +25,14 @@ let package = Package(
         // C: libxdp / libbpf / libnuma headers and a few non-inline helpers.
         .target(
             name: "CVXSW",
+            exclude: ["README.md"],
             linkerSettings: [.linkedLibrary("xdp"), .linkedLibrary("bpf"), .linkedLibrary("numa")]
         ),
         // C: Linux uapi headers (ethtool, rtnetlink, sockios) for VXTune and VXDatapath. Header-only.
-        .target(name: "CLinuxKernel"),
+        .target(name: "CLinuxKernel", exclude: ["README.md"]),
 
         // Build tool: compiles BPF/*.c with clang -target bpf and embeds the object as Swift source.
-        .executableTarget(name: "BPFEmbed"),
+        .executableTarget(name: "BPFEmbed", exclude: ["README.md"]),
         .plugin(name: "BPFBuild", capability: .buildTool(), dependencies: ["BPFEmbed"]),
         // Build tool: writes the git commit vxsw is built from, for `vxsw --version`.
         .plugin(name: "BuildCommit", capability: .buildTool(), exclude: ["build-commit.sh", "archive-commit"]),
@@ -64,29 +65,74 @@ let package = Package(
         // Network namespaces, veths and child processes for the lab and the integration tests;
         // everything it creates is removed when its owner ends, also on failure.
         .target(name: "VXLabKit", dependencies: ["CLinuxKernel"], exclude: ["README.md"]),
-        // The daemon: config, wiring, control socket, metrics, lab.
+        // The config model: YAML/JSON parsing, validation, host checks against HostFacts, the state
+        // file, reload plans; JSONValue. No syscalls beyond reading and writing files; no root.
+        .target(
+            name: "VXConfig",
+            dependencies: ["VXCore", "VXTune", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]
+        ),
+        // The daemon's sockets: the control protocol (requests, responses), client and server,
+        // the metrics HTTP server, the thread-per-connection loop under both.
+        .target(
+            name: "VXControl",
+            dependencies: ["VXCore", "VXConfig", "CVXSW", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
+        ),
+        // The daemon: wiring of datapath, tables, EVPN, control and metrics; show models; logging.
         .target(
             name: "VXSwitch",
             dependencies: [
-                "VXCore", "VXTables", "VXDatapath", "VXEVPN", "VXTune", "VXLabKit",
-                .product(name: "Yams", package: "Yams"),
+                "VXCore", "VXTables", "VXDatapath", "VXEVPN", "VXTune", "VXConfig", "VXControl", "CVXSW",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Config/README.md"]
+            exclude: ["README.md"]
+        ),
+        // `vxsw lab`: the two-hypervisor lab, its scenarios, the EVPN fabric, the real-VM run;
+        // drives vxsw as a child process. The daemon does not import it.
+        .target(
+            name: "VXLab",
+            dependencies: ["VXCore", "VXConfig", "VXSwitch", "VXLabKit"],
+            exclude: ["README.md"]
+        ),
+        // `vxsw bench*`: the benchmark rig, contenders, traffic generator and sink, reports.
+        // The daemon does not import it.
+        .target(
+            name: "VXBench",
+            dependencies: ["VXCore", "VXConfig", "VXSwitch", "VXLab", "VXLabKit", "VXDatapath", "CVXSW"],
+            exclude: ["README.md"]
         ),
         .executableTarget(
             name: "vxsw",
-            dependencies: ["VXSwitch", "VXTune", "VXDatapath", "VXEVPN", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "VXSwitch", "VXConfig", "VXControl", "VXLab", "VXBench", "VXTune", "VXDatapath", "VXEVPN", "VXLabKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
             plugins: ["BuildCommit"]
         ),
 
         .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),
         .testTarget(name: "VXTablesTests", dependencies: ["VXTables", "VXCore"]),
-        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit"]),
-        .testTarget(name: "VXEVPNTests", dependencies: ["VXEVPN"]),
+        .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit", "CVXSW"]),
+        .testTarget(
+            name: "VXEVPNTests",
+            dependencies: [
+                "VXEVPN", "VXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "VXTuneTests", dependencies: ["VXTune"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VXSwitchTests", dependencies: ["VXSwitch", "VXLabKit"]),
+        .testTarget(
+            name: "VXSwitchTests",
+            dependencies: [
+                "VXSwitch", "VXConfig", "VXControl", "VXLab", "VXBench", "VXLabKit", "VXCore", "CVXSW",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

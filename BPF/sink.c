@@ -18,7 +18,7 @@
 
 enum sink_class { SINK_ALL = 0, SINK_VXLAN, SINK_BENCH, SINK_CLASSES };
 
-/* Read by VXSwitch/Bench/BenchPrograms.swift; keep the layout identical. */
+/* Read by Sources/VXBench/BenchPrograms.swift; keep the layout identical. */
 struct sink_count {
     __u64 frames;
     __u64 bytes;

@@ -25,7 +25,7 @@
 
 enum gen_layout { GEN_PLAIN = 0, GEN_VXLAN4 = 1 };
 
-/* Written by the loader (VXSwitch/Bench/BenchPrograms.swift); keep the layouts identical. */
+/* Written by the loader (Sources/VXBench/BenchPrograms.swift); keep the layouts identical. */
 struct gen_config {
     __u32 flows;   /* >= 1 */
     __u32 macs;    /* >= 1 */

@@ -1,1 +1,1 @@
-// The daemon: config, wiring, control socket, metrics, lab.
+// The daemon: wiring of datapath, tables, EVPN, control socket and metrics; show models.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VXLab
 import VXLabKit
 import VXSwitch
 

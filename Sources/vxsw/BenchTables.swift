@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VXBench
 import VXLabKit
 import VXSwitch
 

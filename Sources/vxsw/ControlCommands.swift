@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import VXConfig
+import VXControl
 import VXEVPN
 import VXSwitch
 

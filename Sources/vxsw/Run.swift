@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VXConfig
 import VXSwitch
 
 struct Run: ParsableCommand {

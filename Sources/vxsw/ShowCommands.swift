@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VXConfig
 import VXEVPN
 import VXSwitch
 

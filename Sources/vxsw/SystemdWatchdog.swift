@@ -1,4 +1,5 @@
 import Foundation
+import VXControl
 import VXSwitch
 
 /// Sends `WATCHDOG=1` every `WATCHDOG_USEC/2` while the switch answers and forwards. Each

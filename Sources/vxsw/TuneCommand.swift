@@ -1,6 +1,7 @@
 // `vxsw tune`: inspect the host for VXLAN at 10G, recommend, and (when asked) apply.
 
 import ArgumentParser
+import VXConfig
 import VXSwitch
 import VXDatapath
 import VXTune

@@ -1,5 +1,6 @@
 import CVXSW
 import Foundation
+@testable import VXBench
 import VXLabKit
 import XCTest
 

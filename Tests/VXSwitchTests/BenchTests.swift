@@ -1,4 +1,6 @@
 import Foundation
+@testable import VXBench
+@testable import VXConfig
 import XCTest
 
 @testable import VXSwitch

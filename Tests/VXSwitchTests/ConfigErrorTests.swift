@@ -1,3 +1,4 @@
+@testable import VXConfig
 import XCTest
 
 @testable import VXSwitch

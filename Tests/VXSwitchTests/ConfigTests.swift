@@ -1,4 +1,5 @@
 import Foundation
+@testable import VXConfig
 import VXCore
 import XCTest
 
@@ -161,7 +162,7 @@ final class ConfigTests: XCTestCase {
 
     static var sourceDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/VXSwitch/Config").path
+            .deletingLastPathComponent().appendingPathComponent("Sources/VXConfig").path
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VXConfig
 import VXLabKit
 import VXSwitch
 import XCTest

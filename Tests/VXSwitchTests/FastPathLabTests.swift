@@ -1,4 +1,6 @@
 import Foundation
+import VXConfig
+import VXLab
 import VXLabKit
 import VXSwitch
 import XCTest

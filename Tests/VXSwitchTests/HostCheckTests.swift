@@ -1,4 +1,5 @@
 import Foundation
+@testable import VXConfig
 import VXCore
 import VXLabKit
 import XCTest

@@ -1,3 +1,4 @@
+import VXLab
 import VXLabKit
 import VXSwitch
 import XCTest

@@ -1,4 +1,6 @@
 import Foundation
+@testable import VXConfig
+@testable import VXControl
 import VXCore
 import XCTest
 

@@ -1,3 +1,4 @@
+@testable import VXBench
 import XCTest
 
 @testable import VXSwitch

@@ -1,4 +1,5 @@
 import Foundation
+@testable import VXControl
 import XCTest
 
 @testable import VXSwitch

@@ -1,4 +1,5 @@
 import Foundation
+import VXLab
 import VXLabKit
 import VXSwitch
 import XCTest

@@ -1,3 +1,4 @@
+import VXBench
 import VXSwitch
 import XCTest
 

@@ -1,4 +1,6 @@
 import Foundation
+import VXConfig
+import VXControl
 import VXCore
 
 /// Answers control-socket requests (`vxsw show|port|fdb ...`), on a thread per connection

@@ -1,4 +1,5 @@
 import Foundation
+import VXConfig
 import VXCore
 import VXDatapath
 

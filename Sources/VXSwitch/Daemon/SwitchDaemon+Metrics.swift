@@ -1,8 +1,9 @@
+import VXControl
 import VXCore
 
 /// The Prometheus page: the same snapshot as `vxsw show stats`, as counters with labels.
 extension SwitchDaemon {
-    func renderMetrics() -> String {
+    public func renderMetrics() -> String {
         let stats = statsView(snapshot())
         var m = PrometheusText()
         for p in stats.ports {

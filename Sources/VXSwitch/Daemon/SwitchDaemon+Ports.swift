@@ -1,3 +1,4 @@
+import VXConfig
 import VXCore
 import VXDatapath
 

@@ -1,4 +1,5 @@
 import Foundation
+import VXConfig
 import VXCore
 
 /// `vxsw reload` and SIGHUP: the config file read again and what changed applied while the

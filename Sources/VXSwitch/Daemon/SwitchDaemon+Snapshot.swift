@@ -1,3 +1,4 @@
+import VXControl
 import VXCore
 import VXDatapath
 

@@ -1,3 +1,4 @@
+import VXConfig
 import VXCore
 
 /// Run-time ports and static MACs across restarts (`RunState`, `control.state-file`). The

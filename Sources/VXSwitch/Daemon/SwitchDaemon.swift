@@ -1,4 +1,6 @@
 import Foundation
+import VXConfig
+import VXControl
 import VXCore
 import VXDatapath
 import VXEVPN

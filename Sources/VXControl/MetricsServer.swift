@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import VXConfig
 import VXCore
 #if canImport(Glibc)
 import Glibc

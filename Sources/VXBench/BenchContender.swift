@@ -1,5 +1,8 @@
 import Foundation
+import VXConfig
+import VXLab
 import VXLabKit
+import VXSwitch
 
 /// A switch measured by `vxsw bench`. It is started in the rig's `dut` namespace, between
 /// the access veth `acc0` and the uplink veth `ul0`, and stopped (by PID, links removed)

@@ -1,6 +1,8 @@
 import Foundation
+import VXConfig
 import VXCore
 import VXLabKit
+import VXSwitch
 
 /// The lab's real-VM run: two qemu guests with their default virtio-net offloads (TSO on),
 /// one on a tap that vxsw switches on hv1, one on a tap in hv2's Linux bridge + kernel vxlan.

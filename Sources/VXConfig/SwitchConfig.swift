@@ -4,7 +4,7 @@ import VXCore
 ///
 /// Every section but `vnis`/`ports` and `vtep` has defaults; unknown keys are rejected and every
 /// error names the field (`vnis[1].vni: 16777216 is out of range (1..16777215)`).
-/// The full format, with an example, is in `Config/README.md`:
+/// The full format, with an example, is in `Sources/VXConfig/README.md`:
 ///
 /// ```yaml
 /// vtep:

@@ -1,4 +1,5 @@
 import Foundation
+import VXLab
 import VXLabKit
 
 /// Open vSwitch userspace (netdev datapath) with AF_XDP ports and a vxlan port, in its own

@@ -1,4 +1,6 @@
 import Foundation
+import VXConfig
+import VXLab
 import VXLabKit
 
 /// `vxsw bench vm`: real qemu guests switched on hv1 by the Linux bridge + kernel vxlan and

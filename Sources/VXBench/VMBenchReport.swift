@@ -1,4 +1,5 @@
 import Foundation
+import VXConfig
 
 /// The three guest paths `vxsw bench vm` measures, each with one iperf3 stream.
 public enum VMBenchPath: String, Codable, CaseIterable, Sendable {

@@ -1,3 +1,4 @@
+import VXConfig
 /// The answer to one `ControlRequest`: one line of JSON,
 /// `{"ok":true,"payload":...}` or `{"ok":false,"error":"..."}`.
 public struct ControlResponse: Codable, Equatable, Sendable {

@@ -1,5 +1,7 @@
 import Foundation
+import VXConfig
 import VXLabKit
+import VXSwitch
 
 /// One verified fact about the lab run.
 public struct LabCheck: Codable, Sendable {

@@ -1,5 +1,6 @@
 import CVXSW
 import Foundation
+import VXConfig
 import VXCore
 import VXDatapath
 import VXTune

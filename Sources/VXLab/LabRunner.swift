@@ -1,5 +1,6 @@
 import Foundation
 import VXLabKit
+import VXSwitch
 
 /// Runs the lab once per underlay family, keeps Ctrl-C and SIGTERM from leaving anything
 /// behind, and formats the summary the README shows.

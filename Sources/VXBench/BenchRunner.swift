@@ -1,6 +1,8 @@
 import CVXSW
 import Foundation
 import Glibc
+import VXConfig
+import VXLab
 import VXLabKit
 
 /// Runs `vxsw bench`: for each contender a fresh rig, the packet-rate runs (generator ->

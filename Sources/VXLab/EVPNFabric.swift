@@ -1,5 +1,7 @@
 import Foundation
+import VXConfig
 import VXLabKit
+import VXSwitch
 
 /// An EVPN fabric of any number of hypervisors on one shared underlay, for the system tests
 /// and the route benchmark:

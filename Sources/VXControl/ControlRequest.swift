@@ -1,3 +1,4 @@
+import VXConfig
 import VXCore
 
 /// One request on the control socket.

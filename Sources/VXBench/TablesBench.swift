@@ -1,6 +1,8 @@
 import Foundation
+import VXConfig
 import VXCore
 import VXLabKit
+import VXSwitch
 
 /// `vxsw bench tables`: how fast N remote MACs (as EVPN installs them: MAC → remote VTEP) get
 /// from the control plane into the data plane, and whether forwarding notices, for vxsw and,
@@ -130,19 +132,19 @@ public final class TablesBench {
             let ((accept, dataPlane, fast, fastEntries), ping) = try pinging(a) { () -> (Double, Double, Double?, Int?) in
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 for start in stride(from: 0, to: n, by: 1024) {
-                    daemon.tables.apply(Array(updates[start..<min(n, start + 1024)]))
+                    daemon.applyTableUpdates(Array(updates[start..<min(n, start + 1024)]))
                 }
                 let t1 = DispatchTime.now().uptimeNanoseconds
-                daemon.datapath.waitUntilApplied()
+                daemon.waitUntilWorkersApplied()
                 let t2 = DispatchTime.now().uptimeNanoseconds
                 var fastSeconds: Double?
                 var entries: Int?
-                if let fast = daemon.fastPath {
+                if daemon.fastPathFDBEntries != nil {
                     let capacity = 262_144
                     let want = min(n, capacity)
                     let deadline = Date().addingTimeInterval(60)
                     while Date() < deadline {
-                        let count = fast.lock.withLock { fast.written.fdb.count }
+                        let count = daemon.fastPathFDBEntries ?? 0
                         entries = count
                         if count >= want { break }
                         usleep(1000)
@@ -156,7 +158,7 @@ public final class TablesBench {
             var rows: [MACView] = []
             var from: Int? = 0
             while let start = from {
-                let page = daemon.macPage(vni: nil, page: .init(from: start, limit: 10_000))
+                let page = daemon.macPage(from: start, limit: 10_000)
                 rows += page.entries
                 from = page.next
             }
