@@ -99,7 +99,7 @@ let package = Package(
         // The daemon does not import it.
         .target(
             name: "VXBench",
-            dependencies: ["VXCore", "VXConfig", "VXSwitch", "VXLab", "VXLabKit", "VXDatapath", "CVXSW"],
+            dependencies: ["VXCore", "VXConfig", "VXSwitch", "VXLab", "VXLabKit", "VXDatapath"],
             exclude: ["README.md"]
         ),
         .executableTarget(
@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "VXSwitchTests",
             dependencies: [
-                "VXSwitch", "VXConfig", "VXControl", "VXLab", "VXBench", "VXLabKit", "VXCore", "CVXSW",
+                "VXSwitch", "VXConfig", "VXControl", "VXLab", "VXBench", "VXLabKit", "VXCore", "VXDatapath", "CVXSW",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,3 +1,4 @@
+import VXDatapath
 /// Template frames for the generator (BPF/trafficgen.c varies them per run) and the rig's
 /// fixed addresses. Pure: tested without root.
 ///

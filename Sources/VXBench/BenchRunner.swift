@@ -1,5 +1,5 @@
-import CVXSW
 import Foundation
+import VXDatapath
 import Glibc
 import VXConfig
 import VXLab
@@ -198,7 +198,7 @@ public final class BenchRunner: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         let cpu = settings.generatorCPU, rate = settings.rate
         let thread = Thread {
-            _ = cvxsw_pin_current_thread(Int32(cpu))
+            _ = pinCurrentThread(to: cpu)
             result.status = (try? place.generatorNS.enter { () -> Int32 in
                 let index = Int32(if_nametoindex(place.generatorDev))
                 guard index > 0 else { return -ENODEV }

@@ -1,4 +1,5 @@
 import Foundation
+import VXDatapath
 
 /// Per-core CPU time from /proc/stat, in clock ticks; the difference of two samples gives
 /// each core's busy share over the interval (user, nice, system, irq, softirq; steal counts
@@ -80,3 +81,4 @@ public struct ThreadCPU: Codable, Sendable, Equatable {
     public var thread: String
     public var percent: Double
 }
+

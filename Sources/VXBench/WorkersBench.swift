@@ -1,5 +1,5 @@
-import CVXSW
 import Foundation
+import VXDatapath
 import VXLabKit
 
 /// `vxsw bench workers`: the AF_XDP engine with 1 and with 2 workers on a two-queue uplink,
@@ -112,7 +112,7 @@ public final class WorkersBench {
         for (i, cpu) in generatorCPUs.enumerated() {
             group.enter()
             let t = Thread {
-                _ = cvxsw_pin_current_thread(Int32(cpu))
+                _ = pinCurrentThread(to: cpu)
                 outcomes[i].status = (try? rig.hv2.enter { () -> Int32 in
                     let index = Int32(if_nametoindex("ul0"))
                     guard index > 0 else { return -ENODEV }

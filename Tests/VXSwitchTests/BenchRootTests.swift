@@ -1,6 +1,7 @@
 import CVXSW
 import Foundation
 @testable import VXBench
+@testable import VXDatapath
 import VXLabKit
 import XCTest
 

@@ -1,7 +1,6 @@
 import CVXSW
 import Foundation
 import Glibc
-import VXDatapath
 
 /// Frame layouts the generator knows (BPF/trafficgen.c `enum gen_layout`).
 public enum GeneratorLayout: UInt32, Sendable, Codable {
@@ -11,6 +10,9 @@ public enum GeneratorLayout: UInt32, Sendable, Codable {
     case vxlan4 = 1
 }
 
+/// The benchmark's BPF programs (`vxsw bench`, built and embedded with the switch's own): they
+/// live here so the benchmark reaches BPF only through this module.
+///
 /// The traffic generator: BPF/trafficgen.c run with BPF_PROG_RUN in live-frames mode, so
 /// each run is XDP_TX'd for real out of `ifindex` (a veth whose peer is the switch under test).
 /// Paced by running `chunk`-sized repeats per time slice when a rate is set.
@@ -142,7 +144,11 @@ public final class CountingSink {
     }
 }
 
-func monotonicSeconds() -> Double {
+/// Pins the calling thread to `cpu`; 0 or -errno (a benchmark's generator threads).
+public func pinCurrentThread(to cpu: Int) -> Int32 { cvxsw_pin_current_thread(Int32(cpu)) }
+
+/// Monotonic seconds, for timing runs.
+public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
