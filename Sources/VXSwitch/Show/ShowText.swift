@@ -1,3 +1,5 @@
+import Foundation
+
 /// Human output of `vxsw show`, formatted from the same values as `--json`.
 public enum ShowText {
     /// Left-aligned columns separated by two spaces.
@@ -82,6 +84,13 @@ public enum ShowText {
                         let k = so.kernelDrops.map { "\($0.rxDropped) / \($0.rxRingFull) / \($0.fillRingEmpty)" } ?? "-"
                         return [so.port, String(so.txKicks), String(so.txKickErrors), String(so.outstandingTx), String(so.fillFrames), k]
                     })
+        if let workers = s.workers {
+            out += "\nWorkers\n" + table(["Worker", "CPU", "Receives on", "Frames", "CPU seconds", "Free frames", "Loops"],
+                                          workers.map { w in
+                                              [String(w.index), w.cpu.map(String.init) ?? "-", w.receivesOn.joined(separator: ","),
+                                               String(w.frames), String(format: "%.1f", w.cpuSeconds), String(w.freeFrames), String(w.heartbeat)]
+                                          })
+        }
         if !s.taps.isEmpty {
             out += "\nTap ports (packet socket, virtio-net header)\n"
                 + table(["Port", "RX super-frames", "RX segments", "TX frames", "TX super-frames", "recvmmsg", "sendmmsg"],
