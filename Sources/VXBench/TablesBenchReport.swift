@@ -2,7 +2,8 @@ import Foundation
 import VXCore
 
 /// The results of `vxsw bench tables`, as `Benchmarks/results/tables-latest.md` and `.json`.
-public struct TablesBenchReport: Codable, Sendable {
+public struct TablesBenchReport: Codable, Sendable, BenchReportFile {
+    public static let fileStem = "tables"
     public var command: String
     public var commit: String
     public var build: String
@@ -36,8 +37,7 @@ public struct TablesBenchReport: Codable, Sendable {
 
     public func markdown() -> String {
         var md = "# Control plane → data plane: N remote MACs installed while forwarding (`vxsw bench tables`)\n\n"
-        md += "- command: `\(command)`\n- date: \(date)\n- commit: \(commit)\n- build: \(build)\n"
-        md += "- machine: \(machine.cpuModel), \(machine.vcpus) vCPUs, kernel \(machine.kernel), load average at start \(machine.loadAverageAtStart)\n"
+        md += provenance
         md += "- method: per run a fresh rig (namespaces a, b — two VMs on veths — and the switch, uplink to a remote VTEP 198.18.77.2). "
             + "While `a` pings `b` every 2 ms through the switch, N MAC → VTEP entries are installed: vxsw through its owner of the tables "
             + "(`SwitchTables.apply`, chunks of 1024, as the EVPN feed installs routes), timed until the owner's copy had them, until the worker "
@@ -71,16 +71,5 @@ public struct TablesBenchReport: Codable, Sendable {
                 + "\(s.ping.sent) | \(s.ping.lost) | \(Self.f(s.ping.p50Ms, 2)) | \(Self.f(s.ping.p99Ms, 2)) | \(Self.f(s.ping.maxMs, 2)) |\n"
         }
         return md
-    }
-
-    /// Writes `tables-latest.md` and `.json` into `directory`; returns the paths.
-    public func write(to directory: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let md = directory + "/tables-latest.md", json = directory + "/tables-latest.json"
-        try markdown().write(toFile: md, atomically: true, encoding: .utf8)
-        try encoder.encode(self).write(to: URL(fileURLWithPath: json))
-        return [md, json]
     }
 }

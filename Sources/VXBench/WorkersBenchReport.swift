@@ -1,7 +1,8 @@
 import Foundation
 
 /// The results of `vxsw bench workers`, as `Benchmarks/results/workers-latest.md` and `.json`.
-public struct WorkersBenchReport: Codable, Sendable {
+public struct WorkersBenchReport: Codable, Sendable, BenchReportFile {
+    public static let fileStem = "workers"
     public var command: String
     public var commit: String
     public var build: String
@@ -21,8 +22,7 @@ public struct WorkersBenchReport: Codable, Sendable {
     public func markdown() -> String {
         let f = TablesBenchReport.f, spread = TablesBenchReport.spread
         var md = "# Workers: the AF_XDP engine with a worker per uplink queue (`vxsw bench workers`)\n\n"
-        md += "- command: `\(command)`\n- date: \(date)\n- commit: \(commit)\n- build: \(build)\n"
-        md += "- machine: \(machine.cpuModel), \(machine.vcpus) vCPUs, kernel \(machine.kernel), load average at start \(machine.loadAverageAtStart)\n"
+        md += provenance
         md += "- method: a fresh rig per worker count (BenchRig with a two-queue underlay veth). hv2's generator (BPF_PROG_RUN live frames, "
             + "VXLAN to the switch, 256 inner flows) runs one thread pinned to each CPU, because a veth picks the receiving queue by the "
             + "sending CPU: so frames reach both of the switch's rx queues, as RSS spreads flows on a NIC. vxsw (AF_XDP copy mode, native "
@@ -60,16 +60,5 @@ public struct WorkersBenchReport: Codable, Sendable {
             md += "| \(s.size) | \(s.workers) | \(s.run) | \(f(s.offeredMpps, 3)) | \(f(s.deliveredMpps, 3)) | \(w.joined(separator: "; ")) |\n"
         }
         return md
-    }
-
-    /// Writes `workers-latest.md` and `.json` into `directory`; returns the paths.
-    public func write(to directory: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let md = directory + "/workers-latest.md", json = directory + "/workers-latest.json"
-        try markdown().write(toFile: md, atomically: true, encoding: .utf8)
-        try encoder.encode(self).write(to: URL(fileURLWithPath: json))
-        return [md, json]
     }
 }
