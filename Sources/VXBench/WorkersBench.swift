@@ -40,6 +40,8 @@ public final class WorkersBench {
     public var seconds: Double = 5
     public var generatorCPUs: [Int] = [0, 1]
     public var flows = 256
+    /// Offered frames/s over all generator threads; nil: as fast as they go.
+    public var rate: Double?
 
     public init(binary: String, log: @escaping (String) -> Void) {
         self.binary = binary
@@ -108,6 +110,7 @@ public final class WorkersBench {
     /// Runs one generator thread per generator CPU, each pinned, all in hv2; throws on a failed run.
     private func generate(_ generator: TrafficGenerator, _ frame: [UInt8], rig: BenchRig, seconds: Double) throws {
         let group = DispatchGroup()
+        let rate = self.rate, generatorCPUs = self.generatorCPUs
         let outcomes = generatorCPUs.map { _ in BenchRunner.GeneratorOutcome() }
         for (i, cpu) in generatorCPUs.enumerated() {
             group.enter()
@@ -116,7 +119,7 @@ public final class WorkersBench {
                 outcomes[i].status = (try? rig.hv2.enter { () -> Int32 in
                     let index = Int32(if_nametoindex("ul0"))
                     guard index > 0 else { return -ENODEV }
-                    return generator.run(frame, ifindex: index, seconds: seconds)
+                    return generator.run(frame, ifindex: index, seconds: seconds, rate: rate.map { $0 / Double(generatorCPUs.count) })
                 }) ?? -ENODEV
                 group.leave()
             }

@@ -25,6 +25,9 @@ struct BenchWorkers: ParsableCommand {
     @Option(help: "Seconds per run.")
     var seconds: Double = 5
 
+    @Option(help: "Offered load in frames/s over both generator threads (default: as fast as they go).")
+    var rate: Double?
+
     @OptionGroup var results: BenchOutputOptions
 
     @Flag(help: "Run from a debug build anyway (the report says so).")
@@ -45,6 +48,10 @@ struct BenchWorkers: ParsableCommand {
         }
         let bench = WorkersBench(binary: invocation.binary) { print($0); fflush(stdout) }
         bench.seconds = seconds
+        if let rate {
+            guard rate > 0 else { throw ValidationError("--rate must be positive") }
+            bench.rate = rate
+        }
         bench.generatorCPUs = Array(0..<min(2, cpus))
         var samples: [WorkersBenchSample] = []
         for n in counts {
