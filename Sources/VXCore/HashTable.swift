@@ -14,6 +14,13 @@
     func holds(_ key: Key) -> Bool
 }
 
+/// `HashSlot.hash` for a 128-bit key (an address), with up to 16 more key bits at the top of
+/// `extra` (a bridge domain): multiply, fold, multiply, so that the top bits depend on all of it.
+@inlinable @inline(__always)
+func hash128(_ hi: UInt64, _ lo: UInt64, extra: UInt64 = 0) -> UInt64 {
+    ((hi &* 0x9E37_79B9_7F4A_7C15) ^ lo ^ extra) &* 0xC2B2_AE3D_27D4_EB4F
+}
+
 /// The one open-addressing hash table of VXCore: the FDB (`FDB.swift`), the VNI → bridge
 /// domain and VTEP address → index maps (`IndexMap.swift`) and the neighbour table
 /// (`NeighborTable.swift`) are this table over their own slot type.

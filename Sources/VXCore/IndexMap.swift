@@ -16,9 +16,7 @@ public struct IndexMap: Sendable {
 
         @inlinable static var empty: Slot { Slot(hi: 0, lo: 0, value: IndexMap.empty) }
         @inlinable var isEmpty: Bool { value == IndexMap.empty }
-        @inlinable static func hash(_ key: (hi: UInt64, lo: UInt64)) -> UInt64 {
-            (key.hi &* 0x9E37_79B9_7F4A_7C15 ^ key.lo) &* 0xC2B2_AE3D_27D4_EB4F
-        }
+        @inlinable static func hash(_ key: (hi: UInt64, lo: UInt64)) -> UInt64 { hash128(key.hi, key.lo) }
         @inlinable var hash: UInt64 { Slot.hash((hi, lo)) }
         @inlinable func holds(_ key: (hi: UInt64, lo: UInt64)) -> Bool { lo == key.lo && hi == key.hi }
     }

@@ -24,7 +24,7 @@ public struct NeighborTable: Sendable {
         @inlinable static var empty: Slot { Slot(hi: 0, lo: 0, tag: NeighborTable.empty) }
         @inlinable var isEmpty: Bool { tag == NeighborTable.empty }
         @inlinable static func hash(_ key: (bd: UInt16, ip: IPAddress)) -> UInt64 {
-            ((key.ip.hi &* 0x9E37_79B9_7F4A_7C15) ^ key.ip.lo ^ UInt64(key.bd) << 48) &* 0xC2B2_AE3D_27D4_EB4F
+            hash128(key.ip.hi, key.ip.lo, extra: UInt64(key.bd) << 48)
         }
         @inlinable var hash: UInt64 { Slot.hash((bd, IPAddress(hi: hi, lo: lo))) }
         @inlinable func holds(_ key: (bd: UInt16, ip: IPAddress)) -> Bool {
