@@ -61,7 +61,6 @@ func hash128(_ hi: UInt64, _ lo: UInt64, extra: UInt64 = 0) -> UInt64 {
 
     @inlinable var count: Int { used }
     @inlinable var slotCount: Int { mask &+ 1 }
-    @inlinable var isFull: Bool { used >= maxEntries }
 
     @inlinable @inline(__always)
     func home(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> shift) }
