@@ -16,11 +16,11 @@ extension FDB {
                 removed += 1
                 continue // an entry may have shifted into this slot
             }
-            agingCursor = (agingCursor + 1) & mask
+            agingCursor = (agingCursor + 1) & slots.mask
         }
         return removed
     }
 
     /// Slots in the table: `age(now:budget:)` with this budget covers a whole pass.
-    public var slotCount: Int { mask + 1 }
+    public var slotCount: Int { slots.slotCount }
 }

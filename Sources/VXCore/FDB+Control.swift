@@ -66,12 +66,12 @@ extension FDB {
         var out: [FDBEntry] = []
         out.reserveCapacity(min(limit, count))
         var i = max(0, from)
-        while i <= mask {
+        while i <= slots.mask {
             let e = slots[i]
             i += 1
             guard e.key != FDB.emptyKey, bd == nil || e.bridgeDomain == bd else { continue }
             out.append(e)
-            if out.count == limit { return (out, i <= mask ? i : nil) }
+            if out.count == limit { return (out, i <= slots.mask ? i : nil) }
         }
         return (out, nil)
     }
@@ -79,7 +79,7 @@ extension FDB {
     /// Entries per bridge domain, counted in one pass without copying.
     public func counts() -> [UInt16: FDBCounts] {
         var out: [UInt16: FDBCounts] = [:]
-        for e in slots where e.key != FDB.emptyKey {
+        for e in slots {
             out[e.bridgeDomain, default: FDBCounts()].byOrigin[e.origin, default: 0] += 1
             if case .port = e.destination { out[e.bridgeDomain]!.local += 1 } else { out[e.bridgeDomain]!.remote += 1 }
         }
@@ -88,12 +88,12 @@ extension FDB {
 
     /// Calls `body` with every entry, in slot order (no copy, no sort).
     public func forEachEntry(_ body: (FDBEntry) -> Void) {
-        for e in slots where e.key != FDB.emptyKey { body(e) }
+        for e in slots { body(e) }
     }
 
     /// All entries, sorted by bridge domain then MAC.
     public func snapshot() -> [FDBEntry] {
-        slots.filter { $0.key != FDB.emptyKey }.sorted { $0.key < $1.key }
+        slots.sorted { $0.key < $1.key }
     }
 
     /// VNI configured for a bridge domain.
@@ -124,7 +124,7 @@ extension FDB {
 
     mutating func removeAll(where matches: (FDBEntry) -> Bool) -> Int {
         var removed = 0, i = 0
-        while i <= mask {
+        while i <= slots.mask {
             let e = slots[i]
             if e.key != FDB.emptyKey && matches(e) {
                 emit(.removed, e)

@@ -25,6 +25,8 @@ extension FDB {
         }
         let old = slots[s]
         if old.destination == destination && old.origin == origin {
+            // Written once per second tick, not per frame: a write is a copy-on-write check.
+            guard old.lastSeen != now else { return .refreshed }
             slots[s].lastSeen = now
             // The owner's copy learns the new stamp once per 16-second epoch, not per frame.
             if (old.lastSeen ^ now) >> 4 != 0 { emit(.refreshed, slots[s]) }

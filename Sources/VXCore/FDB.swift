@@ -1,20 +1,17 @@
-/// The forwarding database: one preallocated open-addressing table (linear probing,
-/// backward-shift deletion, no tombstones) for all bridge domains, keyed by one UInt64
-/// (bridge-domain index << 48 | MAC), with a one-entry last-lookup cache.
+/// The forwarding database: one preallocated `OpenHashTable` of `FDBEntry` slots (linear
+/// probing, backward-shift deletion, no tombstones; `HashTable.swift`) for all bridge domains,
+/// keyed by one UInt64 (bridge-domain index << 48 | MAC), with a one-entry last-lookup cache.
 ///
 /// Feature files: `FDB+Learning.swift` (data-plane learning and moves),
 /// `FDB+Aging.swift` (incremental aging), `FDB+Control.swift` (static/EVPN/flush/snapshot).
 public struct FDB: Sendable {
     public static let emptyKey = UInt64.max
 
-    @usableFromInline var slots: [FDBEntry]
-    @usableFromInline let mask: Int
-    @usableFromInline let shift: UInt64
+    @usableFromInline var slots: OpenHashTable<FDBEntry>
     /// Entries stored; inserts stop at `maxEntries`, the capacity asked for (`fdb.max-entries`):
     /// the slots are sized so that is at most 3/4 of them.
-    public var count: Int { used }
-    @usableFromInline var used = 0
-    public let maxEntries: Int
+    public var count: Int { slots.count }
+    public var maxEntries: Int { slots.maxEntries }
 
     /// Learned entries per bridge domain (counted against `macLimit`).
     @usableFromInline var learnedCount: [UInt32]
@@ -32,37 +29,23 @@ public struct FDB: Sendable {
     public var events: FDBEventRing
 
     /// - Parameters:
-    ///   - capacity: entries the table must hold; slots are the next power of two ≥ 4/3 of it.
+    ///   - capacity: entries the table holds; slots are the next power of two ≥ 4/3 of it.
     ///   - bridgeDomains: how many bridge-domain indices exist.
     public init(capacity: Int, bridgeDomains: Int, eventCapacity: Int = 4096) {
-        var slotCount = 8
-        while slotCount * 3 / 4 < capacity { slotCount *= 2 }
-        let empty = FDBEntry(key: FDB.emptyKey, destination: .port(PortID(0)), origin: .static, sticky: false,
-                             lastSeen: 0, sequence: 0)
-        slots = Array(repeating: empty, count: slotCount)
-        mask = slotCount - 1
-        shift = UInt64(64 - slotCount.trailingZeroBitCount)
         // Exactly what was configured, not the slots' 3/4 (up to 50% more): an operator's limit is a limit.
-        maxEntries = max(1, capacity)
+        slots = OpenHashTable(capacity: capacity)
         learnedCount = Array(repeating: 0, count: bridgeDomains)
         macLimit = Array(repeating: .max, count: bridgeDomains)
         vniOfBD = Array(repeating: 0, count: bridgeDomains)
         events = FDBEventRing(capacity: eventCapacity)
     }
 
-    @inlinable @inline(__always)
-    func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
-
     /// Slot holding `key`, or nil. Checks the last-lookup cache first.
     @inlinable mutating func find(_ key: UInt64) -> Int? {
         if key == cacheKey, slots[cacheSlot].key == key { return cacheSlot }
-        var i = home(key)
-        while true {
-            let k = slots[i].key
-            if k == key { cacheKey = key; cacheSlot = i; return i }
-            if k == FDB.emptyKey { return nil }
-            i = (i &+ 1) & mask
-        }
+        guard let i = slots.find(key) else { return nil }
+        cacheKey = key; cacheSlot = i
+        return i
     }
 
     /// Where frames to `mac` in bridge domain `bd` go, or nil (unknown unicast).
@@ -74,13 +57,7 @@ public struct FDB: Sendable {
     /// The entry stored under `key`, without touching the lookup cache (readers that only
     /// borrow the table: the owner's copy under its lock).
     public func entry(key: UInt64) -> FDBEntry? {
-        var i = home(key)
-        while true {
-            let k = slots[i].key
-            if k == key { return slots[i] }
-            if k == FDB.emptyKey { return nil }
-            i = (i &+ 1) & mask
-        }
+        slots.find(key).map { slots[$0] }
     }
 
     /// The whole entry, for control and tests.
@@ -90,31 +67,16 @@ public struct FDB: Sendable {
 
     /// Stores a new entry (the key must be absent); nil when the table is full.
     @inlinable mutating func insert(_ e: FDBEntry) -> Int? {
-        guard used < maxEntries else { return nil }
-        var i = home(e.key)
-        while slots[i].key != FDB.emptyKey { i = (i &+ 1) & mask }
-        slots[i] = e
-        used &+= 1
+        guard let i = slots.insert(e) else { return nil }
         if e.origin.isLearned { learnedCount[Int(e.bridgeDomain)] &+= 1 }
         return i
     }
 
-    /// Frees slot `s`, shifting later entries of the probe run back (no tombstones).
+    /// Frees slot `s` (later entries of its probe run shift back into it).
     @inlinable mutating func remove(slot s: Int) {
         let gone = slots[s]
         if gone.origin.isLearned { learnedCount[Int(gone.bridgeDomain)] &-= 1 }
-        used &-= 1
-        var hole = s, j = s
-        while true {
-            j = (j &+ 1) & mask
-            let k = slots[j].key
-            if k == FDB.emptyKey { break }
-            let h = home(k)
-            // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-            let stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j)
-            if !stays { slots[hole] = slots[j]; hole = j }
-        }
-        slots[hole].key = FDB.emptyKey
+        slots.remove(at: s)
     }
 
     /// Changes an entry's learned/unlearned status, keeping the per-BD learned count right.

@@ -51,6 +51,18 @@ public struct FDBEntry: Sendable {
     @inlinable public static func key(bd: UInt16, mac: MACAddress) -> UInt64 { UInt64(bd) << 48 | mac.raw }
 }
 
+/// An FDB slot is the entry itself (24 bytes), keyed by `key`.
+extension FDBEntry: HashSlot {
+    @inlinable static var empty: FDBEntry {
+        FDBEntry(key: FDB.emptyKey, destination: .port(PortID(UInt16(0))), origin: .static, sticky: false,
+                 lastSeen: 0, sequence: 0)
+    }
+    @inlinable var isEmpty: Bool { key == FDB.emptyKey }
+    @inlinable static func hash(_ key: UInt64) -> UInt64 { key &* 0x9E37_79B9_7F4A_7C15 }
+    @inlinable var hash: UInt64 { FDBEntry.hash(key) }
+    @inlinable func holds(_ key: UInt64) -> Bool { self.key == key }
+}
+
 /// How many entries a bridge domain has: by origin, and by where they point.
 public struct FDBCounts: Sendable, Equatable {
     public var byOrigin: [FDBOrigin: Int] = [:]

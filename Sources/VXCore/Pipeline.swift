@@ -23,7 +23,7 @@ public struct SwitchPipeline: Sendable {
     @usableFromInline var discoveredVTEPs: [IPAddress] = []
 
     public init(underlay: UnderlayConfig, maxPorts: Int = 256, maxBridgeDomains: Int = 4096, maxVTEPs: Int = 4096,
-                fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 16384) {
+                fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 24576) {
         self.underlay = underlay
         ports = PortTable(capacity: maxPorts)
         bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)

@@ -23,6 +23,18 @@ final class FDBTests: XCTestCase {
         XCTAssertEqual(ev[1].destination, .port(PortID(2)))
     }
 
+    func testARefreshInTheSameSecondWritesNothing() {
+        var f = makeFDB()
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macA, port: PortID(1), now: 10), .learned)
+        let copy = f
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macA, port: PortID(1), now: 10), .refreshed)
+        XCTAssertTrue(f.slots.storage === copy.slots.storage, "no write, so no copy of the slots")
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macA, port: PortID(1), now: 11), .refreshed)
+        XCTAssertFalse(f.slots.storage === copy.slots.storage, "a new second is written, into f's own slots")
+        XCTAssertEqual(f.entry(bd: 0, mac: macA)?.lastSeen, 11)
+        XCTAssertEqual(copy.entry(key: FDBEntry.key(bd: 0, mac: macA))?.lastSeen, 10)
+    }
+
     func testStaticAndStickyAreNeverOverwrittenByLearning() {
         var f = makeFDB()
         f.addStatic(bd: 0, mac: macA, destination: .port(PortID(1)))
