@@ -240,7 +240,7 @@ final class LiveMigrationTests: XCTestCase {
         return """
             # Live migration: ping loss across the switchover (`LiveMigrationTests`)
 
-            - command: `swift test --skip-build --filter LiveMigrationTests` (debug build; part of `tools/test`)
+            - command: `VXSW_RESULTS_DIR=Benchmarks/results swift test --skip-build --filter LiveMigrationTests` (debug build; the test is part of `tools/test`, which prints the figures without writing this file)
             - date: \(date)
             - commit: \(commit)
             - machine: \(sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")), \(sh("nproc")) vCPUs (nproc), kernel \(sh("uname -r")), load at the end \(sh("cut -d' ' -f1-3 /proc/loadavg"))
