@@ -167,17 +167,26 @@ public final class EVPNFabric {
             try ns.exec(["ip", "link", "set", interface, "address", mac])
         }
         try ns.exec(["ip", "addr", "add", "\(address)/24", "dev", interface])
+        if attach || node.kind != .vxsw { try attachTap(tap, on: node, vni: vni) }
+    }
+
+    /// Plugs an interface of the node (a VM's veth peer, a qemu guest's tap) into VNI `vni` the
+    /// way its hypervisor does: the bridge `brVNI` on an FRR node, `vxsw port add` on a running
+    /// vxsw node (a vxsw that is not running yet takes its ports from the config); then sets
+    /// it up (qemu leaves a `script=no` tap down).
+    public func attachTap(_ tap: String, on node: Node, vni: UInt32) throws {
         switch node.kind {
         case .frr:
             try node.namespace.exec(["ip", "link", "set", tap, "master", "br\(vni)"])
         case .vxsw:
-            if attach, node.vxsw != nil {
+            if node.vxsw != nil {
                 let r = try control(node.name, ["port", "add", tap, "--vni", String(vni)])
                 guard r.succeeded else { throw LabError("vxsw port add \(tap) on \(node.name): \(r.output) \(r.error)") }
             }
         default:
             throw LabError("\(node.name) (\(node.kind.rawValue)) hosts no VMs")
         }
+        try node.namespace.exec(["ip", "link", "set", tap, "up"])
     }
 
     // MARK: vxsw

@@ -7,7 +7,9 @@ import Glibc
 /// plugs it into whatever is under test (a Linux bridge, a vxsw port) once `waitForTap()`
 /// returns. Offloads stay at qemu's and the guest's defaults (vnet_hdr, TSO on), since what
 /// a guest's offloads send is what a veth hides. `stop()` (or deinit) ends qemu by PID and
-/// removes its socket; the tap goes with qemu.
+/// removes its socket; the tap goes with qemu. `migrationTarget` starts a second qemu for the
+/// same guest that waits for it (`-incoming`), and `migrate(to:)` moves the guest there
+/// through QMP, the way a hypervisor cluster live-migrates a VM.
 public final class QemuGuest: @unchecked Sendable {
     public let name: String
     public let namespace: NetworkNamespace
@@ -16,8 +18,9 @@ public final class QemuGuest: @unchecked Sendable {
     public let ipv4CIDR: String
     public let ipv6CIDR: String?
     public let mtu: Int
-    /// Where the console socket, qemu's output and the console transcript live.
+    /// Where the console and QMP sockets, qemu's output and the console transcript live.
     public let directory: String
+    public let image: GuestImage
 
     /// The line the guest's console shell prints when it is ready for commands.
     static let readyLine = "VXSW-GUEST-READY"
@@ -30,7 +33,8 @@ public final class QemuGuest: @unchecked Sendable {
     private let lock = NSLock()
 
     public init(name: String, namespace: NetworkNamespace, tap: String, mac: String, ipv4CIDR: String,
-                ipv6CIDR: String? = nil, mtu: Int = 1500, image: GuestImage? = nil, directory: String? = nil) throws {
+                ipv6CIDR: String? = nil, mtu: Int = 1500, image: GuestImage? = nil, directory: String? = nil,
+                incoming: String? = nil) throws {
         self.name = name
         self.namespace = namespace
         self.tap = tap
@@ -39,21 +43,23 @@ public final class QemuGuest: @unchecked Sendable {
         self.ipv6CIDR = ipv6CIDR
         self.mtu = mtu
         self.directory = directory ?? NSTemporaryDirectory() + "vxsw-guest-\(labTag)-\(name)"
+        self.image = try image ?? GuestImage.prepare()
         do {
-            let image = try image ?? GuestImage.prepare()
             try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
             let socket = self.directory + "/console.sock"
             try? FileManager.default.removeItem(atPath: socket)
+            try? FileManager.default.removeItem(atPath: qmpSocket)
             var append = "console=ttyS0 quiet vxsw.ip=\(ipv4CIDR) vxsw.mac=\(mac) vxsw.mtu=\(mtu)"
             if let ipv6CIDR { append += " vxsw.ip6=\(ipv6CIDR)" }
             qemu = try namespace.spawn([
                 "qemu-system-x86_64", "-name", "\(name),debug-threads=on", // threads named "CPU 0/TCG", ... in /proc
                 "-accel", "tcg", "-m", "256", "-nographic", "-monitor", "none",
-                "-kernel", image.kernel, "-initrd", image.initrd, "-append", append,
+                "-qmp", "unix:\(qmpSocket),server=on,wait=off",
+                "-kernel", self.image.kernel, "-initrd", self.image.initrd, "-append", append,
                 "-netdev", "tap,ifname=\(tap),script=no,downscript=no,vhost=off,id=n0",
                 "-device", "virtio-net-pci,netdev=n0,mac=\(mac)",
                 "-chardev", "socket,id=s0,path=\(socket),server=on,wait=off", "-serial", "chardev:s0",
-            ], logPath: self.directory + "/qemu.log")
+            ] + (incoming.map { ["-incoming", $0] } ?? []), logPath: self.directory + "/qemu.log")
             _ = FileManager.default.createFile(atPath: self.directory + "/console.log", contents: nil)
             transcript = FileHandle(forWritingAtPath: self.directory + "/console.log")
             // Connect at once and stay connected: qemu drops what the guest writes while no
@@ -120,6 +126,70 @@ public final class QemuGuest: @unchecked Sendable {
         return output
     }
 
+    // MARK: live migration
+
+    private var qmpSocket: String { directory + "/qmp.sock" }
+
+    /// A second qemu for this guest in `namespace` (its hypervisor), with the same machine,
+    /// NIC, MAC, boot files and kernel command line, waiting for the guest's state on `listen`
+    /// (`tcp:ADDR:PORT`, qemu's `-incoming`). Its tap (the same name unless given) appears at
+    /// once, as on a real target host: attach it before migrating. Returns once qemu listens.
+    /// The console works from the moment the migrated guest runs there.
+    public func migrationTarget(name: String, namespace: NetworkNamespace, tap: String? = nil, listen: String) throws -> QemuGuest {
+        let target = try QemuGuest(name: name, namespace: namespace, tap: tap ?? self.tap, mac: mac, ipv4CIDR: ipv4CIDR,
+                                   ipv6CIDR: ipv6CIDR, mtu: mtu, image: image, incoming: listen)
+        // QMP is served by qemu's main loop, which runs only once the incoming socket is set up.
+        guard waitUntil(timeout: 20, { (try? target.runState()) == "inmigrate" }) else {
+            let state = (try? target.runState()) ?? "no QMP"
+            target.stop()
+            throw LabKitError("migration target \(name): not waiting for a migration (\(state))")
+        }
+        try target.waitForTap()
+        return target
+    }
+
+    /// What `query-migrate` reports of a completed migration.
+    public struct Migration: Sendable {
+        /// From `migrate` to completion.
+        public let totalMilliseconds: Int
+        /// The guest's pause: from the source stopping it to the target being able to run it.
+        public let downtimeMilliseconds: Int
+        public let transferredBytes: Int
+    }
+
+    /// Live-migrates this running guest to a target from `migrationTarget` listening on `uri`
+    /// (`tcp:ADDR:PORT`) and waits until qemu reports it completed; this qemu then stays
+    /// paused (`postmigrate`) until `stop()`. Bandwidth is not capped (qemu's default is 32 MiB/s).
+    public func migrate(to uri: String, timeout: Double = 120) throws -> Migration {
+        let qmp = try QMPClient(path: qmpSocket, what: "guest \(name)")
+        try qmp.execute("migrate-set-parameters", ["max-bandwidth": 1 << 34])
+        try qmp.execute("migrate", ["uri": uri])
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let info = try qmp.execute("query-migrate") as? [String: Any] ?? [:]
+            let number = { (key: String, in: [String: Any]?) in (`in`?[key] as? NSNumber)?.intValue ?? -1 }
+            switch info["status"] as? String {
+            case "completed":
+                return Migration(totalMilliseconds: number("total-time", info), downtimeMilliseconds: number("downtime", info),
+                                 transferredBytes: number("transferred", info["ram"] as? [String: Any]))
+            case "failed", "cancelled":
+                throw LabKitError("guest \(name): migration to \(uri) \(info["status"]!): \(info["error-desc"] ?? "")")
+            default:
+                guard Date() < deadline else {
+                    _ = try? qmp.execute("migrate_cancel")
+                    throw LabKitError("guest \(name): migration to \(uri) not completed in \(Int(timeout)) s: \(info)")
+                }
+                usleep(50_000)
+            }
+        }
+    }
+
+    /// qemu's run state (`query-status`): `running`, `inmigrate`, `postmigrate`, `paused`, ...
+    public func runState() throws -> String {
+        let status = try QMPClient(path: qmpSocket, what: "guest \(name)").execute("query-status") as? [String: Any]
+        return status?["status"] as? String ?? "?"
+    }
+
     /// qemu's PID while it runs (for CPU accounting from /proc); nil once stopped.
     public var pid: Int32? { qemu?.isRunning == true ? qemu?.pid : nil }
 
@@ -147,51 +217,25 @@ public final class QemuGuest: @unchecked Sendable {
     // MARK: console socket
 
     private func connect(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
-            }
-        }
-        if connected { console = fd } else { close(fd) }
-        return connected
+        guard let fd = connectUnixSocket(path) else { return false }
+        console = fd
+        return true
     }
 
     private func send(_ text: String) throws {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let sent = bytes.withUnsafeBytes { write(console, $0.baseAddress, $0.count) }
-            guard sent > 0 else { throw LabKitError("guest \(name): console write: \(String(cString: strerror(errno)))") }
-            bytes = bytes.dropFirst(sent)
-        }
+        try writeAll(console, Array(text.utf8), what: "guest \(name): console")
     }
 
     /// Reads the console until its text contains `pattern` (a regex when `regex`), returning
     /// all text so far; nil at the deadline. Throws when qemu has gone.
     private func readUntil(_ pattern: String, regex: Bool = false, deadline: Date) throws -> String? {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let text = String(decoding: received, as: UTF8.self)
             if text.range(of: pattern, options: regex ? .regularExpression : []) != nil { return text }
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { return nil }
-            var poller = pollfd(fd: console, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(min(left, 0.5) * 1000)) >= 0 || errno == EINTR else {
-                throw LabKitError("guest \(name): console poll: \(String(cString: strerror(errno)))")
-            }
-            guard poller.revents != 0 else { continue }
-            let count = read(console, &chunk, chunk.count)
-            guard count > 0 else {
-                throw LabKitError("guest \(name): console closed (qemu exited?): \(qemu?.log.suffix(500) ?? "")")
-            }
-            received += chunk[..<count]
-            transcript?.write(Data(chunk[..<count]))
+            guard let chunk = try readSome(console, before: deadline, what: "guest \(name): console",
+                                           closed: "qemu exited? \(qemu?.log.suffix(500) ?? "")") else { return nil }
+            received += chunk
+            transcript?.write(Data(chunk))
         }
     }
 }

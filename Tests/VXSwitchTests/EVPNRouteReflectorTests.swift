@@ -35,12 +35,7 @@ final class EVPNRouteReflectorTests: XCTestCase {
         try f.startVxsw("hv3", peers: [rr.address])
 
         // Sessions: each hypervisor has exactly one, to the RR.
-        f.expect(30, "RR sessions to hv1, hv2, hv3 Established") {
-            guard let text = try? rr.frr?.vtysh("show bgp l2vpn evpn summary json"),
-                  let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                  let peers = json["peers"] as? [String: Any] else { return false }
-            return hvs.allSatisfy { (peers[$0.address] as? [String: Any])?["state"] as? String == "Established" }
-        }
+        f.expect(30, "RR sessions to hv1, hv2, hv3 Established") { f.routeReflectorSessionsUp(rr, hvs) }
         XCTAssertTrue(f.vxswSessionsUp("hv1") && f.vxswSessionsUp("hv3"))
 
         // Type-3 routes through the RR: each VTEP floods to the two others, in both VNIs.
