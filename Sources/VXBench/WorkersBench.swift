@@ -32,6 +32,10 @@ public struct WorkersBenchSample: Codable, Sendable {
     public var perWorker: [Worker]
     /// Busy percent per CPU over the run (generator, kernel and workers together).
     public var cpuBusy: [Double]
+    /// Set on the sample at the highest rate found within this loss (nil: unlimited offer).
+    public var lossLimit: Double?
+
+    public var lostFraction: Double { offeredMpps > 0 ? max(0, 1 - deliveredMpps / offeredMpps) : 1 }
 }
 
 public final class WorkersBench {
@@ -40,16 +44,21 @@ public final class WorkersBench {
     public var seconds: Double = 5
     public var generatorCPUs: [Int] = [0, 1]
     public var flows = 256
-    /// Offered frames/s over all generator threads; nil: as fast as they go.
-    public var rate: Double?
 
     public init(binary: String, log: @escaping (String) -> Void) {
         self.binary = binary
         say = log
     }
 
-    /// `runs` measurements with `workerCPUs.count` workers at each frame size, in one rig.
-    public func run(workerCPUs: [Int], sizes: [Int], runs: Int) throws -> [WorkersBenchSample] {
+    /// With a loss limit: also the highest offered rate delivered with at most this fraction
+    /// lost (a partial drop rate, found by bisection in `searchSteps` trials of `trialSeconds`).
+    public var lossLimit: Double?
+    public var searchSteps = 6
+    public var trialSeconds = 2.0
+
+    /// Run number `run` with `workerCPUs.count` workers at each frame size, in a fresh rig:
+    /// as fast as the generator goes, and with `lossLimit` the highest rate within it.
+    public func run(workerCPUs: [Int], sizes: [Int], run: Int) throws -> [WorkersBenchSample] {
         let rig = try BenchRig(prefix: "vxbw\(labTag)", uplinkQueues: 2) { _ in }
         defer { rig.teardown() }
         var knobs = VXSWKnobs()
@@ -69,48 +78,73 @@ public final class WorkersBench {
         for size in sizes {
             let (frame, layout) = BenchFrames.template(direction: .decap, size: size)
             try generator.configure(flows: flows, macs: 1, layout: layout, ipSourceByte2: BenchAddresses.generatorIP[2])
-            try generate(generator, frame, rig: rig, seconds: 0.5)
-            for r in 1...runs {
-                usleep(200_000)
-                guard let pid = contender.pid, let s0 = contender.stats()?.workers else {
-                    throw BenchError("vxsw did not answer show stats")
-                }
-                let c0 = sink.count(.bench), g0 = generator.sent(), cpu0 = CPUSample.now(), t0 = monotonicSeconds()
-                let threads0 = Self.workerThreadTicks(pid: pid)
-                try generate(generator, frame, rig: rig, seconds: seconds)
-                let t1 = monotonicSeconds(), cpu1 = CPUSample.now(), g1 = generator.sent()
-                let threads1 = Self.workerThreadTicks(pid: pid)
-                usleep(100_000)
-                let c1 = sink.count(.bench)
-                guard let s1 = contender.stats()?.workers else { throw BenchError("vxsw did not answer show stats") }
-                let dt = t1 - t0
-                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-                let perWorker = s1.map { w -> WorkersBenchSample.Worker in
-                    let frames = Double(w.frames &- (s0.first { $0.index == w.index }?.frames ?? 0))
-                    let busy = Double((threads1[w.index] ?? 0) &- (threads0[w.index] ?? 0)) / ticks
-                    return .init(cpu: w.cpu, mpps: frames / dt / 1e6, cpuPercent: 100 * busy / dt,
-                                 mppsPerCore: busy > 0 ? frames / busy / 1e6 : 0)
-                }
-                let sample = WorkersBenchSample(workers: workerCPUs.count, run: r, size: size,
-                                                offeredMpps: Double(g1.frames &- g0.frames) / dt / 1e6,
-                                                deliveredMpps: Double((c1 - c0).frames) / dt / 1e6,
-                                                perWorker: perWorker, cpuBusy: cpu1.busyPercent(since: cpu0))
-                say(String(format: "  %d worker(s), %d B, run %d/%d: %.3f Mpps delivered (offered %.3f); ", workerCPUs.count, size,
-                           r, runs, sample.deliveredMpps, sample.offeredMpps)
-                    + perWorker.map { String(format: "worker on CPU %@ %.3f Mpps at %.0f%% CPU = %.3f Mpps/core",
-                                             $0.cpu.map(String.init) ?? "?", $0.mpps, $0.cpuPercent, $0.mppsPerCore) }
-                        .joined(separator: ", ")
-                    + "; CPU " + BenchRunner.cpuText(sample.cpuBusy))
-                out.append(sample)
+            try generate(generator, frame, rig: rig, seconds: 0.5, rate: nil)
+            func trial(_ rate: Double?, seconds: Double) throws -> WorkersBenchSample {
+                try measure(contender, generator, sink, frame, rig: rig, workers: workerCPUs.count, run: run, size: size,
+                            rate: rate, seconds: seconds)
+            }
+            let unlimited = try trial(nil, seconds: seconds)
+            report(unlimited, "as fast as the generator goes")
+            out.append(unlimited)
+            guard let loss = lossLimit else { continue }
+            // The highest offered rate delivered with at most `loss` lost: bisection between a
+            // quarter of what overload delivered and what the generator offered then.
+            var lo = unlimited.deliveredMpps * 0.25e6, hi = max(lo * 2, unlimited.offeredMpps * 1e6)
+            var best: WorkersBenchSample?
+            for _ in 0..<searchSteps {
+                let rate = (lo + hi) / 2
+                let t = try trial(rate, seconds: trialSeconds)
+                if t.lostFraction <= loss { best = t; lo = rate } else { hi = rate }
+            }
+            if var best {
+                best.lossLimit = loss
+                report(best, String(format: "highest rate with ≤ %.2f%% loss", loss * 100))
+                out.append(best)
             }
         }
         return out
     }
 
+    private func report(_ sample: WorkersBenchSample, _ what: String) {
+        say(String(format: "  %d worker(s), %d B, run %d, %@: %.3f Mpps delivered (offered %.3f); ", sample.workers, sample.size,
+                   sample.run, what, sample.deliveredMpps, sample.offeredMpps)
+            + sample.perWorker.map { String(format: "worker on CPU %@ %.3f Mpps at %.0f%% CPU = %.3f Mpps/core",
+                                            $0.cpu.map(String.init) ?? "?", $0.mpps, $0.cpuPercent, $0.mppsPerCore) }
+                .joined(separator: ", ")
+            + "; CPU " + BenchRunner.cpuText(sample.cpuBusy))
+    }
+
+    /// One measurement at `rate` frames/s offered (nil: unlimited).
+    private func measure(_ contender: VXSWContender, _ generator: TrafficGenerator, _ sink: CountingSink, _ frame: [UInt8],
+                         rig: BenchRig, workers: Int, run: Int, size: Int, rate: Double?, seconds: Double) throws -> WorkersBenchSample {
+        usleep(200_000)
+        guard let pid = contender.pid, let s0 = contender.stats()?.workers else { throw BenchError("vxsw did not answer show stats") }
+        let c0 = sink.count(.bench), g0 = generator.sent(), cpu0 = CPUSample.now(), t0 = monotonicSeconds()
+        let threads0 = Self.workerThreadTicks(pid: pid)
+        try generate(generator, frame, rig: rig, seconds: seconds, rate: rate)
+        let t1 = monotonicSeconds(), cpu1 = CPUSample.now(), g1 = generator.sent()
+        let threads1 = Self.workerThreadTicks(pid: pid)
+        usleep(100_000)
+        let c1 = sink.count(.bench)
+        guard let s1 = contender.stats()?.workers else { throw BenchError("vxsw did not answer show stats") }
+        let dt = t1 - t0
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let perWorker = s1.map { w -> WorkersBenchSample.Worker in
+            let frames = Double(w.frames &- (s0.first { $0.index == w.index }?.frames ?? 0))
+            let busy = Double((threads1[w.index] ?? 0) &- (threads0[w.index] ?? 0)) / ticks
+            return .init(cpu: w.cpu, mpps: frames / dt / 1e6, cpuPercent: 100 * busy / dt,
+                         mppsPerCore: busy > 0 ? frames / busy / 1e6 : 0)
+        }
+        return WorkersBenchSample(workers: workers, run: run, size: size,
+                                  offeredMpps: Double(g1.frames &- g0.frames) / dt / 1e6,
+                                  deliveredMpps: Double((c1 - c0).frames) / dt / 1e6,
+                                  perWorker: perWorker, cpuBusy: cpu1.busyPercent(since: cpu0))
+    }
+
     /// Runs one generator thread per generator CPU, each pinned, all in hv2; throws on a failed run.
-    private func generate(_ generator: TrafficGenerator, _ frame: [UInt8], rig: BenchRig, seconds: Double) throws {
+    private func generate(_ generator: TrafficGenerator, _ frame: [UInt8], rig: BenchRig, seconds: Double, rate: Double?) throws {
         let group = DispatchGroup()
-        let rate = self.rate, generatorCPUs = self.generatorCPUs
+        let generatorCPUs = self.generatorCPUs
         let outcomes = generatorCPUs.map { _ in BenchRunner.GeneratorOutcome() }
         for (i, cpu) in generatorCPUs.enumerated() {
             group.enter()

@@ -20,22 +20,38 @@ public struct WorkersBenchReport: Codable, Sendable, BenchReportFile {
     }
 
     public func markdown() -> String {
-        let f = TablesBenchReport.f, spread = TablesBenchReport.spread
+        let f = TablesBenchReport.f
         var md = "# Workers: the AF_XDP engine with a worker per uplink queue (`vxsw bench workers`)\n\n"
         md += provenance
-        md += "- method: a fresh rig per worker count (BenchRig with a two-queue underlay veth). hv2's generator (BPF_PROG_RUN live frames, "
+        md += "- method: a fresh rig per run and worker count, the counts interleaved run by run (BenchRig with a two-queue underlay veth). hv2's generator (BPF_PROG_RUN live frames, "
             + "VXLAN to the switch, 256 inner flows) runs one thread pinned to each CPU, because a veth picks the receiving queue by the "
             + "sending CPU: so frames reach both of the switch's rx queues, as RSS spreads flows on a NIC. vxsw (AF_XDP copy mode, native "
             + "XDP, fast path off, poll adaptive) decapsulates them to one VM port (a single-queue veth: with two workers its tx ring is shared "
             + "under a lock); the VM side's XDP sink counts what arrives. Per run: delivered frames/s, and per worker its frames "
-            + "(`show stats` → workers) and its thread's CPU time (`/proc/PID/task/TID/stat`). Medians (min–max) over the runs.\n\n"
-        let sizes = Set(samples.map(\.size)).sorted()
-        let counts = Set(samples.map(\.workers)).sorted()
+            + "(`show stats` → workers) and its thread's CPU time (`/proc/PID/task/TID/stat`); with a loss limit, then the highest offered "
+            + "rate delivered within it (bisection, 2-s trials). Medians (min–max) over the runs.\n\n"
+        md += Self.summary(samples.filter { $0.lossLimit == nil }, title: "Offered as fast as the generator goes (overload)")
+        if let loss = samples.compactMap(\.lossLimit).first {
+            md += Self.summary(samples.filter { $0.lossLimit != nil },
+                               title: String(format: "The highest offered rate delivered with ≤ %.2f%% loss (bisection)", loss * 100))
+        }
+        md += "\n## Every run\n\n| frame | workers | run | offer | offered Mpps | delivered Mpps | per worker (CPU: Mpps, CPU %, Mpps/core) |\n|---:|---:|---:|---|---:|---:|---|\n"
+        for s in samples {
+            let w = s.perWorker.map { "\($0.cpu.map(String.init) ?? "?"): \(f($0.mpps, 3)), \(f($0.cpuPercent, 0)) %, \(f($0.mppsPerCore, 3))" }
+            md += "| \(s.size) | \(s.workers) | \(s.run) | \(s.lossLimit == nil ? "unlimited" : "≤ loss") | \(f(s.offeredMpps, 3)) | \(f(s.deliveredMpps, 3)) | \(w.joined(separator: "; ")) |\n"
+        }
+        return md
+    }
+
+    /// Medians per frame size and worker count, with the ratio to one worker.
+    static func summary(_ samples: [WorkersBenchSample], title: String) -> String {
+        let f = TablesBenchReport.f, spread = TablesBenchReport.spread
+        var md = "## \(title)\n\n"
         md += "| frame | workers | delivered Mpps | vs 1 worker | per worker: Mpps at CPU % | Mpps per worker core | CPU busy (all cores) |\n"
         md += "|---:|---:|---|---:|---|---|---|\n"
-        for size in sizes {
+        for size in Set(samples.map(\.size)).sorted() {
             let base = Spread(samples.filter { $0.size == size && $0.workers == 1 }.map(\.deliveredMpps)).median
-            for n in counts {
+            for n in Set(samples.map(\.workers)).sorted() {
                 let s = samples.filter { $0.size == size && $0.workers == n }
                 guard !s.isEmpty else { continue }
                 let delivered = s.map(\.deliveredMpps)
@@ -54,11 +70,6 @@ public struct WorkersBenchReport: Codable, Sendable, BenchReportFile {
                 md += "| \(size) B | \(n) | \(spread(delivered, 3)) | \(ratio) | \(workers) | \(perCore) | \(busy) |\n"
             }
         }
-        md += "\n## Every run\n\n| frame | workers | run | offered Mpps | delivered Mpps | per worker (CPU: Mpps, CPU %, Mpps/core) |\n|---:|---:|---:|---:|---:|---|\n"
-        for s in samples {
-            let w = s.perWorker.map { "\($0.cpu.map(String.init) ?? "?"): \(f($0.mpps, 3)), \(f($0.cpuPercent, 0)) %, \(f($0.mppsPerCore, 3))" }
-            md += "| \(s.size) | \(s.workers) | \(s.run) | \(f(s.offeredMpps, 3)) | \(f(s.deliveredMpps, 3)) | \(w.joined(separator: "; ")) |\n"
-        }
-        return md
+        return md + "\n"
     }
 }

@@ -25,8 +25,8 @@ struct BenchWorkers: ParsableCommand {
     @Option(help: "Seconds per run.")
     var seconds: Double = 5
 
-    @Option(help: "Offered load in frames/s over both generator threads (default: as fast as they go).")
-    var rate: Double?
+    @Option(help: "Also find the highest offered rate delivered with at most this fraction lost (e.g. 0.005), by bisection.")
+    var loss: Double?
 
     @OptionGroup var results: BenchOutputOptions
 
@@ -48,15 +48,18 @@ struct BenchWorkers: ParsableCommand {
         }
         let bench = WorkersBench(binary: invocation.binary) { print($0); fflush(stdout) }
         bench.seconds = seconds
-        if let rate {
-            guard rate > 0 else { throw ValidationError("--rate must be positive") }
-            bench.rate = rate
+        if let loss {
+            guard loss >= 0 && loss < 1 else { throw ValidationError("--loss: a fraction from 0 to below 1") }
+            bench.lossLimit = loss
         }
         bench.generatorCPUs = Array(0..<min(2, cpus))
         var samples: [WorkersBenchSample] = []
-        for n in counts {
-            print("\(n) worker(s):")
-            samples += try bench.run(workerCPUs: n == 1 ? [singleCPU] : Array(0..<n), sizes: frameSizes, runs: runs)
+        // Runs interleave the worker counts, so a noisy moment on a shared host hits both alike.
+        for r in 1...runs {
+            for n in counts {
+                print("run \(r), \(n) worker(s):")
+                samples += try bench.run(workerCPUs: n == 1 ? [singleCPU] : Array(0..<n), sizes: frameSizes, run: r)
+            }
         }
         let report = WorkersBenchReport(command: invocation.command, commit: invocation.commit, build: kind, samples: samples)
         print("\n" + report.markdown())
