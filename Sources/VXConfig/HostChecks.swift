@@ -12,12 +12,16 @@ public struct HostFacts: Equatable, Sendable {
     public var onlineCPUs: [Int]?
     /// CPUs this process may run on (sched_getaffinity); nil when unreadable.
     public var allowedCPUs: [Int]?
+    /// Receive queues of each interface (sysfs `queues/rx-*`), where known.
+    public var rxQueues: [String: Int]
 
-    public init(interfaces: [String: Int] = [:], addresses: Set<IPAddress> = [], onlineCPUs: [Int]? = nil, allowedCPUs: [Int]? = nil) {
+    public init(interfaces: [String: Int] = [:], addresses: Set<IPAddress> = [], onlineCPUs: [Int]? = nil, allowedCPUs: [Int]? = nil,
+                rxQueues: [String: Int] = [:]) {
         self.interfaces = interfaces
         self.addresses = addresses
         self.onlineCPUs = onlineCPUs
         self.allowedCPUs = allowedCPUs
+        self.rxQueues = rxQueues
     }
 }
 
@@ -44,6 +48,7 @@ extension SwitchConfig {
         checkUplinkExists(host, &report)
         checkVTEPAddresses(host, &report)
         checkWorkerCPUs(host, &report)
+        checkWorkersHaveQueues(host, &report)
         checkMTUChain(host, &report)
         return report
     }
@@ -73,6 +78,21 @@ extension SwitchConfig {
                     problem: "CPU \(cpu) is not in this process's CPU affinity (allowed: \(CPUList.format(allowed)); see taskset, the cgroup cpuset or systemd CPUAffinity=)"))
             }
         }
+    }
+
+    /// A worker receives from the uplink only on a queue of its own: with more workers than
+    /// the uplink's rx queues (or `uplink.queues` lists), the others get only VM ports' frames.
+    private func checkWorkersHaveQueues(_ host: HostFacts, _ report: inout HostCheckReport) {
+        guard let uplink, datapath.workers.count > 1, let available = host.rxQueues[uplink.interface] else { return }
+        var queues = available
+        if case .list(let list) = uplink.queues { queues = list.count }
+        guard datapath.workers.count > queues else { return }
+        let listed = queues == available ? "has \(queues) rx queue\(queues == 1 ? "" : "s")" : "uses \(queues) of its rx queues (uplink.queues)"
+        report.warnings.append(ConfigError(
+            path: "datapath.workers",
+            problem: "\(datapath.workers.count) workers but \(uplink.interface) \(listed): a worker receives from the uplink on a queue "
+                + "of its own, so \(datapath.workers.count - queues) of them get only VM ports' frames and the uplink's transmit ring is shared "
+                + "(ethtool -L \(uplink.interface) combined \(datapath.workers.count), or fewer workers)"))
     }
 
     /// Inner frames of every VM port must fit the uplink MTU minus the encapsulation. A port

@@ -73,6 +73,19 @@ final class HostCheckTests: XCTestCase {
         XCTAssertEqual(try report(unknown).errors, [])
     }
 
+    func testMoreWorkersThanUplinkQueuesIsAWarningNamingTheFix() throws {
+        var host = good
+        host.rxQueues = ["ul0": 1]
+        let two = yaml.replacingOccurrences(of: "workers: [1]", with: "workers: [0, 1]")
+        let r = try report(two, host)
+        XCTAssertEqual(r.errors, [])
+        XCTAssertEqual(r.warnings.map(\.path), ["datapath.workers"])
+        XCTAssertTrue(r.warnings.first?.problem.contains("ethtool -L ul0 combined 2") == true, "\(r.warnings)")
+        host.rxQueues = ["ul0": 2]
+        XCTAssertEqual(try report(two, host).warnings, [], "a queue per worker")
+        XCTAssertEqual(try report(host).warnings, [], "one worker needs no more")
+    }
+
     func testMTUChainIsAWarningWithAutoAndAnErrorWhenSetTooSmall() throws {
         var host = good
         host.interfaces["ul0"] = 1500

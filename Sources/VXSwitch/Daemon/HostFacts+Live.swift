@@ -16,7 +16,12 @@ extension HostFacts {
             var entry = list
             while let e = entry {
                 let name = String(cString: e.pointee.ifa_name)
-                if facts.interfaces[name] == nil { facts.interfaces[name] = InterfaceInfo.mtu(of: name) ?? 0 }
+                if facts.interfaces[name] == nil {
+                    facts.interfaces[name] = InterfaceInfo.mtu(of: name) ?? 0
+                    let queues = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net/\(name)/queues")) ?? []
+                    let rx = queues.filter { $0.hasPrefix("rx-") }.count
+                    if rx > 0 { facts.rxQueues[name] = rx }
+                }
                 if let address = e.pointee.ifa_addr.flatMap(ipAddress) { facts.addresses.insert(address) }
                 entry = e.pointee.ifa_next
             }
