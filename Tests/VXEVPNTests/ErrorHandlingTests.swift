@@ -85,6 +85,38 @@ final class ErrorHandlingTests: XCTestCase {
         assertReset(message(mpReach + origin + asPath + [0xD0, 15, 0, 3, 0, 25, 70]), .update, 4)   // MP_UNREACH flags
     }
 
+    /// RFC 7432 §7.2 / RFC 7606 §5.3: an announced MAC/IP route too short for its MPLS Label1
+    /// is malformed NLRI (session reset), never installed with a guessed label; a withdrawal
+    /// may leave the label out.
+    func testMACIPRouteWithoutLabel1() throws {
+        var short = mpReach
+        XCTAssertEqual(short[13], 2, "the type-2 route starts after the 9 bytes of AFI, SAFI, next hop and reserved")
+        XCTAssertEqual(short[14], 33, "RD 8 + ESI 10 + tag 4 + MAC length and MAC 7 + IP length 1 + Label1 3")
+        short[14] = 30
+        short.removeLast(3)
+        short[3] -= 3
+        assertReset(message(short + origin + asPath + extComm), .update, 9)
+        // The same route withdrawn without its label is a withdrawal like any other.
+        let route = Array(short[13...])
+        let unreach: [UInt8] = [0x90, 15, 0, UInt8(3 + route.count), 0, 25, 70] + route
+        let u = try decode(unreach)
+        XCTAssertEqual(u.problems, [])
+        XCTAssertEqual(u.evpnWithdrawn.count, 1)
+    }
+
+    /// RFC 7606 §5.2: an attribute error in an UPDATE that reaches nothing (no NLRI field, no
+    /// MP_REACH_NLRI) cannot be treated as a withdrawal: the session is reset. The same error
+    /// beside an MP_UNREACH is still a reset (the withdrawal carries no reachability either).
+    func testAttributeErrorWithoutReachableNLRIResetsTheSession() {
+        assertReset(message([0x40, 1, 1, 3] + asPath + extComm), .update, 6)                  // ORIGIN 3
+        assertReset(message(origin + [0x40, 2, 6, 9, 1, 0, 0, 0xFD, 0xE9]), .update, 11)      // AS_PATH segment type 9
+        assertReset(message(origin + asPath + [0xC0, 16, 7, 0, 2, 0xFD, 0xE9, 0, 0, 0]), .update, 9)
+        let unreach: [UInt8] = [0x90, 15, 0, 3, 0, 25, 70]
+        assertReset(message(unreach + [0x40, 1, 1, 3]), .update, 6)
+        // Attribute discard is still only a discard.
+        XCTAssertNoThrow(try decode(origin + asPath + [0x40, 6, 1, 0]))
+    }
+
     func testAttributeDiscard() throws {
         let cases: [(String, [UInt8], UInt8)] = [
             ("ATOMIC_AGGREGATE length 1", [0x40, 6, 1, 0], 6),

@@ -76,6 +76,12 @@ public struct BGPUpdate: Hashable, Sendable {
         }
         u.withdrawnRoutes = withdrawn; u.nlri = nlri
         (u.attributes, u.problems) = try PathAttributes.decode(&attrs, context: context)
+        // RFC 7606 §5.2: with no reachable NLRI (no NLRI field, no MP_REACH_NLRI) there is nothing
+        // to treat as withdrawn, so an attribute error other than attribute-discard resets the session.
+        if u.nlri.isEmpty && u.attributes.mpReach == nil,
+           let problem = u.problems.first(where: { $0.action == .treatAsWithdraw }) {
+            throw BGPNotification.update(Self.subcode(forAttribute: problem.type))
+        }
 
         // §3(d): mandatory attributes missing from an UPDATE that announces routes.
         let announces = !u.nlri.isEmpty || !(u.attributes.mpReach?.routes.isEmpty ?? true)
@@ -92,6 +98,17 @@ public struct BGPUpdate: Hashable, Sendable {
             if context.internalPeer { missing(5, u.attributes.localPref != nil, "LOCAL_PREF") }
         }
         return u
+    }
+
+    /// The UPDATE error subcode a malformed attribute of `type` is reported with (RFC 4271 §6.3).
+    static func subcode(forAttribute type: UInt8) -> BGPNotification.UpdateSubcode {
+        switch type {
+        case 1: return .invalidOriginAttribute
+        case 2: return .malformedASPath
+        case 3: return .invalidNextHop
+        case 5: return .malformedAttributeList
+        default: return .optionalAttributeError
+        }
     }
 
     private static func decodePrefixes(_ r: inout ByteReader) -> [IPv4Prefix]? {

@@ -114,13 +114,19 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
 
     /// Decodes the NLRI field of MP_REACH/MP_UNREACH for AFI 25/SAFI 70. A route whose length
     /// runs past the field, or a known type whose fields disagree with its length, makes the
-    /// whole field unreliable (RFC 7606 §5.3), so the caller resets the session.
-    static func decodeAll(_ r: inout ByteReader) throws -> [EVPNRoute] {
+    /// whole field unreliable (RFC 7606 §5.3), so the caller resets the session. `announced`:
+    /// MP_REACH, where a MAC/IP route must carry its MPLS Label1 (RFC 7432 §7.2: below that
+    /// minimum length it is malformed, never installed with a guessed label); withdrawals may
+    /// omit it (some speakers do; it is not used).
+    static func decodeAll(_ r: inout ByteReader, announced: Bool) throws -> [EVPNRoute] {
         var routes: [EVPNRoute] = []
         while !r.isAtEnd {
             guard let type = r.u8(), let len = r.u8(), var body = r.sub(Int(len)) else { throw DecodeError.truncated }
             switch type {
-            case 2: routes.append(.macIP(try decodeMACIP(&body)))
+            case 2:
+                let (route, carriedLabel1) = try decodeMACIP(&body)
+                if announced && !carriedLabel1 { throw DecodeError.malformed }
+                routes.append(.macIP(route))
             case 3: routes.append(.imet(try decodeIMET(&body)))
             default: routes.append(.other(type: type, body: body.take(body.remaining) ?? []))
             }
@@ -128,7 +134,8 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
         return routes
     }
 
-    private static func decodeMACIP(_ b: inout ByteReader) throws -> EVPNMACIPRoute {
+    /// The route, and whether it carried its Label1.
+    private static func decodeMACIP(_ b: inout ByteReader) throws -> (EVPNMACIPRoute, Bool) {
         guard let rd = b.u64(), let esiHi = b.u16(), let esiLo = b.u64(), let tag = b.u32(),
               let macLen = b.u8(), macLen == 48, let mac = b.u48(), let ipLen = b.u8()
         else { throw DecodeError.malformed }
@@ -140,11 +147,12 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
         }
         // Withdrawals may omit labels entirely (some speakers); a missing label reads as 0.
         let label1: UInt32
-        if b.isAtEnd { label1 = 0 } else { guard let l = b.u24() else { throw DecodeError.malformed }; label1 = l }
+        let carried = !b.isAtEnd
+        if !carried { label1 = 0 } else { guard let l = b.u24() else { throw DecodeError.malformed }; label1 = l }
         var label2: UInt32? = nil
         if !b.isAtEnd { guard let l = b.u24(), b.isAtEnd else { throw DecodeError.malformed }; label2 = l }
-        return EVPNMACIPRoute(rd: RouteDistinguisher(raw: rd), esi: ESI(high: esiHi, low: esiLo), ethernetTag: tag,
-                              mac: MACAddress(raw: mac), ip: ip, label1: label1, label2: label2)
+        return (EVPNMACIPRoute(rd: RouteDistinguisher(raw: rd), esi: ESI(high: esiHi, low: esiLo), ethernetTag: tag,
+                               mac: MACAddress(raw: mac), ip: ip, label1: label1, label2: label2), carried)
     }
 
     private static func decodeIMET(_ b: inout ByteReader) throws -> EVPNIMETRoute {

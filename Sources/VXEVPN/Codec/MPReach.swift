@@ -45,7 +45,7 @@ public struct MPReachNLRI: Hashable, Sendable {
         let family = AFISAFI(afi: afi, safi: safi)
         var routes: [EVPNRoute] = [], other: [UInt8] = []
         if family == .l2vpnEVPN {
-            do { routes = try EVPNRoute.decodeAll(&r) } catch { throw Problem.malformed }
+            do { routes = try EVPNRoute.decodeAll(&r, announced: true) } catch { throw Problem.malformed }
         } else {
             other = r.take(r.remaining) ?? []
         }
@@ -74,7 +74,7 @@ public struct MPUnreachNLRI: Hashable, Sendable {
         guard let afi = r.u16(), let safi = r.u8() else { throw MPReachNLRI.Problem.malformed }
         var m = MPUnreachNLRI(family: AFISAFI(afi: afi, safi: safi), routes: [])
         if m.family == .l2vpnEVPN {
-            do { m.routes = try EVPNRoute.decodeAll(&r) } catch { throw MPReachNLRI.Problem.malformed }
+            do { m.routes = try EVPNRoute.decodeAll(&r, announced: false) } catch { throw MPReachNLRI.Problem.malformed }
         } else {
             m.otherNLRI = r.take(r.remaining) ?? []
         }
