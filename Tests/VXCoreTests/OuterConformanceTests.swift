@@ -147,6 +147,13 @@ final class UDPChecksumTests: XCTestCase {
             // Zero: no checksum (RFC 768; RFC 6935/6936 for tunnels over IPv6): accepted.
             let zero = frame(v6: v6) { $0[off] = 0; $0[off + 1] = 0 }
             XCTAssertEqual(delivered(zero, v4: true, v6: true).0, true, "v6 \(v6): zero checksum")
+            // Left partial (the pseudo-header sum, as a veth peer's kernel sends it): accepted.
+            let partial = frame(v6: v6) { f in
+                let (pseudo, _, _) = referencePseudoHeader(f, l3: 14)
+                let sum = ~referenceChecksum(pseudo)
+                f[off] = UInt8(sum >> 8); f[off + 1] = UInt8(sum & 0xFF)
+            }
+            XCTAssertEqual(delivered(partial, v4: true, v6: true).0, true, "v6 \(v6): partial checksum")
         }
         // The defaults: an IPv4 frame with a wrong checksum goes through, an IPv6 one does not.
         XCTAssertTrue(delivered(frame(v6: false) { $0[40] ^= 0x10 }, v4: false, v6: true).0)

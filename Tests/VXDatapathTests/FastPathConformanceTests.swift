@@ -38,6 +38,11 @@ extension FastPathXDPTests {
         var zero = wrong
         zero[60] = 0; zero[61] = 0
         try assertIdentical(zero, from: uplink, counter: "fast_decap")
+        // Left partial by a local sender (a veth peer's kernel): the pseudo-header sum, taken.
+        var partial = wrong
+        let pseudo = partial.withUnsafeBytes { Checksum.pseudoHeaderV6($0.baseAddress! + 14, protocol: 17, length: partial.count - 54) }
+        partial[60] = UInt8(pseudo >> 8); partial[61] = UInt8(pseudo & 0xFF)
+        try assertIdentical(partial, from: uplink, counter: "fast_decap")
         // Over IPv4, computed by the sender and then damaged: verified only when configured.
         var wrong4 = vxlan(ipv4Frame(dst: macA, src: macR4, payload: 300))
         wrong4[40] = 0x12; wrong4[41] = 0x34
