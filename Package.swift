@@ -113,7 +113,7 @@ let package = Package(
             plugins: ["BuildCommit"]
         ),
 
-        .testTarget(name: "VXCoreTests", dependencies: ["VXCore"]),
+        .testTarget(name: "VXCoreTests", dependencies: ["VXCore", "VXLabKit"]),
         .testTarget(name: "VXTablesTests", dependencies: ["VXTables", "VXCore"]),
         .testTarget(name: "VXDatapathTests", dependencies: ["VXDatapath", "VXCore", "VXLabKit", "CVXSW"]),
         .testTarget(

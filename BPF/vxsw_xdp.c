@@ -9,8 +9,10 @@
  *                else -> XDP_PASS, so the host keeps BGP, SSH, storage on the same
  *                NIC untouched.
  *
- * Fragments and IPv6 extension headers are passed to the kernel: VXLAN senders
- * set DF and use neither.
+ * IPv4 fragments are passed to the kernel (VXLAN senders set DF). Over IPv6 the
+ * steering walks Hop-by-Hop, Destination Options and atomic Fragment headers
+ * (parse_ipv6_ext); any other chain (a real fragment, a Routing header, more than
+ * four, one running past the frame) is passed to the kernel.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -35,8 +37,11 @@ static __always_inline int is_vxlan_for_us(void *data, void *end) {
         if (__builtin_memcmp(&ip->daddr, cfg->vtep4, 4) != 0) return 0;
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr *ip6;
-        if (!cfg->has_vtep6 || parse_ipv6(&c, end, &ip6) != IPPROTO_UDP) return 0;
-        if (__builtin_memcmp(&ip6->daddr, cfg->vtep6, 16) != 0) return 0;
+        int next = cfg->has_vtep6 ? parse_ipv6(&c, end, &ip6) : -1;
+        if (next < 0 || __builtin_memcmp(&ip6->daddr, cfg->vtep6, 16) != 0) return 0;
+        __u32 off = sizeof(struct ethhdr) + sizeof(struct ipv6hdr);
+        if (parse_ipv6_ext(data, end, &off, next) != IPPROTO_UDP) return 0;
+        c.pos = data + off;
     } else {
         return 0;
     }

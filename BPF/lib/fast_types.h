@@ -27,6 +27,8 @@ struct vxsw_fast_config {
     __u8  has_v4;
     __u8  has_v6;
     __u8  uplink_mac[6];
+    __u8  verify_udp_csum4;  /* verify non-zero outer UDP checksums over IPv4 (wrong: declined, the engine drops) */
+    __u8  verify_udp_csum6;  /* the same over IPv6 */
 };
 
 /* An untagged access port the fast path may receive from and deliver to, by ifindex. */

@@ -39,6 +39,7 @@ extension SwitchConfig.VTEP {
     var jsonValue: JSONValue {
         var o: [String: JSONValue] = [
             "udp-port": JSONValue(udpPort), "udp6-zero-checksum": .bool(udp6ZeroChecksum),
+            "verify-udp-checksum": .object(["ipv4": .bool(verifyUDPChecksumV4), "ipv6": .bool(verifyUDPChecksumV6)]),
             "source-port-range": .string("\(sourcePortRange.lowerBound)-\(sourcePortRange.upperBound)"),
         ]
         if let ipv4 { o["ipv4"] = JSONValue(ipv4) }

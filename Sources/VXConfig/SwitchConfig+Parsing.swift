@@ -37,12 +37,17 @@ extension SwitchConfig {
     }
 
     private static func readVTEP(_ field: Field) throws -> VTEP {
-        let m = try field.mapping(allowed: ["ipv4", "ipv6", "udp-port", "udp6-zero-checksum", "source-port-range"])
+        let m = try field.mapping(allowed: ["ipv4", "ipv6", "udp-port", "udp6-zero-checksum", "source-port-range",
+                                            "verify-udp-checksum"])
         var vtep = VTEP()
         vtep.ipv4 = try m["ipv4"]?.ip(.v4)
         vtep.ipv6 = try m["ipv6"]?.ip(.v6)
         vtep.udpPort = try m["udp-port"]?.int(in: 1...UInt16.max) ?? vtep.udpPort
         vtep.udp6ZeroChecksum = try m["udp6-zero-checksum"]?.bool() ?? vtep.udp6ZeroChecksum
+        if let verify = try m["verify-udp-checksum"]?.mapping(allowed: ["ipv4", "ipv6"]) {
+            vtep.verifyUDPChecksumV4 = try verify["ipv4"]?.bool() ?? vtep.verifyUDPChecksumV4
+            vtep.verifyUDPChecksumV6 = try verify["ipv6"]?.bool() ?? vtep.verifyUDPChecksumV6
+        }
         if let range = m["source-port-range"] {
             let text = try range.string()
             let parts = text.split(separator: "-").map { UInt16($0.trimmingCharacters(in: .whitespaces)) }

@@ -12,6 +12,7 @@ import VXCore
 ///   ipv6: fd00:18::1
 ///   udp-port: 4789             # default 4789
 ///   udp6-zero-checksum: false  # RFC 6935; default false (compute the IPv6 outer UDP checksum)
+///   verify-udp-checksum: { ipv4: false, ipv6: true }  # drop received non-zero wrong ones; these defaults
 ///   source-port-range: 49152-65535
 /// uplink:                      # optional: without it the switch only joins local ports
 ///   interface: ul0
@@ -96,16 +97,24 @@ extension SwitchConfig {
         public var udp6ZeroChecksum: Bool
         /// Outer UDP source ports, chosen by a hash of the inner flow (ECMP entropy).
         public var sourcePortRange: ClosedRange<UInt16>
+        /// Verify received non-zero outer UDP checksums, per family, and drop wrong ones
+        /// (`bad_udp_checksum`). Default: IPv6 yes (its only integrity check), IPv4 no (the
+        /// IPv4 header checksum and the inner frame's own checksums cover it; senders mostly send 0).
+        public var verifyUDPChecksumV4: Bool
+        public var verifyUDPChecksumV6: Bool
 
         public init(
             ipv4: IPAddress? = nil, ipv6: IPAddress? = nil, udpPort: UInt16 = 4789,
-            udp6ZeroChecksum: Bool = false, sourcePortRange: ClosedRange<UInt16> = 49152...65535
+            udp6ZeroChecksum: Bool = false, sourcePortRange: ClosedRange<UInt16> = 49152...65535,
+            verifyUDPChecksumV4: Bool = false, verifyUDPChecksumV6: Bool = true
         ) {
             self.ipv4 = ipv4
             self.ipv6 = ipv6
             self.udpPort = udpPort
             self.udp6ZeroChecksum = udp6ZeroChecksum
             self.sourcePortRange = sourcePortRange
+            self.verifyUDPChecksumV4 = verifyUDPChecksumV4
+            self.verifyUDPChecksumV6 = verifyUDPChecksumV6
         }
 
         /// Our address of the same family as `remote`, if we have one.

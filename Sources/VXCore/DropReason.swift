@@ -8,7 +8,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case notVXLAN             // uplink frame that is not UDP to the VXLAN port
     case notForLocalVTEP      // outer destination is not a local VTEP address
     case badIPHeader          // outer IP version, header length or total length inconsistent
-    case fragmented           // outer IPv4 fragment
+    case fragmented           // outer IPv4 fragment, or IPv6 Fragment header that is not an atomic fragment
     case badVXLANFlags        // I flag clear (RFC 7348 §5)
     case unknownVNI           // VNI not configured here
     case innerRunt            // decapsulated frame shorter than an Ethernet header
@@ -31,6 +31,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case notOurMAC            // outer destination MAC neither the uplink's nor a group address: not decapsulated
     case badOuterSource       // outer source multicast, broadcast, unspecified, loopback, v4-mapped or our own VTEP
     case badIPChecksum        // outer IPv4 header checksum wrong (RFC 1122 §3.2.1.2)
+    case badExtensionHeader     // outer IPv6 extension headers to a local VTEP that vxsw does not take (malformed, routing, too many)
+    case badUDPChecksum       // outer UDP checksum non-zero and wrong, with verification on for the family
 
     public var name: String {
         switch self {
@@ -62,6 +64,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .notOurMAC: return "not_our_mac"
         case .badOuterSource: return "bad_outer_source"
         case .badIPChecksum: return "bad_ip_checksum"
+        case .badExtensionHeader: return "bad_ext_header"
+        case .badUDPChecksum: return "bad_udp_checksum"
         }
     }
 }

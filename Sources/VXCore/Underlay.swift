@@ -12,6 +12,11 @@ public struct UnderlayConfig: Sendable {
     public var uplinkMTU: Int = 1500
     /// Send outer IPv6 UDP checksum 0 (RFC 6935/6936 allow it for tunnels) instead of computing it.
     public var udp6ZeroChecksum = false
+    /// Verify non-zero outer UDP checksums over IPv4 / IPv6 and drop wrong ones (`bad_udp_checksum`).
+    /// A zero checksum ("none": always allowed over IPv4, allowed for tunnels over IPv6 by
+    /// RFC 6935/6936) is accepted either way.
+    public var verifyUDPChecksumV4 = false
+    public var verifyUDPChecksumV6 = true
     /// Outer UDP source ports, chosen by inner flow hash for ECMP entropy (RFC 7348 §5).
     public var sourcePortRange: ClosedRange<UInt16> = 49152...65535
     /// Complete inner TCP/UDP checksums after decapsulation.

@@ -20,6 +20,8 @@ public struct FastPathTables: Equatable, Sendable {
         public var completeDecapChecksums = false
         public var localV4: IPAddress?
         public var localV6: IPAddress?
+        public var verifyUDPChecksumV4 = false
+        public var verifyUDPChecksumV6 = true
     }
 
     public struct Port: Equatable, Sendable {
@@ -60,7 +62,8 @@ public struct FastPathTables: Equatable, Sendable {
         let u = pipeline.underlay
         config = Config(uplinkIfindex: ifindex[u.uplink] ?? 0, uplinkMTU: u.uplinkMTU, uplinkMAC: u.uplinkMAC,
                         sourcePorts: u.sourcePortRange, udpPort: u.udpPort, udp6ZeroChecksum: u.udp6ZeroChecksum,
-                        completeDecapChecksums: u.completeDecapChecksums, localV4: u.localV4, localV6: u.localV6)
+                        completeDecapChecksums: u.completeDecapChecksums, localV4: u.localV4, localV6: u.localV6,
+                        verifyUDPChecksumV4: u.verifyUDPChecksumV4, verifyUDPChecksumV6: u.verifyUDPChecksumV6)
         for (id, index) in ifindex where id != u.uplink {
             guard let c = pipeline.ports.config(id), c.enabled, case .access(let vni) = c.kind,
                   let bd = pipeline.bridgeDomains.index(of: vni),
@@ -118,6 +121,8 @@ public final class FastPathMaps {
             v.udp_port = c.udpPort.bigEndian
             v.udp6_zero_csum = c.udp6ZeroChecksum ? 1 : 0
             v.decap_complete_csum = c.completeDecapChecksums ? 1 : 0
+            v.verify_udp_csum4 = c.verifyUDPChecksumV4 ? 1 : 0
+            v.verify_udp_csum6 = c.verifyUDPChecksumV6 ? 1 : 0
             if let v4 = c.localV4 { Self.copy(v4.bytes, into: &v.local_v4); v.has_v4 = 1 }
             if let v6 = c.localV6 { Self.copy(v6.bytes, into: &v.local_v6); v.has_v6 = 1 }
             Self.copy(c.uplinkMAC.bytes, into: &v.uplink_mac)

@@ -1,3 +1,4 @@
+import CLinuxKernel
 import Foundation
 import Glibc
 

@@ -71,6 +71,37 @@ final class XDPProgramTests: XCTestCase {
         }
     }
 
+    /// RFC 8200 §4, RFC 6946: Hop-by-Hop, Destination Options and atomic fragments in front of
+    /// the UDP header are VXLAN for us; any other chain, or one that leaves the frame, is the kernel's.
+    func testIPv6ExtensionHeadersAreWalked() throws {
+        let plain = ipv6UDP(dst: "fd00:18::1", port: 4789)
+        for chain: [IPv6ExtensionHeader] in [
+            [.hopByHop], [.destinationOptions], [.fragment()], [.options(60, units: 8)],
+            [.hopByHop, .destinationOptions, .fragment(), .destinationOptions],
+        ] {
+            XCTAssertEqual(try verdict(insertingIPv6Extensions(plain, chain)).1, "vxlan_to_switch", "\(chain.map(\.type))")
+        }
+        var longLast = insertingIPv6Extensions(plain, [.hopByHop])
+        longLast[55] = 255 // its length runs past the frame
+        var cut = [Array(insertingIPv6Extensions(plain, [.hopByHop])[..<58])]
+        cut += (55..<62).map { Array(insertingIPv6Extensions(plain, [.destinationOptions])[..<$0]) }
+        for frame in [
+            insertingIPv6Extensions(plain, [.routing]),
+            insertingIPv6Extensions(plain, [.fragment(more: true)]),
+            insertingIPv6Extensions(plain, [.fragment(offset: 1)]),
+            insertingIPv6Extensions(plain, [.destinationOptions, .hopByHop]),
+            insertingIPv6Extensions(plain, [.fragment(), .fragment()]),
+            insertingIPv6Extensions(plain, Array(repeating: .destinationOptions, count: 5)),
+            insertingIPv6Extensions(ipv6UDP(dst: "fd00:18::9", port: 4789), [.hopByHop]),
+            insertingIPv6Extensions(ipv6UDP(dst: "fd00:18::1", port: 179), [.hopByHop]),
+            longLast,
+        ] + cut {
+            let (rc, counter) = try verdict(frame)
+            XCTAssertEqual(rc, Int32(XDP_PASS.rawValue))
+            XCTAssertEqual(counter, "uplink_pass", "\(frame.count) bytes, next header \(frame[20])")
+        }
+    }
+
     func testAccessPortsSendEverythingToTheSwitchAndNothingToTheHost() throws {
         try program.setPort(ifindex: loopback, slot: 3, role: .access)
         let (rc, counter) = try verdict(ipv4UDP(dst: "198.18.0.9", port: 80))

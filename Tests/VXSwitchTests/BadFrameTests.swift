@@ -1,4 +1,5 @@
 import Foundation
+import VXCore
 import VXLabKit
 import VXSwitch
 import XCTest
@@ -79,6 +80,56 @@ final class BadFrameTests: XCTestCase {
             XCTAssertTrue(r.error.contains("not a unicast address"), r.error)
         }
         XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, "198.19.10.21").0, "still forwarding")
+    }
+
+    /// Issue 10 over an IPv6 underlay: VXLAN behind a Hop-by-Hop header reaches the VM (it used to
+    /// go to the kernel, which answered ICMPv6 port unreachable); a wrong outer UDP checksum is
+    /// counted (`bad_udp_checksum`, on the uplink); a Routing header is left to the kernel.
+    func testIPv6ExtensionHeadersAndUDPChecksums() throws {
+        try XCTSkipUnless(isRoot, "needs root: builds network namespaces and runs vxsw with XDP")
+        let env = try RunningLab(underlay: .ipv6, tag: "6")
+        defer { env.close() }
+        let vm11 = env.lab.vm("vm11")
+        let hv1MAC = try XCTUnwrap(MACAddress(env.lab.hv1.exec(["cat", "/sys/class/net/ul0/address"]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        /// A frame from a new MAC behind hv2 to vm11, VXLAN over IPv6 with the UDP checksum computed.
+        func toVM11(from last: UInt8) throws -> [UInt8] {
+            let inner = try XCTUnwrap(MACAddress(vm11.mac)).bytes + [0x02, 0xBB, 0, 0, 0x66, last, 0x88, 0xB5]
+                + [UInt8](repeating: 0x5A, count: 46)
+            let hv2 = IPAddress("fd00:18::2")!, hv1 = IPAddress("fd00:18::1")!
+            var u = UnderlayConfig(uplink: PortID(0), uplinkMAC: MACAddress(0x02, 0, 0, 0, 0, 0x99), localV6: hv2)
+            u.udp6ZeroChecksum = false
+            let overhead = Encap.overhead(toward: hv1)
+            var frame = [UInt8](repeating: 0, count: overhead) + inner
+            frame.withUnsafeMutableBytes { b in
+                Encap.writeHeaders(before: b.baseAddress! + overhead, innerLength: inner.count, vni: VNI(1000)!,
+                                   local: hv2, remote: hv1, nextHop: hv1MAC, sourcePort: 50000, underlay: u)
+            }
+            return frame
+        }
+        let before = try env.stats()
+        let capture = env.workDir + "/tcpdump-vm11.txt"
+        let tcpdump = try vm11.namespace.spawn(["tcpdump", "-i", "eth0", "-n", "-e", "-l", "-c", "1", "-p",
+                                                "ether src 02:bb:00:00:66:01"], logPath: capture)
+        defer { _ = tcpdump.stop(grace: 1) }
+        XCTAssertTrue(waitUntil(timeout: 5) { tcpdump.log.contains("listening on") }, tcpdump.log)
+        try injectFrames([insertingIPv6Extensions(try toVM11(from: 1), [.hopByHop])], from: env.lab.hv2, interface: "ul0")
+        XCTAssertTrue(waitUntil(timeout: 5) { !tcpdump.isRunning }, "delivered to vm11: \(tcpdump.log)")
+        XCTAssertTrue(tcpdump.log.contains("02:bb:00:00:66:01"), tcpdump.log)
+
+        var wrong = try toVM11(from: 2)
+        wrong[60] ^= 0x01
+        try injectFrames([wrong, insertingIPv6Extensions(try toVM11(from: 3), [.routing])], from: env.lab.hv2, interface: "ul0")
+        var after = before
+        XCTAssertTrue(waitUntil(timeout: 5) {
+            guard let s = try? env.stats() else { return false }
+            after = s
+            return (s.drops["bad_udp_checksum"] ?? 0) - (before.drops["bad_udp_checksum"] ?? 0) == 1
+        }, "bad_udp_checksum before \(before.drops) after \(after.drops)")
+        let uplinkDrops = after.ports.first { $0.kind == "uplink" }?.drops["bad_udp_checksum"]
+        XCTAssertEqual(uplinkDrops, (before.ports.first { $0.kind == "uplink" }?.drops["bad_udp_checksum"] ?? 0) + 1)
+        XCTAssertGreaterThan(after.xdp["uplink_pass"] ?? 0, before.xdp["uplink_pass"] ?? 0, "the Routing header: the kernel's")
+        XCTAssertTrue(env.scenario.isSwitchRunning, env.scenario.switchLog)
     }
 
     func testBadConfigNamesTheFieldAndExitsNonZero() throws {

@@ -76,6 +76,9 @@ final class ConfigErrorTests: XCTestCase {
         assertMessage(
             "vtep: { ipv4: 198.18.0.1, udp6-zero-checksum: 1 }\n",
             hasPrefix: "vtep.udp6-zero-checksum: expected true or false")
+        assertMessage(
+            "vtep: { ipv4: 198.18.0.1, verify-udp-checksum: { ipv6: no-thanks } }\n",
+            hasPrefix: "vtep.verify-udp-checksum.ipv6: expected true or false")
     }
 
     func testPortNames() {

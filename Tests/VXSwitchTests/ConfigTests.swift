@@ -13,6 +13,7 @@ final class ConfigTests: XCTestCase {
           udp-port: 4789
           udp6-zero-checksum: false
           source-port-range: 49152-65535
+          verify-udp-checksum: { ipv4: true }
         uplink:
           interface: ul0
           queues: [0, 1]
@@ -61,7 +62,7 @@ final class ConfigTests: XCTestCase {
         """
 
     static let expected = SwitchConfig(
-        vtep: .init(ipv4: IPAddress("198.18.0.1"), ipv6: IPAddress("fd00:18::1")),
+        vtep: .init(ipv4: IPAddress("198.18.0.1"), ipv6: IPAddress("fd00:18::1"), verifyUDPChecksumV4: true),
         uplink: .init(interface: "ul0", queues: .list([0, 1]), mtu: .fixed(1550)),
         vnis: [
             .init(vni: VNI(1000)!, flood: [IPAddress("198.18.0.2")!, IPAddress("fd00:18::2")!], macLimit: 4096),
@@ -102,6 +103,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.vtep.udpPort, 4789)
         XCTAssertEqual(config.vtep.sourcePortRange, 49152...65535)
         XCTAssertFalse(config.vtep.udp6ZeroChecksum)
+        XCTAssertFalse(config.vtep.verifyUDPChecksumV4)
+        XCTAssertTrue(config.vtep.verifyUDPChecksumV6)
         XCTAssertEqual(config.datapath.ringSize, 4096)
         XCTAssertEqual(config.datapath.poll, .adaptive)
         XCTAssertEqual(config.fdb.agingTime, 300)

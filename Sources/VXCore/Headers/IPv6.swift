@@ -1,4 +1,4 @@
-/// IPv6 fixed header (RFC 8200), 40 bytes. Extension headers are not parsed.
+/// IPv6 fixed header (RFC 8200), 40 bytes. Extension headers: `IPv6Extensions`.
 ///
 ///     0 ver/class/flow label  4 payload length  6 next header  7 hop limit
 ///     8 source (16)  24 destination (16)

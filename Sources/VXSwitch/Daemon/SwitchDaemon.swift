@@ -84,6 +84,8 @@ public final class SwitchDaemon: @unchecked Sendable {
         underlay.udpPort = config.vtep.udpPort
         underlay.uplinkMTU = underlayMTU
         underlay.udp6ZeroChecksum = config.vtep.udp6ZeroChecksum
+        underlay.verifyUDPChecksumV4 = config.vtep.verifyUDPChecksumV4
+        underlay.verifyUDPChecksumV6 = config.vtep.verifyUDPChecksumV6
         underlay.sourcePortRange = config.vtep.sourcePortRange
         // Kernel VTEPs and offloading senders leave inner checksums partial: complete them.
         underlay.completeDecapChecksums = true
