@@ -36,6 +36,13 @@ public struct WorkersBenchSample: Codable, Sendable {
     public var lossLimit: Double?
 
     public var lostFraction: Double { offeredMpps > 0 ? max(0, 1 - deliveredMpps / offeredMpps) : 1 }
+
+    /// All workers' frames over all their CPU time: one core's worth of the engine, however the
+    /// work is split (a worker that sends a shared port's frames does some of another's work).
+    public var mppsPerWorkerCore: Double {
+        let busy = perWorker.reduce(0) { $0 + $1.cpuPercent } / 100
+        return busy > 0 ? perWorker.reduce(0) { $0 + $1.mpps } / busy : 0
+    }
 }
 
 public final class WorkersBench {

@@ -47,8 +47,8 @@ public struct WorkersBenchReport: Codable, Sendable, BenchReportFile {
     static func summary(_ samples: [WorkersBenchSample], title: String) -> String {
         let f = TablesBenchReport.f, spread = TablesBenchReport.spread
         var md = "## \(title)\n\n"
-        md += "| frame | workers | delivered Mpps | vs 1 worker | per worker: Mpps at CPU % | Mpps per worker core | CPU busy (all cores) |\n"
-        md += "|---:|---:|---|---:|---|---|---|\n"
+        md += "| frame | workers | delivered Mpps | vs 1 worker | per worker: Mpps at CPU % | Mpps per worker core | all workers: Mpps per core | CPU busy (all cores) |\n"
+        md += "|---:|---:|---|---:|---|---|---|---|\n"
         for size in Set(samples.map(\.size)).sorted() {
             let base = Spread(samples.filter { $0.size == size && $0.workers == 1 }.map(\.deliveredMpps)).median
             for n in Set(samples.map(\.workers)).sorted() {
@@ -67,7 +67,8 @@ public struct WorkersBenchReport: Codable, Sendable, BenchReportFile {
                     let values: [Double] = s.map { $0.cpuBusy.count > c ? $0.cpuBusy[c] : 0 }
                     return "cpu\(c) \(spread(values, 0)) %"
                 }.joined(separator: ", ")
-                md += "| \(size) B | \(n) | \(spread(delivered, 3)) | \(ratio) | \(workers) | \(perCore) | \(busy) |\n"
+                let overall = spread(s.map(\.mppsPerWorkerCore), 3)
+                md += "| \(size) B | \(n) | \(spread(delivered, 3)) | \(ratio) | \(workers) | \(perCore) | \(overall) | \(busy) |\n"
             }
         }
         return md + "\n"

@@ -10,6 +10,12 @@ struct SocketShare {
     @usableFromInline var lock: Int32 = 0
     /// Submitted frames the kernel has not completed yet (under `lock`).
     @usableFromInline var outstandingTx: UInt32 = 0
+    /// One worker at a time calls `sendto` on the socket (`kicking`); one that finds it taken
+    /// sets `kickAgain` and goes on, and the kicker calls again for it. In copy mode that call
+    /// copies every frame in the ring under the socket's kernel mutex: a second caller would
+    /// only spin on the mutex.
+    @usableFromInline var kicking: Int32 = 0
+    @usableFromInline var kickAgain: Int32 = 0
     init() {}
 }
 

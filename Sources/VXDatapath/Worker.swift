@@ -120,8 +120,43 @@ public struct WorkerState<P: PacketProcessor> {
 
     /// The lock word of a shared socket (`SocketShare.lock`).
     @inlinable static func lockWord(_ share: UnsafeMutablePointer<SocketShare>) -> UnsafeMutablePointer<Int32> {
-        (UnsafeMutableRawPointer(share) + MemoryLayout<SocketShare>.offset(of: \SocketShare.lock)!)
-            .assumingMemoryBound(to: Int32.self)
+        word(share, \SocketShare.lock)
+    }
+
+    @inlinable static func word(_ share: UnsafeMutablePointer<SocketShare>, _ field: KeyPath<SocketShare, Int32>)
+        -> UnsafeMutablePointer<Int32> {
+        (UnsafeMutableRawPointer(share) + MemoryLayout<SocketShare>.offset(of: field)!).assumingMemoryBound(to: Int32.self)
+    }
+
+    /// Asks the kernel to send what the tx ring holds. Copy mode moves at most 32 frames per
+    /// call and says EAGAIN when more wait: call again (up to 256 frames), so a batch's frames
+    /// leave in this loop rather than fill the ring. EBUSY/ENOBUFS/ENETDOWN just mean "later".
+    mutating func kick(_ index: Int) {
+        let q = queues + index
+        guard let share = q.pointee.share else { return sendQueued(q) }
+        // A shared ring: one caller at a time; the others leave a note and go on.
+        let busy = Self.word(share, \SocketShare.kicking), again = Self.word(share, \SocketShare.kickAgain)
+        _ = cvxsw_atomic_exchange32(again, 1)
+        while cvxsw_spin_trylock(busy) != 0 {
+            while cvxsw_atomic_exchange32(again, 0) != 0 { sendQueued(q) }
+            cvxsw_spin_unlock(busy)
+            // A note left after our last look and before the unlock: take it (or its writer does).
+            if cvxsw_atomic_load32(again) == 0 { break }
+        }
+    }
+
+    private func sendQueued(_ q: UnsafeMutablePointer<QueueState>) {
+        var calls = 0
+        while sendto(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, 0) < 0 {
+            let e = errno
+            calls += 1
+            if e == EAGAIN && calls < 8 { q.pointee.txKicks &+= 1; continue }
+            switch e {
+            case EAGAIN, EBUSY, ENOBUFS, ENETDOWN: break
+            default: q.pointee.txKickErrors &+= 1
+            }
+            break
+        }
     }
 
     /// Completions of a socket only this worker transmits on, into its pool.
@@ -537,23 +572,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             }
             state.processor.publishReports(into: reports)
             if let depot { state.balance(with: depot, share: poolShare) }
-            // Copy mode moves at most 32 frames per call and says EAGAIN when more wait: call
-            // again (up to 256 frames a loop), so a batch's frames leave in this loop rather
-            // than fill the tx ring. EBUSY/ENOBUFS/ENETDOWN just mean "later".
-            for k in 0..<kickCount {
-                let q = state.queues + Int(kicks[k])
-                var calls = 0
-                while sendto(q.pointee.fd, nil, 0, Int32(MSG_DONTWAIT), nil, 0) < 0 {
-                    let e = errno
-                    calls += 1
-                    if e == EAGAIN && calls < 8 { q.pointee.txKicks &+= 1; continue }
-                    switch e {
-                    case EAGAIN, EBUSY, ENOBUFS, ENETDOWN: break
-                    default: q.pointee.txKickErrors &+= 1
-                    }
-                    break
-                }
-            }
+            for k in 0..<kickCount { state.kick(Int(kicks[k])) }
             loops &+= 1
             loopsRun.store(UInt64(loops), ordering: .relaxed)
             if handled > 0 {

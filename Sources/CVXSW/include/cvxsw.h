@@ -55,6 +55,8 @@ static inline void cvxsw_spin_lock(int32_t *word) {
 }
 static inline int cvxsw_spin_trylock(int32_t *word) { return !__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE); }
 static inline void cvxsw_spin_unlock(int32_t *word) { __atomic_store_n(word, 0, __ATOMIC_RELEASE); }
+static inline int32_t cvxsw_atomic_exchange32(int32_t *word, int32_t value) { return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL); }
+static inline int32_t cvxsw_atomic_load32(int32_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
 
 /// The calling thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID), for per-worker cost.
 uint64_t cvxsw_thread_cpu_ns(void);
