@@ -101,6 +101,8 @@ public final class WorkersBench {
             for _ in 0..<searchSteps {
                 let rate = (lo + hi) / 2
                 let t = try trial(rate, seconds: trialSeconds)
+                say(String(format: "    trial at %.3f Mpps offered: %.3f delivered, %.2f%% lost", t.offeredMpps, t.deliveredMpps,
+                           t.lostFraction * 100))
                 if t.lostFraction <= loss { best = t; lo = rate } else { hi = rate }
             }
             if var best {
