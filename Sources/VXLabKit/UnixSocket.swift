@@ -1,3 +1,4 @@
+import CLinuxKernel   // SOCK_STREAM: tools/package's static-stdlib release build finds it only here, not through Glibc
 import Foundation
 import Glibc
 
