@@ -13,7 +13,7 @@ import XCTest
 /// and names it in `VXSW_PACKAGE_DEB` (a name that does not exist is a failure, never a skip).
 /// Run alone, without that variable, the class builds it itself with `tools/package` into a
 /// temporary directory: a release build in `.build-package`, about 6 minutes the first time
-/// on this 2-core machine and under a minute after a change. The checks take a few seconds.
+/// on this 2-core machine and 2 to 3 minutes after a change. The checks take a few seconds.
 final class PackageTests: XCTestCase {
     /// The package, built (or found) and extracted once for the class.
     private struct Package {
