@@ -1,13 +1,6 @@
 import Foundation
 import VXCore
 
-/// `vxsw run --check` on the state file the config names: the file must be readable (a start
-/// refuses a corrupt one, so `--check` does too), and each entry is held against the config
-/// the way the daemon's start will treat it. Reads the file, never writes it.
-///
-/// Entries the start would skip (a port or MAC in a VNI the config no longer has) and entries
-/// the config's own rules would refuse (a MAC on a port that does not carry its VNI, or toward a
-/// VTEP of a family vtep lacks) are warnings: vxsw still starts. Entries the config overrides are notes. Each one names the file and the entry (`ports[1]`, `fdb.static[0]`).
 extension HostCheckReport {
     /// Adds `other`'s findings after this report's.
     public mutating func append(_ other: HostCheckReport) {
@@ -17,6 +10,14 @@ extension HostCheckReport {
     }
 }
 
+/// `vxsw run --check` on the state file the config names: the file must be readable (a start
+/// refuses a corrupt one, so `--check` does too), and each entry is held against the config
+/// the way the daemon's start will treat it. Reads the file, never writes it.
+///
+/// Entries the start would skip (a port or MAC in a VNI the config no longer has) and entries
+/// the config's own rules would refuse (a MAC on a port that does not carry its VNI, or toward a
+/// VTEP of a family vtep lacks) are warnings: vxsw still starts. Entries the config overrides are
+/// notes. Each one names the file and the entry (`ports[1]`, `fdb.static[0]`).
 extension SwitchConfig {
     /// Reads `control.state-file` (if set and present) and checks it; nothing when there is none.
     public func checkStateFile() -> HostCheckReport {

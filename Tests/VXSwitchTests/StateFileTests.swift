@@ -206,4 +206,26 @@ final class StateFileTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), bytes, "--check never rewrites the state file")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/vxsw.sock"), "--check opens no control socket")
     }
+
+    /// A user who cannot see into the state file's directory (0700, as /var/lib/vxsw) gets a
+    /// note that it was not checked, not a silent "no state file".
+    func testRunCheckAsAnotherUserSaysItWasNotChecked() throws {
+        try XCTSkipUnless(isRoot, "needs root: runs --check as nobody (setpriv)")
+        let binary = try vxswBinary()
+        try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        try RunState().write(to: dir + "/state/state.json")
+        let configPath = dir + "/vxsw.yaml"
+        try (checkConfig + "control: { socket: \(dir)/vxsw.sock, state-file: \(dir)/state/state.json }\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configPath)
+        let asNobody = try VXLabKit.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                         binary, "run", "--check", "--config", configPath], check: false)
+        XCTAssertTrue(asNobody.succeeded, asNobody.error)
+        XCTAssertTrue(asNobody.error.contains("note: control.state-file: \(dir)/state/state.json is not readable by this user; not checked"),
+                      asNobody.error)
+        let asRoot = try VXLabKit.run([binary, "run", "--check", "--config", configPath], check: false)
+        XCTAssertTrue(asRoot.succeeded && !asRoot.error.contains("not readable"), asRoot.error)
+    }
 }
