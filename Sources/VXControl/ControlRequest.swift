@@ -14,7 +14,8 @@ import VXCore
 ///     ping | version
 ///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state | show consistency
 ///     show evpn vni [N] | show evpn mac [--vni N]
-///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn route [--type macip|multicast] [--vni N]
+///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn [route] [--type macip|multicast] [--vni N]
+///     show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]     (FRR's spelling of the same)
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port add NAME --trunk VLAN=VNI[,VLAN=VNI...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port del NAME
@@ -22,7 +23,7 @@ import VXCore
 ///     fdb del MAC --vni N
 ///     bgp restart | clear bgp [ADDRESS] | reload
 ///
-/// FRR's spelling `vni N` is accepted wherever `--vni N` is.
+/// FRR's spelling `vni N` is accepted wherever `--vni N` is, `type T` wherever `--type T` is.
 public enum ControlRequest: Equatable, Sendable {
     case ping
     case version
@@ -86,7 +87,8 @@ public enum ControlRequest: Equatable, Sendable {
         ping | version
         show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state | consistency
         show evpn vni [N] | evpn mac [--vni N]
-        show bgp summary | bgp neighbors [ADDRESS] | bgp evpn route [--type macip|multicast] [--vni N]
+        show bgp summary | bgp neighbors [ADDRESS] | bgp evpn [route] [--type macip|multicast] [--vni N]
+        show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
@@ -204,18 +206,20 @@ extension ControlRequest {
             switch words.next() {
             case "summary": return .bgpSummary
             case "neighbors": return .bgpNeighbors(try words.peek() == nil ? nil : words.ip())
-            case "evpn", "l2vpn":
-                // `show bgp evpn route ...` or FRR's `show bgp l2vpn evpn [route-type 2|3]`.
-                if words.peek() == "evpn" { _ = words.next() } else if words.next() != "route" {
-                    throw words.usage("show bgp evpn route | show bgp l2vpn evpn")
+            case let family? where family == "evpn" || family == "l2vpn":
+                // vxsw's `show bgp evpn [route] [--type T] [--vni N]`, or FRR's
+                // `show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]`.
+                if family == "l2vpn", words.next() != "evpn" {
+                    throw words.usage("show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]")
                 }
+                if words.peek() == "route" { _ = words.next() }
                 var type: EVPNRouteType?, vni: VNI?
                 while let option = words.next() {
                     switch option {
                     case "--type", "type", "route-type":
                         let text = try words.required("route type")
                         guard let t = EVPNRouteType(rawValue: text) ?? ["2": .macip, "3": .multicast][text] else {
-                            throw ParseError(message: "route type '\(text)' is not macip (2) or multicast (3)")
+                            throw ParseError(message: "route type '\(text)' is not macip (2) or multicast (3), the types vxsw speaks")
                         }
                         type = t
                     case "--vni", "vni": vni = try words.vni()

@@ -1,4 +1,4 @@
-import CLinuxKernel
+import CLinuxKernel   // SOCK_STREAM: tools/package's static-stdlib release build finds it only here, not through Glibc
 import Foundation
 import Glibc
 
@@ -24,8 +24,7 @@ func readSome(_ fd: Int32, before deadline: Date, what: String, closed: String) 
 
 /// A connected unix stream socket, or nil (errno says why).
 func connectUnixSocket(_ path: String) -> Int32? {
-    // SOCK_STREAM (1): the name does not import in this module in release builds (Glibc vs the uapi headers).
-    let fd = socket(AF_UNIX, 1, 0)
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)

@@ -19,7 +19,9 @@ struct Run: ParsableCommand {
 
     @Flag(help: """
         Check the configuration and this host, then exit: the uplink exists, the VTEP addresses are \
-        configured here, the worker CPUs exist and are allowed, the MTU chain. Needs no root.
+        configured here, the worker CPUs exist and are allowed, the MTU chain; and the state file \
+        (control.state-file), if there is one: readable, and its ports and MACs in VNIs the config \
+        has. Changes nothing. Needs no root (but read access to the state file).
         """)
     var check = false
 
@@ -33,10 +35,12 @@ struct Run: ParsableCommand {
             throw CLIError("\(config): \(error)")
         }
         // The same host checks for --check and for a start: errors refuse, warnings are printed.
-        let host = cfg.checkHost(HostFacts.live())
+        // --check also reads the state file (a start reads it itself and refuses a corrupt one).
+        var host = cfg.checkHost(HostFacts.live())
+        if check { host.append(cfg.checkStateFile()) }
         for line in host.lines { FileHandle.standardError.write(Data("\(config): \(line)\n".utf8)) }
         if !host.errors.isEmpty {
-            throw CLIError("\(config): \(host.errors.count) host check\(host.errors.count == 1 ? "" : "s") failed")
+            throw CLIError("\(config): \(host.errors.count) check\(host.errors.count == 1 ? "" : "s") failed")
         }
         if check {
             print("\(config): configuration is valid\(host.warnings.isEmpty ? "" : " (with warnings)")")

@@ -61,6 +61,12 @@ final class SessionTests: XCTestCase {
         try await Lab.wait(5, "B drops the remote entry") { dpB.macs[VNIMAC(vni, mac)] == nil }
         let routes = try await b.evpnRoutes(routeType: 2)
         XCTAssertTrue(routes.routes.allSatisfy { $0.local }, routes.formatted())
+        // `route vni N`: the VNI's table, ours and the received routes it imports; none for a VNI A lacks.
+        let inVNI = try await a.evpnRoutes(vni: vni)
+        XCTAssertTrue(inVNI.routes.contains { !$0.local && $0.routeType == 2 }, inVNI.formatted())
+        XCTAssertTrue(inVNI.routes.contains { $0.local && $0.routeType == 3 }, inVNI.formatted())
+        let otherVNI = try await a.evpnRoutes(vni: VNI(200)!)
+        XCTAssertTrue(otherVNI.routes.isEmpty, otherVNI.formatted())
         let json = try JSONEncoder().encode(try await a.summary())
         XCTAssertTrue(String(decoding: json, as: UTF8.self).contains("\"state\":\"Established\""))
         await b.stop()

@@ -52,6 +52,42 @@ final class ControlRequestTests: XCTestCase {
             .portAdd(.init(name: "tr0", mode: .trunk(vlans: [10: VNI(1000)!], native: nil))))
     }
 
+    /// FRR's spellings of the EVPN route listing, which `vxsw show bgp --help` advertises.
+    func testFRRSpellingsOfTheRouteListing() throws {
+        let vni = VNI(1000)
+        let cases: [([String], ControlRequest.Show)] = [
+            (["l2vpn", "evpn"], .bgpRoutes(type: nil, vni: nil)),
+            (["l2vpn", "evpn", "route"], .bgpRoutes(type: nil, vni: nil)),
+            (["l2vpn", "evpn", "route", "type", "macip"], .bgpRoutes(type: .macip, vni: nil)),
+            (["l2vpn", "evpn", "route", "type", "multicast"], .bgpRoutes(type: .multicast, vni: nil)),
+            (["l2vpn", "evpn", "route", "type", "2"], .bgpRoutes(type: .macip, vni: nil)),
+            (["l2vpn", "evpn", "route", "type", "3"], .bgpRoutes(type: .multicast, vni: nil)),
+            (["l2vpn", "evpn", "route", "vni", "1000"], .bgpRoutes(type: nil, vni: vni)),
+            (["l2vpn", "evpn", "route", "vni", "1000", "type", "2"], .bgpRoutes(type: .macip, vni: vni)),
+            (["l2vpn", "evpn", "route-type", "3"], .bgpRoutes(type: .multicast, vni: nil)),
+            // vxsw's own spelling, with and without `route`.
+            (["evpn"], .bgpRoutes(type: nil, vni: nil)),
+            (["evpn", "route"], .bgpRoutes(type: nil, vni: nil)),
+            (["evpn", "route", "--type", "macip", "--vni", "1000"], .bgpRoutes(type: .macip, vni: vni)),
+            (["evpn", "--vni", "1000"], .bgpRoutes(type: nil, vni: vni)),
+        ]
+        for (words, show) in cases {
+            XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp"] + words), .show(show), "\(words)")
+        }
+        let bad: [([String], String)] = [
+            (["l2vpn"], "expected: show bgp l2vpn evpn [route]"),
+            (["l2vpn", "route"], "expected: show bgp l2vpn evpn [route]"),
+            (["l2vpn", "evpn", "route", "type", "prefix"], "route type 'prefix' is not macip (2) or multicast (3)"),
+            (["l2vpn", "evpn", "route", "vni", "0"], "'0' is not a VNI"),
+            (["l2vpn", "evpn", "route", "route"], "unexpected 'route'"),
+        ]
+        for (words, expected) in bad {
+            XCTAssertThrowsError(try ControlRequest(arguments: ["show", "bgp"] + words), "\(words)") { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(words): '\(error)' lacks '\(expected)'")
+            }
+        }
+    }
+
     func testBadRequestsExplainThemselves() {
         let cases: [([String], String)] = [
             ([], "empty request"),

@@ -39,6 +39,11 @@ final class EVPNARPSuppressionTests: XCTestCase {
         guard waitUntil(timeout: 20, { macIPRoutes().contains(vm21.address) && (vni1000()?.neighbors ?? 0) > 0 }) else {
             return XCTFail("vxsw never got a MAC/IP route for vm21:\n\(diagnostics())")
         }
+        // FRR's spelling, per VNI: vm21's MAC/IP route is in VNI 1000's table, not in VNI 2000's.
+        let inVNI = try env.show(["bgp", "l2vpn", "evpn", "route", "vni", "1000", "type", "macip"]).jsonText
+        XCTAssertTrue(inVNI.contains(vm21.address), inVNI)
+        let otherVNI = try env.show(["bgp", "l2vpn", "evpn", "route", "vni", "2000", "type", "2"]).jsonText
+        XCTAssertFalse(otherVNI.contains(vm21.address), otherVNI)
 
         // Every ARP request from vm11 that reaches vm21 (flooded through hv2's bridge).
         let capture = try vm21.namespace.spawn(["tcpdump", "-i", "eth0", "-Q", "in", "-nn", "-l", "arp and ether src \(vm11.mac) and ether broadcast"],

@@ -106,4 +106,126 @@ final class StateFileTests: XCTestCase {
         let config = try SwitchConfig.parse(yaml: base + "control: { state-file: off }")
         XCTAssertEqual(config.jsonValue["control"]?["state-file"], "off")
     }
+
+    // MARK: vxsw run --check on the state file
+
+    private let checkConfig = """
+        vtep: { ipv4: 127.0.0.1 }
+        vnis: [{ vni: 1000 }, { vni: 2000 }]
+        ports: [{ name: tap1, vni: 1000 }]
+
+        """
+
+    /// Each entry the start would skip, or that the config's rules refuse, is named; a consistent file has no findings.
+    func testCheckNamesInconsistentEntries() throws {
+        let config = try SwitchConfig.parse(yaml: checkConfig)
+        XCTAssertEqual(config.checkState(sample, file: "/s.json").lines, [], "the sample is consistent with VNIs 1000 and 2000")
+        let state = RunState(
+            ports: [
+                .init(name: "tap2", mode: .access(VNI(1000)!)),
+                .init(name: "tap9", mode: .access(VNI(3000)!)),
+                .init(name: "tr0", mode: .trunk(vlans: [10: VNI(1000)!, 20: VNI(4000)!], native: nil)),
+                .init(name: "tap1", mode: .access(VNI(2000)!)),
+            ],
+            staticEntries: [
+                .init(vni: VNI(1000)!, mac: MACAddress("02:00:00:00:00:01")!, target: .port("tap2")),
+                .init(vni: VNI(3000)!, mac: MACAddress("02:00:00:00:00:02")!, target: .port("tap9")),
+                .init(vni: VNI(1000)!, mac: MACAddress("02:00:00:00:00:03")!, target: .port("gone0")),
+                .init(vni: VNI(2000)!, mac: MACAddress("02:00:00:00:00:04")!, target: .port("tap2")),
+                .init(vni: VNI(1000)!, mac: MACAddress("02:00:00:00:00:05")!, target: .vtep(IPAddress("fd00::2")!)),
+            ])
+        let report = config.checkState(state, file: "/s.json")
+        XCTAssertEqual(report.errors, [])
+        XCTAssertEqual(report.warnings.map(\.path), [
+            "state file /s.json: ports[1]", "state file /s.json: ports[2]", "state file /s.json: fdb.static[1].vni",
+            "state file /s.json: fdb.static[2].port", "state file /s.json: fdb.static[3].port", "state file /s.json: fdb.static[4].vtep",
+        ], report.lines.joined(separator: "\n"))
+        let text = report.warnings.map(\.description)
+        XCTAssertTrue(text[0].contains("port tap9 uses VNI 3000, which the config does not declare"), text[0])
+        XCTAssertTrue(text[0].contains("vxsw port del tap9"), text[0])
+        XCTAssertTrue(text[1].contains("port tr0 uses VNI 4000"), text[1])
+        XCTAssertTrue(text[2].contains("02:00:00:00:00:02 is in VNI 3000"), text[2])
+        XCTAssertTrue(text[3].contains("port gone0, which neither the config nor the state file has"), text[3])
+        XCTAssertTrue(text[4].contains("port tap2, which does not carry VNI 2000 (it carries 1000)"), text[4])
+        XCTAssertTrue(text[5].contains("vtep has no ipv6 address"), text[5])
+        XCTAssertEqual(report.notes.map(\.description), [
+            "state file /s.json: ports[3].name: port tap1 is in the config too; the config's settings are used",
+        ])
+    }
+
+    /// The file the config names: absent is fine, corrupt is an error naming it; it is never changed.
+    func testCheckStateFileReadsWithoutChanging() throws {
+        let path = dir + "/state.json"
+        let config = try SwitchConfig.parse(yaml: checkConfig + "control: { state-file: \(path) }\n")
+        XCTAssertEqual(config.checkStateFile().lines, [])
+        XCTAssertEqual(try SwitchConfig.parse(yaml: checkConfig + "control: { state-file: off }\n").checkStateFile().lines, [])
+
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let corrupt = #"{"version": 1, "ports": [{"name": "tap2", "vni": 1000}, {"name": "tap3"}]}"#
+        try corrupt.write(toFile: path, atomically: true, encoding: .utf8)
+        let before = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        let report = config.checkStateFile()
+        XCTAssertEqual(report.errors.count, 1, report.lines.joined(separator: "\n"))
+        let message = report.errors.first?.description ?? ""
+        XCTAssertTrue(message.hasPrefix("state file \(path): ports[1]: needs 'vni'"), message)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), corrupt, "--check leaves the file as it was")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["state.json"])
+    }
+
+    /// The real binary: `vxsw run --check` prints the state file's findings with the config's
+    /// name, fails on a corrupt file and passes (with warnings) on an inconsistent one. No root.
+    func testRunCheckReadsTheStateFile() throws {
+        let binary = try vxswBinary()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/state.json", configPath = dir + "/vxsw.yaml"
+        try (checkConfig + "control: { socket: \(dir)/vxsw.sock, state-file: \(path) }\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        func check() throws -> CommandResult { try VXLabKit.run([binary, "run", "--check", "--config", configPath], check: false) }
+
+        let none = try check()
+        XCTAssertTrue(none.succeeded, none.error)
+        XCTAssertTrue(none.output.contains("configuration is valid"), none.output)
+
+        let inconsistent = RunState(ports: [.init(name: "tap9", mode: .access(VNI(3000)!))])
+        try inconsistent.write(to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let warned = try check()
+        XCTAssertTrue(warned.succeeded, warned.error)
+        XCTAssertTrue(warned.output.contains("configuration is valid (with warnings)"), warned.output)
+        XCTAssertTrue(warned.error.contains("\(configPath): warning: state file \(path): ports[0]: port tap9 uses VNI 3000"), warned.error)
+
+        try #"{"version": 1, "fdb": {"static": [{"vni": 1000, "mac": "zz"}]}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let corrupt = try check()
+        XCTAssertFalse(corrupt.succeeded)
+        XCTAssertTrue(corrupt.error.contains("\(configPath): error: state file \(path): fdb.static[0]"), corrupt.error)
+        XCTAssertTrue(corrupt.error.contains("1 check failed"), corrupt.error)
+
+        try bytes.write(to: URL(fileURLWithPath: path))
+        _ = try check()
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), bytes, "--check never rewrites the state file")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/vxsw.sock"), "--check opens no control socket")
+    }
+
+    /// A user who cannot see into the state file's directory (0700, as /var/lib/vxsw) gets a
+    /// note that it was not checked, not a silent "no state file".
+    func testRunCheckAsAnotherUserSaysItWasNotChecked() throws {
+        try XCTSkipUnless(isRoot, "needs root: runs --check as nobody (setpriv)")
+        let binary = try vxswBinary()
+        try FileManager.default.createDirectory(atPath: dir + "/state", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        try RunState().write(to: dir + "/state/state.json")
+        let configPath = dir + "/vxsw.yaml"
+        try (checkConfig + "control: { socket: \(dir)/vxsw.sock, state-file: \(dir)/state/state.json }\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configPath)
+        let asNobody = try VXLabKit.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                         binary, "run", "--check", "--config", configPath], check: false)
+        XCTAssertTrue(asNobody.succeeded, asNobody.error)
+        XCTAssertTrue(asNobody.error.contains("note: control.state-file: \(dir)/state/state.json is not readable by this user; not checked"),
+                      asNobody.error)
+        let asRoot = try VXLabKit.run([binary, "run", "--check", "--config", configPath], check: false)
+        XCTAssertTrue(asRoot.succeeded && !asRoot.error.contains("not readable"), asRoot.error)
+    }
 }

@@ -5,8 +5,10 @@ extension EVPNSpeaker {
     public func summary() async throws -> BGPSummary {
         try await loop.submit { self.makeSummary() }.get()
     }
-    public func evpnRoutes(routeType: UInt8? = nil) async throws -> EVPNRouteTable {
-        try await loop.submit { self.makeRouteTable(routeType: routeType) }.get()
+    /// The routes, all or of one type; with `vni`, those of that VNI's table as FRR's
+    /// `show bgp l2vpn evpn route vni N` lists them: ours for the VNI and the received ones it imports.
+    public func evpnRoutes(routeType: UInt8? = nil, vni: VNI? = nil) async throws -> EVPNRouteTable {
+        try await loop.submit { self.makeRouteTable(routeType: routeType, vni: vni) }.get()
     }
     public func vnis() async throws -> [EVPNVNIInfo] {
         try await loop.submit { self.makeVNIs() }.get()
@@ -27,9 +29,9 @@ extension EVPNSpeaker {
         })
     }
 
-    func makeRouteTable(routeType: UInt8?) -> EVPNRouteTable {
+    func makeRouteTable(routeType: UInt8?, vni: VNI? = nil) -> EVPNRouteTable {
         var rows: [(EVPNRouteKey, Int, EVPNRouteEntry)] = []
-        for e in rib.exported.values where routeType == nil || e.route.routeType == routeType {
+        for e in rib.exported.values where (routeType == nil || e.route.routeType == routeType) && (vni == nil || e.vni == vni) {
             rows.append((e.route.key, 0, EVPNRouteEntry(
                 rd: e.route.rd?.description ?? "", routeType: e.route.routeType, prefix: e.route.description,
                 nextHop: config.vtep.description, localPref: nil, weight: 32768, path: "", origin: "i",
@@ -37,7 +39,7 @@ extension EVPNSpeaker {
                 best: true, local: true, stale: false, peer: nil)))
         }
         for (peer, table) in rib.adjIn {
-            for r in table.values where routeType == nil || r.route.routeType == routeType {
+            for r in table.values where (routeType == nil || r.route.routeType == routeType) && (vni.map { rib.imported(r, into: $0) } ?? true) {
                 let origin: String = { switch r.origin { case .igp?: return "i"; case .egp?: return "e"; default: return "?" } }()
                 rows.append((r.route.key, 1, EVPNRouteEntry(
                     rd: r.route.rd?.description ?? "", routeType: r.route.routeType, prefix: r.route.description,

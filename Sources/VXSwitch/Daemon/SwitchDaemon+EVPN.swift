@@ -240,9 +240,9 @@ extension SwitchDaemon {
         switch what {
         case .bgpSummary, .bgpNeighbors:
             return try JSONValue(encoding: blocking { try await speaker.summary() })
-        case .bgpRoutes(let type, _):
+        case .bgpRoutes(let type, let vni):
             let code: UInt8? = type.map { $0 == .macip ? 2 : 3 }
-            return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code) })
+            return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code, vni: vni) })
         case .evpnVNI:
             return try JSONValue(encoding: blocking { try await speaker.vnis() })
         case .evpnMAC(let vni):
