@@ -85,8 +85,9 @@ static __always_inline void touch(struct vxsw_fast_fdb *e) {
 }
 
 /* ChecksumCompletion.complete on the frame `l2` bytes in, `flen` bytes long: 0 when done
- * or when the engine would leave the frame alone too, FAST_DECLINE otherwise. */
-static __always_inline int complete_csum(struct xdp_md *ctx, __u32 l2, __u32 flen) {
+ * or when the engine would leave the frame alone too, FAST_DECLINE otherwise. With
+ * `only_partial`, 1 (frame unchanged) when the field is not the pseudo-header sum alone. */
+static __always_inline int complete_csum(struct xdp_md *ctx, __u32 l2, __u32 flen, int only_partial) {
     void *data = (void *)(long)ctx->data;
     void *end = (void *)(long)ctx->data_end;
     __u8 *eth = data + l2;
@@ -140,6 +141,7 @@ static __always_inline int complete_csum(struct xdp_md *ctx, __u32 l2, __u32 fle
     }
     if (proto == IPPROTO_UDP && v4 && seg[6] == 0 && seg[7] == 0) return 0; /* "no checksum" */
     pseudo += bpf_htons((__u16)proto) + bpf_htons((__u16)l4len);
+    if (only_partial && (field == 16 ? *(__u16 *)(seg + 16) : *(__u16 *)(seg + 6)) != csum_fold64(pseudo)) return 1;
     if (field == 16) *(__u16 *)(seg + 16) = 0;
     else *(__u16 *)(seg + 6) = 0;
     int sum = vxsw_csum_range(ctx, l4off, l4len);
@@ -263,7 +265,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
         if (target == ifindex) return FAST_DECLINE; /* same segment: the engine drops it */
         struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
         if (!out || out->bd != bd || flen > out->max_frame) return FAST_DECLINE;
-        if (complete && complete_csum(ctx, 0, flen) < 0) return FAST_DECLINE;
+        if (complete && complete_csum(ctx, 0, flen, 0) < 0) return FAST_DECLINE;
         touch(src);
         count(VXSW_STAT_FAST_LOCAL);
         return bpf_redirect(target, 0);
@@ -274,7 +276,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     if (vt->ipv6 ? !cfg->has_v6 : !cfg->has_v4) return FAST_DECLINE;
     __u32 overhead = vt->ipv6 ? VXLAN_OVERHEAD_V6 : VXLAN_OVERHEAD_V4;
     if (overhead - ETH_HLEN + flen > cfg->uplink_mtu) return FAST_DECLINE; /* too_big: the engine counts it */
-    if (complete && complete_csum(ctx, 0, flen) < 0) return FAST_DECLINE;
+    if (complete && complete_csum(ctx, 0, flen, 0) < 0) return FAST_DECLINE;
     data = (void *)(long)ctx->data;
     end = (void *)(long)ctx->data_end;
     __u16 sport = flow_source_port(flow_hash(data, end), cfg->sport_lo, cfg->sport_hi);
@@ -359,11 +361,19 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     __u32 target = dst->target;
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
     if (!out || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
-    /* Last, so only frames taken here pay for it, and before the inner checksum changes. */
+    /* Last, so only frames taken here pay for it. A kernel VTEP behind a veth computes the outer
+     * checksum for the frame with its inner checksum filled in (local checksum offload) and
+     * leaves the inner one partial: a mismatch is looked at again once the inner one is complete. */
+    int completed = 0;
     if (v6 ? cfg->verify_udp_csum6 : cfg->verify_udp_csum4) {
-        if (!udp_checksum_ok(ctx, l4, udplen, v6)) return FAST_DECLINE; /* bad_udp_checksum */
+        if (!udp_checksum_ok(ctx, l4, udplen, v6)) {
+            /* Only a partial inner checksum: completing a wrong one would hide damage. */
+            if (!cfg->decap_complete_csum || complete_csum(ctx, ioff, ilen, 1) != 0) return FAST_DECLINE;
+            completed = 1;
+            if (!udp_checksum_ok(ctx, l4, udplen, v6)) return FAST_DECLINE; /* bad_udp_checksum */
+        }
     }
-    if (cfg->decap_complete_csum && complete_csum(ctx, ioff, ilen) < 0) return FAST_DECLINE;
+    if (!completed && cfg->decap_complete_csum && complete_csum(ctx, ioff, ilen, 0) < 0) return FAST_DECLINE;
     /* Trailing bytes after the inner frame (outer padding) go too: the engine sends `ilen` bytes. */
     int excess = (int)flen - (int)(ioff + ilen);
     if (bpf_xdp_adjust_head(ctx, (int)ioff)) return FAST_DECLINE;

@@ -17,6 +17,7 @@ extension SwitchConfig: Codable {
             "ports": .array(ports.map(\.jsonValue)),
             "datapath": datapath.jsonValue,
             "fdb": ["aging-time": .int(Int64(fdb.agingTime)), "max-entries": .int(Int64(fdb.maxEntries)),
+                    "max-neighbors": .int(Int64(fdb.maxNeighbors)),
                     "static": .array(fdb.staticEntries.map(\.jsonValue))],
             "control": [
                 "socket": .string(control.socket), "metrics": .string(control.metrics?.description ?? "off"),

@@ -173,10 +173,11 @@ extension SwitchConfig {
     }
 
     private static func readFDB(_ field: Field) throws -> FDB {
-        let m = try field.mapping(allowed: ["aging-time", "static", "max-entries"])
+        let m = try field.mapping(allowed: ["aging-time", "static", "max-entries", "max-neighbors"])
         var fdb = FDB()
         fdb.agingTime = try m["aging-time"]?.int(in: 0...Int.max) ?? fdb.agingTime
         fdb.maxEntries = try m["max-entries"]?.int(in: 0...Int.max) ?? fdb.maxEntries
+        fdb.maxNeighbors = try m["max-neighbors"]?.int(in: 0...Int.max) ?? fdb.maxNeighbors
         fdb.staticEntries = try m["static"]?.list().map(readStaticEntry) ?? []
         return fdb
     }

@@ -55,6 +55,7 @@ extension SwitchConfig {
         try fixed("datapath", datapath == new.datapath)
         try fixed("control", control == new.control)
         try fixed("fdb.max-entries", fdb.maxEntries == new.fdb.maxEntries)
+        try fixed("fdb.max-neighbors", fdb.maxNeighbors == new.fdb.maxNeighbors)
         try fixed("bgp", (bgp == nil) == (new.bgp == nil))
 
         var plan = ReloadPlan()

@@ -143,6 +143,7 @@ private struct Validator {
         let entries = config.fdb.staticEntries
         try checkRange(config.fdb.agingTime, 0...1_000_000, "fdb.aging-time")
         try checkRange(config.fdb.maxEntries, 1024...16_777_216, "fdb.max-entries")
+        try checkRange(config.fdb.maxNeighbors, 1024...4_194_304, "fdb.max-neighbors")
         for (i, e) in entries.enumerated() {
             let path = "fdb.static[\(i)]"
             try checkDeclared(e.vni, "\(path).vni")

@@ -45,6 +45,7 @@ import VXCore
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
 ///   max-entries: 131072        # MACs the table holds, all VNIs together
+///   max-neighbors: 24576       # IP → MAC entries for ARP/ND suppression, all VNIs together
 ///   static:
 ///     - { vni: 1000, mac: "02:00:00:00:00:01", port: tap101i0 }
 ///     - { vni: 1000, mac: "02:00:00:00:00:02", vtep: 198.18.0.2 }
@@ -302,13 +303,17 @@ extension SwitchConfig {
         public var agingTime: Int
         public var staticEntries: [StaticEntry]
         /// MACs the table holds, all VNIs together (learned, static and EVPN); the table is
-        /// preallocated, about 32 bytes a slot.
+        /// preallocated, 24-byte slots at ≤ 3/4 load.
         public var maxEntries: Int
+        /// IP → MAC entries (from EVPN MAC/IP routes) ARP/ND suppression holds, all VNIs
+        /// together; beyond it a request is flooded, not answered. Preallocated like the FDB.
+        public var maxNeighbors: Int
 
-        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = [], maxEntries: Int = 131_072) {
+        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = [], maxEntries: Int = 131_072, maxNeighbors: Int = 24_576) {
             self.agingTime = agingTime
             self.staticEntries = staticEntries
             self.maxEntries = maxEntries
+            self.maxNeighbors = maxNeighbors
         }
 
         /// A MAC pinned to a local port or a remote VTEP.

@@ -6,8 +6,10 @@
 /// packets, and UDP over IPv4 with checksum 0 (the sender asked for none).
 public enum ChecksumCompletion {
     /// Recomputes the checksum of the frame at `p`; returns whether it wrote one.
+    /// With `onlyIfPartial`, only a checksum field that holds exactly the pseudo-header sum
+    /// (what CHECKSUM_PARTIAL leaves) is completed.
     @inlinable @discardableResult
-    public static func complete(_ p: UnsafeMutableRawPointer, length: Int) -> Bool {
+    public static func complete(_ p: UnsafeMutableRawPointer, length: Int, onlyIfPartial: Bool = false) -> Bool {
         guard let (l3, type) = Ethernet.l3(p, length: length) else { return false }
         let ip = p + l3
         let present = length &- l3
@@ -35,9 +37,10 @@ public enum ChecksumCompletion {
         let seg = ip + l4
         let udp = proto == IPv4.protocolUDP
         if udp && v4 && UDP.checksum(seg) == 0 { return false }
-        seg.storeBE16(0, field)
         let pseudo = v4 ? Checksum.pseudoHeaderV4(ip, protocol: proto, length: l4Length)
                         : Checksum.pseudoHeaderV6(ip, protocol: proto, length: l4Length)
+        if onlyIfPartial && seg.loadBE16(field) != pseudo { return false }
+        seg.storeBE16(0, field)
         seg.storeBE16(Checksum.l4(pseudo: pseudo, seg, count: l4Length, udp: udp), field)
         return true
     }

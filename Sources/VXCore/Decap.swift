@@ -70,8 +70,19 @@ public enum Decap {
             // CHECKSUM_PARTIAL), which the wire never carries; a damaged frame matches it no more
             // often (2^-16) than it matches a right checksum.
             let partial = UDP.checksum(udp) == pseudo
-            guard partial || Checksum.add(pseudo, Checksum.sum(udp, count: udpLength)) == 0xFFFF else {
-                return .drop(.badUDPChecksum)
+            if !partial && Checksum.add(pseudo, Checksum.sum(udp, count: udpLength)) != 0xFFFF {
+                // A kernel VTEP on this host (behind a veth) computes the outer checksum for the
+                // frame with its inner TCP/UDP checksum filled in (local checksum offload) and
+                // leaves the inner one partial: complete it, as the pipeline would, and look again.
+                // Only a partial one (the pseudo-header sum, 2^-16 by chance): a completed checksum
+                // would hide damage to the inner payload from the outer one.
+                let inner = UnsafeMutableRawPointer(mutating: udp + UDP.headerLength + VXLAN.headerLength)
+                let innerLength = udpLength &- UDP.headerLength &- VXLAN.headerLength
+                guard underlay.completeDecapChecksums, innerLength >= Ethernet.headerLength,
+                      ChecksumCompletion.complete(inner, length: innerLength, onlyIfPartial: true),
+                      Checksum.add(pseudo, Checksum.sum(udp, count: udpLength)) == 0xFFFF else {
+                    return .drop(.badUDPChecksum)
+                }
             }
         }
         let vx = udp + UDP.headerLength

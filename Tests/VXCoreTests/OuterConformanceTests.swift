@@ -115,10 +115,11 @@ final class UDPChecksumTests: XCTestCase {
         return f
     }
 
-    func delivered(_ f: [UInt8], v4: Bool = false, v6: Bool = true) -> (Bool, UInt64) {
+    func delivered(_ f: [UInt8], v4: Bool = false, v6: Bool = true, complete: Bool = false) -> (Bool, UInt64) {
         var (sw, io) = makeSwitch()
         sw.underlay.verifyUDPChecksumV4 = v4
         sw.underlay.verifyUDPChecksumV6 = v6
+        sw.underlay.completeDecapChecksums = complete
         sw.addStaticMAC(vni: vniA, macB, port: p2)
         let out = pass(&sw, &io, from: uplink, [f])
         XCTAssertEqual(io.freeCount, io.frameCount)
@@ -158,6 +159,28 @@ final class UDPChecksumTests: XCTestCase {
         // The defaults: an IPv4 frame with a wrong checksum goes through, an IPv6 one does not.
         XCTAssertTrue(delivered(frame(v6: false) { $0[40] ^= 0x10 }, v4: false, v6: true).0)
         XCTAssertFalse(delivered(frame(v6: true) { $0[60] ^= 0x10 }, v4: false, v6: true).0)
+    }
+
+    /// A kernel VTEP behind a veth computes the outer checksum for the frame with its inner TCP
+    /// checksum filled in (local checksum offload) and leaves the inner one partial: accepted once
+    /// the inner checksum is completed (what the daemon does with every decapsulated frame).
+    func testLocalChecksumOffloadFromAKernelVTEPIsAccepted() {
+        var t = TCPFrame()
+        t.dst = macB; t.src = macC; t.payload = TCPFrame.pattern(300)
+        let full = t.tcp()
+        var u = testUnderlay(); u.localV4 = remote4; u.localV6 = remote6
+        var f = encap(full, vni: 100, remote: local6, underlay: u)
+        let field = 14 + 40 + 8 + 8 + 14 + 20 + 16   // the inner TCP checksum
+        let (pseudo, _, _) = referencePseudoHeader(full, l3: 14)
+        let partial = ~referenceChecksum(pseudo)
+        f[field] = UInt8(partial >> 8); f[field + 1] = UInt8(partial & 0xFF)
+        XCTAssertTrue(delivered(f, complete: true).0, "completed, then the outer checksum is right")
+        XCTAssertEqual(delivered(f, complete: false).1, 1, "without completion it cannot be told from damage")
+        // A frame with its inner checksum complete (from the wire) and a damaged payload is not
+        // "completed" into looking right: only a partial inner checksum is.
+        var damaged = encap(full, vni: 100, remote: local6, underlay: u)
+        damaged[damaged.count - 1] ^= 0x01
+        XCTAssertEqual(delivered(damaged, complete: true).1, 1, "damage is still caught")
     }
 
     /// With extension headers in front, the pseudo-header is still the fixed header's.

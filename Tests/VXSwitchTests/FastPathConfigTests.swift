@@ -47,5 +47,16 @@ final class FDBSizeConfigTests: XCTestCase {
         XCTAssertThrowsError(try SwitchConfig.parse(yaml: base + "fdb: { max-entries: 10 }\n")) { error in
             XCTAssertTrue("\(error)".hasPrefix("fdb.max-entries"), "\(error)")
         }
+        XCTAssertThrowsError(try SwitchConfig.parse(yaml: base + "fdb: { max-neighbors: 10 }\n")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("fdb.max-neighbors"), "\(error)")
+        }
+    }
+
+    /// The neighbour table (ARP/ND suppression) is sized by config like the FDB.
+    func testNeighbourTableSize() throws {
+        XCTAssertEqual(try SwitchConfig.parse(yaml: base).fdb.maxNeighbors, 24_576)
+        let config = try SwitchConfig.parse(yaml: base + "fdb: { max-neighbors: 100000 }\n")
+        XCTAssertEqual(config.fdb.maxNeighbors, 100_000)
+        XCTAssertEqual(try JSONDecoder().decode(SwitchConfig.self, from: JSONEncoder().encode(config)).fdb.maxNeighbors, 100_000)
     }
 }

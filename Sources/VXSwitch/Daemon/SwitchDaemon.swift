@@ -92,7 +92,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         // Two copies of the same empty tables: the owner's and the worker's. Everything in them
         // from here on arrives as `TableUpdate`s through the owner, to both in the same order.
         func emptyTables() -> SwitchPipeline {
-            var p = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries)
+            var p = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries, neighborCapacity: config.fdb.maxNeighbors)
             p.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
             return p
         }
