@@ -1,5 +1,6 @@
 import Foundation
 import VXDatapath
+import VXLab
 import VXLabKit
 
 /// `vxsw bench workers`: the AF_XDP engine with 1 and with 2 workers on a two-queue uplink,
@@ -127,7 +128,7 @@ public final class WorkersBench {
     private func measure(_ contender: VXSWContender, _ generator: TrafficGenerator, _ sink: CountingSink, _ frame: [UInt8],
                          rig: BenchRig, workers: Int, run: Int, size: Int, rate: Double?, seconds: Double) throws -> WorkersBenchSample {
         usleep(200_000)
-        guard let pid = contender.pid, let s0 = contender.stats()?.workers else { throw BenchError("vxsw did not answer show stats") }
+        guard let pid = contender.pid, let s0 = contender.stats()?.workers else { throw LabError("vxsw did not answer show stats") }
         let c0 = sink.count(.bench), g0 = generator.sent(), cpu0 = CPUSample.now(), t0 = monotonicSeconds()
         let threads0 = Self.workerThreadTicks(pid: pid)
         try generate(generator, frame, rig: rig, seconds: seconds, rate: rate)
@@ -135,7 +136,7 @@ public final class WorkersBench {
         let threads1 = Self.workerThreadTicks(pid: pid)
         usleep(100_000)
         let c1 = sink.count(.bench)
-        guard let s1 = contender.stats()?.workers else { throw BenchError("vxsw did not answer show stats") }
+        guard let s1 = contender.stats()?.workers else { throw LabError("vxsw did not answer show stats") }
         let dt = t1 - t0
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let perWorker = s1.map { w -> WorkersBenchSample.Worker in
@@ -171,7 +172,7 @@ public final class WorkersBench {
         }
         group.wait()
         if let bad = outcomes.first(where: { $0.status != 0 }) {
-            throw BenchError("generator: \(String(cString: strerror(-bad.status))) (errno \(-bad.status))")
+            throw LabError("generator: \(String(cString: strerror(-bad.status))) (errno \(-bad.status))")
         }
     }
 
@@ -191,9 +192,4 @@ public final class WorkersBench {
         }
         return out
     }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

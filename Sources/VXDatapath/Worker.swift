@@ -88,9 +88,9 @@ public struct WorkerState<P: PacketProcessor> {
     mutating func unregister(queue index: Int) {
         let q = queues + index
         if let share = q.pointee.share {
-            cvxsw_spin_lock(Self.lockWord(share))
+            cvxsw_spin_lock(&share.pointee.lock)
             reclaimShared(index)
-            cvxsw_spin_unlock(Self.lockWord(share))
+            cvxsw_spin_unlock(&share.pointee.lock)
         } else {
             reclaimCompletions(index)
         }
@@ -118,30 +118,20 @@ public struct WorkerState<P: PacketProcessor> {
 
     // MARK: Hot path
 
-    /// The lock word of a shared socket (`SocketShare.lock`).
-    @inlinable static func lockWord(_ share: UnsafeMutablePointer<SocketShare>) -> UnsafeMutablePointer<Int32> {
-        word(share, \SocketShare.lock)
-    }
-
-    @inlinable static func word(_ share: UnsafeMutablePointer<SocketShare>, _ field: KeyPath<SocketShare, Int32>)
-        -> UnsafeMutablePointer<Int32> {
-        (UnsafeMutableRawPointer(share) + MemoryLayout<SocketShare>.offset(of: field)!).assumingMemoryBound(to: Int32.self)
-    }
-
     /// Asks the kernel to send what the tx ring holds. Copy mode moves at most 32 frames per
     /// call and says EAGAIN when more wait: call again (up to 256 frames), so a batch's frames
     /// leave in this loop rather than fill the ring. EBUSY/ENOBUFS/ENETDOWN just mean "later".
     mutating func kick(_ index: Int) {
         let q = queues + index
         guard let share = q.pointee.share else { return sendQueued(q) }
-        // A shared ring: one caller at a time; the others leave a note and go on.
-        let busy = Self.word(share, \SocketShare.kicking), again = Self.word(share, \SocketShare.kickAgain)
-        _ = cvxsw_atomic_exchange32(again, 1)
-        while cvxsw_spin_trylock(busy) != 0 {
-            while cvxsw_atomic_exchange32(again, 0) != 0 { sendQueued(q) }
-            cvxsw_spin_unlock(busy)
+        // A shared ring: one caller at a time; the others leave a note and go on. (The words
+        // are addressed in place: `pointee` of a pointer is the shared memory itself.)
+        _ = cvxsw_atomic_exchange32(&share.pointee.kickAgain, 1)
+        while cvxsw_spin_trylock(&share.pointee.kicking) != 0 {
+            while cvxsw_atomic_exchange32(&share.pointee.kickAgain, 0) != 0 { sendQueued(q) }
+            cvxsw_spin_unlock(&share.pointee.kicking)
             // A note left after our last look and before the unlock: take it (or its writer does).
-            if cvxsw_atomic_load32(again) == 0 { break }
+            if cvxsw_atomic_load32(&share.pointee.kickAgain) == 0 { break }
         }
     }
 
@@ -236,17 +226,16 @@ public struct WorkerState<P: PacketProcessor> {
     @inlinable mutating func submitShared(_ index: Int) -> Bool {
         let q = queues + index
         let share = q.pointee.share!
-        let word = Self.lockWord(share)
         let n = q.pointee.stagedCount
         if n == 0 {
-            guard q.pointee.receives, share.pointee.outstandingTx > 0, cvxsw_spin_trylock(word) != 0 else { return false }
+            guard q.pointee.receives, share.pointee.outstandingTx > 0, cvxsw_spin_trylock(&share.pointee.lock) != 0 else { return false }
             reclaimShared(index)
             let busy = share.pointee.outstandingTx > 0
-            cvxsw_spin_unlock(word)
+            cvxsw_spin_unlock(&share.pointee.lock)
             return busy
         }
         let staged = q.pointee.staged!
-        cvxsw_spin_lock(word)
+        cvxsw_spin_lock(&share.pointee.lock)
         reclaimShared(index)
         var idx: UInt32 = 0
         let got = Int(xsk_ring_prod__reserve(q.pointee.tx, UInt32(n), &idx))
@@ -260,7 +249,7 @@ public struct WorkerState<P: PacketProcessor> {
             xsk_ring_prod__submit(q.pointee.tx, UInt32(got))
             share.pointee.outstandingTx &+= UInt32(got)
         }
-        cvxsw_spin_unlock(word)
+        cvxsw_spin_unlock(&share.pointee.lock)
         q.pointee.stagedCount = 0
         if got < n {
             for j in got..<n { pool.pointee.give(staged[j].addr) }
