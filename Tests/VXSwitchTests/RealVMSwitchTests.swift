@@ -113,6 +113,44 @@ final class RealVMSwitchTests: XCTestCase {
         }
     }
 
+    /// Two workers with real guests: the taps are received on by different workers, so a guest's
+    /// frames to the other local guest leave through the other worker's tap batch, and both
+    /// share the single-queue uplink's tx ring toward the remote guest.
+    func testGuestsThroughTwoWorkers() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.activeProcessorCount >= 2, "needs 2 CPUs")
+        let (rig, workDir) = try RealVMRig.withRemoteBridge(tag: "w")
+        defer { rig.teardown(); try? FileManager.default.removeItem(atPath: workDir) }
+        let g1 = try rig.startGuest("g1", in: rig.hv1, tap: "tap1", mac: "52:54:00:78:00:01", ipv4CIDR: "198.19.77.1/24")
+        let g3 = try rig.startGuest("g3", in: rig.hv1, tap: "tap3", mac: "52:54:00:78:00:03", ipv4CIDR: "198.19.77.3/24")
+        let g2 = try rig.startGuest("g2", in: rig.hv2, tap: "tap2", mac: "52:54:00:78:00:02", ipv4CIDR: "198.19.77.2/24")
+        try rig.attach(g2)
+        let control = workDir + "/vxsw.ctl", config = workDir + "/vxsw.yaml"
+        let yaml = rig.vxswConfig(taps: ["tap1", "tap3"], socket: control, header: "RealVMSwitchTests (two workers)")
+            + "datapath:\n  workers: [0, 1]\n"
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        let binary = try vxswBinary()
+        let vxsw = try startSwitchProcess(binary: binary, config: config, socket: control, in: rig.hv1, logPath: workDir + "/vxsw.log")
+        defer { _ = vxsw.stop() }
+        for tap in ["tap1", "tap3"] { try rig.hv1.exec(["ip", "link", "set", tap, "up"]) }
+        for g in [g1, g2, g3] { try g.waitUntilBooted() }
+        try g1.assertPings("198.19.77.2")
+        try g1.assertPings("198.19.77.3")
+
+        try assertTransfer(from: g1, to: g3, address: "198.19.77.3")
+        try assertTransfer(from: g3, to: g1, address: "198.19.77.1")
+        try assertTransfer(from: g1, to: g2, address: "198.19.77.2")
+        try assertTransfer(from: g2, to: g3, address: "198.19.77.3")
+
+        let stats = try rig.hv1.exec([binary, "show", "stats", "--json", "--socket", control])
+        let view = try JSONDecoder().decode(StatsView.self, from: Data(stats.output.utf8))
+        let workers = try XCTUnwrap(view.workers)
+        XCTAssertEqual(workers.count, 2)
+        let receivers = workers.map { Set($0.receivesOn) }
+        XCTAssertNotEqual(receivers[0].contains("tap1"), receivers[1].contains("tap1"), "one worker receives on tap1")
+        XCTAssertFalse(receivers[0].contains("tap1") && receivers[0].contains("tap3"), "the taps are on different workers: \(receivers)")
+        for w in workers { XCTAssertGreaterThan(w.frames, 1000, "worker \(w.index) forwarded the guests' frames") }
+    }
+
     /// Sends 16 MB of random bytes from `from` to `to` with nc and compares the MD5 on both ends.
     private func assertTransfer(from: QemuGuest, to: QemuGuest, address: String,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
