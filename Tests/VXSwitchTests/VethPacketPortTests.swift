@@ -1,5 +1,6 @@
 import Foundation
 import VXLabKit
+import VXCore
 import VXSwitch
 import XCTest
 
@@ -38,6 +39,11 @@ final class VethPacketPortTests: XCTestCase {
         XCTAssertGreaterThan(counters.rxSuperFrames, 0, "the container's GSO super-frames arrived whole")
         XCTAssertGreaterThan(counters.txSuperFrames, 0, "TCP toward the container was coalesced")
         let port = try XCTUnwrap(stats.ports.first { $0.name == "vc1" })
-        XCTAssertEqual(port.drops, [:], "nothing dropped on vc1")
+        // A full queue toward the container is backpressure TCP answers (the kernel's backlog on
+        // the veth peer, ENOBUFS), counted as tx_ring_full; the bridge drops there too. Anything
+        // else, or more than a trace of it, is a fault.
+        let pushedBack = port.drops[DropReason.txRingFull.name] ?? 0
+        XCTAssertEqual(port.drops.filter { $0.key != DropReason.txRingFull.name }, [:], "nothing dropped on vc1 but for its full queue")
+        XCTAssertLessThanOrEqual(pushedBack * 100, max(counters.txFrames, 100), "a full queue toward vc1 is rare: \(pushedBack) of \(counters.txFrames)")
     }
 }
