@@ -152,3 +152,67 @@ uint64_t cvxsw_thread_cpu_ns(void) {
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+int cvxsw_tcx_ingress_link_create(int prog_fd, int ifindex) {
+    /* BPF_TCX_INGRESS (46) by number: libbpf 1.1's headers predate it; the kernel's
+     * link_create takes it with no extra options. */
+    int fd = bpf_link_create(prog_fd, ifindex, (enum bpf_attach_type)46, NULL);
+    return fd < 0 ? -errno : fd;
+}
+
+/* TUNSETOFFLOAD bits newer than Debian 12's headers (linux/if_tun.h of 6.17). */
+#define CVXSW_TUN_F_USO4 0x20
+#define CVXSW_TUN_F_USO6 0x40
+#define CVXSW_TUN_F_UDP_TUNNEL_GSO 0x080
+#define CVXSW_TUN_F_UDP_TUNNEL_GSO_CSUM 0x100
+
+int cvxsw_tunnel_tap_open(const char *pattern, char *name, int *stage) {
+    *stage = 1;
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    strncpy(ifr.ifr_name, pattern, IFNAMSIZ - 1);
+    int err = 0;
+    *stage = 2;
+    if (ioctl(fd, TUNSETIFF, &ifr) != 0) goto fail;
+    int size = 24;
+    *stage = 3;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &size) != 0) goto fail;
+    *stage = 4;
+    unsigned int base = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
+                        CVXSW_TUN_F_UDP_TUNNEL_GSO | CVXSW_TUN_F_UDP_TUNNEL_GSO_CSUM;
+    /* USO inside the tunnel where the kernel has it (6.2+), else TCP only. */
+    if (ioctl(fd, TUNSETOFFLOAD, base | CVXSW_TUN_F_USO4 | CVXSW_TUN_F_USO6) != 0 &&
+        ioctl(fd, TUNSETOFFLOAD, base) != 0) goto fail;
+    memcpy(name, ifr.ifr_name, IFNAMSIZ);
+    name[IFNAMSIZ - 1] = 0;
+    return fd;
+fail:
+    err = -errno;
+    close(fd);
+    return err;
+}
+
+int cvxsw_link_set_up(const char *name) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int err = 0;
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0) err = -errno;
+    else {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) err = -errno;
+    }
+    close(s);
+    return err;
+}

@@ -98,6 +98,7 @@ extension SwitchConfig.Datapath {
             "busy-poll": busyPoll.map {
                 ["timeout-us": JSONValue($0.timeoutMicroseconds), "budget": JSONValue($0.budget), "prefer": .bool($0.prefer)]
             } ?? "off",
+            "tunnel-gso": .bool(tunnelGSO),
         ]
     }
 }

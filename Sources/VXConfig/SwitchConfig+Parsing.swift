@@ -127,7 +127,7 @@ extension SwitchConfig {
     private static func readDatapath(_ field: Field) throws -> Datapath {
         let m = try field.mapping(allowed: [
             "workers", "ring-size", "frame-size", "frames", "batch-size", "poll", "attach", "numa", "fast-path",
-            "busy-poll",
+            "busy-poll", "tunnel-gso",
         ])
         var d = Datapath()
         d.workers = try m["workers"]?.list().map { try $0.int(in: 0...Int.max) } ?? d.workers
@@ -137,6 +137,7 @@ extension SwitchConfig {
         d.batchSize = try m["batch-size"]?.int(in: 0...Int.max) ?? d.batchSize
         d.poll = try m["poll"]?.word() ?? d.poll
         d.attach = try m["attach"]?.word() ?? d.attach
+        d.tunnelGSO = try m["tunnel-gso"]?.bool() ?? d.tunnelGSO
         if let fast = m["fast-path"] {
             if case .bool(let on) = fast.value {
                 d.fastPath = on ? .on : .off

@@ -42,6 +42,7 @@ import VXCore
 ///   numa: auto                 # auto | NODE
 ///   fast-path: auto            # known unicast in XDP: auto (not into veths) | true | false
 ///   busy-poll: off             # or { timeout-us: 20, budget: 64, prefer: true }: AF_XDP busy polling
+///   tunnel-gso: true           # guests' super-frames to remote VTEPs leave whole (tunnel GSO)
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
 ///   max-entries: 131072        # MACs the table holds, all VNIs together
@@ -236,11 +237,14 @@ extension SwitchConfig {
         /// Busy-poll socket options on every AF_XDP socket (SO_BUSY_POLL, SO_BUSY_POLL_BUDGET,
         /// SO_PREFER_BUSY_POLL); nil (`off`): none.
         public var busyPoll: BusyPoll?
+        /// Guests' super-frames to remote VTEPs leave whole through a tunnel tap, for the NIC's
+        /// tunnel TSO or the kernel's GSO to cut (Linux 6.17+; older kernels: segmented, as off).
+        public var tunnelGSO: Bool
 
         public init(
             workers: [Int] = [], ringSize: Int = 4096, frameSize: Int = 4096, frames: Int = 16384,
             batchSize: Int = 64, poll: Poll = .adaptive, attach: Attach = .auto, numaNode: Int? = nil,
-            fastPath: FastPath = .auto, busyPoll: BusyPoll? = nil
+            fastPath: FastPath = .auto, busyPoll: BusyPoll? = nil, tunnelGSO: Bool = true
         ) {
             self.workers = workers
             self.ringSize = ringSize
@@ -252,6 +256,7 @@ extension SwitchConfig {
             self.numaNode = numaNode
             self.fastPath = fastPath
             self.busyPoll = busyPoll
+            self.tunnelGSO = tunnelGSO
         }
 
         public struct BusyPoll: Equatable, Sendable {

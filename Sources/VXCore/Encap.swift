@@ -16,9 +16,11 @@ public enum Encap {
 
     /// Writes the outer headers in the `overhead(toward: remote)` bytes before `inner`.
     /// The caller has checked the headroom, the MTU and that `local` has the remote's family.
+    /// `partialChecksum`: an IPv6 outer UDP checksum is left as the pseudo-header sum, for
+    /// the kernel's tunnel GSO to complete per segment (the inner frame is not read).
     @inlinable public static func writeHeaders(before inner: UnsafeMutableRawPointer, innerLength: Int, vni: VNI,
                                                local: IPAddress, remote: IPAddress, nextHop: MACAddress,
-                                               sourcePort: UInt16, underlay: UnderlayConfig) {
+                                               sourcePort: UInt16, underlay: UnderlayConfig, partialChecksum: Bool = false) {
         let udpLength = innerLength &+ UDP.headerLength &+ VXLAN.headerLength
         let vx = inner - VXLAN.headerLength
         let udp = vx - UDP.headerLength
@@ -38,7 +40,7 @@ public enum Encap {
             UDP.write(udp, sourcePort: sourcePort, destinationPort: underlay.udpPort, length: udpLength)
             if !underlay.udp6ZeroChecksum {
                 let pseudo = Checksum.pseudoHeaderV6(ip, protocol: IPv4.protocolUDP, length: udpLength)
-                udp.storeBE16(Checksum.l4(pseudo: pseudo, udp, count: udpLength, udp: true), 6)
+                udp.storeBE16(partialChecksum ? pseudo : Checksum.l4(pseudo: pseudo, udp, count: udpLength, udp: true), 6)
             }
         }
     }

@@ -12,10 +12,13 @@ public struct DatapathSettings: Sendable {
     public var worker: WorkerSettings
     /// Busy-poll socket options for every AF_XDP socket; nil: none (interrupt-driven NAPI).
     public var busyPoll: XSKBusyPoll?
+    /// Send guests' super-frames to remote VTEPs whole through a tunnel tap (`TunnelTap`),
+    /// when the kernel can; false: always segment them in software.
+    public var tunnelGSO: Bool = true
 
     public init(frameCount: Int = 16384, frameSize: Int = 4096, ringSize: Int = 4096,
                 attachMode: XDPAttachMode = .native, numaNode: Int32? = nil, worker: WorkerSettings = .init(),
-                busyPoll: XSKBusyPoll? = nil) {
+                busyPoll: XSKBusyPoll? = nil, tunnelGSO: Bool = true) {
         self.frameCount = frameCount
         self.frameSize = frameSize
         self.ringSize = ringSize
@@ -23,6 +26,7 @@ public struct DatapathSettings: Sendable {
         self.numaNode = numaNode
         self.worker = worker
         self.busyPoll = busyPoll
+        self.tunnelGSO = tunnelGSO
     }
 }
 
@@ -64,6 +68,10 @@ public final class Datapath<P: PacketProcessor> {
     public let settings: DatapathSettings
     public private(set) var ports: [PortID: AttachedPort] = [:]
     private let depot: FrameDepot?
+    /// The tunnel tap of the uplink, and why there is none when it could not be made.
+    public private(set) var tunnelTap: TunnelTap?
+    private var tunnelUplink: PortID?
+    public private(set) var tunnelError: String?
 
     /// `processors` are the workers' copies of the tables: one per worker (one per CPU in
     /// `settings.worker.cpus`, or one when that is empty).
@@ -179,6 +187,7 @@ public final class Datapath<P: PacketProcessor> {
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
                                     link: link, packetSocket: nil, receivers: receivers, shares: shares)
             ports[id] = port
+            if role == .uplink { openTunnel(uplink: id, ifindex: info.ifindex) }
             return port
         } catch {
             program.removePort(ifindex: info.ifindex)
@@ -187,6 +196,30 @@ public final class Datapath<P: PacketProcessor> {
             for p in shares { p.deallocate() }
             throw error
         }
+    }
+
+    /// Gives the workers a tunnel tap toward the uplink `id`; where the kernel cannot, keeps
+    /// the reason (`tunnelError`) and super-frames are segmented as before.
+    private func openTunnel(uplink id: PortID, ifindex: Int32) {
+        guard settings.tunnelGSO else { tunnelError = "off (datapath.tunnel-gso: false)"; return }
+        closeTunnel()
+        do {
+            let tap = try TunnelTap(uplinkIfindex: ifindex)
+            tunnelTap = tap
+            tunnelUplink = id
+            tunnelError = nil
+            postToAll { _ in [.setTunnel(fd: tap.fd, uplink: id)] }
+        } catch {
+            tunnelError = "\(error)"
+        }
+    }
+
+    /// Takes the tunnel tap out of every worker, then closes it.
+    private func closeTunnel() {
+        guard tunnelTap != nil else { return }
+        postToAll { _ in [.setTunnel(fd: -1, uplink: PortID(0))] }
+        tunnelTap = nil
+        tunnelUplink = nil
     }
 
     /// An AF_XDP socket on (interface, queue). The kernel frees a closed socket's hold on its
@@ -229,6 +262,7 @@ public final class Datapath<P: PacketProcessor> {
     /// The caller takes the port out of the tables.
     public func detach(_ id: PortID) {
         guard let port = ports.removeValue(forKey: id) else { return }
+        if id == tunnelUplink { closeTunnel() }
         port.link?.detach()
         if port.link != nil { program.removePort(ifindex: port.info.ifindex) }
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
@@ -259,6 +293,11 @@ public final class Datapath<P: PacketProcessor> {
             have.txKicks = kicks
             have.txKickErrors = errors
         }
+    }
+
+    /// Super-frames every worker sent whole through the tunnel tap.
+    public var tunnelCounters: TunnelCounters {
+        workers.reduce(into: TunnelCounters()) { $0.add($1.tunnelCounters) }
     }
 
     /// Every tap once: its counters summed over the workers.

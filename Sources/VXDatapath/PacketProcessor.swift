@@ -11,10 +11,11 @@ public protocol PacketProcessor {
     /// Counts frames the I/O layer dropped before the pipeline saw them (e.g. a tap's
     /// malformed super-frame, or the kernel's receive-buffer drops).
     mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64)
-    /// Where a GSO super-frame from a tap may go whole (another tap), having learned and
+    /// Where a GSO super-frame from a tap may go whole (another tap; with a tunnel tap, a
+    /// remote VTEP: then the headers are written at `tunnelHeader`), having learned and
     /// counted it; nil: segment it and `process` the segments.
-    mutating func superFrameDestination(_ p: UnsafeRawPointer, from port: PortID, segments: Int, wireBytes: Int,
-                                        maxSegment: Int, now: UInt32) -> PortID?
+    mutating func superFrameDestination(_ s: Segmenter, from port: PortID, tunnelHeader: UnsafeMutableRawPointer?,
+                                        now: UInt32) -> SuperFrameRoute?
     /// Applies a table change between batches (`WorkerJob.update`); false when it could not.
     mutating func apply(_ update: TableUpdate) -> Bool
     /// Hands what the tables learned since the last call to the owner's report ring.

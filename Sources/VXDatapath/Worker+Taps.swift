@@ -94,13 +94,17 @@ extension WorkerState {
                     continue
                 }
                 t.pointee.counters.rxSuperFrames &+= 1
-                // Guest to guest on this host: the super-frame goes whole, as the Linux bridge
-                // passes it (frames before it in this batch go first, so a flow keeps its order).
-                let wire = length &+ (segmenter.segmentCount &- 1) &* segmenter.layout.payload
-                if let out = processor.superFrameDestination(frame, from: port, segments: segmenter.segmentCount,
-                                                             wireBytes: wire, maxSegment: segmenter.maxSegmentLength, now: now) {
+                // Guest to guest on this host, or (with a tunnel tap) to a remote VTEP: the
+                // super-frame goes whole, as the Linux bridge and kernel vxlan pass it (frames
+                // before it in this batch go first, so a flow keeps its order).
+                let tunnelRoom = tunnel.pointee.fd >= 0 ? tunnel.pointee.headers : nil
+                if let route = processor.superFrameDestination(segmenter, from: port, tunnelHeader: tunnelRoom, now: now) {
                     if count > 0 { handled &+= run(batch, count: count, from: port, now: now, io: &io); count = 0 }
-                    sendWhole(slot, length: length &+ VirtioNetHeader.size, to: out)
+                    switch route {
+                    case .port(let out): sendWhole(slot, length: length &+ VirtioNetHeader.size, to: out)
+                    case .overlay(let headerLength): sendTunnelled(frame, length: length, headerLength: headerLength,
+                                                                   segments: segmenter.segmentCount)
+                    }
                     handled &+= 1
                     continue
                 }
@@ -167,6 +171,26 @@ extension WorkerState {
         } else {
             processor.countDrops(Self.sendFailure(errno), port: out, count: 1)
         }
+    }
+
+    /// Writes an encapsulated super-frame to the tunnel tap: the headers the pipeline wrote
+    /// in `tunnel.headers`, then the guest's frame, in one `writev` (nothing copied).
+    /// A refusal is a counted drop on the uplink; a header the kernel rejects (EINVAL)
+    /// turns the tunnel off for this worker, so what follows is segmented, not lost.
+    @inlinable
+    mutating func sendTunnelled(_ frame: UnsafeMutableRawPointer, length: Int, headerLength: Int, segments: Int) {
+        var iov = (iovec(iov_base: tunnel.pointee.headers, iov_len: headerLength), iovec(iov_base: frame, iov_len: length))
+        let total = headerLength &+ length
+        let sent = withUnsafePointer(to: &iov) { $0.withMemoryRebound(to: iovec.self, capacity: 2) { writev(tunnel.pointee.fd, $0, 2) } }
+        if sent == total {
+            tunnel.pointee.counters.superFrames &+= 1
+            tunnel.pointee.counters.segments &+= UInt64(truncatingIfNeeded: segments)
+            return
+        }
+        let error = errno
+        tunnel.pointee.counters.refused &+= 1
+        processor.countDrops(error == EINVAL ? .badOffload : Self.sendFailure(error), port: PortID(tunnel.pointee.uplink), count: 1)
+        if error == EINVAL { tunnel.pointee.fd = -1 }
     }
 
     /// Why a tap refused a frame: its queue is full (the guest does not drain it in time: a

@@ -51,6 +51,8 @@ public struct WorkerState<P: PacketProcessor> {
     /// Tap ports (packet sockets with the virtio-net header): `Worker+Taps.swift`.
     @usableFromInline var taps: UnsafeMutablePointer<TapQueue>
     @usableFromInline var tapCount: Int = 0
+    /// Where super-frames to remote VTEPs go whole (`TunnelTap`), when there is one.
+    @usableFromInline var tunnel: UnsafeMutablePointer<TunnelPort>
 
     /// Runs one job (between batches, on the worker).
     mutating func run(_ job: WorkerJob) {
@@ -61,6 +63,9 @@ public struct WorkerState<P: PacketProcessor> {
             for (i, q) in sockets.enumerated() { register(q, port: port, transmits: i == transmit) }
         case .addTap(let fd, let port, let receives):
             _ = registerTap(fd: fd, port: port, receives: receives)
+        case .setTunnel(let fd, let uplink):
+            tunnel.pointee.fd = fd
+            tunnel.pointee.uplink = uplink.raw
         case .inspect(let inspection):
             processor.inspect(inspection)
         case .removePort(let port):
@@ -361,6 +366,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
     private let poolView: UnsafeMutablePointer<FramePool>
     private let queueView: UnsafeMutablePointer<QueueState>
     private let tapView: UnsafeMutablePointer<TapQueue>
+    private let tunnelView: UnsafeMutablePointer<TunnelPort>
     private let queueSlots = Atomic<Int>(0)
     private let tapSlots = Atomic<Int>(0)
 
@@ -378,9 +384,11 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         let txQueue = UnsafeMutablePointer<Int32>.allocate(capacity: XDPProgram.maxPorts * 4)
         txQueue.initialize(repeating: -1, count: XDPProgram.maxPorts * 4)
         let taps = UnsafeMutablePointer<TapQueue>.allocate(capacity: WorkerState<P>.maxTaps)
+        let tunnel = UnsafeMutablePointer<TunnelPort>.allocate(capacity: 1)
+        tunnel.initialize(to: TunnelPort())
         state = WorkerState(processor: processor, pool: pool, queues: queues, txQueue: txQueue,
-                            memory: umem.memory, frameSize: umem.frameSize, taps: taps)
-        poolView = pool; queueView = queues; tapView = taps
+                            memory: umem.memory, frameSize: umem.frameSize, taps: taps, tunnel: tunnel)
+        poolView = pool; queueView = queues; tapView = taps; tunnelView = tunnel
         self.settings = settings
         self.index = index
         cpu = index < settings.cpus.count ? settings.cpus[index] : nil
@@ -399,6 +407,8 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         state.txQueue.deallocate()
         for i in 0..<state.tapCount where state.taps[i].active { state.taps[i].deallocate() }
         state.taps.deallocate()
+        state.tunnel.pointee.deallocate()
+        state.tunnel.deallocate()
     }
 
     public var isRunning: Bool { running.load(ordering: .acquiring) }
@@ -495,6 +505,9 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
                                  kernel: q.receives ? XSKKernelDrops.read(fd: q.fd) : nil)
         }
     }
+
+    /// What this worker sent through the tunnel tap.
+    public var tunnelCounters: TunnelCounters { tunnelView.pointee.counters }
 
     public var tapCounters: [TapPortCounters] {
         (0..<tapSlots.load(ordering: .acquiring)).compactMap { i in

@@ -11,6 +11,9 @@ enum WorkerJob: @unchecked Sendable {
     case addSockets([QueueState], port: PortID, transmit: Int)
     /// A tap's packet socket joins the loop; one worker `receives` on it, every worker may send to it.
     case addTap(fd: Int32, port: PortID, receives: Bool)
+    /// Super-frames to remote VTEPs go whole into this tunnel tap (`TunnelTap`); -1: none
+    /// (segment them). Post -1 and wait before closing the tap.
+    case setTunnel(fd: Int32, uplink: PortID)
     /// Every socket and tap of the port leaves the loop; their frames return to the pool.
     /// (Post it after the XDP program stopped redirecting to them, wait, then close them.)
     case removePort(PortID)
@@ -21,6 +24,8 @@ enum WorkerJob: @unchecked Sendable {
 /// What a worker runs over each batch, beyond `PacketProcessor.process`: the tables it
 /// owns change only through `apply`, and it reports what it learned through `publishReports`.
 extension PacketProcessor {
+    public mutating func superFrameDestination(_ s: Segmenter, from port: PortID, tunnelHeader: UnsafeMutableRawPointer?,
+                                               now: UInt32) -> SuperFrameRoute? { nil }
     public mutating func apply(_ update: TableUpdate) -> Bool { false }
     public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {}
     public func inspect(_ inspection: TableInspection) {}

@@ -18,8 +18,6 @@ struct Wire: PacketProcessor {
     }
     mutating func housekeeping(now: UInt32) {}
     mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64) {}
-    mutating func superFrameDestination(_ p: UnsafeRawPointer, from port: PortID, segments: Int, wireBytes: Int,
-                                        maxSegment: Int, now: UInt32) -> PortID? { nil }
 }
 
 final class AFXDPWireTests: XCTestCase {

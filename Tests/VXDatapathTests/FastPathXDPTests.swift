@@ -372,6 +372,4 @@ struct SwitchPipelineStub: PacketProcessor {
                                        io: inout IO) {}
     mutating func housekeeping(now: UInt32) {}
     mutating func countDrops(_ reason: DropReason, port: PortID, count: UInt64) {}
-    mutating func superFrameDestination(_ p: UnsafeRawPointer, from port: PortID, segments: Int, wireBytes: Int,
-                                        maxSegment: Int, now: UInt32) -> PortID? { nil }
 }

@@ -91,3 +91,17 @@ int cvxsw_allowed_cpus(uint8_t *allowed, int max);
 
 /// Names the calling thread (shown by top -H, ps -L, /proc/PID/task/TID/comm; 15 characters).
 void cvxsw_set_thread_name(const char *name);
+
+/// Creates a bpf_link attaching a tc (SCHED_CLS) program to `ifindex`'s ingress through tcx
+/// (kernel 6.6+). Returns the link fd or -errno; closing it detaches the program.
+int cvxsw_tcx_ingress_link_create(int prog_fd, int ifindex);
+
+/// Opens a new tap (`IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`, named from `pattern`, e.g.
+/// "vxgso%d"; the name the kernel gave is written to `name`, 16 bytes) whose writes carry a
+/// 24-byte `virtio_net_hdr_v1_hash_tunnel` and may be UDP-tunnel GSO packets
+/// (TUN_F_UDP_TUNNEL_GSO, kernel 6.17+). Non-blocking. Returns the fd, or -errno; *stage
+/// says which step failed (1 open, 2 TUNSETIFF, 3 TUNSETVNETHDRSZ, 4 TUNSETOFFLOAD).
+int cvxsw_tunnel_tap_open(const char *pattern, char *name, int *stage);
+
+/// Sets IFF_UP on `name` (SIOCSIFFLAGS) in the calling thread's namespace; 0 or -errno.
+int cvxsw_link_set_up(const char *name);

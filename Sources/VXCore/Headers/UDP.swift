@@ -1,6 +1,7 @@
 /// UDP header (RFC 768), 8 bytes: source port, destination port, length, checksum.
 public enum UDP {
     public static let headerLength = 8
+    public static let checksumOffset = 6
 
     @inlinable public static func sourcePort(_ p: UnsafeRawPointer) -> UInt16 { p.loadBE16(0) }
     @inlinable public static func destinationPort(_ p: UnsafeRawPointer) -> UInt16 { p.loadBE16(2) }

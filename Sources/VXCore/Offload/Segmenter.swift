@@ -17,7 +17,11 @@
 ///     var s = try Segmenter(frame: p, length: n, header: h)
 ///     while let len = s.next(into: buf, capacity: frameSize) { transmit(buf, len) }
 public struct Segmenter {
-    @usableFromInline let frame: UnsafeRawPointer
+    /// The super-frame (its Ethernet header) and its length, as validated.
+    public let frame: UnsafeRawPointer
+    public let length: Int
+    /// The virtio-net header it came with.
+    public let header: VirtioNetHeader
     public let layout: OffloadLayout
     public let gsoSize: Int
     public let segmentCount: Int
@@ -48,6 +52,8 @@ public struct Segmenter {
         default: guard !layout.isTCP else { throw .notUDP }
         }
         self.frame = frame
+        self.length = length
+        self.header = header
         self.layout = layout
         self.gsoSize = Int(header.gsoSize)
         let payload = layout.payloadLength
@@ -71,6 +77,8 @@ public struct Segmenter {
 
     /// Length of the longest segment (the first): the capacity `next` needs.
     @inlinable public var maxSegmentLength: Int { layout.payload &+ Swift.min(gsoSize, layout.payloadLength) }
+    /// Bytes of all its segments on the wire (each repeats the headers).
+    @inlinable public var wireBytes: Int { length &+ (segmentCount &- 1) &* layout.payload }
     /// True when every segment has been written.
     @inlinable public var isFinished: Bool { nextIndex >= segmentCount }
 

@@ -4,6 +4,7 @@
 ///     0 src port  2 dst port  4 seq  8 ack  12 data offset  13 flags  14 window  16 checksum  18 urgent
 public enum TCP {
     public static let headerLength = 20
+    public static let checksumOffset = 16
     public static let flagFIN: UInt8 = 0x01
     public static let flagSYN: UInt8 = 0x02
     public static let flagRST: UInt8 = 0x04

@@ -32,6 +32,12 @@ public struct VirtioNetHeader: Equatable, Sendable {
     public static let gsoUDPL4: UInt8 = 5
     /// Or-ed into gsoType: the TCP super-frame has CWR set (only its first segment keeps it).
     public static let gsoECN: UInt8 = 0x80
+    /// Or-ed into gsoType (virtio 1.4, Linux 6.17): the packet is UDP-tunnelled over IPv4 /
+    /// IPv6 and the GSO type names what is inside (`VirtioTunnelHeader`).
+    public static let gsoUDPTunnelIPv4: UInt8 = 0x20
+    public static let gsoUDPTunnelIPv6: UInt8 = 0x40
+    /// flags: the outer UDP checksum is partial too (the pseudo-header sum), complete it per segment.
+    public static let flagUDPTunnelCsum: UInt8 = 8
 
     @inlinable
     public init(flags: UInt8 = 0, gsoType: UInt8 = VirtioNetHeader.gsoNone, hdrLen: UInt16 = 0, gsoSize: UInt16 = 0,

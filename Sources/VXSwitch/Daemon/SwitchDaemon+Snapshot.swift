@@ -145,7 +145,8 @@ extension SwitchDaemon {
                                                    fillFrames: $0.filled, kernelDrops: $0.kernel) },
             taps: snap.taps.map { TapView(port: name(of: PortID($0.port)), counters: $0.counters) },
             fdbEventsLost: snap.eventsLost, workerHeartbeat: datapath.workers[0].heartbeat,
-            workers: workerViews())
+            workers: workerViews(),
+            tunnel: TunnelView(tap: datapath.tunnelTap?.name, unavailable: datapath.tunnelError, counters: datapath.tunnelCounters))
     }
 
     func workerViews() -> [WorkerView] {

@@ -114,7 +114,7 @@ public final class SwitchDaemon: @unchecked Sendable {
                                    poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive),
             busyPoll: config.datapath.busyPoll.map {
                 XSKBusyPoll(timeoutMicroseconds: Int32($0.timeoutMicroseconds), budget: Int32($0.budget), prefer: $0.prefer)
-            })
+            }, tunnelGSO: config.datapath.tunnelGSO)
         datapath = try Datapath(processors: pipelines, settings: settings)
         for w in datapath.workers { tables.subscribe(WorkerTables(w)) }
         // With EVPN, remote MACs come from type-2 routes (like FRR's `nolearning` vxlan devices).

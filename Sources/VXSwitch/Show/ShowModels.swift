@@ -91,6 +91,17 @@ public struct StatsView: Codable, Sendable, Equatable {
     public var workerHeartbeat: UInt64?
     /// Every worker: its CPU, loops, frames received and CPU time (the watchdog checks each).
     public var workers: [WorkerView]?
+    /// Guests' super-frames sent whole to remote VTEPs (tunnel GSO). Optional: older switches do not send it.
+    public var tunnel: TunnelView?
+}
+
+/// The tunnel tap (`datapath.tunnel-gso`): its name, or why there is none, and what went through it.
+public struct TunnelView: Codable, Sendable, Equatable {
+    /// The tap's name (vxgsoN) while there is one.
+    public var tap: String?
+    /// Why super-frames to remote VTEPs are segmented instead (off, or the kernel cannot).
+    public var unavailable: String?
+    public var counters: TunnelCounters
 }
 
 public struct WorkerView: Codable, Sendable, Equatable {

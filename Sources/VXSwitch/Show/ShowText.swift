@@ -91,6 +91,12 @@ public enum ShowText {
                                                String(w.frames), String(format: "%.1f", w.cpuSeconds), String(w.freeFrames), String(w.heartbeat)]
                                           })
         }
+        if let t = s.tunnel {
+            let c = t.counters
+            out += "\nTunnel GSO (super-frames to remote VTEPs, whole): "
+                + (t.tap.map { "tap \($0), \(c.superFrames) super-frames = \(c.segments) packets, \(c.refused) refused\n" }
+                   ?? "off: \(t.unavailable ?? "no uplink")\n")
+        }
         if !s.taps.isEmpty {
             out += "\nTap ports (packet socket, virtio-net header)\n"
                 + table(["Port", "RX super-frames", "RX segments", "TX frames", "TX super-frames", "recvmmsg", "sendmmsg"],
