@@ -164,14 +164,19 @@ final class BGPPeer: @unchecked Sendable {
         scheduleRetry()
     }
 
-    /// Keeps how a connection ended as the peer's last reset: the established session's, or a
-    /// failed attempt's while none is up — not a collision's loser, which leaves a session.
+    /// Keeps how a connection ended as the peer's last reset: the established session's, or an
+    /// attempt's that a NOTIFICATION ended while none is up (an OPEN refused either way). An
+    /// attempt the peer merely closed (a peer that just reset holds off for a while) is only
+    /// the last error: it would hide why the session went. A collision's loser leaves a session.
     func recordReset(_ c: BGPConnection) {
-        let collision = [c.notificationSent, c.notificationReceived].contains { $0 == .cease(.connectionCollisionResolution) }
-        guard established === c || (established == nil && !collision) else { return }
+        let notification = c.notificationSent ?? c.notificationReceived
         let reason = c.endReason ?? ("Peer closed the session", nil)
-        lastReset = PeerReset(at: speaker.clock(), dueTo: reason.dueTo, notification: c.notificationSent ?? c.notificationReceived,
-                              notificationSent: c.notificationSent != nil, detail: reason.detail)
+        guard established === c || (established == nil && notification != nil
+                                    && notification != .cease(.connectionCollisionResolution)) else {
+            if established == nil, notification == nil { lastError = reason.dueTo + (reason.detail.map { ": \($0)" } ?? "") }
+            return
+        }
+        lastReset = PeerReset(at: speaker.clock(), dueTo: reason.dueTo, notification: notification, detail: reason.detail)
     }
 
     /// Counts a message written on one of the peer's connections.

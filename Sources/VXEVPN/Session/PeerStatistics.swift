@@ -23,9 +23,8 @@ struct PeerReset: Sendable {
     var at: Double
     /// FRR's `lastResetDueTo` words ("BGP Notification received", "Peer closed the session", …).
     var dueTo: String
-    /// The NOTIFICATION that ended it, and which way it went.
+    /// The NOTIFICATION that ended it, either way (`dueTo` says which).
     var notification: BGPNotification?
-    var notificationSent = false
     /// vxsw's own words on the cause (e.g. "peer AS 65010, expected 65000").
     var detail: String?
 }
