@@ -138,6 +138,46 @@ final class BGPNeighborsShowTests: XCTestCase {
         XCTAssertEqual(f.stopVxsw("hv1"), 0, "vxsw exit status")
     }
 
+    /// The same session seen from both ends: vxsw's `show bgp neighbors` of an FRR route reflector
+    /// and FRR's of vxsw agree on router IDs, timers, capabilities and the messages each sent.
+    func testNeighborsAgreeWithFRRsViewOfTheSameSession() throws {
+        try requireEVPNFabric()
+        let f = try makeFabric("bf")
+        defer { f.close() }
+        let rr = try f.addNode("rr", host: 254, kind: .routeReflector)
+        let hv1 = try f.addNode("hv1", host: 1, kind: .vxsw, vnis: [1000])
+        try f.startFRR("rr", bgpdConfig: f.frrRouteReflectorConfig(rr, clients: [hv1.address]))
+        try f.startVxsw("hv1", peers: [rr.address])
+        guard f.expect(30, "vxsw <-> FRR Established", { f.routeReflectorSessionsUp(rr, [hv1]) && f.vxswSessionsUp("hv1") }) else { return }
+        Thread.sleep(forTimeInterval: 2) // the tables and End-of-RIBs are through; only keepalives from here
+
+        let ours = try XCTUnwrap(try f.show("hv1", ["bgp", "neighbors", rr.address])[rr.address]).decode(BGPNeighbor.self)
+        let text = try XCTUnwrap(try rr.frr?.vtysh("show bgp neighbors \(hv1.address) json"))
+        let theirs = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?[hv1.address] as? [String: Any], text)
+        func frrStat(_ key: String) -> Int? { (theirs["messageStats"] as? [String: Any])?[key] as? Int }
+        XCTAssertEqual(theirs["bgpState"] as? String, "Established")
+        XCTAssertEqual(theirs["remoteRouterId"] as? String, ours.localRouterId)
+        XCTAssertEqual(theirs["localRouterId"] as? String, ours.remoteRouterId)
+        XCTAssertEqual(theirs["bgpTimerHoldTimeMsecs"] as? Int, ours.bgpTimerHoldTimeMsecs, "both negotiated the same hold time")
+        XCTAssertEqual(frrStat("opensRecv"), ours.messageStats.opensSent)
+        XCTAssertEqual(frrStat("opensSent"), ours.messageStats.opensRecv)
+        XCTAssertEqual(frrStat("updatesRecv"), ours.messageStats.updatesSent)
+        XCTAssertEqual(frrStat("updatesSent"), ours.messageStats.updatesRecv)
+        XCTAssertEqual((theirs["addressFamilyInfo"] as? [String: Any]).flatMap { $0["l2VpnEvpn"] as? [String: Any] }?["acceptedPrefixCounter"] as? Int,
+                       ours.addressFamilyInfo.l2VpnEvpn.sentPrefixCounter, "what vxsw sent, FRR accepted")
+        // Capabilities, each side's advertised is the other's received.
+        let frrCaps = theirs["neighborCapabilities"] as? [String: Any] ?? [:]
+        let caps = try XCTUnwrap(ours.neighborCapabilities)
+        XCTAssertEqual(frrCaps["4byteAs"] as? String, caps.fourByteAs?.rawValue)
+        XCTAssertEqual((frrCaps["multiprotocolExtensions"] as? [String: [String: Bool]])?["l2VpnEvpn"], caps.multiprotocolExtensions["l2VpnEvpn"])
+        XCTAssertEqual(frrCaps["gracefulRestart"] as? String, "advertisedAndReceived")
+        XCTAssertEqual(caps.gracefulRestart, .advertisedAndReceived)
+        XCTAssertEqual(frrCaps["enhancedRouteRefresh"] as? String, "advertised", "FRR advertises it, vxsw does not")
+        XCTAssertEqual(caps.enhancedRouteRefresh, .received)
+        XCTAssertEqual(ours.gracefulRestartInfo.remoteGrMode, "Helper", "FRR's default: helper, no family in its capability")
+        XCTAssertTrue(caps.unusedCapabilitiesRecv?.contains { $0.code == 73 && $0.name == "Hostname" } ?? false, "\(caps)")
+    }
+
     /// The value of the sample `series` (name and labels) on a metrics page; -1 when absent.
     func value(_ page: String, _ series: String) -> Double {
         page.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) } ?? -1
