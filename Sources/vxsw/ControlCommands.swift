@@ -22,23 +22,34 @@ struct ControlOptions: ParsableArguments {
         }
         let response: ControlResponse
         do { response = try ControlClient.send(request, path: socket) } catch {
-            FileHandle.standardError.write(Data("vxsw: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw fail("\(error)", status: 2)
         }
-        guard response.ok else {
-            FileHandle.standardError.write(Data("vxsw: \(response.error ?? "request failed")\n".utf8))
-            throw ExitCode(1)
-        }
+        guard response.ok else { throw fail(response.error ?? "request failed", status: 1) }
         let payload = response.payload ?? .null
         if quiet {
             _ = try text(payload)
         } else if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(payload), as: UTF8.self))
+            try printJSON(payload)
         } else {
             print(try text(payload), terminator: "")
         }
+    }
+
+    /// Reports a failed request: `vxsw: MESSAGE` on stderr, or with `--json` `{"error": MESSAGE}`
+    /// on stdout (what a script reads); the exit status either way.
+    func fail(_ message: String, status: Int32) -> ExitCode {
+        if json {
+            try? printJSON(JSONValue.object(["error": .string(message)]))
+        } else {
+            FileHandle.standardError.write(Data("vxsw: \(message)\n".utf8))
+        }
+        return ExitCode(status)
+    }
+
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 
@@ -65,9 +76,7 @@ extension ControlOptions {
             from = page.next
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(MACTable(entries: all)), as: UTF8.self))
+            try printJSON(MACTable(entries: all))
         } else if !printedAny {
             print(ShowText.macs(MACTable(entries: [])), terminator: "")
         }

@@ -122,11 +122,13 @@ struct ShowBGPSummary: ParsableCommand {
 }
 
 struct ShowBGPNeighbors: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "neighbors", abstract: "Sessions, one peer or all.")
-    @Argument(help: "The peer's address.") var address: String?
+    static let configuration = CommandConfiguration(
+        commandName: "neighbors",
+        abstract: "Each session in detail (state, timers, capabilities, graceful restart, message counts, last reset), like FRR's `show bgp neighbors`.")
+    @Argument(help: "Only this peer (an address that is not a configured peer is an error).") var address: String?
     @OptionGroup var control: ControlOptions
     func run() throws {
-        try show(["bgp", "neighbors"] + (address.map { [$0] } ?? []), control) { (try $0.decode(BGPSummary.self)).formatted() }
+        try show(["bgp", "neighbors"] + (address.map { [$0] } ?? []), control) { (try $0.decode(BGPNeighbors.self)).formatted() }
     }
 }
 

@@ -94,6 +94,12 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(dpA.macs.count, 2, "stale routes must keep forwarding")
         let stale = try await a.summary().peers.first?.gracefulRestartStale
         XCTAssertEqual(stale, true)
+        // show bgp neighbors: the drop without a NOTIFICATION, and how long the stale routes have left.
+        let down = try await neighbor(a)
+        XCTAssertEqual(down.lastResetDueTo, "Peer closed the session")
+        XCTAssertNil(down.lastNotificationReason)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(down.gracefulRestartInfo.timers.restartTimerRemaining), 2)
+        XCTAssertEqual(down.gracefulRestartInfo.timers.receivedRestartTimer, 2)
         // B comes back with only one MAC: after its End-of-RIB the other one is flushed.
         let b2 = try await startB(restarting: true, macs: [mac])
         try await Lab.wait(10, "stale MAC flushed after End-of-RIB") { dpA.macs.count == 1 && dpA.macs[VNIMAC(vni, mac)] != nil }

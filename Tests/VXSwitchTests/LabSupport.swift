@@ -14,6 +14,12 @@ func vxswBinary() throws -> String {
     throw LabError("vxsw binary not found next to \(CommandLine.arguments[0]); build it first (`swift build`, as tools/test does)")
 }
 
+/// The Prometheus page (HTTP head and body) of a vxsw whose `control.metrics` is
+/// 127.0.0.1:PORT inside `namespace`, fetched with bash's /dev/tcp in there.
+func metricsPage(in namespace: NetworkNamespace, port: Int = 9469) throws -> String {
+    try namespace.exec(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"]).output
+}
+
 /// A lab (IPv4 underlay unless said) with vxsw running on hv1, torn down by `close()`.
 final class RunningLab {
     let lab: LabTopology

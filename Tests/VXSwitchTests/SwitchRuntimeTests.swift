@@ -158,8 +158,7 @@ final class SwitchRuntimeTests: XCTestCase {
         let env = try RunningLab(tag: "m", metrics: "127.0.0.1:9469")
         defer { env.close() }
         XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, "198.19.10.21").0)
-        let page = try env.lab.hv1.exec(["bash", "-c",
-            #"exec 3<>/dev/tcp/127.0.0.1/9469; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3"#]).output
+        let page = try metricsPage(in: env.lab.hv1)
         XCTAssertTrue(page.contains("text/plain; version=0.0.4"), page)
         XCTAssertTrue(page.contains(#"vxsw_port_rx_packets_total{port="tap11",kind="access"}"#), page)
         XCTAssertTrue(page.contains(#"vxsw_vtep_resolved{vtep="198.18.0.2"} 1"#), page)

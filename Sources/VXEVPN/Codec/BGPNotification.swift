@@ -42,10 +42,9 @@ public struct BGPNotification: Error, Hashable, Sendable, CustomStringConvertibl
     public static let holdTimerExpired = BGPNotification(.holdTimerExpired)
     public static let fsmError = BGPNotification(.fsm)
 
+    /// "Cease/Administrative Shutdown (6/2)", with the data in hex when there is any.
     public var description: String {
-        let names: [UInt8: String] = [1: "Message Header Error", 2: "OPEN Message Error", 3: "UPDATE Message Error",
-                                      4: "Hold Timer Expired", 5: "FSM Error", 6: "Cease", 7: "ROUTE-REFRESH Error"]
-        return "\(names[code] ?? "code \(code)")/\(subcode)" + (data.isEmpty ? "" : " data \(hexString(data))")
+        "\(reason) (\(code)/\(subcode))" + (data.isEmpty ? "" : " data \(hexString(data))")
     }
 
     func encodeBody(into out: inout [UInt8]) {

@@ -7,7 +7,7 @@ public struct AFISAFI: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(afi: UInt16, safi: UInt8) { self.afi = afi; self.safi = safi }
     public static let l2vpnEVPN = AFISAFI(afi: 25, safi: 70)
     public static let ipv4Unicast = AFISAFI(afi: 1, safi: 1)
-    public var description: String { self == .l2vpnEVPN ? "l2vpn evpn" : "afi \(afi)/safi \(safi)" }
+    public var description: String { "\(afiName) \(safiName)" }
 }
 
 /// A capability advertised in OPEN (RFC 5492).

@@ -128,6 +128,11 @@ public final class EVPNRIB {
 
     public var routeCount: Int { adjIn.values.reduce(0) { $0 + $1.count } }
     public func routeCount(from peer: String) -> Int { adjIn[peer]?.count ?? 0 }
+    /// Routes of `peer` imported into at least one local VNI: the ones vxsw uses.
+    public func importedRouteCount(from peer: String) -> Int {
+        guard let table = adjIn[peer] else { return 0 }
+        return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } }.count
+    }
 
     struct Touched { var macs = Set<MACAddress>(); var floodVNIs = false }
 

@@ -19,8 +19,12 @@ final class BGPConnection: ChannelInboundHandler, @unchecked Sendable {
     var holdTime: Int64 = 240
     var holdTimer: Scheduled<Void>?
     var keepaliveTimer: RepeatedTask?
-    var sentNotification = false
-    var receivedNotification = false
+    /// The NOTIFICATION that ends this connection, whichever way it went.
+    var notificationSent: BGPNotification?
+    var notificationReceived: BGPNotification?
+    /// Why it is ending, set by whoever ends it (FRR's `lastResetDueTo` words, vxsw's detail);
+    /// nil when the peer closed it.
+    var endReason: (dueTo: String, detail: String?)?
     var context = BGPDecodeContext()
 
     init(peer: BGPPeer?, inbound: Bool, lookup: ((IPAddress) -> BGPPeer?)? = nil) {
@@ -52,6 +56,7 @@ final class BGPConnection: ChannelInboundHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         peer?.lastError = "\(error)"
+        if endReason == nil { endReason = ("Connection error", "\(error)") }
         peer?.logger.warning("connection error: \(error)")
         context.close(promise: nil)
     }
@@ -62,18 +67,18 @@ final class BGPConnection: ChannelInboundHandler, @unchecked Sendable {
         var buf = channel.allocator.buffer(capacity: bytes.count)
         buf.writeBytes(bytes)
         channel.writeAndFlush(buf, promise: nil)
-        peer?.messagesSent += 1
+        peer?.wrote(type: m.typeCode)
     }
 
     /// Sends the NOTIFICATION and closes once it is written.
     func close(with n: BGPNotification?) {
         guard let channel, state != .closed else { return }
         if let n {
-            sentNotification = true
+            notificationSent = n
             let bytes = BGPMessage.notification(n).encode()
             var buf = channel.allocator.buffer(capacity: bytes.count)
             buf.writeBytes(bytes)
-            peer?.messagesSent += 1
+            peer?.wrote(type: BGPMessage.notification(n).typeCode)
             channel.writeAndFlush(buf).whenComplete { _ in channel.close(promise: nil) }
         } else {
             channel.close(promise: nil)

@@ -4,7 +4,7 @@ import NIOPosix
 import VXCore
 
 /// RFC 4271 §8 session states.
-public enum BGPState: String, Codable, Sendable {
+public enum BGPState: String, Codable, Sendable, CaseIterable {
     case idle = "Idle", connect = "Connect", active = "Active"
     case openSent = "OpenSent", openConfirm = "OpenConfirm", established = "Established"
 }
@@ -21,14 +21,24 @@ final class BGPPeer: @unchecked Sendable {
     var connectRetry: Scheduled<Void>?
     var running = false
 
-    var messagesSent = 0
-    var messagesReceived = 0
+    /// Messages by type, over every session of this speaker's life.
+    var sentMessages = BGPMessageCounts()
+    var receivedMessages = BGPMessageCounts()
+    /// When the last message was read and written (speaker clock).
+    var lastRead: Double?
+    var lastWrite: Double?
     var stateSince: Double
     var lastError: String?
-    /// Set while the peer's routes are kept stale (RFC 4724 helper).
+    var connectionsEstablished = 0
+    var connectionsDropped = 0
+    /// How the last session (or attempt) ended; nil: never.
+    var lastReset: PeerReset?
+    /// Set while the peer's routes are kept stale (RFC 4724 helper), with when that ends.
     var staleTimer: Scheduled<Void>?
+    var staleDeadline: Double?
     var peerGracefulRestart: GracefulRestartCapability?
     var endOfRIBReceived = false
+    var endOfRIBSent = false
 
     var id: String { config.address.description }
     var isInternal: Bool { config.remoteAS == speaker.config.asn }
@@ -59,17 +69,20 @@ final class BGPPeer: @unchecked Sendable {
     /// Stops the peer. With `nil` the TCP session just closes, no NOTIFICATION: a peer that
     /// negotiated graceful restart keeps our routes (RFC 4724), which is what a control-plane
     /// restart with forwarding preserved wants.
-    func stop(_ n: BGPNotification? = .cease(.administrativeShutdown)) {
+    func stop(_ n: BGPNotification? = .cease(.administrativeShutdown), reason: String = "Admin. shutdown") {
         running = false
         connectRetry?.cancel(); connectRetry = nil
-        for c in connections { c.close(with: c.state >= .openSent ? n : nil) }
+        for c in connections {
+            c.endReason = (reason, nil)
+            c.close(with: c.state >= .openSent ? n : nil)
+        }
     }
 
     /// Drops the session without a NOTIFICATION and reconnects at once (`vxsw clear bgp`):
     /// the sooner the session is back, the shorter a peer without a graceful-restart helper
     /// for EVPN goes without our routes.
     func reset() {
-        stop(nil)
+        stop(nil, reason: "User reset")
         running = true
         connectRetry = speaker.loop.scheduleTask(in: .milliseconds(50)) { [weak self] in self?.connect() }
     }
@@ -128,14 +141,16 @@ final class BGPPeer: @unchecked Sendable {
 
     func connectionDown(_ c: BGPConnection) {
         connections.removeAll { $0 === c }
+        recordReset(c)
         guard established === c else {
             if !c.inbound { scheduleRetry() }
             return
         }
         established = nil
+        connectionsDropped += 1
         stateSince = speaker.clock()
         // RFC 4724 §4.2: without a NOTIFICATION, a peer that can restart gracefully keeps its routes (stale).
-        let graceful = !c.sentNotification && !c.receivedNotification && speaker.config.gracefulRestart.enabled
+        let graceful = c.notificationSent == nil && c.notificationReceived == nil && speaker.config.gracefulRestart.enabled
             && (peerGracefulRestart?.families.contains { $0.0 == .l2vpnEVPN } ?? false)
         if graceful, let gr = peerGracefulRestart {
             logger.info("session down, keeping routes stale for \(gr.restartTime) s (graceful restart)")
@@ -143,25 +158,52 @@ final class BGPPeer: @unchecked Sendable {
             armStaleTimer(seconds: Double(gr.restartTime))
         } else {
             logger.info("session down\(lastError.map { ": \($0)" } ?? "")")
-            staleTimer?.cancel(); staleTimer = nil
+            cancelStaleTimer()
             speaker.rib.dropRoutes(of: id)
         }
         scheduleRetry()
     }
 
+    /// Keeps how a connection ended as the peer's last reset: the established session's, or an
+    /// attempt's that a NOTIFICATION ended while none is up (an OPEN refused either way). An
+    /// attempt the peer merely closed (a peer that just reset holds off for a while) is only
+    /// the last error: it would hide why the session went. A collision's loser leaves a session.
+    func recordReset(_ c: BGPConnection) {
+        let notification = c.notificationSent ?? c.notificationReceived
+        let reason = c.endReason ?? ("Peer closed the session", nil)
+        guard established === c || (established == nil && notification != nil
+                                    && notification != .cease(.connectionCollisionResolution)) else {
+            if established == nil, notification == nil { lastError = reason.dueTo + (reason.detail.map { ": \($0)" } ?? "") }
+            return
+        }
+        lastReset = PeerReset(at: speaker.clock(), dueTo: reason.dueTo, notification: notification, detail: reason.detail)
+    }
+
+    /// Counts a message written on one of the peer's connections.
+    func wrote(type: UInt8) {
+        sentMessages.count(type: type)
+        lastWrite = speaker.clock()
+    }
+
     func armStaleTimer(seconds: Double) {
         staleTimer?.cancel()
+        staleDeadline = speaker.clock() + seconds
         staleTimer = speaker.loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [weak self] in
             guard let self else { return }
-            self.staleTimer = nil
+            self.staleTimer = nil; self.staleDeadline = nil
             self.logger.info("graceful restart time over: flushing stale routes")
             self.speaker.rib.dropRoutes(of: self.id, onlyStale: true)
         }
     }
 
+    func cancelStaleTimer() {
+        staleTimer?.cancel(); staleTimer = nil; staleDeadline = nil
+    }
+
     /// Sends the NOTIFICATION and ends the connection.
     func fail(_ c: BGPConnection, _ n: BGPNotification, _ why: String) {
         lastError = "sent \(n) (\(why))"
+        c.endReason = ("BGP Notification send", why)
         logger.warning("\(why): sending NOTIFICATION \(n)")
         c.close(with: n)
     }
@@ -169,7 +211,8 @@ final class BGPPeer: @unchecked Sendable {
     // MARK: messages
 
     func received(_ bytes: [UInt8], on c: BGPConnection) {
-        messagesReceived += 1
+        receivedMessages.count(type: bytes[18])   // the frame decoder passes whole messages only
+        lastRead = speaker.clock()
         let message: BGPMessage
         do { message = try BGPMessage.decode(bytes, context: c.context) } catch let n as BGPNotification {
             fail(c, n, "malformed message")
@@ -178,7 +221,8 @@ final class BGPPeer: @unchecked Sendable {
 
         switch (c.state, message) {
         case (_, .notification(let n)):
-            c.receivedNotification = true
+            c.notificationReceived = n
+            c.endReason = ("BGP Notification received", nil)
             lastError = "received \(n)"
             logger.warning("received NOTIFICATION \(n)")
             c.close(with: nil)
@@ -241,9 +285,11 @@ final class BGPPeer: @unchecked Sendable {
     func becomeEstablished(_ c: BGPConnection) {
         c.state = .established
         established = c
+        connectionsEstablished += 1
         stateSince = speaker.clock()
         lastError = nil
         endOfRIBReceived = false
+        endOfRIBSent = false
         for other in connections where other !== c {
             fail(other, .cease(.connectionCollisionResolution), "connection collision")
         }
@@ -253,7 +299,7 @@ final class BGPPeer: @unchecked Sendable {
         if staleTimer != nil {
             let kept = peerGracefulRestart?.families.first { $0.0 == .l2vpnEVPN }?.forwardingPreserved ?? false
             if kept { armStaleTimer(seconds: speaker.config.gracefulRestart.stalePathTime) } else {
-                staleTimer?.cancel(); staleTimer = nil
+                cancelStaleTimer()
                 speaker.rib.dropRoutes(of: id, onlyStale: true)
             }
         }
@@ -274,7 +320,7 @@ final class BGPPeer: @unchecked Sendable {
         if let f = u.endOfRIB {
             if f == .l2vpnEVPN {
                 endOfRIBReceived = true
-                staleTimer?.cancel(); staleTimer = nil
+                cancelStaleTimer()
                 speaker.rib.dropRoutes(of: id, onlyStale: true)
             }
             return

@@ -20,8 +20,8 @@ extension EVPNSpeaker {
     func makeSummary() -> BGPSummary {
         let now = clock()
         return BGPSummary(routerID: config.routerID.description, localAS: config.asn, peers: peers.map { p in
-            BGPSummary.PeerSummary(neighbor: p.id, remoteAS: p.config.remoteAS, messagesReceived: p.messagesReceived,
-                                   messagesSent: p.messagesSent, upDownSeconds: Int(now - p.stateSince), state: p.state,
+            BGPSummary.PeerSummary(neighbor: p.id, remoteAS: p.config.remoteAS, messagesReceived: p.receivedMessages.total,
+                                   messagesSent: p.sentMessages.total, upDownSeconds: Int(now - p.stateSince), state: p.state,
                                    prefixesReceived: rib.routeCount(from: p.id),
                                    prefixesSent: p.established == nil ? 0 : rib.exported.count,
                                    description: p.config.description, lastError: p.lastError,

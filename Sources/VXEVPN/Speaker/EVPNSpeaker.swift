@@ -148,6 +148,7 @@ public final class EVPNSpeaker: @unchecked Sendable {
         let all = rib.exported.values.sorted { $0.route.key < $1.route.key }
         for m in updates(announce: all, withdraw: [], isInternal: isInternal) { c.send(m) }
         c.send(.update(.endOfRIB(.l2vpnEVPN)))
+        c.peer?.endOfRIBSent = true
     }
 
     func broadcast(announce: [ExportedRoute], withdraw: [EVPNRoute]) {

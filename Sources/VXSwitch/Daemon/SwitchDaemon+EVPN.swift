@@ -238,8 +238,10 @@ extension SwitchDaemon {
     func showEVPN(_ what: ControlRequest.Show) throws -> JSONValue? {
         guard let speaker = evpn else { return nil }
         switch what {
-        case .bgpSummary, .bgpNeighbors:
+        case .bgpSummary:
             return try JSONValue(encoding: blocking { try await speaker.summary() })
+        case .bgpNeighbors(let address):
+            return try JSONValue(encoding: blocking { try await speaker.neighbors(address) })
         case .bgpRoutes(let type, let vni):
             let code: UInt8? = type.map { $0 == .macip ? 2 : 3 }
             return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code, vni: vni) })

@@ -1,5 +1,6 @@
 import VXControl
 import VXCore
+import VXEVPN
 
 /// The Prometheus page: the same snapshot as `vxsw show stats`, as counters with labels.
 extension SwitchDaemon {
@@ -71,6 +72,7 @@ extension SwitchDaemon {
             m.gauge("vxsw_consistency_differences", help: "Entries the last consistency audit found differing between the owner's tables, the worker's and the XDP maps.", Double(audit.differences))
             m.gauge("vxsw_consistency_audit_timestamp_seconds", help: "When the last consistency audit ran (Unix time).", audit.at.timeIntervalSince1970)
         }
+        addBGPMetrics(&m)
         m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
         m.counter("vxsw_fdb_events_lost_total", help: "FDB events dropped because the event ring was full.", stats.fdbEventsLost)
         m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",
@@ -78,6 +80,37 @@ extension SwitchDaemon {
         m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",
                   labels: ["server": "metrics"], UInt64(metrics?.refusedConnections ?? 0))
         return m.render()
+    }
+
+    /// Per configured BGP peer, from the same values as `show bgp neighbors`; every peer from the
+    /// start (one not up yet: state `established` 0, counters 0).
+    func addBGPMetrics(_ m: inout PrometheusText) {
+        guard let speaker = evpn, let neighbors = try? blocking({ try await speaker.neighbors() }) else { return }
+        for n in neighbors.neighbors {
+            for state in BGPState.allCases {
+                m.gauge("vxsw_bgp_session_state", help: "1 for the BGP session's current FSM state, 0 for the others.",
+                        labels: ["peer": n.address, "state": state.rawValue.lowercased()], n.bgpState == state ? 1 : 0)
+            }
+            m.counter("vxsw_bgp_established_transitions_total", help: "Times the BGP session reached Established.",
+                      labels: ["peer": n.address], UInt64(n.connectionsEstablished))
+            let s = n.messageStats
+            for (type, sent, received) in [("open", s.opensSent, s.opensRecv), ("update", s.updatesSent, s.updatesRecv),
+                                           ("notification", s.notificationsSent, s.notificationsRecv),
+                                           ("keepalive", s.keepalivesSent, s.keepalivesRecv),
+                                           ("route_refresh", s.routeRefreshSent, s.routeRefreshRecv)] {
+                m.counter("vxsw_bgp_messages_received_total", help: "BGP messages received from a peer, by type.",
+                          labels: ["peer": n.address, "type": type], UInt64(received))
+                m.counter("vxsw_bgp_messages_sent_total", help: "BGP messages sent to a peer, by type.",
+                          labels: ["peer": n.address, "type": type], UInt64(sent))
+            }
+            let evpn = n.addressFamilyInfo.l2VpnEvpn, family = AFISAFI.l2vpnEVPN
+            let l: KeyValuePairs<String, String> = ["peer": n.address, "afi": family.afiName, "safi": family.safiName]
+            m.gauge("vxsw_bgp_prefixes_received", help: "Routes of a peer in the Adj-RIB-In.", labels: l, Double(evpn.receivedPrefixCounter))
+            m.gauge("vxsw_bgp_prefixes_accepted", help: "Routes of a peer imported into a local VNI (used).", labels: l,
+                    Double(evpn.acceptedPrefixCounter))
+            m.gauge("vxsw_bgp_prefixes_sent", help: "Routes advertised to a peer (0 while the session is down).", labels: l,
+                    Double(evpn.sentPrefixCounter ?? 0))
+        }
     }
 
     func startMetrics() throws {
