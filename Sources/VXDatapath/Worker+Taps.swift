@@ -179,6 +179,9 @@ extension WorkerState {
     /// turns the tunnel off for this worker, so what follows is segmented, not lost.
     @inlinable
     mutating func sendTunnelled(_ frame: UnsafeMutableRawPointer, length: Int, headerLength: Int, segments: Int) {
+        // Frames already queued for the uplink's AF_XDP ring leave first: the kernel handles
+        // this write at once, and a flow's packets must reach the wire in order.
+        flushTx(port: tunnel.pointee.uplink)
         var iov = (iovec(iov_base: tunnel.pointee.headers, iov_len: headerLength), iovec(iov_base: frame, iov_len: length))
         let total = headerLength &+ length
         let sent = withUnsafePointer(to: &iov) { $0.withMemoryRebound(to: iovec.self, capacity: 2) { writev(tunnel.pointee.fd, $0, 2) } }

@@ -126,7 +126,7 @@ public struct WorkerState<P: PacketProcessor> {
     /// Asks the kernel to send what the tx ring holds. Copy mode moves at most 32 frames per
     /// call and says EAGAIN when more wait: call again (up to 256 frames), so a batch's frames
     /// leave in this loop rather than fill the ring. EBUSY/ENOBUFS/ENETDOWN just mean "later".
-    mutating func kick(_ index: Int) {
+    @usableFromInline mutating func kick(_ index: Int) {
         let q = queues + index
         guard let share = q.pointee.share else { return sendQueued(q) }
         // A shared ring: one caller at a time; the others leave a note and go on. (The words
@@ -151,6 +151,27 @@ public struct WorkerState<P: PacketProcessor> {
             default: q.pointee.txKickErrors &+= 1
             }
             break
+        }
+    }
+
+    /// Submits and kicks what this worker has queued for `port`'s AF_XDP tx ring now, rather
+    /// than after the batch (before a write that bypasses the ring, so order is kept).
+    @inlinable mutating func flushTx(port: UInt16) {
+        let i = Int(txQueue[Int(port)])
+        guard i >= 0, i < queueCount, queues[i].active else { return }
+        let q = queues + i
+        if q.pointee.share != nil {
+            guard q.pointee.stagedCount > 0 else { return }
+            _ = submitShared(i)
+        } else {
+            guard q.pointee.pendingTx > 0 else { return }
+            xsk_ring_prod__submit(q.pointee.tx, q.pointee.pendingTx)
+            q.pointee.outstandingTx &+= q.pointee.pendingTx
+            q.pointee.pendingTx = 0
+        }
+        if xsk_ring_prod__needs_wakeup(q.pointee.tx) != 0 {
+            q.pointee.txKicks &+= 1
+            kick(i)
         }
     }
 
