@@ -20,6 +20,8 @@ public final class VMBenchRunner: @unchecked Sendable {
     public struct Settings: Sendable {
         public var runs = 3
         public var seconds = 10
+        /// `datapath.poll` for vxsw (nil: its default).
+        public var poll: String?
         public init() {}
     }
 
@@ -70,7 +72,8 @@ public final class VMBenchRunner: @unchecked Sendable {
                 "hv2": "always Linux bridge br0 + kernel vxlan vx1000 (VNI 1000, flood to hv1), guest2 on tap2",
                 "hv1 bridge": "br0 + kernel vxlan vx1000 (VNI 1000, flood to hv2, learning), tap1 and tap3 in br0",
                 "hv1 vxsw": "vxsw run with tap1 and tap3 as access ports of VNI 1000 (io: auto, so a packet socket with the "
-                    + "virtio-net header), uplink ul0, flood to hv2; every other setting at its default",
+                    + "virtio-net header), uplink ul0, flood to hv2; "
+                    + (settings.poll.map { "datapath.poll: \($0); every other setting" } ?? "every setting") + " at its default",
                 "underlay": "veth ul0 ↔ ul0 between the namespaces, MTU \(RealVMRig.underlayMTU), GRO on",
             ])
         say("vxsw bench vm: \(settings.runs) run(s) × 2 contenders × 3 paths × \(settings.seconds) s; "
@@ -172,7 +175,7 @@ public final class VMBenchRunner: @unchecked Sendable {
             for guest in guests { try rig.attach(guest) }
         case .vxsw:
             let config = work + "/vxsw.yaml", socket = work + "/vxsw.sock"
-            try rig.vxswConfig(taps: guests.map(\.tap), socket: socket, header: "`vxsw bench vm`").write(toFile: config, atomically: true, encoding: .utf8)
+            try rig.vxswConfig(taps: guests.map(\.tap), socket: socket, header: "`vxsw bench vm`", poll: settings.poll).write(toFile: config, atomically: true, encoding: .utf8)
             let child = try startSwitchProcess(binary: binary, config: config, socket: socket, in: rig.hv1, logPath: work + "/vxsw.log")
             lock.withLock { vxsw = child }
             say("  vxsw: pid \(child.pid), \(binary) run --config \(config)")

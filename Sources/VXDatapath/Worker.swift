@@ -7,8 +7,9 @@ import VXCore
 public enum PollMode: String, Sendable, Codable {
     /// Spin forever: lowest latency, one core at 100%.
     case busy
-    /// Spin a while (`WorkerSettings.spinMicroseconds`) after the last packet, then sleep in
-    /// poll() until traffic or a job arrives.
+    /// Spin a while after the last packet (at most `WorkerSettings.spinMicroseconds`, less
+    /// while spinning finds nothing: `SpinWindow`), then sleep in poll() until traffic or a
+    /// job arrives.
     case adaptive
     /// Sleep in poll() whenever a loop found nothing to do.
     case interrupt
@@ -20,7 +21,7 @@ public struct WorkerSettings: Sendable {
     public var cpus: [Int]
     public var batchSize: Int
     public var poll: PollMode
-    /// How long an adaptive worker spins after its last packet before it sleeps. Time, not a
+    /// The longest an adaptive worker spins after its last packet before it sleeps. Time, not a
     /// loop count: a loop over tap ports makes a `recvmmsg` per tap, and on a hypervisor the
     /// CPU an idle spin burns is the guests'.
     public var spinMicroseconds: Int
@@ -579,6 +580,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         var fds = [pollfd](repeating: pollfd(), count: WorkerState<P>.maxQueues + WorkerState<P>.maxTaps + 1)
         var idle = 0
         var idleSince: UInt64 = 0
+        var spin = SpinWindow(microseconds: settings.spinMicroseconds)
         var now = Self.seconds()
         var lastHousekeeping = now
         var loops: UInt32 = 0
@@ -608,13 +610,17 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             } else {
                 idle += 1
                 now = Self.seconds()
-                var shouldSleep = settings.poll == .interrupt
-                if settings.poll == .adaptive {
+                if settings.poll == .interrupt {
+                    sleep(fds: &fds)
+                } else if settings.poll == .adaptive {
                     let t = Self.nanoseconds()
                     if idle == 1 { idleSince = t }
-                    shouldSleep = t &- idleSince > UInt64(settings.spinMicroseconds) &* 1000
+                    if t &- idleSince >= spin.current {
+                        if spin.current > 0 { spin.ranOut() }
+                        sleep(fds: &fds)
+                        spin.woke(after: Self.nanoseconds() &- t)
+                    }
                 }
-                if shouldSleep { sleep(fds: &fds) }
             }
         }
     }

@@ -16,6 +16,9 @@ struct BenchVM: ParsableCommand {
     @Option(help: "Seconds of each iperf3 run.")
     var seconds: Int = 10
 
+    @Option(help: "vxsw's datapath.poll for the run: busy, adaptive or interrupt (default: vxsw's default).")
+    var poll: String?
+
     @OptionGroup var results: BenchOutputOptions
 
     @Flag(help: "Run from a debug build anyway (its figures say nothing about vxsw; the report says so).")
@@ -24,6 +27,9 @@ struct BenchVM: ParsableCommand {
     func run() throws {
         if let reason = RealVMRig.unavailableReason() { throw ValidationError("vxsw bench vm \(reason)") }
         guard runs >= 1, seconds >= 1 else { throw ValidationError("--runs and --seconds must be at least 1") }
+        if let poll, !["busy", "adaptive", "interrupt"].contains(poll) {
+            throw ValidationError("--poll \(poll): expected busy, adaptive or interrupt")
+        }
         let run = try BenchInvocation(), binary = run.binary
         let kind = BenchReportWriter.buildKind(binary)
         if kind != "release" {
@@ -36,6 +42,7 @@ struct BenchVM: ParsableCommand {
         var settings = VMBenchRunner.Settings()
         settings.runs = runs
         settings.seconds = seconds
+        settings.poll = poll
         let runner = VMBenchRunner(settings: settings, binary: binary) { print($0); fflush(stdout) }
         var report = runner.run(command: run.command, commit: run.commit)
         if kind != "release" { report.notes.insert("NOT A RELEASE BUILD (\(kind)): vxsw's figures are far below what it can do", at: 0) }
