@@ -1,4 +1,5 @@
 import Foundation
+import VXLab
 import VXLabKit
 import VXCore
 import VXSwitch
@@ -12,7 +13,16 @@ final class VethPacketPortTests: XCTestCase {
     }
 
     func testVethWithPacketIOCarriesGSOSuperFramesBothWays() throws {
-        let env = try RunningLab(tag: "v")
+        try checkSuperFramesBothWays(underlay: .ipv4, tag: "v")
+    }
+
+    /// Over an IPv6 underlay the tunnel GSO packets carry a partial outer UDP checksum the kernel completes per segment.
+    func testSuperFramesToTheRemoteVTEPOverIPv6() throws {
+        try checkSuperFramesBothWays(underlay: .ipv6, tag: "v6")
+    }
+
+    private func checkSuperFramesBothWays(underlay: LabTopology.Underlay, tag: String) throws {
+        let env = try RunningLab(underlay: underlay, tag: tag)
         defer { env.close() }
         let c1 = try env.addVM("c1", tap: "vc1", address: "198.19.10.31")
         defer { c1.remove() }
@@ -38,6 +48,11 @@ final class VethPacketPortTests: XCTestCase {
         let counters = try XCTUnwrap(stats.taps.first { $0.port == "vc1" }?.counters, "vc1 listed among the tap ports")
         XCTAssertGreaterThan(counters.rxSuperFrames, 0, "the container's GSO super-frames arrived whole")
         XCTAssertGreaterThan(counters.txSuperFrames, 0, "TCP toward the container was coalesced")
+        // The container's super-frames to vm21 (behind the remote VTEP) left whole through the tunnel tap.
+        let tunnel = try XCTUnwrap(stats.tunnel)
+        XCTAssertNotNil(tunnel.tap, "a tunnel tap: \(tunnel.unavailable ?? "")")
+        XCTAssertGreaterThan(tunnel.counters.superFrames, 0, "super-frames to the remote VTEP went whole")
+        XCTAssertEqual(tunnel.counters.refused, 0)
         let port = try XCTUnwrap(stats.ports.first { $0.name == "vc1" })
         // A full queue toward the container is backpressure TCP answers (the kernel's backlog on
         // the veth peer, ENOBUFS), counted as tx_ring_full; the bridge drops there too. Anything
