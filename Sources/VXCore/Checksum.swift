@@ -28,6 +28,20 @@ public enum Checksum {
         return UInt16(bigEndian: fold(acc))
     }
 
+    /// `sum(p, count: 20)` for the option-less IPv4 header, without the loop: five 32-bit
+    /// words added in 64 bits cannot overflow (callgrind: 57 instructions down to about 20, on
+    /// every decapsulated and every encapsulated frame).
+    @inlinable public static func sum20(_ p: UnsafeRawPointer) -> UInt16 {
+        var s = UInt64(p.loadUnaligned(as: UInt32.self)) &+ UInt64(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            &+ UInt64(p.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) &+ UInt64(p.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+            &+ UInt64(p.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        s = (s >> 32) &+ (s & 0xFFFF_FFFF)     // < 2^33
+        s = (s >> 16) &+ (s & 0xFFFF)          // < 2^18
+        s = (s >> 16) &+ (s & 0xFFFF)          // ≤ 0x10002
+        s = (s >> 16) &+ (s & 0xFFFF)
+        return UInt16(bigEndian: UInt16(truncatingIfNeeded: s))
+    }
+
     /// Folds a wide sum of 16-bit words to 16 bits with end-around carries.
     @inlinable public static func fold(_ wide: UInt64) -> UInt16 {
         var s = (wide >> 32) &+ (wide & 0xFFFF_FFFF)
@@ -49,7 +63,9 @@ public enum Checksum {
 
     /// Checksum of an IPv4 header whose checksum field is zero (or, for verification,
     /// intact: then the result is 0).
-    @inlinable public static func ipv4Header(_ p: UnsafeRawPointer, length: Int) -> UInt16 { internet(p, count: length) }
+    @inlinable public static func ipv4Header(_ p: UnsafeRawPointer, length: Int) -> UInt16 {
+        length == IPv4.headerLength ? ~sum20(p) : internet(p, count: length)
+    }
 
     /// Pseudo-header sum for TCP/UDP over IPv4 (RFC 768/793): source and destination
     /// (read from the IPv4 header at `ip`), protocol and L4 length.

@@ -21,6 +21,17 @@ final class ChecksumTests: XCTestCase {
         XCTAssertEqual(withBytes(&ones) { Checksum.internet($0, count: $1) }, referenceChecksum(ones))
     }
 
+    func testTwentyByteSumMatchesTheLoop() {
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<2000 {
+            var b = (0..<23).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if round < 3 { b = [UInt8](repeating: [0xFF, 0x00, 0x80][round], count: 23) }  // carries, zeros
+            let offset = round % 4
+            let (fast, loop) = withBytes(&b) { p, _ in (Checksum.sum20(p + offset), Checksum.sum(p + offset, count: 20)) }
+            XCTAssertEqual(fast, loop, "round \(round)")
+        }
+    }
+
     func testIPv4HeaderChecksum() {
         var h = hex("4500 0073 0000 4000 4011 0000 c0a8 0001 c0a8 00c7")
         XCTAssertEqual(withBytes(&h) { p, _ in Checksum.ipv4Header(p, length: 20) }, 0xB861)

@@ -19,7 +19,7 @@ public enum IPv4 {
     @inlinable public static func destination(_ p: UnsafeRawPointer) -> UInt32 { p.loadBE32(16) }
     /// The header checksum over `ihl` bytes adds up (RFC 1071: the folded sum is all ones).
     @inlinable public static func checksumValid(_ p: UnsafeRawPointer, ihl: Int) -> Bool {
-        Checksum.sum(p, count: ihl) == 0xFFFF
+        (ihl == headerLength ? Checksum.sum20(p) : Checksum.sum(p, count: ihl)) == 0xFFFF
     }
     /// Whether `a` (host order) may be the source of a unicast packet (RFC 1122 §3.2.1.3):
     /// not 0/8 ("this network"), 127/8 (loopback), 224/4 (multicast) or 255.255.255.255 —
