@@ -216,3 +216,31 @@ int cvxsw_link_set_up(const char *name) {
     close(s);
     return err;
 }
+
+#include <sys/epoll.h>
+
+int cvxsw_epoll_create(void) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    return ep < 0 ? -errno : ep;
+}
+
+int cvxsw_epoll_add(int ep, int fd, uint32_t tag) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.u32 = tag;
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
+int cvxsw_epoll_del(int ep, int fd) {
+    return epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : -errno;
+}
+
+int cvxsw_epoll_ready(int ep, uint32_t *tags, int max) {
+    struct epoll_event events[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(ep, events, max, 0);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) tags[i] = events[i].data.u32;
+    return n;
+}

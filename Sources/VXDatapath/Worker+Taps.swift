@@ -17,6 +17,7 @@ extension WorkerState {
         precondition(index < Self.maxTaps, "too many tap ports")
         taps[index] = TapQueue(fd: fd, port: port.raw, receives: receives)
         if index == tapCount { tapCount += 1 }
+        if receives { tapReadiness.add(socket: fd, index: index) }
         txQueue[Int(port.raw)] = TapQueue.txSlot(ofTap: index)
         return index
     }
@@ -24,6 +25,7 @@ extension WorkerState {
     /// Takes a tap out of the loop; frames still queued for it go back to the pool.
     mutating func unregisterTap(_ index: Int) {
         let t = taps + index
+        if t.pointee.receives { tapReadiness.remove(socket: t.pointee.fd) }
         for i in 0..<t.pointee.pendingCount { pool.pointee.give(t.pointee.pending[i].addr) }
         t.pointee.pendingCount = 0
         if txQueue[Int(t.pointee.port)] == TapQueue.txSlot(ofTap: index) { txQueue[Int(t.pointee.port)] = -1 }

@@ -54,6 +54,8 @@ public struct WorkerState<P: PacketProcessor> {
     @usableFromInline var tapCount: Int = 0
     /// Where super-frames to remote VTEPs go whole (`TunnelTap`), when there is one.
     @usableFromInline var tunnel: UnsafeMutablePointer<TunnelPort>
+    /// Which of the taps this worker receives on have frames.
+    @usableFromInline var tapReadiness: TapReadiness
 
     /// Runs one job (between batches, on the worker).
     mutating func run(_ job: WorkerJob) {
@@ -314,7 +316,10 @@ public struct WorkerState<P: PacketProcessor> {
             }
             refill(i)
         }
-        for i in 0..<tapCount where taps[i].active && taps[i].receives {
+        let ready = tapReadiness.ready()
+        for e in 0..<ready {
+            let i = tapReadiness.tap(e)
+            guard i < tapCount, taps[i].active, taps[i].receives else { continue }
             handled &+= pollTap(i, batch: batch, now: now, io: &io)
         }
         return handled
@@ -409,7 +414,8 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         let tunnel = UnsafeMutablePointer<TunnelPort>.allocate(capacity: 1)
         tunnel.initialize(to: TunnelPort())
         state = WorkerState(processor: processor, pool: pool, queues: queues, txQueue: txQueue,
-                            memory: umem.memory, frameSize: umem.frameSize, taps: taps, tunnel: tunnel)
+                            memory: umem.memory, frameSize: umem.frameSize, taps: taps, tunnel: tunnel,
+                            tapReadiness: TapReadiness(capacity: WorkerState<P>.maxTaps))
         poolView = pool; queueView = queues; tapView = taps; tunnelView = tunnel
         self.settings = settings
         self.index = index
@@ -431,6 +437,7 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         state.taps.deallocate()
         state.tunnel.pointee.deallocate()
         state.tunnel.deallocate()
+        state.tapReadiness.deallocate()
     }
 
     public var isRunning: Bool { running.load(ordering: .acquiring) }
@@ -633,8 +640,8 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
             fds[n] = pollfd(fd: state.queues[i].fd, events: Int16(POLLIN), revents: 0)
             n += 1
         }
-        for i in 0..<state.tapCount where state.taps[i].active && state.taps[i].receives {
-            fds[n] = pollfd(fd: state.taps[i].fd, events: Int16(POLLIN), revents: 0)
+        if state.tapReadiness.count > 0 {
+            fds[n] = pollfd(fd: state.tapReadiness.fd, events: Int16(POLLIN), revents: 0)
             n += 1
         }
         fds[n] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)

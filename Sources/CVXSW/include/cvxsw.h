@@ -105,3 +105,12 @@ int cvxsw_tunnel_tap_open(const char *pattern, char *name, int *stage);
 
 /// Sets IFF_UP on `name` (SIOCSIFFLAGS) in the calling thread's namespace; 0 or -errno.
 int cvxsw_link_set_up(const char *name);
+
+/// An epoll set of sockets (EPOLL_CLOEXEC), or -errno.
+int cvxsw_epoll_create(void);
+/// Adds `fd` (EPOLLIN, level-triggered) with `tag`; 0 or -errno.
+int cvxsw_epoll_add(int ep, int fd, uint32_t tag);
+/// Removes `fd`; 0 or -errno.
+int cvxsw_epoll_del(int ep, int fd);
+/// The tags of up to `max` ready sockets, without waiting; their number, or -errno.
+int cvxsw_epoll_ready(int ep, uint32_t *tags, int max);
