@@ -141,7 +141,10 @@ final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
         lock.withLock { _flood[vni]?.remove(vtep); _events.append("flood- \(vni) \(vtep)") }
     }
-    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {
-        lock.withLock { _duplicates.append(VNIMAC(vni, mac)); _events.append("duplicate \(vni) \(mac) \(moves)") }
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        lock.withLock {
+            _duplicates.append(VNIMAC(vni, mac))
+            _events.append("duplicate \(vni) \(mac) \(moves) \(local ? "local" : "remote") \(vtep.map { "\($0)" } ?? "-")\(frozen ? " frozen" : "")")
+        }
     }
 }

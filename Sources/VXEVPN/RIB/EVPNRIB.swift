@@ -61,10 +61,13 @@ public final class EVPNRIB {
     public let vtep: IPAddress
     var vniConfig: [VNI: VNIConfig] = [:]
     let autoRTRFC8365: Bool
-    let dad: DuplicateAddressDetectionConfig
+    /// Duplicate address detection (FRR's `dup-addr-detection`).
+    public internal(set) var detector: DuplicateDetector
     public weak var dataplane: EVPNDataplane?
     /// Called when exported routes change: announced (new or changed) and withdrawn.
     var onExport: (_ announce: [ExportedRoute], _ withdraw: [EVPNRoute]) -> Void = { _, _ in }
+    /// Called when a MAC is found duplicate (the speaker starts the freeze timer).
+    var onDuplicate: (VNIMAC) -> Void = { _ in }
     var now: () -> Double
 
     public internal(set) var vnis: [VNI: VNIInstance] = [:]
@@ -80,8 +83,6 @@ public final class EVPNRIB {
     /// What the data plane currently has.
     public internal(set) var installed: [VNIMAC: InstalledMAC] = [:]
     public internal(set) var flood: [VNI: Set<IPAddress>] = [:]
-    var moves: [VNIMAC: [Double]] = [:]
-    public internal(set) var duplicates: [VNIMAC: Int] = [:]
 
     struct RouteRef: Hashable { var peer: String; var key: EVPNRouteKey }
     public struct InstalledMAC: Sendable, Hashable { public var vtep: IPAddress; public var ip: IPAddress?; public var seq: UInt32 }
@@ -89,7 +90,7 @@ public final class EVPNRIB {
     public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false,
                 duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), now: @escaping () -> Double) {
         self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.autoRTRFC8365 = autoRTRFC8365
-        self.dad = duplicateAddressDetection; self.now = now
+        self.detector = DuplicateDetector(config: duplicateAddressDetection); self.now = now
         for c in vnis { vniConfig[VNI(unchecked: c.vni)] = c }
     }
 
@@ -187,7 +188,9 @@ public final class EVPNRIB {
     }
 
     /// Brings the data plane (and our own type-2 routes) in line with the best route for (vni, mac).
+    /// A frozen duplicate keeps what it has (FRR: a duplicate remote MAC is not installed).
     func reconcile(_ k: VNIMAC) {
+        if detector.isFrozen(k) { return }
         let remotes = remoteCandidates(k)
         var want: InstalledMAC? = nil
         if let best = remotes.first {
@@ -198,8 +201,10 @@ public final class EVPNRIB {
                 if remoteWins && !local.movedAway {
                     local.movedAway = true
                     localMACs[k] = local
-                    recordMove(k)
-                    exportLocal(k)
+                    let frozen = recordMove(k, local: false, vtep: best.nextHop)
+                    writeExport(k)
+                    // Found duplicate with a freeze: our route is withdrawn, the remote one not installed.
+                    if frozen { return }
                 } else if !remoteWins {
                     want = nil
                 }

@@ -11,10 +11,12 @@ public protocol EVPNDataplane: AnyObject {
     /// Head-end replication list of the VNI (type-3 routes).
     func addFloodVTEP(vni: VNI, vtep: IPAddress)
     func removeFloodVTEP(vni: VNI, vtep: IPAddress)
-    /// A MAC moved too often (dup-addr-detection): the speaker froze it.
-    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int)
+    /// A MAC moved `moves` times within dup-addr-detection's time: it is a duplicate, found on
+    /// a local learn (`local`; `vtep`: where it was before) or on a remote route (from `vtep`);
+    /// `frozen`: it is neither advertised nor installed until cleared.
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool)
 }
 
 extension EVPNDataplane {
-    public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {}
+    public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
 }

@@ -100,8 +100,11 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         if removed { log.info("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
     }
 
-    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {
-        log.warning("EVPN: duplicate MAC \(mac) in VNI \(vni): \(moves) moves; frozen (dup-addr-detection)")
+    /// FRR's words (zebra's EC_ZEBRA_DUP_MAC_DETECTED), and what vxsw does about it.
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        let during = local ? "local update, last VTEP" : "remote update, from VTEP"
+        log.warning("EVPN: VNI \(vni): MAC \(mac) detected as duplicate during \(during) \(vtep.map { "\($0)" } ?? "-") "
+                    + "(\(moves) moves); " + (frozen ? "frozen: not advertised or installed until cleared" : "still advertised (no freeze)"))
     }
 }
 
@@ -112,6 +115,10 @@ extension EVPNConfig {
             throw ConfigError(path: "vtep", problem: "EVPN needs a local VTEP address")
         }
         self.init(asn: bgp.asn, routerID: bgp.routerID, vtep: vtep, listenAddress: vtep)
+        let dad = bgp.dupAddrDetection
+        duplicateAddressDetection = DuplicateAddressDetectionConfig(
+            enabled: dad.enabled, maxMoves: dad.maxMoves, seconds: Double(dad.time),
+            freeze: { switch dad.freeze { case .off: .off; case .permanent: .permanent; case .seconds(let n): .seconds(n) } }())
         peers = try bgp.peers.enumerated().map { i, p in
             let remote: UInt32
             switch p.remoteAS {
@@ -212,6 +219,17 @@ extension SwitchDaemon {
         log.info("EVPN: sessions reset\(address.map { " with \($0)" } ?? ""); routes held by graceful restart")
     }
 
+    /// `vxsw clear evpn dup-addr vni N|all [mac M]`, as FRR's `clear evpn dup-addr`.
+    func clearDuplicates(vni: VNI?, mac: MACAddress?) throws -> String {
+        guard let speaker = evpn else { throw SwitchError("BGP is not configured on this switch (no `bgp:` section)") }
+        if let vni, config.vni(vni) == nil { throw SwitchError("VNI \(vni) is not configured") }
+        let cleared = try blocking { try await speaker.clearDuplicates(vni: vni, mac: mac) }
+        if let mac, let vni, cleared == 0 { throw SwitchError("\(mac) in VNI \(vni) is not a duplicate") }
+        let scope = mac.map { "\($0) in VNI \(vni!)" } ?? vni.map { "VNI \($0)" } ?? "all VNIs"
+        log.info("EVPN: duplicate addresses cleared (\(scope)): \(cleared)")
+        return "cleared \(cleared) duplicate MAC\(cleared == 1 ? "" : "s") (\(scope))"
+    }
+
     func stopEVPN() {
         guard let speaker = evpn else { return }
         evpn = nil
@@ -247,11 +265,11 @@ extension SwitchDaemon {
             return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code, vni: vni) })
         case .evpnVNI:
             return try JSONValue(encoding: blocking { try await speaker.vnis() })
-        case .evpnMAC(let vni):
+        case .evpnMAC(let vni, let duplicate):
             let vnis = vni.map { [$0] } ?? config.vnis.map(\.vni)
             return try JSONValue(encoding: blocking { () -> [EVPNMACTable] in
                 var tables: [EVPNMACTable] = []
-                for v in vnis { tables.append(try await speaker.macs(vni: v)) }
+                for v in vnis { tables.append(try await speaker.macs(vni: v, duplicatesOnly: duplicate)) }
                 return tables
             })
         default:
