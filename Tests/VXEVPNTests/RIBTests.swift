@@ -233,6 +233,52 @@ final class RIBTests: XCTestCase {
 
     func makeShowTable(_ rib: EVPNRIB) -> EVPNMACTable { rib.macTable(vni) }
 
+    /// A VM with an IPv4 and an IPv6 address and a second IPv4: every MAC/IP route of the MAC
+    /// reaches the data plane (ARP/ND suppression answers for all), and one withdrawn leaves.
+    func testSeveralIPsPerMACAllReachTheDataPlane() {
+        let rib = makeRIB()
+        rib.setLocalVNIs([vni])
+        let rd = RouteDistinguisher.as2(65002, 1)
+        let v4a = IPAddress("10.1.1.1")!, v4b = IPAddress("10.1.1.2")!, v6 = IPAddress("fd00:1::1")!
+        rib.apply(update([type2(rd), type2(rd, ip: v4a), type2(rd, ip: v6), type2(rd, ip: v4b)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, mac)]?.ips, [v4a, v4b, v6].sorted())
+        XCTAssertEqual(rib.macTable(vni).macs.first?.ips.count, 3)
+        rib.apply(update([type2(rd, ip: v4b)], nextHop: vtepA, withdraw: true), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, mac)]?.ips, [v4a, v6].sorted())
+        // Routes of another VTEP that is not the best one do not add IPs.
+        rib.apply(update([type2(.as2(65003, 1), ip: IPAddress("10.1.1.9"))], nextHop: vtepB), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, mac)]?.ips, [v4a, v6].sorted())
+    }
+
+    /// A floating IP moves from VM A (behind vtepA) to VM B (behind vtepB): B's MAC/IP route
+    /// takes the IP even while A's is not withdrawn yet, A's re-announcement of an older claim
+    /// does not take it back, and A's withdrawal leaves B's entry alone.
+    func testFloatingIPGoesToTheNewestMACIPRoute() {
+        let rib = makeRIB()
+        rib.setLocalVNIs([vni])
+        let a = MACAddress("02:00:00:00:00:0a")!, b = MACAddress("02:00:00:00:00:0b")!, ip = IPAddress("10.1.1.50")!
+        let rdA = RouteDistinguisher.as2(65002, 1), rdB = RouteDistinguisher.as2(65003, 1)
+        rib.apply(update([type2(rdA, a), type2(rdA, a, ip: ip)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [ip])
+        rib.apply(update([type2(rdB, b), type2(rdB, b, ip: ip)], nextHop: vtepB), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [ip], "the new owner has the IP")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [], "the old owner lost it (its route is still there)")
+        // A's MAC-only route refreshed: no change for the IP.
+        rib.apply(update([type2(rdA, a)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [ip])
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [])
+        // A's MAC/IP withdrawn: B keeps it; B's withdrawn too: nobody has it.
+        rib.apply(update([type2(rdA, a, ip: ip)], nextHop: vtepA, withdraw: true), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [ip])
+        rib.apply(update([type2(rdB, b, ip: ip)], nextHop: vtepB, withdraw: true), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [])
+        // A higher MAC mobility sequence wins over arrival order.
+        rib.apply(update([type2(rdA, a, ip: ip)], nextHop: vtepA, seq: 4), from: "p1")
+        rib.apply(update([type2(rdB, b, ip: ip)], nextHop: vtepB, seq: 1), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [ip])
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [])
+    }
+
     func testGracefulRestartKeepsStaleRoutesUntilRefreshed() {
         let rib = makeRIB()
         rib.setLocalVNIs([vni])

@@ -70,7 +70,7 @@ extension EVPNSpeaker {
             let remote = rib.installed.filter { $0.key.vni == inst.vni }
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
-                               arps: local.values.filter { $0.ip != nil }.count + remote.values.filter { $0.ip != nil }.count,
+                               arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description))
         }
     }
@@ -86,13 +86,14 @@ extension EVPNRIB {
         func listedLocal(_ k: VNIMAC) -> Bool { localMACs[k].map { !$0.movedAway || dad.isFrozen(k) } ?? false }
         for (k, l) in localMACs where k.vni == vni && listedLocal(k) {
             let rseq = remoteCandidates(k).map(\.sequence).max() ?? 0
-            entries.append((k.mac, .init(mac: k.mac.description, type: "local", vtep: nil, ip: l.ip?.description,
+            entries.append((k.mac, .init(mac: k.mac.description, type: "local", vtep: nil, ip: l.ip?.description, ips: l.ip.map { [$0.description] } ?? [],
                                          localSequence: l.sequence, remoteSequence: rseq, sticky: l.sticky,
                                          detectionCount: dad.count(k), isDuplicate: dad.isDuplicate(k))))
         }
         // A frozen duplicate kept local is listed once, as local (its remote route is not in use).
         for (k, m) in installed where k.vni == vni && !listedLocal(k) {
             entries.append((k.mac, .init(mac: k.mac.description, type: "remote", vtep: m.vtep.description, ip: m.ip?.description,
+                                         ips: m.ips.map(\.description),
                                          localSequence: localMACs[k]?.sequence ?? 0, remoteSequence: m.seq, sticky: false,
                                          detectionCount: dad.count(k), isDuplicate: dad.isDuplicate(k))))
         }

@@ -112,6 +112,8 @@ public struct EVPNMACTable: Codable, Sendable {
         public var type: String        // "local" or "remote"
         public var vtep: String?       // remote VTEP
         public var ip: String?
+        /// Every IP of the MAC (its MAC/IP routes; `ip` is the first).
+        public var ips: [String]
         public var localSequence: UInt32
         public var remoteSequence: UInt32
         public var sticky: Bool

@@ -4,8 +4,9 @@ import VXCore
 /// switch copies what it needs into its own state and returns quickly.
 public protocol EVPNDataplane: AnyObject {
     /// A remote MAC (best route): forward (vni, mac) to `vtep`. Called again when the VTEP,
-    /// IP or sequence changes. `ip` feeds ARP/ND suppression.
-    func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32)
+    /// IPs or sequence change. `ips` (all of the MAC's, sorted; IPv4 and IPv6) feed ARP/ND
+    /// suppression; an IP no longer listed is no longer the MAC's.
+    func installRemoteMAC(vni: VNI, mac: MACAddress, ips: [IPAddress], vtep: IPAddress, seq: UInt32)
     /// No remote route left for (vni, mac), or the MAC is local now.
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress)
     /// Head-end replication list of the VNI (type-3 routes).
