@@ -13,18 +13,46 @@ import VXCore
 ///     - vni: 1000
 ///       rd: 198.18.0.1:1000
 ///       route-targets: { import: ["65001:1000"], export: ["65001:1000"] }
+///   dup-addr-detection: { max-moves: 5, time: 180, freeze: false }   # FRR's defaults; or false (off)
 /// ```
 public struct BGPConfig: Equatable, Sendable {
     public var asn: UInt32
     public var routerID: IPAddress
     public var peers: [Peer]
     public var vnis: [VNIOverride]
+    public var dupAddrDetection: DupAddrDetection
 
-    public init(asn: UInt32, routerID: IPAddress, peers: [Peer] = [], vnis: [VNIOverride] = []) {
+    public init(asn: UInt32, routerID: IPAddress, peers: [Peer] = [], vnis: [VNIOverride] = [],
+                dupAddrDetection: DupAddrDetection = .init()) {
         self.asn = asn
         self.routerID = routerID
         self.peers = peers
         self.vnis = vnis
+        self.dupAddrDetection = dupAddrDetection
+    }
+
+    /// FRR's `dup-addr-detection [max-moves 2..1000] [time 2..1800] [freeze permanent|30..3600]`:
+    /// a MAC that moves `max-moves` times within `time` seconds between this switch and remote
+    /// VTEPs is a duplicate (logged, `isDuplicate` in `show evpn mac`); with `freeze` it is then
+    /// neither advertised nor installed until `vxsw clear evpn dup-addr` (or the freeze time).
+    public struct DupAddrDetection: Equatable, Sendable {
+        public var enabled: Bool
+        public var maxMoves: Int
+        public var time: Int
+        public var freeze: Freeze
+
+        public enum Freeze: Equatable, Sendable {
+            case off
+            case permanent
+            case seconds(Int)
+        }
+
+        public init(enabled: Bool = true, maxMoves: Int = 5, time: Int = 180, freeze: Freeze = .off) {
+            self.enabled = enabled
+            self.maxMoves = maxMoves
+            self.time = time
+            self.freeze = freeze
+        }
     }
 
     public struct Peer: Equatable, Sendable {

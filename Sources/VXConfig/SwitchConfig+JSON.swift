@@ -130,8 +130,21 @@ extension BGPConfig {
             if !rts.isEmpty { v["route-targets"] = .object(rts) }
             return .object(v)
         }
+        let dad: JSONValue
+        if dupAddrDetection.enabled {
+            let freeze: JSONValue
+            switch dupAddrDetection.freeze {
+            case .off: freeze = .bool(false)
+            case .permanent: freeze = .string("permanent")
+            case .seconds(let n): freeze = JSONValue(n)
+            }
+            dad = ["max-moves": JSONValue(dupAddrDetection.maxMoves), "time": JSONValue(dupAddrDetection.time), "freeze": freeze]
+        } else {
+            dad = .bool(false)
+        }
         return [
             "asn": JSONValue(asn), "router-id": JSONValue(routerID), "peers": .array(peers), "vnis": .array(overrides),
+            "dup-addr-detection": dad,
         ]
     }
 }

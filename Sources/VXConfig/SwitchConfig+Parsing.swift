@@ -220,12 +220,37 @@ extension SwitchConfig {
 
 extension BGPConfig {
     static func read(_ field: Field) throws -> BGPConfig {
-        let m = try field.mapping(allowed: ["asn", "router-id", "peers", "vnis"])
+        let m = try field.mapping(allowed: ["asn", "router-id", "peers", "vnis", "dup-addr-detection"])
         return BGPConfig(
             asn: try m.require("asn").int(in: 1...UInt32.max),
             routerID: try m.require("router-id").ip(.v4),
             peers: try m["peers"]?.list().map(readPeer) ?? [],
-            vnis: try m["vnis"]?.list().map(readOverride) ?? [])
+            vnis: try m["vnis"]?.list().map(readOverride) ?? [],
+            dupAddrDetection: try m["dup-addr-detection"].map(readDupAddrDetection) ?? .init())
+    }
+
+    /// `false` | `off` (no detection), `true`, or `{ max-moves, time, freeze }` with FRR's ranges.
+    private static func readDupAddrDetection(_ field: Field) throws -> DupAddrDetection {
+        var d = DupAddrDetection()
+        switch field.value {
+        case .bool(let on): d.enabled = on; return d
+        case .string("off"): d.enabled = false; return d
+        case .string("on"): return d
+        default: break
+        }
+        let m = try field.mapping(allowed: ["max-moves", "time", "freeze"])
+        d.maxMoves = try m["max-moves"]?.int(in: 2...1000) ?? d.maxMoves
+        d.time = try m["time"]?.int(in: 2...1800) ?? d.time
+        if let freeze = m["freeze"] {
+            switch freeze.value {
+            case .bool(false): d.freeze = .off
+            case .string("off"): d.freeze = .off
+            case .string("permanent"): d.freeze = .permanent
+            case .int: d.freeze = .seconds(try freeze.int(in: 30...3600))
+            default: throw freeze.error("expected false, permanent or seconds (30..3600)")
+            }
+        }
+        return d
     }
 
     private static func readPeer(_ field: Field) throws -> Peer {

@@ -58,6 +58,7 @@ import VXCore
 ///   asn: 65001
 ///   router-id: 198.18.0.1
 ///   peers: [{ address: 198.18.0.2, remote-as: 65002 }]
+///   dup-addr-detection: { max-moves: 5, time: 180, freeze: false }  # FRR's defaults; false: off
 /// ```
 public struct SwitchConfig: Equatable, Sendable {
     public var vtep: VTEP

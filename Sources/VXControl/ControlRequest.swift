@@ -13,7 +13,7 @@ import VXCore
 ///
 ///     ping | version
 ///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state | show consistency
-///     show evpn vni [N] | show evpn mac [--vni N]
+///     show evpn vni [N] | show evpn mac [--vni N|vni all] [duplicate]
 ///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn [route] [--type macip|multicast] [--vni N]
 ///     show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]     (FRR's spelling of the same)
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
@@ -21,7 +21,7 @@ import VXCore
 ///     port del NAME
 ///     fdb add MAC --vni N (--port NAME | --vtep ADDRESS)
 ///     fdb del MAC --vni N
-///     bgp restart | clear bgp [ADDRESS] | reload
+///     bgp restart | clear bgp [ADDRESS] | clear evpn dup-addr vni N|all [mac MAC] | reload
 ///
 /// FRR's spelling `vni N` is accepted wherever `--vni N` is, `type T` wherever `--type T` is.
 public enum ControlRequest: Equatable, Sendable {
@@ -36,6 +36,9 @@ public enum ControlRequest: Equatable, Sendable {
     case bgpRestart
     /// Drop BGP sessions (all, or one) without a NOTIFICATION; they reconnect, routes held by GR.
     case bgpClear(IPAddress?)
+    /// Ends duplicate-address state (FRR's `clear evpn dup-addr vni N|all [mac M]`): one MAC, a
+    /// VNI's duplicates (`mac` nil) or all (`vni` nil).
+    case evpnDupClear(vni: VNI?, mac: MACAddress?)
     /// Reads the config file again and applies what changed (`vxsw reload`, SIGHUP).
     case reload
 
@@ -55,8 +58,9 @@ public enum ControlRequest: Equatable, Sendable {
         case consistency
         /// EVPN state per VNI, as FRR's `show evpn vni`.
         case evpnVNI(VNI?)
-        /// MACs with their origin (local / remote VTEP), as FRR's `show evpn mac vni`.
-        case evpnMAC(vni: VNI?)
+        /// MACs with their origin (local / remote VTEP), as FRR's `show evpn mac vni`; with
+        /// `duplicate`, only the duplicates (FRR's `show evpn mac vni N duplicate`).
+        case evpnMAC(vni: VNI?, duplicate: Bool = false)
         case bgpSummary
         case bgpNeighbors(IPAddress?)
         case bgpRoutes(type: EVPNRouteType?, vni: VNI?)
@@ -86,14 +90,14 @@ public enum ControlRequest: Equatable, Sendable {
     public static let usage = """
         ping | version
         show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state | consistency
-        show evpn vni [N] | evpn mac [--vni N]
+        show evpn vni [N] | evpn mac [--vni N|vni all] [duplicate]
         show bgp summary | bgp neighbors [ADDRESS] | bgp evpn [route] [--type macip|multicast] [--vni N]
         show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
         fdb del MAC --vni N
-        bgp restart | clear bgp [ADDRESS] | reload
+        bgp restart | clear bgp [ADDRESS] | clear evpn dup-addr vni N|all [mac MAC] | reload
         """
 }
 
@@ -167,8 +171,22 @@ extension ControlRequest {
         case "reload":
             self = .reload
         case "clear":
-            guard words.next() == "bgp" else { throw words.usage("clear bgp [ADDRESS]") }
-            self = .bgpClear(try words.peek() == nil ? nil : words.ip())
+            switch words.next() {
+            case "bgp": self = .bgpClear(try words.peek() == nil ? nil : words.ip())
+            case "evpn":
+                guard words.next() == "dup-addr", words.next() == "vni" else {
+                    throw words.usage("clear evpn dup-addr vni N|all [mac MAC]")
+                }
+                let vni: VNI? = words.peek() == "all" ? { _ = words.next(); return nil }() : try words.vni()
+                var mac: MACAddress?
+                if words.peek() == "mac" {
+                    guard vni != nil else { throw words.usage("clear evpn dup-addr vni N mac MAC (a MAC needs its VNI)") }
+                    _ = words.next()
+                    mac = try words.mac()
+                }
+                self = .evpnDupClear(vni: vni, mac: mac)
+            default: throw words.usage("clear bgp [ADDRESS] | clear evpn dup-addr vni N|all [mac MAC]")
+            }
         case let other?: throw ParseError(message: "unknown command '\(other)'; commands:\n\(Self.usage)")
         case nil: throw ParseError(message: "empty request; commands:\n\(Self.usage)")
         }
@@ -199,7 +217,17 @@ extension ControlRequest {
         case "evpn":
             switch words.next() {
             case "vni": return .evpnVNI(try words.peek() == nil ? nil : words.vni())
-            case "mac": return .evpnMAC(vni: try words.vniOption())
+            case "mac":
+                var vni: VNI?, duplicate = false
+                while let option = words.next() {
+                    switch option {
+                    case "--vni", "vni":
+                        if words.peek() == "all" { _ = words.next() } else { vni = try words.vni() }
+                    case "duplicate", "--duplicate": duplicate = true
+                    default: throw words.unexpected(option)
+                    }
+                }
+                return .evpnMAC(vni: vni, duplicate: duplicate)
             default: throw words.usage("show evpn vni|mac")
             }
         case "bgp":
@@ -271,6 +299,8 @@ extension ControlRequest {
         case .bgpRestart: return ["bgp", "restart"]
         case .reload: return ["reload"]
         case .bgpClear(let ip): return ["clear", "bgp"] + (ip.map { [$0.description] } ?? [])
+        case .evpnDupClear(let vni, let mac):
+            return ["clear", "evpn", "dup-addr", "vni", vni.map { String($0.value) } ?? "all"] + (mac.map { ["mac", $0.description] } ?? [])
         case .fdbDel(let vni, let mac): return ["fdb", "del", mac.description] + vniWords(vni)
         case .fdbAdd(let e):
             let target: [String]
@@ -302,7 +332,7 @@ extension ControlRequest {
             case .state: return ["show", "state"]
             case .consistency: return ["show", "consistency"]
             case .evpnVNI(let vni): return ["show", "evpn", "vni"] + (vni.map { [String($0.value)] } ?? [])
-            case .evpnMAC(let vni): return ["show", "evpn", "mac"] + vniWords(vni)
+            case .evpnMAC(let vni, let duplicate): return ["show", "evpn", "mac"] + vniWords(vni) + (duplicate ? ["duplicate"] : [])
             case .bgpSummary: return ["show", "bgp", "summary"]
             case .bgpNeighbors(let ip): return ["show", "bgp", "neighbors"] + (ip.map { [$0.description] } ?? [])
             case .bgpRoutes(let type, let vni):

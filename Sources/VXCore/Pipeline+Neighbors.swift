@@ -25,9 +25,10 @@ public struct NeighborRow: Sendable, Equatable {
 /// Not answered, so that they reach the address's real owner: gratuitous ARP (sender =
 /// target), ARP probes (sender 0.0.0.0, RFC 5227) and duplicate address detection (NS from
 /// ::). The table holds remote hosts only: the EVPN feed installs an entry with each MAC/IP
-/// route and removes it with the MAC's withdrawal (the feed remembers which IP it installed
-/// for a MAC, so a withdrawal costs one lookup, not a table scan); `removeVNI` flushes the
-/// domain's entries.
+/// route — every IP of the MAC (IPv4 and IPv6, several of each), an IP that a newer MAC/IP
+/// route gave to another MAC (a floating IP) going to that MAC — and removes them with the MAC's
+/// withdrawal (the feed remembers which IPs it installed for a MAC, so a withdrawal costs a
+/// lookup per IP, not a table scan); `removeVNI` flushes the domain's entries.
 extension SwitchPipeline {
     // MARK: control
 

@@ -77,8 +77,18 @@ struct BGPRestart: ParsableCommand {
 }
 
 /// `vxsw clear bgp [ADDRESS]`: drop sessions without a NOTIFICATION; routes are held by GR.
+/// `vxsw clear evpn dup-addr vni N|all [mac M]`: end duplicate-address state, as FRR's.
 struct Clear: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reset state in the running switch.", subcommands: [ClearBGP.self])
+    static let configuration = CommandConfiguration(abstract: "Reset state in the running switch.", subcommands: [ClearBGP.self, ClearEVPN.self])
+}
+
+struct ClearEVPN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evpn",
+        abstract: "`dup-addr vni N|all [mac MAC]`: clear duplicate-address detection (and a freeze), like FRR's `clear evpn dup-addr`.")
+    @Argument(help: "FRR's words: `dup-addr vni N|all [mac MAC]`.") var words: [String]
+    @OptionGroup var control: ControlOptions
+    func run() throws { try change(["clear", "evpn"] + words, control) }
 }
 
 struct ClearBGP: ParsableCommand {

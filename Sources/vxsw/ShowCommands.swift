@@ -98,11 +98,12 @@ struct ShowEVPNVNI: ParsableCommand {
 struct ShowEVPNMAC: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mac", abstract: "MACs with their origin, like FRR's `show evpn mac vni`.")
     @Option(help: "Only this VNI.") var vni: UInt32?
-    @Argument(help: "FRR's spelling: `vni N` (or `vni all`).") var frr: [String] = []
+    @Flag(help: "Only the duplicates (dup-addr-detection), like FRR's `show evpn mac vni N duplicate`.") var duplicate = false
+    @Argument(help: "FRR's spelling: `vni N` (or `vni all`), then `duplicate`.") var frr: [String] = []
     @OptionGroup var control: ControlOptions
     func run() throws {
-        let words = frr == ["vni", "all"] ? [] : frr
-        try show(["evpn", "mac"] + (vni.map { ["--vni", String($0)] } ?? []) + words, control) { payload in
+        let words = (vni.map { ["--vni", String($0)] } ?? []) + frr + (duplicate ? ["duplicate"] : [])
+        try show(["evpn", "mac"] + words, control) { payload in
             if let tables = try? payload.decode([EVPNMACTable].self) { return tables.map { $0.formatted() }.joined(separator: "\n") }
             return ShowText.macs(try payload.decode())
         }

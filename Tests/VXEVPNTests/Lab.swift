@@ -119,18 +119,22 @@ final class Lab {
 /// Records what the speaker asks of the data plane.
 final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
     private let lock = NSLock()
-    private var _macs: [VNIMAC: (vtep: IPAddress, ip: IPAddress?, seq: UInt32)] = [:]
+    struct Installed { var vtep: IPAddress; var ips: [IPAddress]; var seq: UInt32; var ip: IPAddress? { ips.first } }
+    private var _macs: [VNIMAC: Installed] = [:]
     private var _flood: [VNI: Set<IPAddress>] = [:]
     private var _events: [String] = []
     private var _duplicates: [VNIMAC] = []
 
-    var macs: [VNIMAC: (vtep: IPAddress, ip: IPAddress?, seq: UInt32)] { lock.withLock { _macs } }
+    var macs: [VNIMAC: Installed] { lock.withLock { _macs } }
     var flood: [VNI: Set<IPAddress>] { lock.withLock { _flood } }
     var events: [String] { lock.withLock { _events } }
     var duplicates: [VNIMAC] { lock.withLock { _duplicates } }
 
-    func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32) {
-        lock.withLock { _macs[VNIMAC(vni, mac)] = (vtep, ip, seq); _events.append("install \(vni) \(mac) \(ip.map { "\($0)" } ?? "-") \(vtep) \(seq)") }
+    func installRemoteMAC(vni: VNI, mac: MACAddress, ips: [IPAddress], vtep: IPAddress, seq: UInt32) {
+        lock.withLock {
+            _macs[VNIMAC(vni, mac)] = Installed(vtep: vtep, ips: ips, seq: seq)
+            _events.append("install \(vni) \(mac) \(ips.isEmpty ? "-" : ips.map { "\($0)" }.joined(separator: ",")) \(vtep) \(seq)")
+        }
     }
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress) {
         lock.withLock { _macs[VNIMAC(vni, mac)] = nil; _events.append("withdraw \(vni) \(mac)") }
@@ -141,7 +145,10 @@ final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
         lock.withLock { _flood[vni]?.remove(vtep); _events.append("flood- \(vni) \(vtep)") }
     }
-    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {
-        lock.withLock { _duplicates.append(VNIMAC(vni, mac)); _events.append("duplicate \(vni) \(mac) \(moves)") }
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        lock.withLock {
+            _duplicates.append(VNIMAC(vni, mac))
+            _events.append("duplicate \(vni) \(mac) \(moves) \(local ? "local" : "remote") \(vtep.map { "\($0)" } ?? "-")\(frozen ? " frozen" : "")")
+        }
     }
 }

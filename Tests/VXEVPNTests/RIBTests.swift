@@ -11,8 +11,9 @@ final class RIBTests: XCTestCase {
     let mac = MACAddress("02:00:00:00:00:01")!
     let vtepA = IPAddress("198.19.1.1")!, vtepB = IPAddress("198.19.1.2")!
 
-    func makeRIB(vnis: [VNIConfig] = []) -> EVPNRIB {
-        let rib = EVPNRIB(asn: 65001, routerID: IPAddress("10.0.0.1")!, vtep: IPAddress("10.0.0.1")!, vnis: vnis) { [unowned self] in self.clock }
+    func makeRIB(vnis: [VNIConfig] = [], dad: DuplicateAddressDetectionConfig = .init()) -> EVPNRIB {
+        let rib = EVPNRIB(asn: 65001, routerID: IPAddress("10.0.0.1")!, vtep: IPAddress("10.0.0.1")!, vnis: vnis,
+                          duplicateAddressDetection: dad) { [unowned self] in self.clock }
         rib.dataplane = dp
         rib.onExport = { [unowned self] a, w in self.exports.append((a, w)) }
         return rib
@@ -123,28 +124,159 @@ final class RIBTests: XCTestCase {
         XCTAssertFalse(rib.localMACs[VNIMAC(vni, mac)]?.movedAway ?? true)
     }
 
+    /// FRR's counting: the window opens at a local learn of a remote MAC; a remote route taking
+    /// the MAC back counts inside it; five moves within 180 s make a duplicate.
     func testDuplicateDetectionFiveMovesIn180Seconds() {
         let rib = makeRIB()
         rib.setLocalVNIs([vni])
         var seq: UInt32 = 0
-        func bounce() {
-            seq += 1
-            rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, seq: seq), from: "p1") // moves away
-            rib.localMACLearned(vni: vni, mac: mac, ip: nil)                                // moves back
-            seq += 1
-        }
-        rib.localMACLearned(vni: vni, mac: mac, ip: nil)
-        bounce(); clock += 100; bounce()
-        XCTAssertTrue(dp.duplicates.isEmpty)
-        clock += 100 // the first two moves are now older than 180 s
-        bounce()
+        let k = VNIMAC(vni, mac)
+        func away() { seq += 2; rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, seq: seq), from: "p1") }
+        func back() { rib.localMACLearned(vni: vni, mac: mac, ip: nil) }
+        back()
+        away()                                   // local → remote before any window: no move counted
+        XCTAssertEqual(rib.detector.count(k), 0)
+        back(); away(); clock += 100; back()     // 1 (window opens), 2, 3
+        XCTAssertEqual(rib.detector.count(k), 3)
+        clock += 100                             // 200 s after the window opened
+        away()                                   // a remote move after the window: count starts again from 0
+        XCTAssertEqual(rib.detector.count(k), 0)
+        back(); away(); back(); away()           // 1 (new window), 2, 3, 4
         XCTAssertTrue(dp.duplicates.isEmpty)
         clock += 10
-        bounce()
-        XCTAssertEqual(dp.duplicates, [VNIMAC(vni, mac)])
-        XCTAssertNotNil(rib.duplicates[VNIMAC(vni, mac)])
-        rib.clearDuplicate(vni: vni, mac: mac)
-        XCTAssertNil(rib.duplicates[VNIMAC(vni, mac)])
+        back()                                   // 5: duplicate, found on a local update
+        XCTAssertEqual(dp.duplicates, [k])
+        XCTAssertTrue(dp.events.contains("duplicate 100 02:00:00:00:00:01 5 local 198.19.1.1"), "\(dp.events)")
+        XCTAssertTrue(rib.detector.isDuplicate(k))
+        XCTAssertEqual(makeShowTable(rib).macs.first?.isDuplicate, true)
+        // No freeze (FRR's default): the MAC is advertised and moves as before.
+        XCTAssertEqual(lastExportedSeq, seq + 1)
+        away()
+        XCTAssertEqual(dp.macs[k]?.seq, seq)
+        XCTAssertEqual(rib.clearDuplicates(vni: vni, mac: mac), 1)
+        XCTAssertFalse(rib.detector.isDuplicate(k))
+        XCTAssertEqual(rib.detector.count(k), 0)
+        XCTAssertEqual(rib.clearDuplicates(), 0, "nothing left to clear")
+    }
+
+    /// With `freeze permanent` a duplicate stops flapping: found on a local learn, it is not
+    /// advertised and the remote route is not installed, whatever sequence comes next; cleared,
+    /// the best route wins again.
+    func testFrozenDuplicateIsNeitherAdvertisedNorInstalledUntilCleared() {
+        let rib = makeRIB(dad: .init(maxMoves: 3, freeze: .permanent))
+        rib.setLocalVNIs([vni])
+        let k = VNIMAC(vni, mac)
+        var seq: UInt32 = 0
+        func away() { seq += 2; rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, seq: seq), from: "p1") }
+        func back() { rib.localMACLearned(vni: vni, mac: mac, ip: nil) }
+        back(); away(); back(); away()           // count 1, 2
+        XCTAssertEqual(dp.macs[k]?.vtep, vtepA)
+        exports.removeAll()
+        let events = dp.events.count
+        back()                                   // 3: duplicate, frozen as it was: not advertised
+        XCTAssertEqual(dp.events.dropFirst(events).map { $0 }, ["duplicate 100 02:00:00:00:00:01 3 local 198.19.1.1 frozen"])
+        XCTAssertTrue(exports.isEmpty, "a frozen duplicate found locally is not advertised")
+        XCTAssertTrue(rib.detector.isFrozen(k))
+        away(); away()                           // the remote VTEP keeps raising its sequence
+        XCTAssertTrue(exports.isEmpty)
+        XCTAssertEqual(dp.events.count, events + 1, "nothing installed or withdrawn while frozen")
+        let table = makeShowTable(rib)
+        XCTAssertEqual(table.macs.count, 1, "listed once")
+        XCTAssertEqual(table.macs.first?.type, "local")
+        XCTAssertEqual(table.macs.first?.isDuplicate, true)
+        // Cleared: the remote route has the higher sequence now and takes the MAC.
+        XCTAssertEqual(rib.clearDuplicates(vni: vni), 1)
+        XCTAssertEqual(dp.macs[k]?.seq, seq)
+        XCTAssertTrue(rib.localMACs[k]?.movedAway ?? false)
+        // Learned here again: advertised above it, counted from 1.
+        back()
+        XCTAssertEqual(lastExportedSeq, seq + 1)
+        XCTAssertEqual(rib.detector.count(k), 1)
+    }
+
+    /// Found on a remote route with a freeze: our route is withdrawn (FRR tells BGP the local
+    /// MAC is gone) but the remote one is not installed; `freeze: SECONDS` ends on its own.
+    func testFreezeFoundOnRemoteUpdateRecoversAfterFreezeTime() {
+        let rib = makeRIB(dad: .init(maxMoves: 2, freeze: .seconds(30)))
+        rib.setLocalVNIs([vni])
+        let k = VNIMAC(vni, mac)
+        rib.localMACLearned(vni: vni, mac: mac, ip: nil)
+        rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, seq: 1), from: "p1")
+        rib.localMACLearned(vni: vni, mac: mac, ip: nil)   // 1
+        XCTAssertEqual(lastExportedSeq, 2)
+        exports.removeAll()
+        rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, seq: 3), from: "p1")  // 2: duplicate
+        XCTAssertEqual(dp.events.last, "duplicate 100 02:00:00:00:00:01 2 remote 198.19.1.1 frozen")
+        XCTAssertEqual(exports.last?.withdraw.count, 1, "our route is withdrawn")
+        XCTAssertNil(dp.macs[k], "the remote route is not installed")
+        XCTAssertEqual(rib.detector.recoveryTime(k), clock + 30)
+        XCTAssertEqual(makeShowTable(rib).macs.map(\.type), ["local"], "shown where the switch keeps it")
+        clock += 29
+        rib.recoverExpiredDuplicates()
+        XCTAssertTrue(rib.detector.isFrozen(k))
+        clock += 1
+        rib.recoverExpiredDuplicates()
+        XCTAssertFalse(rib.detector.isDuplicate(k))
+        XCTAssertEqual(dp.macs[k]?.seq, 3, "after the freeze the best route is installed")
+    }
+
+    func testDetectionOffCountsNothing() {
+        let rib = makeRIB(dad: .init(enabled: false))
+        rib.setLocalVNIs([vni])
+        for s in stride(from: UInt32(1), to: 40, by: 2) {
+            rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, seq: s), from: "p1")
+            rib.localMACLearned(vni: vni, mac: mac, ip: nil)
+        }
+        XCTAssertTrue(dp.duplicates.isEmpty)
+        XCTAssertEqual(rib.detector.count(VNIMAC(vni, mac)), 0)
+    }
+
+    func makeShowTable(_ rib: EVPNRIB) -> EVPNMACTable { rib.macTable(vni) }
+
+    /// A VM with an IPv4 and an IPv6 address and a second IPv4: every MAC/IP route of the MAC
+    /// reaches the data plane (ARP/ND suppression answers for all), and one withdrawn leaves.
+    func testSeveralIPsPerMACAllReachTheDataPlane() {
+        let rib = makeRIB()
+        rib.setLocalVNIs([vni])
+        let rd = RouteDistinguisher.as2(65002, 1)
+        let v4a = IPAddress("10.1.1.1")!, v4b = IPAddress("10.1.1.2")!, v6 = IPAddress("fd00:1::1")!
+        rib.apply(update([type2(rd), type2(rd, ip: v4a), type2(rd, ip: v6), type2(rd, ip: v4b)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, mac)]?.ips, [v4a, v4b, v6].sorted())
+        XCTAssertEqual(rib.macTable(vni).macs.first?.ips.count, 3)
+        rib.apply(update([type2(rd, ip: v4b)], nextHop: vtepA, withdraw: true), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, mac)]?.ips, [v4a, v6].sorted())
+        // Routes of another VTEP that is not the best one do not add IPs.
+        rib.apply(update([type2(.as2(65003, 1), ip: IPAddress("10.1.1.9"))], nextHop: vtepB), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, mac)]?.ips, [v4a, v6].sorted())
+    }
+
+    /// A floating IP moves from VM A (behind vtepA) to VM B (behind vtepB): B's MAC/IP route
+    /// takes the IP even while A's is not withdrawn yet, A's re-announcement of an older claim
+    /// does not take it back, and A's withdrawal leaves B's entry alone.
+    func testFloatingIPGoesToTheNewestMACIPRoute() {
+        let rib = makeRIB()
+        rib.setLocalVNIs([vni])
+        let a = MACAddress("02:00:00:00:00:0a")!, b = MACAddress("02:00:00:00:00:0b")!, ip = IPAddress("10.1.1.50")!
+        let rdA = RouteDistinguisher.as2(65002, 1), rdB = RouteDistinguisher.as2(65003, 1)
+        rib.apply(update([type2(rdA, a), type2(rdA, a, ip: ip)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [ip])
+        rib.apply(update([type2(rdB, b), type2(rdB, b, ip: ip)], nextHop: vtepB), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [ip], "the new owner has the IP")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [], "the old owner lost it (its route is still there)")
+        // A's MAC-only route refreshed: no change for the IP.
+        rib.apply(update([type2(rdA, a)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [ip])
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [])
+        // A's MAC/IP withdrawn: B keeps it; B's withdrawn too: nobody has it.
+        rib.apply(update([type2(rdA, a, ip: ip)], nextHop: vtepA, withdraw: true), from: "p1")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [ip])
+        rib.apply(update([type2(rdB, b, ip: ip)], nextHop: vtepB, withdraw: true), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [])
+        // A higher MAC mobility sequence wins over arrival order.
+        rib.apply(update([type2(rdA, a, ip: ip)], nextHop: vtepA, seq: 4), from: "p1")
+        rib.apply(update([type2(rdB, b, ip: ip)], nextHop: vtepB, seq: 1), from: "p2")
+        XCTAssertEqual(dp.macs[VNIMAC(vni, a)]?.ips, [ip])
+        XCTAssertEqual(dp.macs[VNIMAC(vni, b)]?.ips, [])
     }
 
     func testGracefulRestartKeepsStaleRoutesUntilRefreshed() {

@@ -59,6 +59,7 @@ final class ConfigTests: XCTestCase {
             - vni: 1000
               rd: 198.18.0.1:1000
               route-targets: { import: ["*:1000"], export: ["65001:1000"] }
+          dup-addr-detection: { max-moves: 3, time: 60, freeze: permanent }
         """
 
     static let expected = SwitchConfig(
@@ -90,7 +91,8 @@ final class ConfigTests: XCTestCase {
             ],
             vnis: [
                 .init(vni: VNI(1000)!, rd: "198.18.0.1:1000", importTargets: ["*:1000"], exportTargets: ["65001:1000"])
-            ]
+            ],
+            dupAddrDetection: .init(maxMoves: 3, time: 60, freeze: .permanent)
         ))
 
     func testExampleParsesToExpectedStruct() throws {
@@ -111,6 +113,28 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.control.metrics, ListenAddress("127.0.0.1:9469"))
         XCTAssertNil(config.uplink)
         XCTAssertNil(config.bgp)
+    }
+
+    /// FRR's `dup-addr-detection`: on with max-moves 5, time 180, no freeze unless told; FRR's ranges.
+    func testDupAddrDetection() throws {
+        func dad(_ text: String?) throws -> BGPConfig.DupAddrDetection {
+            let yaml = "vtep: { ipv4: 10.0.0.1 }\nbgp:\n  asn: 65001\n  router-id: 10.0.0.1\n" + (text.map { "  dup-addr-detection: \($0)\n" } ?? "")
+            return try SwitchConfig.parse(yaml: yaml).bgp!.dupAddrDetection
+        }
+        XCTAssertEqual(try dad(nil), .init(enabled: true, maxMoves: 5, time: 180, freeze: .off))
+        XCTAssertEqual(try dad("false").enabled, false)
+        XCTAssertEqual(try dad("off").enabled, false)
+        XCTAssertEqual(try dad("{ freeze: 300 }"), .init(freeze: .seconds(300)))
+        XCTAssertEqual(try dad("{ max-moves: 2, freeze: false }"), .init(maxMoves: 2))
+        for bad in ["{ max-moves: 1 }", "{ time: 1801 }", "{ freeze: 10 }", "{ freeze: sometimes }", "{ moves: 3 }"] {
+            XCTAssertThrowsError(try dad(bad), bad) { XCTAssertTrue("\($0)".contains("dup-addr-detection"), "\($0)") }
+        }
+        for value in [BGPConfig.DupAddrDetection(enabled: false), .init(freeze: .seconds(60)), .init(maxMoves: 9, time: 30)] {
+            var config = Self.expected
+            config.bgp?.dupAddrDetection = value
+            let data = try JSONEncoder().encode(config)
+            XCTAssertEqual(try JSONDecoder().decode(SwitchConfig.self, from: data).bgp?.dupAddrDetection, value)
+        }
     }
 
     func testMetricsOffAndUnquotedWordsStayStrings() throws {

@@ -29,6 +29,9 @@ final class ControlRequestTests: XCTestCase {
             .fdbAdd(.init(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 2), target: .vtep(IPAddress("198.18.0.2")!))),
             .fdbDel(vni: VNI(1000)!, mac: MACAddress(2, 0, 0, 0, 0, 1)),
             .bgpRestart, .bgpClear(nil), .bgpClear(IPAddress("198.18.0.2")),
+            .show(.evpnMAC(vni: VNI(1000), duplicate: true)), .show(.evpnMAC(vni: nil, duplicate: true)),
+            .evpnDupClear(vni: nil, mac: nil), .evpnDupClear(vni: VNI(1000), mac: nil),
+            .evpnDupClear(vni: VNI(1000), mac: MACAddress(2, 0, 0, 0, 0, 1)),
         ]
         for request in requests {
             XCTAssertEqual(try ControlRequest(arguments: request.arguments), request, "\(request.arguments)")
@@ -43,6 +46,14 @@ final class ControlRequestTests: XCTestCase {
         XCTAssertEqual(
             try JSONValue(encoding: ControlRequest.portDel(name: "tap1")), ["command": "port", "args": ["del", "tap1"]])
         XCTAssertEqual(try ControlRequest(arguments: ["show", "evpn", "mac", "vni", "1000"]), .show(.evpnMAC(vni: VNI(1000))))
+        // FRR's `show evpn mac vni all|N [duplicate]` and `clear evpn dup-addr vni all|N [mac M]`.
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "evpn", "mac", "vni", "all", "duplicate"]),
+                       .show(.evpnMAC(vni: nil, duplicate: true)))
+        XCTAssertEqual(try ControlRequest(arguments: ["clear", "evpn", "dup-addr", "vni", "all"]), .evpnDupClear(vni: nil, mac: nil))
+        XCTAssertEqual(try ControlRequest(arguments: ["clear", "evpn", "dup-addr", "vni", "1000", "mac", "02:00:00:00:00:01"]),
+                       .evpnDupClear(vni: VNI(1000), mac: MACAddress(2, 0, 0, 0, 0, 1)))
+        XCTAssertThrowsError(try ControlRequest(arguments: ["clear", "evpn", "dup-addr", "vni", "all", "mac", "02:00:00:00:00:01"]))
+        XCTAssertThrowsError(try ControlRequest(arguments: ["clear", "evpn", "dup-addr"]))
         // FRR's spelling of the route listing.
         XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "route-type", "2"]),
                        .show(.bgpRoutes(type: .macip, vni: nil)))

@@ -51,7 +51,9 @@ extension EVPNRIB {
                 return
             }
             seq = top &+ 1
-            recordMove(k)
+            // A duplicate found here with a freeze is not advertised (FRR): the switch keeps it
+            // local, our route stays withdrawn and the remote one is not taken back.
+            _ = recordMove(k, local: true, vtep: remotes.first?.nextHop)
         } else if let old = localMACs[k] {
             seq = old.sequence
         }
@@ -68,23 +70,35 @@ extension EVPNRIB {
         reconcile(k)
     }
 
-    /// Clears a duplicate-MAC freeze (FRR: `clear evpn dup-addr`).
-    public func clearDuplicate(vni: VNI, mac: MACAddress) {
-        let k = VNIMAC(vni, mac)
-        duplicates[k] = nil; moves[k] = nil
-        exportLocal(k)
+    /// Clears duplicate state (FRR: `clear evpn dup-addr vni N|all [mac M]`): of one MAC, of a
+    /// VNI's MACs (`mac` nil) or of all (`vni` nil). The moves counted so far are forgotten too;
+    /// a MAC that was frozen takes the state its routes give it now (the best route is
+    /// installed, or our route advertised). Returns how many duplicates were cleared.
+    @discardableResult
+    public func clearDuplicates(vni: VNI? = nil, mac: MACAddress? = nil) -> Int {
+        let keys = detector.duplicates.filter { (vni == nil || $0.vni == vni) && (mac == nil || $0.mac == mac) }
+        for k in keys {
+            detector.clear(k)
+            reconcile(k)
+            exportLocal(k)
+        }
+        return keys.count
     }
 
-    func recordMove(_ k: VNIMAC) {
-        guard dad.enabled else { return }
-        let t = now()
-        var m = (moves[k] ?? []).filter { t - $0 < dad.seconds }
-        m.append(t)
-        moves[k] = m
-        if m.count >= dad.maxMoves && duplicates[k] == nil {
-            duplicates[k] = m.count
-            dataplane?.duplicateMACDetected(vni: k.vni, mac: k.mac, moves: m.count)
+    /// Ends the freezes whose time (`freeze: SECONDS`) has passed, as FRR's auto-recovery does.
+    public func recoverExpiredDuplicates() {
+        for k in detector.recovered(at: now()) { clearDuplicates(vni: k.vni, mac: k.mac) }
+    }
+
+    /// Counts a move of `k` (`local`: learned here while remote; else taken by a remote route);
+    /// true when `k` is frozen after it.
+    func recordMove(_ k: VNIMAC, local: Bool, vtep: IPAddress?) -> Bool {
+        if case .detected(let moves) = detector.recordMove(k, local: local, now: now()) {
+            dataplane?.duplicateMACDetected(vni: k.vni, mac: k.mac, moves: moves, local: local, vtep: vtep,
+                                            frozen: detector.isFrozen(k))
+            onDuplicate(k)
         }
+        return detector.isFrozen(k)
     }
 
     func routes(for k: VNIMAC, ip: IPAddress?) -> [EVPNRoute] {
@@ -94,10 +108,13 @@ extension EVPNRIB {
         return out
     }
 
-    /// Re-derives our type-2 routes for (vni, mac). A duplicate (frozen) MAC keeps what was
-    /// last advertised, like FRR without `freeze permanent`.
+    /// Re-derives our type-2 routes for (vni, mac). A frozen duplicate is not re-advertised (FRR).
     func exportLocal(_ k: VNIMAC) {
-        if duplicates[k] != nil && localMACs[k] != nil && !(localMACs[k]?.movedAway ?? true) { return }
+        if detector.isFrozen(k) { return }
+        writeExport(k)
+    }
+
+    func writeExport(_ k: VNIMAC) {
         var want: [EVPNRouteKey: ExportedRoute] = [:]
         if let l = localMACs[k], !l.movedAway, let inst = vnis[k.vni] {
             var ec = inst.exportRTs.map(ExtendedCommunity.routeTarget) + [.vxlanEncapsulation]

@@ -61,10 +61,13 @@ public final class EVPNRIB {
     public let vtep: IPAddress
     var vniConfig: [VNI: VNIConfig] = [:]
     let autoRTRFC8365: Bool
-    let dad: DuplicateAddressDetectionConfig
+    /// Duplicate address detection (FRR's `dup-addr-detection`).
+    public internal(set) var detector: DuplicateDetector
     public weak var dataplane: EVPNDataplane?
     /// Called when exported routes change: announced (new or changed) and withdrawn.
     var onExport: (_ announce: [ExportedRoute], _ withdraw: [EVPNRoute]) -> Void = { _, _ in }
+    /// Called when a MAC is found duplicate (the speaker starts the freeze timer).
+    var onDuplicate: (VNIMAC) -> Void = { _ in }
     var now: () -> Double
 
     public internal(set) var vnis: [VNI: VNIInstance] = [:]
@@ -73,6 +76,11 @@ public final class EVPNRIB {
     /// Adj-RIB-In: peer → route key → route.
     public internal(set) var adjIn: [String: [EVPNRouteKey: ReceivedRoute]] = [:]
     var byMAC: [MACAddress: Set<RouteRef>] = [:]
+    /// MAC/IP routes by IP, and the order they arrived in: an IP that two MACs claim (a floating
+    /// IP moved to another VM) goes to the newer claim (`ipOwner`).
+    var byIP: [IPAddress: Set<RouteRef>] = [:]
+    var arrival: [RouteRef: UInt64] = [:]
+    var arrivals: UInt64 = 0
     var imets: Set<RouteRef> = []
     public internal(set) var localMACs: [VNIMAC: LocalMAC] = [:]
     /// Exported routes (the base of every peer's Adj-RIB-Out).
@@ -80,16 +88,21 @@ public final class EVPNRIB {
     /// What the data plane currently has.
     public internal(set) var installed: [VNIMAC: InstalledMAC] = [:]
     public internal(set) var flood: [VNI: Set<IPAddress>] = [:]
-    var moves: [VNIMAC: [Double]] = [:]
-    public internal(set) var duplicates: [VNIMAC: Int] = [:]
 
     struct RouteRef: Hashable { var peer: String; var key: EVPNRouteKey }
-    public struct InstalledMAC: Sendable, Hashable { public var vtep: IPAddress; public var ip: IPAddress?; public var seq: UInt32 }
+    /// A remote MAC as installed: its VTEP, every IP its MAC/IP routes from that VTEP carry (that
+    /// no newer claim took), its sequence.
+    public struct InstalledMAC: Sendable, Hashable {
+        public var vtep: IPAddress
+        public var ips: [IPAddress]
+        public var seq: UInt32
+        public var ip: IPAddress? { ips.first }
+    }
 
     public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false,
                 duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), now: @escaping () -> Double) {
         self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.autoRTRFC8365 = autoRTRFC8365
-        self.dad = duplicateAddressDetection; self.now = now
+        self.detector = DuplicateDetector(config: duplicateAddressDetection); self.now = now
         for c in vnis { vniConfig[VNI(unchecked: c.vni)] = c }
     }
 
@@ -140,10 +153,22 @@ public final class EVPNRIB {
         let ref = RouteRef(peer: r.peer, key: r.route.key)
         adjIn[r.peer, default: [:]][ref.key] = r
         switch r.route {
-        case .macIP(let m): byMAC[m.mac, default: []].insert(ref); t.macs.insert(m.mac)
+        case .macIP(let m):
+            byMAC[m.mac, default: []].insert(ref); t.macs.insert(m.mac)
+            if let ip = m.ip {
+                byIP[ip, default: []].insert(ref)
+                arrivals &+= 1
+                arrival[ref] = arrivals
+                touchClaimants(of: ip, &t)
+            }
         case .imet: imets.insert(ref); t.floodVNIs = true
         case .other: break
         }
+    }
+
+    /// Every MAC that claims `ip` is reconciled: the IP's owner may have changed.
+    func touchClaimants(of ip: IPAddress, _ t: inout Touched) {
+        for ref in byIP[ip] ?? [] { if case .macIP(let m)? = adjIn[ref.peer]?[ref.key]?.route { t.macs.insert(m.mac) } }
     }
 
     func remove(_ ref: RouteRef, _ t: inout Touched) {
@@ -153,6 +178,12 @@ public final class EVPNRIB {
             byMAC[m.mac]?.remove(ref)
             if byMAC[m.mac]?.isEmpty ?? false { byMAC[m.mac] = nil }
             t.macs.insert(m.mac)
+            if let ip = m.ip {
+                byIP[ip]?.remove(ref)
+                arrival[ref] = nil
+                touchClaimants(of: ip, &t)
+                if byIP[ip]?.isEmpty ?? false { byIP[ip] = nil }
+            }
         case .imet: imets.remove(ref); t.floodVNIs = true
         case .other: break
         }
@@ -187,19 +218,26 @@ public final class EVPNRIB {
     }
 
     /// Brings the data plane (and our own type-2 routes) in line with the best route for (vni, mac).
+    /// A frozen duplicate keeps what it has (FRR: a duplicate remote MAC is not installed).
     func reconcile(_ k: VNIMAC) {
+        if detector.isFrozen(k) { return }
         let remotes = remoteCandidates(k)
         var want: InstalledMAC? = nil
         if let best = remotes.first {
-            let ip = remotes.first { $0.nextHop == best.nextHop && macIPRoute($0)?.ip != nil }.flatMap { macIPRoute($0)?.ip }
-            want = InstalledMAC(vtep: best.nextHop, ip: ip, seq: best.sequence)
+            // Every IP the best VTEP advertises with the MAC (a VM's IPv4 and IPv6, several IPv4s),
+            // unless a newer MAC/IP route gave the IP to another MAC.
+            let ips = Set(remotes.filter { $0.nextHop == best.nextHop }.compactMap { macIPRoute($0)?.ip })
+                .filter { ipOwner(k.vni, $0) == k.mac }.sorted()
+            want = InstalledMAC(vtep: best.nextHop, ips: ips, seq: best.sequence)
             if var local = localMACs[k] {
                 let remoteWins = !local.sticky && (best.sticky || best.sequence > local.sequence)
                 if remoteWins && !local.movedAway {
                     local.movedAway = true
                     localMACs[k] = local
-                    recordMove(k)
-                    exportLocal(k)
+                    let frozen = recordMove(k, local: false, vtep: best.nextHop)
+                    writeExport(k)
+                    // Found duplicate with a freeze: our route is withdrawn, the remote one not installed.
+                    if frozen { return }
                 } else if !remoteWins {
                     want = nil
                 }
@@ -209,13 +247,28 @@ public final class EVPNRIB {
         guard have != want else { return }
         installed[k] = want
         if let w = want {
-            dataplane?.installRemoteMAC(vni: k.vni, mac: k.mac, ip: w.ip, vtep: w.vtep, seq: w.seq)
+            dataplane?.installRemoteMAC(vni: k.vni, mac: k.mac, ips: w.ips, vtep: w.vtep, seq: w.seq)
         } else {
             dataplane?.withdrawRemoteMAC(vni: k.vni, mac: k.mac)
         }
     }
 
     func macIPRoute(_ r: ReceivedRoute) -> EVPNMACIPRoute? { if case .macIP(let m) = r.route { return m } else { return nil } }
+
+    /// The MAC `ip` belongs to in `vni`: of the MAC/IP routes for it imported there, the one
+    /// with the highest MAC mobility sequence, then the one that arrived last. So when a
+    /// floating IP moves to another VM (a gratuitous ARP behind another VTEP), the new route takes
+    /// the neighbour entry even while the old one is not withdrawn yet, and ARP/ND suppression
+    /// never answers with the old MAC once the new route is in.
+    func ipOwner(_ vni: VNI, _ ip: IPAddress) -> MACAddress? {
+        var best: (seq: UInt32, order: UInt64, mac: MACAddress)?
+        for ref in byIP[ip] ?? [] {
+            guard let r = adjIn[ref.peer]?[ref.key], imported(r, into: vni), let m = macIPRoute(r) else { continue }
+            let c = (seq: r.sequence, order: arrival[ref] ?? 0, mac: m.mac)
+            if best.map({ (c.seq, c.order) > ($0.seq, $0.order) }) ?? true { best = c }
+        }
+        return best?.mac
+    }
 
     /// Flood lists: the originators (PMSI IR endpoint, else next hop) of imported type-3 routes.
     func reconcileFlood() {

@@ -13,8 +13,9 @@ extension EVPNSpeaker {
     public func vnis() async throws -> [EVPNVNIInfo] {
         try await loop.submit { self.makeVNIs() }.get()
     }
-    public func macs(vni: VNI) async throws -> EVPNMACTable {
-        try await loop.submit { self.makeMACTable(vni) }.get()
+    /// `show evpn mac vni N [duplicate]`: `duplicatesOnly` lists only the duplicates.
+    public func macs(vni: VNI, duplicatesOnly: Bool = false) async throws -> EVPNMACTable {
+        try await loop.submit { self.rib.macTable(vni, duplicatesOnly: duplicatesOnly) }.get()
     }
 
     func makeSummary() -> BGPSummary {
@@ -69,24 +70,34 @@ extension EVPNSpeaker {
             let remote = rib.installed.filter { $0.key.vni == inst.vni }
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
-                               arps: local.values.filter { $0.ip != nil }.count + remote.values.filter { $0.ip != nil }.count,
+                               arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description))
         }
     }
+}
 
-    func makeMACTable(_ vni: VNI) -> EVPNMACTable {
+extension EVPNRIB {
+    /// `show evpn mac vni N [duplicate]`, FRR's keys (`detectionCount`, `isDuplicate`).
+    public func macTable(_ vni: VNI, duplicatesOnly: Bool = false) -> EVPNMACTable {
         var entries: [(MACAddress, EVPNMACTable.Entry)] = []
-        for (k, l) in rib.localMACs where k.vni == vni && !l.movedAway {
-            let rseq = rib.remoteCandidates(k).map(\.sequence).max() ?? 0
-            entries.append((k.mac, .init(mac: k.mac.description, type: "local", vtep: nil, ip: l.ip?.description,
+        let dad = detector
+        // A frozen duplicate found on a remote route stays local in the switch (its route withdrawn,
+        // the remote one not installed): listed as local.
+        func listedLocal(_ k: VNIMAC) -> Bool { localMACs[k].map { !$0.movedAway || dad.isFrozen(k) } ?? false }
+        for (k, l) in localMACs where k.vni == vni && listedLocal(k) {
+            let rseq = remoteCandidates(k).map(\.sequence).max() ?? 0
+            entries.append((k.mac, .init(mac: k.mac.description, type: "local", vtep: nil, ip: l.ip?.description, ips: l.ip.map { [$0.description] } ?? [],
                                          localSequence: l.sequence, remoteSequence: rseq, sticky: l.sticky,
-                                         duplicate: rib.duplicates[k] != nil)))
+                                         detectionCount: dad.count(k), isDuplicate: dad.isDuplicate(k))))
         }
-        for (k, m) in rib.installed where k.vni == vni {
+        // A frozen duplicate kept local is listed once, as local (its remote route is not in use).
+        for (k, m) in installed where k.vni == vni && !listedLocal(k) {
             entries.append((k.mac, .init(mac: k.mac.description, type: "remote", vtep: m.vtep.description, ip: m.ip?.description,
-                                         localSequence: rib.localMACs[k]?.sequence ?? 0, remoteSequence: m.seq, sticky: false,
-                                         duplicate: rib.duplicates[k] != nil)))
+                                         ips: m.ips.map(\.description),
+                                         localSequence: localMACs[k]?.sequence ?? 0, remoteSequence: m.seq, sticky: false,
+                                         detectionCount: dad.count(k), isDuplicate: dad.isDuplicate(k))))
         }
+        if duplicatesOnly { entries.removeAll { !$0.1.isDuplicate } }
         return EVPNMACTable(vni: vni.value, macs: entries.sorted { $0.0 < $1.0 }.map(\.1))
     }
 }

@@ -112,10 +112,15 @@ public struct EVPNMACTable: Codable, Sendable {
         public var type: String        // "local" or "remote"
         public var vtep: String?       // remote VTEP
         public var ip: String?
+        /// Every IP of the MAC (its MAC/IP routes; `ip` is the first).
+        public var ips: [String]
         public var localSequence: UInt32
         public var remoteSequence: UInt32
         public var sticky: Bool
-        public var duplicate: Bool
+        /// FRR's keys: moves counted in the current dup-addr-detection window, and whether the
+        /// MAC is a duplicate.
+        public var detectionCount: Int
+        public var isDuplicate: Bool
     }
 
     public func formatted() -> String {
@@ -123,7 +128,7 @@ public struct EVPNMACTable: Codable, Sendable {
         s += "Flags: N=sync-neighs, I=local-inactive, P=peer-active, X=peer-proxy, D=duplicate\n"
         s += "MAC               Type   Flags Intf/Remote ES/VTEP            VLAN  Seq #'s\n"
         for m in macs {
-            s += pad(m.mac, 17) + " " + pad(m.type, 6) + " " + pad(m.duplicate ? "D" : "", 5) + " "
+            s += pad(m.mac, 17) + " " + pad(m.type, 6) + " " + pad(m.isDuplicate ? "D" : "", 5) + " "
             s += pad(m.vtep ?? "", 30) + " " + pad("", 5) + " \(m.localSequence)/\(m.remoteSequence)\n"
         }
         return s

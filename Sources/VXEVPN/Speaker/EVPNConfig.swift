@@ -63,12 +63,27 @@ public struct GracefulRestartConfig: Codable, Sendable, Hashable {
     public init() {}
 }
 
-/// FRR's `dup-addr-detection max-moves 5 time 180`.
+/// FRR's `dup-addr-detection max-moves 5 time 180 [freeze permanent|SECONDS]` (these defaults,
+/// no freeze): a MAC that moves `maxMoves` times within `seconds` is a duplicate; with a freeze
+/// it is then neither advertised nor installed until cleared (or `freeze` seconds passed).
 public struct DuplicateAddressDetectionConfig: Codable, Sendable, Hashable {
     public var enabled = true
     public var maxMoves = 5
     public var seconds: Double = 180
-    public init() {}
+    public var freeze = Freeze.off
+
+    public enum Freeze: Codable, Sendable, Hashable {
+        /// Detect and report only; moves go on.
+        case off
+        /// Frozen until `clear evpn dup-addr`.
+        case permanent
+        /// Frozen for this many seconds, then counted afresh.
+        case seconds(Int)
+    }
+
+    public init(enabled: Bool = true, maxMoves: Int = 5, seconds: Double = 180, freeze: Freeze = .off) {
+        self.enabled = enabled; self.maxMoves = maxMoves; self.seconds = seconds; self.freeze = freeze
+    }
 }
 
 // Addresses are written as text in config files and JSON.

@@ -4,17 +4,20 @@ import VXCore
 /// switch copies what it needs into its own state and returns quickly.
 public protocol EVPNDataplane: AnyObject {
     /// A remote MAC (best route): forward (vni, mac) to `vtep`. Called again when the VTEP,
-    /// IP or sequence changes. `ip` feeds ARP/ND suppression.
-    func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32)
+    /// IPs or sequence change. `ips` (all of the MAC's, sorted; IPv4 and IPv6) feed ARP/ND
+    /// suppression; an IP no longer listed is no longer the MAC's.
+    func installRemoteMAC(vni: VNI, mac: MACAddress, ips: [IPAddress], vtep: IPAddress, seq: UInt32)
     /// No remote route left for (vni, mac), or the MAC is local now.
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress)
     /// Head-end replication list of the VNI (type-3 routes).
     func addFloodVTEP(vni: VNI, vtep: IPAddress)
     func removeFloodVTEP(vni: VNI, vtep: IPAddress)
-    /// A MAC moved too often (dup-addr-detection): the speaker froze it.
-    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int)
+    /// A MAC moved `moves` times within dup-addr-detection's time: it is a duplicate, found on
+    /// a local learn (`local`; `vtep`: where it was before) or on a remote route (from `vtep`);
+    /// `frozen`: it is neither advertised nor installed until cleared.
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool)
 }
 
 extension EVPNDataplane {
-    public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {}
+    public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
 }

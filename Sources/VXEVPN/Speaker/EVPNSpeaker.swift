@@ -31,6 +31,7 @@ public final class EVPNSpeaker: @unchecked Sendable {
                            now: clock)
         rib.dataplane = dataplane
         rib.onExport = { [unowned self] announce, withdraw in self.broadcast(announce: announce, withdraw: withdraw) }
+        rib.onDuplicate = { [unowned self] k in self.scheduleRecovery(k) }
         peers = config.peers.map { BGPPeer(config: $0, speaker: self, logger: logger) }
     }
 
@@ -119,7 +120,18 @@ public final class EVPNSpeaker: @unchecked Sendable {
         loop.execute { self.rib.localMACLearned(vni: vni, mac: mac, ip: ip, sticky: sticky) }
     }
     public func localMACRemoved(vni: VNI, mac: MACAddress) { loop.execute { self.rib.localMACRemoved(vni: vni, mac: mac) } }
-    public func clearDuplicate(vni: VNI, mac: MACAddress) { loop.execute { self.rib.clearDuplicate(vni: vni, mac: mac) } }
+    /// FRR's `clear evpn dup-addr vni N|all [mac M]`: ends the duplicate state (and freeze) of one
+    /// MAC, a VNI's (`mac` nil) or all (`vni` nil); returns how many were duplicates.
+    public func clearDuplicates(vni: VNI? = nil, mac: MACAddress? = nil) async throws -> Int {
+        try await loop.submit { self.rib.clearDuplicates(vni: vni, mac: mac) }.get()
+    }
+
+    /// `freeze: SECONDS`: the freeze of `k` ends on its own then (FRR's auto-recovery).
+    func scheduleRecovery(_ k: VNIMAC) {
+        guard let at = rib.detector.recoveryTime(k) else { return }
+        let delay = max(0, at - clock())
+        loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [weak self] in self?.rib.recoverExpiredDuplicates() }
+    }
 
     /// Runs `body` on the speaker's loop with its RIB (for show commands and tests).
     public func withRIB<T: Sendable>(_ body: @escaping @Sendable (EVPNRIB) -> T) async throws -> T {

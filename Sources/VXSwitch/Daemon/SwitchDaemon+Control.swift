@@ -51,6 +51,8 @@ extension SwitchDaemon {
             case .bgpClear(let ip):
                 try clearBGP(ip)
                 return .success(JSONValue.string("BGP sessions reset"))
+            case .evpnDupClear(let vni, let mac):
+                return .success(JSONValue.string(try clearDuplicates(vni: vni, mac: mac)))
             case .fdbDel(let vni, let mac):
                 let removed = tables.apply(.removeStatic(vni, mac), wait: true)
                 var forgotten = false
@@ -75,7 +77,7 @@ extension SwitchDaemon {
             return try JSONValue(encoding: macPage(vni: vni, page: page))
         case .macCount(let vni):
             return try JSONValue(encoding: macCount(vni: vni))
-        case .mac(let vni, nil), .evpnMAC(let vni):
+        case .mac(let vni, nil), .evpnMAC(let vni, _):
             return try JSONValue(encoding: MACTable(entries: macViews(snapshot(vni: vni, rows: true))))
         case .vni(let vni), .evpnVNI(let vni):
             return try JSONValue(encoding: vniViews(snapshot(), only: vni))

@@ -24,8 +24,8 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     private var installedFloods: Set<VNIVTEP> = []
     private var staleMACs: Set<VNIMAC> = []
     private var staleFloods: Set<VNIVTEP> = []
-    /// The IP of each installed MAC's MAC/IP route: its neighbour entry (ARP/ND suppression).
-    private var neighborIPs: [VNIMAC: IPAddress] = [:]
+    /// The IPs of each installed MAC's MAC/IP routes: its neighbour entries (ARP/ND suppression).
+    private var neighborIPs: [VNIMAC: [IPAddress]] = [:]
 
     struct VNIVTEP: Hashable { var vni: VNI; var vtep: IPAddress }
 
@@ -53,34 +53,36 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         return macs.count + floods.count
     }
 
-    func installRemoteMAC(vni: VNI, mac: MACAddress, ip: IPAddress?, vtep: IPAddress, seq: UInt32) {
+    func installRemoteMAC(vni: VNI, mac: MACAddress, ips: [IPAddress], vtep: IPAddress, seq: UInt32) {
         let k = VNIMAC(vni, mac)
-        // The neighbour entry (ARP/ND suppression) follows the MAC's best route: its IP replaces
-        // the one installed before, and leaves with the MAC (`withdrawRemoteMAC`).
-        let previous = lock.withLock { () -> IPAddress? in
+        // The neighbour entries (ARP/ND suppression) follow the MAC's best route: each of its IPs
+        // (IPv4 and IPv6, several of each) maps to the MAC; an IP it no longer has is withdrawn
+        // while it still maps to this MAC (another MAC may have taken it: a floating IP), and all
+        // leave with the MAC (`withdrawRemoteMAC`).
+        let previous = lock.withLock { () -> [IPAddress] in
             installedMACs.insert(k)
             staleMACs.remove(k)
-            defer { neighborIPs[k] = ip }
-            return neighborIPs[k]
+            defer { neighborIPs[k] = ips.isEmpty ? nil : ips }
+            return neighborIPs[k] ?? []
         }
-        var updates: [TableUpdate] = []
-        if let previous, previous != ip { updates.append(.withdrawNeighbor(vni, previous, mac)) }
-        if let ip { updates.append(.installNeighbor(vni, ip, mac)) }
+        var updates: [TableUpdate] = previous.filter { !ips.contains($0) }.map { .withdrawNeighbor(vni, $0, mac) }
+        let firstInstall = updates.count
+        updates += ips.map { .installNeighbor(vni, $0, mac) }
         updates.append(.installEVPN(vni, mac, vtep: vtep, sequence: seq))
         let results = tables.apply(updates)
-        let ok = results.last!
-        let neighborOK = ip == nil || results[results.count - 2]
-        if !ok { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
-        if !neighborOK, let ip { log.warning("EVPN: cannot install neighbour \(ip) -> \(mac) in VNI \(vni) (table full?)") }
-        log.debug("EVPN: \(mac)\(ip.map { " (\($0))" } ?? "") in VNI \(vni) -> \(vtep) seq \(seq)")
+        if !results.last! { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
+        for (i, ip) in ips.enumerated() where !results[firstInstall + i] {
+            log.warning("EVPN: cannot install neighbour \(ip) -> \(mac) in VNI \(vni) (table full?)")
+        }
+        log.debug("EVPN: \(mac)\(ips.isEmpty ? "" : " (\(ips.map { "\($0)" }.joined(separator: ", ")))") in VNI \(vni) -> \(vtep) seq \(seq)")
     }
 
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress) {
-        let ip = lock.withLock { () -> IPAddress? in
+        let ips = lock.withLock { () -> [IPAddress] in
             installedMACs.remove(VNIMAC(vni, mac))
-            return neighborIPs.removeValue(forKey: VNIMAC(vni, mac))
+            return neighborIPs.removeValue(forKey: VNIMAC(vni, mac)) ?? []
         }
-        tables.apply((ip.map { [TableUpdate.withdrawNeighbor(vni, $0, mac)] } ?? []) + [.withdrawEVPN(vni, mac)])
+        tables.apply(ips.map { TableUpdate.withdrawNeighbor(vni, $0, mac) } + [.withdrawEVPN(vni, mac)])
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 
@@ -100,8 +102,11 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         if removed { log.info("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
     }
 
-    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int) {
-        log.warning("EVPN: duplicate MAC \(mac) in VNI \(vni): \(moves) moves; frozen (dup-addr-detection)")
+    /// FRR's words (zebra's EC_ZEBRA_DUP_MAC_DETECTED), and what vxsw does about it.
+    func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        let during = local ? "local update, last VTEP" : "remote update, from VTEP"
+        log.warning("EVPN: VNI \(vni): MAC \(mac) detected as duplicate during \(during) \(vtep.map { "\($0)" } ?? "-") "
+                    + "(\(moves) moves); " + (frozen ? "frozen: not advertised or installed until cleared" : "still advertised (no freeze)"))
     }
 }
 
@@ -112,6 +117,10 @@ extension EVPNConfig {
             throw ConfigError(path: "vtep", problem: "EVPN needs a local VTEP address")
         }
         self.init(asn: bgp.asn, routerID: bgp.routerID, vtep: vtep, listenAddress: vtep)
+        let dad = bgp.dupAddrDetection
+        duplicateAddressDetection = DuplicateAddressDetectionConfig(
+            enabled: dad.enabled, maxMoves: dad.maxMoves, seconds: Double(dad.time),
+            freeze: { switch dad.freeze { case .off: .off; case .permanent: .permanent; case .seconds(let n): .seconds(n) } }())
         peers = try bgp.peers.enumerated().map { i, p in
             let remote: UInt32
             switch p.remoteAS {
@@ -212,6 +221,17 @@ extension SwitchDaemon {
         log.info("EVPN: sessions reset\(address.map { " with \($0)" } ?? ""); routes held by graceful restart")
     }
 
+    /// `vxsw clear evpn dup-addr vni N|all [mac M]`, as FRR's `clear evpn dup-addr`.
+    func clearDuplicates(vni: VNI?, mac: MACAddress?) throws -> String {
+        guard let speaker = evpn else { throw SwitchError("BGP is not configured on this switch (no `bgp:` section)") }
+        if let vni, config.vni(vni) == nil { throw SwitchError("VNI \(vni) is not configured") }
+        let cleared = try blocking { try await speaker.clearDuplicates(vni: vni, mac: mac) }
+        if let mac, let vni, cleared == 0 { throw SwitchError("\(mac) in VNI \(vni) is not a duplicate") }
+        let scope = mac.map { "\($0) in VNI \(vni!)" } ?? vni.map { "VNI \($0)" } ?? "all VNIs"
+        log.info("EVPN: duplicate addresses cleared (\(scope)): \(cleared)")
+        return "cleared \(cleared) duplicate MAC\(cleared == 1 ? "" : "s") (\(scope))"
+    }
+
     func stopEVPN() {
         guard let speaker = evpn else { return }
         evpn = nil
@@ -247,11 +267,11 @@ extension SwitchDaemon {
             return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code, vni: vni) })
         case .evpnVNI:
             return try JSONValue(encoding: blocking { try await speaker.vnis() })
-        case .evpnMAC(let vni):
+        case .evpnMAC(let vni, let duplicate):
             let vnis = vni.map { [$0] } ?? config.vnis.map(\.vni)
             return try JSONValue(encoding: blocking { () -> [EVPNMACTable] in
                 var tables: [EVPNMACTable] = []
-                for v in vnis { tables.append(try await speaker.macs(vni: v)) }
+                for v in vnis { tables.append(try await speaker.macs(vni: v, duplicatesOnly: duplicate)) }
                 return tables
             })
         default:

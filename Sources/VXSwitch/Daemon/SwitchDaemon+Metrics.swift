@@ -111,6 +111,12 @@ extension SwitchDaemon {
             m.gauge("vxsw_bgp_prefixes_sent", help: "Routes advertised to a peer (0 while the session is down).", labels: l,
                     Double(evpn.sentPrefixCounter ?? 0))
         }
+        // Per local VNI, FRR's `show evpn mac vni N duplicate` as a number (an alert: a MAC flaps).
+        let duplicates = (try? blocking({ try await speaker.withRIB { rib in rib.detector.duplicates } })) ?? []
+        for vni in config.vnis.map(\.vni) {
+            m.gauge("vxsw_evpn_duplicate_macs", help: "MACs found duplicate by dup-addr-detection (until cleared).",
+                    labels: ["vni": String(vni.value)], Double(duplicates.filter { $0.vni == vni }.count))
+        }
     }
 
     func startMetrics() throws {
