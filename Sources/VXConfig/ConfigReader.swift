@@ -141,6 +141,15 @@ struct Field {
 
     enum Family { case any, v4, v6 }
 
+    /// "ADDRESS/LENGTH" with the host bits kept (a gateway's address and its subnet).
+    func interfaceAddress() throws -> InterfaceAddress {
+        let text = try string()
+        guard let a = InterfaceAddress(text) else {
+            throw error("'\(text)' is not ADDRESS/LENGTH (10.1.0.1/24, fd00:1::1/64)")
+        }
+        return a
+    }
+
     func ip(_ family: Family = .any) throws -> IPAddress {
         let text = try string()
         guard let ip = IPAddress(text) else { throw error("'\(text)' is not an IP address") }

@@ -26,6 +26,7 @@ extension SwitchConfig: Codable {
         ]
         if let uplink { root["uplink"] = uplink.jsonValue }
         if let bgp { root["bgp"] = bgp.jsonValue }
+        if !vrfs.isEmpty { root["vrfs"] = .array(vrfs.map(\.jsonValue)) }
         return .object(root)
     }
 }
@@ -66,10 +67,35 @@ extension SwitchConfig.Uplink {
 
 extension SwitchConfig.VNIConfig {
     var jsonValue: JSONValue {
-        [
+        var o: [String: JSONValue] = [
             "vni": JSONValue(vni), "flood": .array(flood.map { JSONValue($0) }),
             "mac-limit": JSONValue(macLimit), "learn-remote": .bool(learnRemote), "carry-tagged": .bool(carryTagged),
         ]
+        if let gateway { o["gateway"] = gateway.jsonValue }
+        return .object(o)
+    }
+}
+
+extension SwitchConfig.GatewayConfig {
+    var jsonValue: JSONValue {
+        var o: [String: JSONValue] = ["mac": .string(mac.description)]
+        if let ipv4 { o["ipv4"] = .string(ipv4.description) }
+        if let ipv6 { o["ipv6"] = .string(ipv6.description) }
+        return .object(o)
+    }
+}
+
+extension SwitchConfig.VRFConfig {
+    var jsonValue: JSONValue {
+        var o: [String: JSONValue] = [
+            "name": .string(name), "l3-vni": JSONValue(l3VNI), "router-mac": .string(routerMAC?.description ?? "auto"),
+            "vnis": .array(vnis.map { JSONValue($0) }),
+        ]
+        var rts: [String: JSONValue] = [:]
+        if let i = importTargets { rts["import"] = .array(i.map { .string($0) }) }
+        if let e = exportTargets { rts["export"] = .array(e.map { .string($0) }) }
+        if !rts.isEmpty { o["route-targets"] = .object(rts) }
+        return .object(o)
     }
 }
 

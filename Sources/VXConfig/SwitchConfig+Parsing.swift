@@ -23,7 +23,7 @@ extension SwitchConfig {
     /// Reads a config tree (from YAML or JSON) and validates it.
     init(tree: JSONValue, reader: ConfigReader) throws {
         let root = try reader.root(tree).mapping(
-            allowed: ["vtep", "uplink", "vnis", "ports", "datapath", "fdb", "control", "bgp"])
+            allowed: ["vtep", "uplink", "vnis", "ports", "datapath", "fdb", "control", "bgp", "vrfs"])
         self.init(
             vtep: try Self.readVTEP(root.require("vtep")),
             uplink: try root["uplink"].map(Self.readUplink),
@@ -32,7 +32,8 @@ extension SwitchConfig {
             datapath: try root["datapath"].map(Self.readDatapath) ?? Datapath(),
             fdb: try root["fdb"].map(Self.readFDB) ?? FDB(),
             control: try root["control"].map(Self.readControl) ?? Control(),
-            bgp: try root["bgp"].map(BGPConfig.read))
+            bgp: try root["bgp"].map(BGPConfig.read),
+            vrfs: try root["vrfs"]?.list().map(Self.readVRF) ?? [])
         try validate(reader)
     }
 
@@ -84,13 +85,35 @@ extension SwitchConfig {
     }
 
     private static func readVNI(_ field: Field) throws -> VNIConfig {
-        let m = try field.mapping(allowed: ["vni", "flood", "mac-limit", "learn-remote", "carry-tagged"])
+        let m = try field.mapping(allowed: ["vni", "flood", "mac-limit", "learn-remote", "carry-tagged", "gateway"])
         var vni = VNIConfig(vni: try m.require("vni").vni())
         vni.flood = try m["flood"]?.list().map { try $0.ip() } ?? []
         vni.macLimit = try m["mac-limit"]?.int(in: 0...Int.max) ?? vni.macLimit
         vni.learnRemote = try m["learn-remote"]?.bool() ?? vni.learnRemote
         vni.carryTagged = try m["carry-tagged"]?.bool() ?? vni.carryTagged
+        vni.gateway = try m["gateway"].map(readGateway)
         return vni
+    }
+
+    private static func readGateway(_ field: Field) throws -> GatewayConfig {
+        let m = try field.mapping(allowed: ["ipv4", "ipv6", "mac"])
+        var gateway = GatewayConfig()
+        gateway.ipv4 = try m["ipv4"]?.interfaceAddress()
+        gateway.ipv6 = try m["ipv6"]?.interfaceAddress()
+        gateway.mac = try m["mac"]?.mac() ?? gateway.mac
+        return gateway
+    }
+
+    private static func readVRF(_ field: Field) throws -> VRFConfig {
+        let m = try field.mapping(allowed: ["name", "l3-vni", "router-mac", "route-targets", "vnis"])
+        var vrf = VRFConfig(name: try m.require("name").string(), l3VNI: try m.require("l3-vni").vni())
+        if let mac = m["router-mac"], (try? mac.string()) != "auto" { vrf.routerMAC = try mac.mac() }
+        if let rts = try m["route-targets"]?.mapping(allowed: ["import", "export"]) {
+            vrf.importTargets = try rts["import"]?.list().map { try $0.string() }
+            vrf.exportTargets = try rts["export"]?.list().map { try $0.string() }
+        }
+        vrf.vnis = try m["vnis"]?.list().map { try $0.vni() } ?? []
+        return vrf
     }
 
     static func readPort(_ field: Field) throws -> Port {

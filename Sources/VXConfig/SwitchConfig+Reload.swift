@@ -57,6 +57,13 @@ extension SwitchConfig {
         try fixed("fdb.max-entries", fdb.maxEntries == new.fdb.maxEntries)
         try fixed("fdb.max-neighbors", fdb.maxNeighbors == new.fdb.maxNeighbors)
         try fixed("bgp", (bgp == nil) == (new.bgp == nil))
+        try fixed("vrfs", vrfs == new.vrfs)
+        for v in new.vnis where vni(v.vni)?.gateway != v.gateway {
+            try fixed("vnis[\(new.vnis.firstIndex(of: v)!)].gateway", false)
+        }
+        for v in vnis where v.gateway != nil && new.vni(v.vni) == nil {
+            try fixed("vnis (VNI \(v.vni) with a gateway)", false)
+        }
 
         var plan = ReloadPlan()
         for v in new.vnis {

@@ -15,6 +15,7 @@ extension SwitchConfig {
         try v.checkFDB()
         try v.checkControl()
         try v.checkBGP()
+        try v.checkVRFs()
     }
 }
 
@@ -196,6 +197,74 @@ private struct Validator {
                         throw reader.error("\(path).route-targets.\(kind)[\(j)]", problem)
                     }
                 }
+            }
+        }
+    }
+
+    func checkVRFs() throws {
+        let vrfs = config.vrfs
+        for (i, vrf) in vrfs.enumerated() {
+            let path = "vrfs[\(i)]"
+            try check(!vrf.name.isEmpty, "\(path).name", "missing")
+            try check(vrf.name.utf8.count <= 32 && vrf.name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) },
+                      "\(path).name", "'\(vrf.name)' is not a VRF name (up to 32 letters, digits, '-', '_', '.')")
+            try checkUnique(vrfs, i, "\(path).name", key: \.name) { "VRF '\(vrf.name)' is configured twice (first at vrfs[\($0)])" }
+            try checkRange(vrf.l3VNI.value, 1...VNI.max, "\(path).l3-vni")
+            try checkUnique(vrfs, i, "\(path).l3-vni", key: \.l3VNI) { "L3 VNI \(vrf.l3VNI) is also VRF '\(vrfs[$0].name)'s (vrfs[\($0)])" }
+            if let j = config.vnis.firstIndex(where: { $0.vni == vrf.l3VNI }) {
+                throw reader.error("\(path).l3-vni", "VNI \(vrf.l3VNI) is also an L2 VNI (vnis[\(j)]); an L3 VNI is declared only here")
+            }
+            if let mac = vrf.routerMAC {
+                try check(!mac.isMulticast && !mac.isZero, "\(path).router-mac", "\(mac) is not a unicast address")
+            }
+            for (kind, targets) in [("import", vrf.importTargets), ("export", vrf.exportTargets)] {
+                for (j, rt) in (targets ?? []).enumerated() {
+                    if let problem = BGPConfig.problem(withDistinguisher: rt, wildcard: kind == "import") {
+                        throw reader.error("\(path).route-targets.\(kind)[\(j)]", problem)
+                    }
+                }
+            }
+            for (j, vni) in vrf.vnis.enumerated() {
+                let vniPath = "\(path).vnis[\(j)]"
+                try checkDeclared(vni, vniPath)
+                try checkUnique(vrf.vnis, j, vniPath, key: { $0 }) { _ in "VNI \(vni) is listed twice" }
+                if let k = vrfs.firstIndex(where: { $0.vnis.contains(vni) }), k != i {
+                    throw reader.error(vniPath, "VNI \(vni) is already in VRF '\(vrfs[k].name)' (vrfs[\(k)]); a VNI is in one VRF at most")
+                }
+            }
+        }
+        var subnets: [(vrf: String, prefix: IPPrefix, path: String)] = []
+        for (i, v) in config.vnis.enumerated() {
+            guard let gateway = v.gateway else { continue }
+            let path = "vnis[\(i)].gateway"
+            guard let vrf = config.vrf(of: v.vni) else {
+                throw reader.error(path, "VNI \(v.vni) has a gateway but is in no VRF (list it in a vrfs[].vnis)")
+            }
+            try check(gateway.ipv4 != nil || gateway.ipv6 != nil, path, "needs at least one of ipv4, ipv6")
+            try check(!gateway.mac.isMulticast && !gateway.mac.isZero, "\(path).mac", "\(gateway.mac) is not a unicast address")
+            for (family, address) in [("ipv4", gateway.ipv4), ("ipv6", gateway.ipv6)] {
+                guard let address else { continue }
+                let field = "\(path).\(family)"
+                let v4 = family == "ipv4"
+                try check(address.address.isIPv4 == v4, field, "'\(address)' is not an \(v4 ? "IPv4" : "IPv6") address")
+                let longest = v4 ? 30 : 127
+                try check((1...longest).contains(Int(address.length)), field,
+                          "prefix length \(address.length) leaves no subnet (1..\(longest))")
+                try check(address.address.isUnicast && !(address.address.isLinkLocalV6), field,
+                          "\(address.address) is not a unicast address a gateway can have")
+                let prefix = address.prefix
+                try check(address.address != prefix.address, field, "\(address.address) is the subnet's network address")
+                if v4 {
+                    let broadcast = prefix.address.v4 | (UInt32.max >> UInt32(address.length))
+                    try check(address.address.v4 != broadcast, field, "\(address.address) is the subnet's broadcast address")
+                }
+                for other in subnets where other.vrf == vrf.name && other.prefix.isIPv4 == v4 {
+                    let shorter = min(other.prefix.length, prefix.length)
+                    if other.prefix.address.masked(to: shorter) == prefix.address.masked(to: shorter) {
+                        throw reader.error(field, "\(prefix) overlaps \(other.prefix) (\(other.path)) in VRF '\(vrf.name)'")
+                    }
+                }
+                subnets.append((vrf.name, prefix, field))
             }
         }
     }

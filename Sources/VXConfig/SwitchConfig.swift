@@ -24,6 +24,16 @@ import VXCore
 ///     mac-limit: 4096          # default 0 = unlimited
 ///     learn-remote: true       # learn MACs from decapsulated frames; default true
 ///     carry-tagged: false      # carry 802.1Q-tagged frames (access ports, decap); default false
+///     gateway:                 # optional, for a VNI in a VRF: the anycast gateway (the same on every host)
+///       ipv4: 10.1.0.1/24      # the gateway's address; the length gives the connected subnet
+///       ipv6: fd00:1::1/64
+///       mac: 00:00:5e:00:01:01 # default 00:00:5e:00:01:01
+/// vrfs:                        # optional: tenant VRFs, routing between their L2 VNIs (symmetric IRB)
+///   - name: tenant1
+///     l3-vni: 5000             # not also in vnis; unique
+///     router-mac: auto         # default auto: 02:76 + the low 32 bits of the VTEP address (ipv4, else ipv6)
+///     route-targets: { import: ["65001:5000"], export: ["65001:5000"] }  # default auto: ASN:L3VNI
+///     vnis: [1000]             # the L2 VNIs in it; a VNI is in one VRF at most
 /// ports:
 ///   - name: tap101i0
 ///     vni: 1000                # access port
@@ -69,11 +79,15 @@ public struct SwitchConfig: Equatable, Sendable {
     public var fdb: FDB
     public var control: Control
     public var bgp: BGPConfig?
+    /// Tenant VRFs: routing between their L2 VNIs through anycast gateways.
+    public var vrfs: [VRFConfig]
 
     public init(
         vtep: VTEP, uplink: Uplink? = nil, vnis: [VNIConfig] = [], ports: [Port] = [],
-        datapath: Datapath = .init(), fdb: FDB = .init(), control: Control = .init(), bgp: BGPConfig? = nil
+        datapath: Datapath = .init(), fdb: FDB = .init(), control: Control = .init(), bgp: BGPConfig? = nil,
+        vrfs: [VRFConfig] = []
     ) {
+        self.vrfs = vrfs
         self.vtep = vtep
         self.uplink = uplink
         self.vnis = vnis
@@ -88,6 +102,19 @@ public struct SwitchConfig: Equatable, Sendable {
     public func vni(_ vni: VNI) -> VNIConfig? { vnis.first { $0.vni == vni } }
     /// The port named `name`, if configured.
     public func port(named name: String) -> Port? { ports.first { $0.name == name } }
+    /// The VRF named `name`, if configured.
+    public func vrf(named name: String) -> VRFConfig? { vrfs.first { $0.name == name } }
+    /// The VRF an L2 VNI belongs to, if any.
+    public func vrf(of vni: VNI) -> VRFConfig? { vrfs.first { $0.vnis.contains(vni) } }
+
+    /// The router MAC of `vrf`: its `router-mac`, or one derived from the VTEP address (stable
+    /// across restarts, different per host): 02:76 (locally administered, unicast) and the low
+    /// 32 bits of the IPv4 VTEP address (else the IPv6 one).
+    public func routerMAC(of vrf: VRFConfig) -> MACAddress {
+        if let mac = vrf.routerMAC { return mac }
+        let low = UInt64(vtep.ipv4?.v4 ?? UInt32(truncatingIfNeeded: vtep.ipv6?.lo ?? 1))
+        return MACAddress(raw: 0x0276_0000_0000 | low)
+    }
 }
 
 extension SwitchConfig {
@@ -168,14 +195,57 @@ extension SwitchConfig {
         /// Carry VLAN-tagged frames: taken from access ports and delivered after decapsulation.
         /// Off (the default), both are dropped (`tagged_on_access`, `inner_vlan_tag`; RFC 7348 §6.1).
         public var carryTagged: Bool
+        /// The anycast gateway (the VNI must be in a VRF): answers ARP/ND for its addresses,
+        /// routes frames sent to its MAC.
+        public var gateway: GatewayConfig?
 
         public init(vni: VNI, flood: [IPAddress] = [], macLimit: Int = 0, learnRemote: Bool = true,
-                    carryTagged: Bool = false) {
+                    carryTagged: Bool = false, gateway: GatewayConfig? = nil) {
             self.vni = vni
+            self.gateway = gateway
             self.flood = flood
             self.macLimit = macLimit
             self.learnRemote = learnRemote
             self.carryTagged = carryTagged
+        }
+    }
+
+    /// An L2 VNI's anycast gateway: the same on every hypervisor.
+    public struct GatewayConfig: Equatable, Sendable {
+        /// The gateway's IPv4 address with the connected subnet's length (10.1.0.1/24).
+        public var ipv4: InterfaceAddress?
+        public var ipv6: InterfaceAddress?
+        public var mac: MACAddress
+
+        public static let defaultMAC = MACAddress(0x00, 0x00, 0x5E, 0x00, 0x01, 0x01)
+
+        public init(ipv4: InterfaceAddress? = nil, ipv6: InterfaceAddress? = nil, mac: MACAddress = defaultMAC) {
+            self.ipv4 = ipv4
+            self.ipv6 = ipv6
+            self.mac = mac
+        }
+    }
+
+    /// A tenant VRF: an L3 VNI, a router MAC and the L2 VNIs routed between.
+    public struct VRFConfig: Equatable, Sendable {
+        public var name: String
+        public var l3VNI: VNI
+        /// nil (`auto`): `SwitchConfig.routerMAC(of:)` derives one from the VTEP address.
+        public var routerMAC: MACAddress?
+        /// Route targets for the EVPN speaker; nil: auto (ASN:L3VNI, like FRR's `route-target auto`).
+        public var importTargets: [String]?
+        public var exportTargets: [String]?
+        /// The L2 VNIs in this VRF.
+        public var vnis: [VNI]
+
+        public init(name: String, l3VNI: VNI, routerMAC: MACAddress? = nil, importTargets: [String]? = nil,
+                    exportTargets: [String]? = nil, vnis: [VNI] = []) {
+            self.name = name
+            self.l3VNI = l3VNI
+            self.routerMAC = routerMAC
+            self.importTargets = importTargets
+            self.exportTargets = exportTargets
+            self.vnis = vnis
         }
     }
 

@@ -14,6 +14,7 @@ import VXCore
 ///     ping | version
 ///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state | show consistency
 ///     show evpn vni [N] | show evpn mac [--vni N|vni all] [duplicate]
+///     show ip route vrf NAME | show ipv6 route vrf NAME
 ///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn [route] [--type macip|multicast] [--vni N]
 ///     show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]     (FRR's spelling of the same)
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
@@ -64,6 +65,8 @@ public enum ControlRequest: Equatable, Sendable {
         case bgpSummary
         case bgpNeighbors(IPAddress?)
         case bgpRoutes(type: EVPNRouteType?, vni: VNI?)
+        /// A VRF's routes and learned hosts of one family, as FRR's `show ip route vrf NAME`.
+        case ipRoute(vrf: String, ipv6: Bool)
     }
 
     /// Where a page of `show mac` starts (a cursor the previous page returned; 0 first) and
@@ -91,6 +94,7 @@ public enum ControlRequest: Equatable, Sendable {
         ping | version
         show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state | consistency
         show evpn vni [N] | evpn mac [--vni N|vni all] [duplicate]
+        show ip route vrf NAME | ipv6 route vrf NAME
         show bgp summary | bgp neighbors [ADDRESS] | bgp evpn [route] [--type macip|multicast] [--vni N]
         show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
@@ -214,6 +218,9 @@ extension ControlRequest {
         case "config": return .config
         case "state": return .state
         case "consistency": return .consistency
+        case let family? where family == "ip" || family == "ipv6":
+            guard words.next() == "route", words.next() == "vrf" else { throw words.usage("show \(family) route vrf NAME") }
+            return .ipRoute(vrf: try words.required("VRF name"), ipv6: family == "ipv6")
         case "evpn":
             switch words.next() {
             case "vni": return .evpnVNI(try words.peek() == nil ? nil : words.vni())
@@ -257,7 +264,7 @@ extension ControlRequest {
                 return .bgpRoutes(type: type, vni: vni)
             default: throw words.usage("show bgp summary|neighbors|evpn route")
             }
-        default: throw words.usage("show ports|mac|vni|stats|config|state|consistency|evpn|bgp")
+        default: throw words.usage("show ports|mac|vni|stats|config|state|consistency|evpn|ip|ipv6|bgp")
         }
     }
 
@@ -333,6 +340,7 @@ extension ControlRequest {
             case .consistency: return ["show", "consistency"]
             case .evpnVNI(let vni): return ["show", "evpn", "vni"] + (vni.map { [String($0.value)] } ?? [])
             case .evpnMAC(let vni, let duplicate): return ["show", "evpn", "mac"] + vniWords(vni) + (duplicate ? ["duplicate"] : [])
+            case .ipRoute(let vrf, let ipv6): return ["show", ipv6 ? "ipv6" : "ip", "route", "vrf", vrf]
             case .bgpSummary: return ["show", "bgp", "summary"]
             case .bgpNeighbors(let ip): return ["show", "bgp", "neighbors"] + (ip.map { [$0.description] } ?? [])
             case .bgpRoutes(let type, let vni):

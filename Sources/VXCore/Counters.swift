@@ -12,11 +12,16 @@ public struct TrafficCounters: Sendable, Equatable {
     public var arpSuppressed: UInt64 = 0
     /// IPv6 neighbour solicitations answered from the neighbour table (VNI counters).
     public var ndSuppressed: UInt64 = 0
+    /// Packets routed from this VNI (VNI counters: the ingress L2 or L3 VNI).
+    public var routed: UInt64 = 0
+    /// ICMP errors the gateway sent into this VNI (time exceeded, unreachable, too big).
+    public var icmpErrors: UInt64 = 0
     public init() {}
 
     public mutating func add(_ o: TrafficCounters) {
         rxPackets &+= o.rxPackets; rxBytes &+= o.rxBytes; txPackets &+= o.txPackets; txBytes &+= o.txBytes
         floods &+= o.floods; macLimitHits &+= o.macLimitHits; arpSuppressed &+= o.arpSuppressed; ndSuppressed &+= o.ndSuppressed
+        routed &+= o.routed; icmpErrors &+= o.icmpErrors
     }
 }
 

@@ -7,7 +7,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case truncatedHeader      // an outer header runs past the end of the frame
     case notVXLAN             // uplink frame that is not UDP to the VXLAN port
     case notForLocalVTEP      // outer destination is not a local VTEP address
-    case badIPHeader          // outer IP version, header length or total length inconsistent
+    case badIPHeader          // outer (or routed) IP version, header length or total length inconsistent
     case fragmented           // outer IPv4 fragment, or IPv6 Fragment header that is not an atomic fragment
     case badVXLANFlags        // I flag clear (RFC 7348 §5)
     case unknownVNI           // VNI not configured here
@@ -16,7 +16,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case vlanNotMapped        // trunk frame with a tag (or none) that maps to no VNI
     case splitHorizon         // overlay frame whose destination is back in the overlay
     case sameSegment          // destination is the port it came from
-    case tooBig               // encapsulated frame exceeds the underlay MTU
+    case tooBig               // encapsulated frame exceeds the underlay MTU; a routed packet exceeds the way out's MTU (never fragmented)
     case vtepUnresolved       // no underlay next hop (MAC) known yet for the remote VTEP
     case noLocalAddress       // no local VTEP address of the remote VTEP's family (v4/v6)
     case noBuffer             // no free frame for a flood copy
@@ -30,9 +30,15 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case innerVLANTag         // decapsulated frame with a VLAN tag, VNI not `carry-tagged` (RFC 7348 §6.1)
     case notOurMAC            // outer destination MAC neither the uplink's nor a group address: not decapsulated
     case badOuterSource       // outer source multicast, broadcast, unspecified, loopback, v4-mapped or our own VTEP
-    case badIPChecksum        // outer IPv4 header checksum wrong (RFC 1122 §3.2.1.2)
+    case badIPChecksum        // outer (or routed) IPv4 header checksum wrong (RFC 1122 §3.2.1.2, RFC 1812 §5.2.2)
     case badExtensionHeader     // outer IPv6 extension headers to a local VTEP that vxsw does not take (malformed, routing, too many)
     case badUDPChecksum       // outer UDP checksum non-zero and wrong, with verification on for the family
+    case noRoute              // routed packet with no route in its VRF (an ICMP unreachable is sent from a local port)
+    case ttlExceeded          // routed packet with TTL / hop limit 1 or 0 (an ICMP time exceeded is sent from a local port)
+    case neighborUnresolved   // routed to a host whose MAC (or its place) is not known yet: an ARP request / NS is sent
+    case notRoutable          // to a gateway or router MAC but not routable: not IPv4/IPv6, multicast, link-local, bad source
+    case forGateway           // addressed to the gateway itself and consumed: ARP replies, neighbour advertisements, other protocols
+    case icmpRateLimited      // an ICMP error not sent: its VRF's rate limit (100 per second) was reached (no frame of its own)
 
     public var name: String {
         switch self {
@@ -66,6 +72,12 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .badIPChecksum: return "bad_ip_checksum"
         case .badExtensionHeader: return "bad_ext_header"
         case .badUDPChecksum: return "bad_udp_checksum"
+        case .noRoute: return "no_route"
+        case .ttlExceeded: return "ttl_exceeded"
+        case .neighborUnresolved: return "neighbor_unresolved"
+        case .notRoutable: return "not_routable"
+        case .forGateway: return "for_gateway"
+        case .icmpRateLimited: return "icmp_rate_limited"
         }
     }
 }

@@ -36,6 +36,7 @@ extension SwitchPipeline {
         guard let bd = bridgeDomains.index(of: vni) else { return }
         fdb.flush(bd: bd, everything: true)
         neighbors.flush(bd: bd)
+        forgetRouting(bd: bd)
         _ = bridgeDomains.remove(vni)
         resolvePorts()
     }
@@ -85,6 +86,7 @@ extension SwitchPipeline {
         guard let v = vteps.index(of: ip) else { return }
         fdb.flush(vtep: v, includingStatic: true)
         for i in bridgeDomains.domains.indices { bridgeDomains.domains[i].floodList.removeAll { $0.vtep == v } }
+        forgetRoutes(vtep: v)
         if let i = vteps.remove(ip) { counters.reset(vtep: i) }
     }
 

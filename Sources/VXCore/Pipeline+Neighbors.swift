@@ -75,13 +75,21 @@ extension SwitchPipeline {
             let arp = p + l3
             guard ARP.isIPv4Request(arp) else { return false }
             let sender = ARP.senderIP(arp), target = ARP.targetIP(arp)
-            guard sender != target, sender != 0, let mac = neighbors.lookup(bd: bd, ip: IPAddress(v4: target)) else {
+            guard sender != target, sender != 0 else { return false }
+            let mac: MACAddress
+            if routing.gatewayCount != 0, let gw = routing.gatewayMAC(bd: bd, answering: IPAddress(v4: target)) {
+                // For the anycast gateway: answered, and the asking host learned.
+                gleanSource(bd: bd, ip: IPAddress(v4: sender), mac: ARP.senderMAC(arp))
+                mac = gw
+            } else if let m = neighbors.lookup(bd: bd, ip: IPAddress(v4: target)) {
+                mac = m
+            } else {
                 return false
             }
             let requester = Ethernet.source(p)
             ARP.makeReply(arp, mac: mac)
             Ethernet.write(p, dst: requester, src: mac, type: ARP.etherType)
-            counters.vnis[Int(bd)].arpSuppressed &+= 1
+            if routing.gatewayMACs[Int(bd)] != mac.raw { counters.vnis[Int(bd)].arpSuppressed &+= 1 }
             sendLocal(f, to: port, bd: bd, io: &io)
             return true
 
@@ -97,7 +105,9 @@ extension SwitchPipeline {
             guard ICMPv6.type(icmp) == ICMPv6.typeNeighborSolicitation, ICMPv6.code(icmp) == 0 else { return false }
             let source = IPv6.source(ip), target = ICMPv6.target(icmp)
             // From :: it is duplicate address detection: the owner must see it.
-            guard source.hi | source.lo != 0, let mac = neighbors.lookup(bd: bd, ip: target) else { return false }
+            guard source.hi | source.lo != 0 else { return false }
+            let gateway = routing.gatewayCount != 0 ? routing.gatewayMAC(bd: bd, answering: target) : nil
+            guard let mac = gateway ?? neighbors.lookup(bd: bd, ip: target) else { return false }
             let replyLength = l3 &+ IPv6.headerLength &+ ICMPv6.advertisementLength
             guard Int(f.addr & UInt64(io.frameSize &- 1)) &+ replyLength <= io.frameSize else { return false }
             // RFC 4861 §7.1.1: a solicitation with a bad checksum is silently discarded; let the hosts do that.
@@ -108,10 +118,14 @@ extension SwitchPipeline {
             IPv6.write(ip, payloadLength: ICMPv6.advertisementLength, nextHeader: ICMPv6.nextHeader, hopLimit: 255,
                        source: target, destination: source)
             ICMPv6.writeAdvertisement(icmp, mac: mac)
+            if gateway != nil {
+                icmp.storeBytes(of: ICMPv6.flagRouter | ICMPv6.flagSolicited | ICMPv6.flagOverride, toByteOffset: 4, as: UInt8.self)
+                gleanSource(bd: bd, ip: source, mac: requester)
+            }
             let pseudo = Checksum.pseudoHeaderV6(ip, protocol: ICMPv6.nextHeader, length: ICMPv6.advertisementLength)
             icmp.storeBE16(Checksum.l4(pseudo: pseudo, icmp, count: ICMPv6.advertisementLength, udp: false), 2)
             Ethernet.write(p, dst: requester, src: mac, type: Ethernet.typeIPv6)
-            counters.vnis[Int(bd)].ndSuppressed &+= 1
+            if gateway == nil { counters.vnis[Int(bd)].ndSuppressed &+= 1 }
             sendLocal(FrameDescriptor(addr: f.addr, length: replyLength), to: port, bd: bd, io: &io)
             return true
 

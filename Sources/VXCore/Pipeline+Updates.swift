@@ -54,6 +54,20 @@ extension SwitchPipeline {
             guard e.origin.isLearned, let bd = bridgeDomains.index(of: e.vni) else { return false }
             fdb.absorb(e, bd: bd)
             return true
+        case .addVRF(let vni, let routerMAC):
+            return addVRF(vni, routerMAC: routerMAC)
+        case .removeVRF(let vni):
+            return removeVRF(vni)
+        case .setGateway(let vni, let gateway):
+            return setGateway(vni: vni, gateway)
+        case .installRoute(let vrf, let prefix, let hop):
+            return installRoute(vrf: vrf, prefix, hop)
+        case .removeRoute(let vrf, let prefix):
+            return removeRoute(vrf: vrf, prefix)
+        case .learnHost(let vni, let ip, let mac):
+            return learnHost(vni: vni, ip: ip, mac: mac)
+        case .forgetHost(let vni, let ip):
+            return forgetHost(vni: vni, ip: ip)
         }
     }
 
@@ -66,17 +80,21 @@ extension SwitchPipeline {
             return nil
         case .vtepSeen(let ip):
             return vteps.index(of: ip) == nil ? .addVTEP(ip) : nil
+        case .hostLearned(let h):
+            return .learnHost(h.vni, h.ip, h.mac)
         }
     }
 
     /// Moves this pipeline's pending reports (FDB events, VTEPs seen) into `ring`, for the
     /// owner; what does not fit is counted in `counters.reportsLost`. The worker calls it between batches.
     public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {
-        guard fdb.events.count > 0 || !discoveredVTEPs.isEmpty else { return }
+        guard fdb.events.count > 0 || !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty else { return }
         while let e = fdb.events.pop() {
             if !ring.push(.fdb(e)) { counters.reportsLost &+= 1 }
         }
         for ip in discoveredVTEPs where !ring.push(.vtepSeen(ip)) { counters.reportsLost &+= 1 }
         discoveredVTEPs.removeAll(keepingCapacity: true)
+        for h in discoveredHosts where !ring.push(.hostLearned(h)) { counters.reportsLost &+= 1 }
+        discoveredHosts.removeAll(keepingCapacity: true)
     }
 }

@@ -5,7 +5,8 @@
 /// One pipeline per worker; the control plane changes it between batches through the
 /// methods in `Pipeline+Control.swift`. Feature files: `Pipeline+Egress.swift` (delivery,
 /// encapsulation, frame copies), `Pipeline+Flood.swift` (head-end replication),
-/// `Pipeline+Neighbors.swift` (ARP/ND suppression).
+/// `Pipeline+Neighbors.swift` (ARP/ND suppression), `Pipeline+Routing.swift`,
+/// `Pipeline+RoutedPath.swift` and `Pipeline+ICMP.swift` (routing on the host).
 public struct SwitchPipeline: Sendable {
     public var underlay: UnderlayConfig
     public internal(set) var ports: PortTable
@@ -16,14 +17,19 @@ public struct SwitchPipeline: Sendable {
     public var counters: Counters
     /// (bridge domain, IP) → MAC from EVPN MAC/IP routes, for ARP/ND suppression (`Pipeline+Neighbors`).
     public internal(set) var neighbors: NeighborTable
+    /// Tenant VRFs, anycast gateways, routes and learned hosts (`Pipeline+Routing`).
+    public internal(set) var routing: RoutingTables
     /// Remote learning creates the VTEPs it sees (a pipeline on its own). A worker whose tables
     /// an owner keeps sets this false: the owner gives out VTEP indices, so an unknown source
     /// VTEP is reported in `discoveredVTEPs` and its MACs are learned once the owner added it.
     public var createsVTEPs = true
     @usableFromInline var discoveredVTEPs: [IPAddress] = []
+    /// Local hosts the gateways learned since the last report round (`noteHost`).
+    @usableFromInline var discoveredHosts: [LearnedHost] = []
 
     public init(underlay: UnderlayConfig, maxPorts: Int = 256, maxBridgeDomains: Int = 4096, maxVTEPs: Int = 4096,
-                fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 24576) {
+                fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 24576,
+                routeCapacity: Int = 8192, hostCapacity: Int = 8192, maxVRFs: Int = 64) {
         self.underlay = underlay
         ports = PortTable(capacity: maxPorts)
         bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)
@@ -31,6 +37,9 @@ public struct SwitchPipeline: Sendable {
         fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity)
         counters = Counters(ports: maxPorts, bridgeDomains: maxBridgeDomains, vteps: vteps.capacity)
         neighbors = NeighborTable(capacity: neighborCapacity)
+        routing = RoutingTables(bridgeDomains: maxBridgeDomains, vrfs: maxVRFs, routeCapacity: routeCapacity,
+                                hostCapacity: hostCapacity)
+        discoveredHosts.reserveCapacity(256)
         if ports.contains(underlay.uplink) { ports.set(underlay.uplink, PortConfig(kind: .uplink, mtu: underlay.uplinkMTU)) }
     }
 
@@ -101,8 +110,14 @@ public struct SwitchPipeline: Sendable {
         if ports.slots[pi].completeChecksums { ChecksumCompletion.complete(p, length: f.length) }
 
         let dst = Ethernet.destination(p)
-        if dst.isMulticast && neighbors.count != 0 && answerNeighbor(f, p, bd: bd, from: port, io: &io) { return }
+        if dst.isMulticast && neighbors.count | routing.gatewayCount != 0 && answerNeighbor(f, p, bd: bd, from: port, io: &io) {
+            return
+        }
         guard !dst.isMulticast, let to = fdb.lookup(bd: bd, mac: dst) else {
+            // Not bridged: addressed to the domain's anycast gateway, it is routed (`Pipeline+RoutedPath`).
+            if !dst.isMulticast && routing.gatewayMACs[Int(bd)] == dst.raw {
+                return routeLocal(f, p, bd: bd, from: port, now: now, io: &io)
+            }
             return flood(f, bd: bd, from: port, toOverlay: true, io: &io)
         }
         switch to {
@@ -152,6 +167,9 @@ public struct SwitchPipeline: Sendable {
 
         let dst = Ethernet.destination(p)
         guard !dst.isMulticast, let to = fdb.lookup(bd: bd, mac: dst) else {
+            // In an L3 VNI: to our router MAC, routed to a local host (`Pipeline+RoutedPath`).
+            let vrf = routing.l3VRFOfBD[Int(bd)]
+            if vrf != RoutingTables.noVRF { return routeOverlay(f, p, bd: bd, vrf: vrf, port: port, now: now, io: &io) }
             return flood(f, bd: bd, from: port, toOverlay: false, io: &io)
         }
         switch to {

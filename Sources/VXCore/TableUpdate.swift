@@ -33,6 +33,18 @@ public enum TableUpdate: Sendable, Equatable {
     /// workers' copies when there are several (`SwitchTables.absorb` fans it out); applied
     /// like the owner absorbs it, without a report back.
     case learned(FDBEvent)
+    /// Creates or updates the tenant VRF of L3 VNI `VNI` (and a bridge domain for that VNI).
+    case addVRF(VNI, routerMAC: MACAddress)
+    /// Removes a VRF: its routes, its L2 VNIs' gateways and its L3 VNI.
+    case removeVRF(VNI)
+    /// Puts an L2 VNI in a VRF with its anycast gateway (connected routes follow), or with nil out of it.
+    case setGateway(VNI, Gateway?)
+    /// A route in the VRF of L3 VNI `vrf`.
+    case installRoute(vrf: VNI, IPPrefix, RouteNextHop)
+    case removeRoute(vrf: VNI, IPPrefix)
+    /// A local host of an L2 VNI with a gateway (what a worker learned, for every copy).
+    case learnHost(VNI, IPAddress, MACAddress)
+    case forgetHost(VNI, IPAddress)
 }
 
 /// What a worker tells the owner of the tables, through its report ring.
@@ -42,4 +54,7 @@ public enum DataplaneReport: Sendable, Equatable {
     /// Remote learning saw a source VTEP the tables do not have; the owner adds it
     /// (`TableUpdate.addVTEP`) and the MACs behind it are learned from then on.
     case vtepSeen(IPAddress)
+    /// A gateway learned a local host (new, or at a new MAC); the owner hands it to every copy
+    /// (`TableUpdate.learnHost`).
+    case hostLearned(LearnedHost)
 }

@@ -25,6 +25,8 @@ extension TableUpdate {
     var leavesFastPathAlone: Bool {
         switch self {
         case .installNeighbor, .withdrawNeighbor, .refreshLearned, .setAgeLimit: return true
+        // Routing: the gateway and router MACs are never FDB entries, so XDP declines their frames.
+        case .setGateway, .installRoute, .removeRoute, .learnHost, .forgetHost: return true
         default: return false
         }
     }

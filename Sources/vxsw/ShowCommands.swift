@@ -11,7 +11,34 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the running switch.",
         subcommands: [ShowPorts.self, ShowMAC.self, ShowVNI.self, ShowStats.self, ShowConfig.self, ShowState.self,
-                      ShowConsistency.self, ShowEVPN.self, ShowBGP.self])
+                      ShowConsistency.self, ShowEVPN.self, ShowIP.self, ShowIPv6.self, ShowBGP.self])
+}
+
+struct ShowIP: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ip", abstract: "IPv4 routing.", subcommands: [ShowRoute.self])
+}
+
+struct ShowIPv6: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ipv6", abstract: "IPv6 routing.", subcommands: [ShowRoute6.self])
+}
+
+/// `show ip route vrf NAME`: connected subnets, host routes, learned hosts, remote routes.
+struct ShowRoute: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "route", abstract: "A VRF's IPv4 routes, like FRR's `show ip route vrf NAME`.")
+    @Argument(help: "vrf NAME") var words: [String]
+    @OptionGroup var control: ControlOptions
+    func run() throws { try routes(family: "ip", words, control) }
+}
+
+struct ShowRoute6: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "route", abstract: "A VRF's IPv6 routes, like FRR's `show ipv6 route vrf NAME`.")
+    @Argument(help: "vrf NAME") var words: [String]
+    @OptionGroup var control: ControlOptions
+    func run() throws { try routes(family: "ipv6", words, control) }
+}
+
+func routes(family: String, _ words: [String], _ control: ControlOptions) throws {
+    try show([family, "route"] + words, control) { ShowText.routes(try $0.decode()) }
 }
 
 /// Sends `show WORDS` and prints the answer through `text` (or as JSON).

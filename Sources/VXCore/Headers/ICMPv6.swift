@@ -11,6 +11,7 @@ public enum ICMPv6 {
     public static let ndLength = 24
     /// An NA with one target link-layer address option.
     public static let advertisementLength = 32
+    public static let flagRouter: UInt8 = 0x80
     public static let flagSolicited: UInt8 = 0x40
     public static let flagOverride: UInt8 = 0x20
 

@@ -92,6 +92,8 @@ extension SwitchDaemon {
             guard case .object(var o) = lock.withLock({ runState.jsonValue }) else { return .null }
             o["file"] = .string(path)
             return .object(o)
+        case .ipRoute(let vrf, let ipv6):
+            return try JSONValue(encoding: routeTable(vrf: vrf, ipv6: ipv6))
         case .bgpSummary, .bgpNeighbors, .bgpRoutes:
             throw SwitchError("BGP is not configured on this switch (no `bgp:` section)")
         }

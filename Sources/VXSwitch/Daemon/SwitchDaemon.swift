@@ -125,6 +125,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             guard tables.apply(v.tableUpdate(learnRemote: config.bgp == nil)) else { throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds") }
             tables.apply(v.flood.map { .addFlood(v.vni, $0, .static) })
         }
+        try installRouting()
         try datapath.program.setConfig(vtep4: config.vtep.ipv4, vtep6: config.vtep.ipv6, udpPort: config.vtep.udpPort)
         if config.datapath.fastPath != .off {
             let fast = FastPathState(maps: try FastPathMaps(program: datapath.program), enabled: config.datapath.attach != .generic)

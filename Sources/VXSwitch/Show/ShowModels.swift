@@ -131,3 +131,24 @@ public struct SocketView: Codable, Sendable, Equatable {
     /// The kernel's drops on this socket (XDP_STATISTICS); nil from a switch that does not send them.
     public var kernelDrops: XSKKernelDrops?
 }
+
+/// `show ip route vrf NAME`: one VRF's routes of one family.
+public struct RouteTableView: Codable, Sendable, Equatable {
+    public var vrf: String
+    public var l3VNI: UInt32
+    public var routerMAC: String
+    public var routes: [RouteView]
+}
+
+public struct RouteView: Codable, Sendable, Equatable {
+    public var prefix: String
+    /// connected | host | learned | remote
+    public var type: String
+    /// The L2 VNI (connected, host, learned).
+    public var vni: UInt32?
+    /// Host MAC, or the remote router MAC.
+    public var mac: String?
+    public var vtep: String?
+    /// The local port the host's MAC is behind.
+    public var port: String?
+}

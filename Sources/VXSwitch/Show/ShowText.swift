@@ -61,6 +61,25 @@ public enum ShowText {
         }.joined(separator: "\n")
     }
 
+    /// Like FRR's `show ip route vrf NAME`.
+    public static func routes(_ t: RouteTableView) -> String {
+        var out = "VRF \(t.vrf) (L3 VNI \(t.l3VNI), router MAC \(t.routerMAC)):\n"
+        out += "Codes: C - connected, H - host route, L - host learned by the gateway, E - remote (through the L3 VNI)\n\n"
+        for r in t.routes {
+            let vni = r.vni.map { "vni\($0)" } ?? ""
+            switch r.type {
+            case "connected":
+                out += "C>* \(r.prefix) is directly connected, \(vni)\n"
+            case "remote":
+                out += "E>* \(r.prefix) via \(r.vtep ?? "?") (router MAC \(r.mac ?? "?")), vni\(t.l3VNI) onlink\n"
+            default:
+                let code = r.type == "host" ? "H" : "L"
+                out += "\(code)>* \(r.prefix) via \(r.mac ?? "?"), \(vni)" + (r.port.map { ", port \($0)" } ?? ", not local") + "\n"
+            }
+        }
+        return out
+    }
+
     /// Like FRR's `show evpn vni`.
     public static func vnis(_ vnis: [VNIView]) -> String {
         table(["VNI", "Ports", "# MACs", "Remote VTEPs (flood)", "RX pkts", "TX pkts", "Floods", "ARP/ND suppressed", "Drops"],
