@@ -34,7 +34,7 @@ final class PipelineCostTests: XCTestCase {
             defer { try? FileManager.default.removeItem(atPath: out) }
             let r = try VXLabKit.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, "--toggle-collect=*\(scenario)Batch*",
                              binary, "count", scenario, String(Self.batches)], check: false)
-            XCTAssertTrue(r.succeeded, "\(scenario): \(r.error.suffix(2000))")
+            XCTAssertTrue(r.succeeded, "\(scenario) (a crash after a change of VXCore layouts: an incremental build kept a stale one, rm -rf Benchmarks/.build/*/release): \(r.error.suffix(2000))")
             guard let line = r.error.split(separator: "\n").first(where: { $0.contains("Collected :") }),
                   let total = Double(String(line.split(separator: ":").last!).trimmingCharacters(in: .whitespaces)) else {
                 XCTFail("\(scenario): no 'Collected' line in callgrind's output:\n\(r.error.suffix(2000))"); continue
