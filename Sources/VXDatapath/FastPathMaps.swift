@@ -296,7 +296,7 @@ public final class FastPathMaps {
         return bytes(of: v)
     }
 
-    private func update<K>(_ fd: Int32, _ key: inout K, _ value: [UInt8], _ name: String) throws {
+    private func update<K: BitwiseCopyable>(_ fd: Int32, _ key: inout K, _ value: [UInt8], _ name: String) throws {
         let rc = value.withUnsafeBytes { bpf_map_update_elem(fd, &key, $0.baseAddress, 0) }
         guard rc == 0 else { throw DatapathError("write XDP map \(name)", errno: errno) }
     }
