@@ -27,6 +27,7 @@ extension SwitchConfig: Codable {
         if let uplink { root["uplink"] = uplink.jsonValue }
         if let bgp { root["bgp"] = bgp.jsonValue }
         if !vrfs.isEmpty { root["vrfs"] = .array(vrfs.map(\.jsonValue)) }
+        root["storm-control"] = stormControl.jsonValue
         return .object(root)
     }
 }
@@ -99,10 +100,17 @@ extension SwitchConfig.VRFConfig {
     }
 }
 
+extension StormLimits {
+    var jsonValue: JSONValue {
+        ["broadcast": JSONValue(broadcast), "multicast": JSONValue(multicast), "unknown-unicast": JSONValue(unknownUnicast)]
+    }
+}
+
 extension SwitchConfig.Port {
     var jsonValue: JSONValue {
         var o: [String: JSONValue] = ["name": .string(name), "complete-checksums": .bool(completeChecksums),
                                       "io": .string(io.rawValue)]
+        if let stormControl { o["storm-control"] = stormControl.jsonValue }
         switch mode {
         case .access(let vni):
             o["vni"] = JSONValue(vni)

@@ -23,7 +23,7 @@ extension SwitchConfig {
     /// Reads a config tree (from YAML or JSON) and validates it.
     init(tree: JSONValue, reader: ConfigReader) throws {
         let root = try reader.root(tree).mapping(
-            allowed: ["vtep", "uplink", "vnis", "ports", "datapath", "fdb", "control", "bgp", "vrfs"])
+            allowed: ["vtep", "uplink", "vnis", "ports", "datapath", "fdb", "control", "bgp", "vrfs", "storm-control"])
         self.init(
             vtep: try Self.readVTEP(root.require("vtep")),
             uplink: try root["uplink"].map(Self.readUplink),
@@ -34,6 +34,7 @@ extension SwitchConfig {
             control: try root["control"].map(Self.readControl) ?? Control(),
             bgp: try root["bgp"].map(BGPConfig.read),
             vrfs: try root["vrfs"]?.list().map(Self.readVRF) ?? [])
+        stormControl = try root["storm-control"].map(Self.readStormControl) ?? Self.defaultStormControl
         try validate(reader)
     }
 
@@ -117,7 +118,7 @@ extension SwitchConfig {
     }
 
     static func readPort(_ field: Field) throws -> Port {
-        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums", "io"])
+        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums", "io", "storm-control"])
         let name = try m.require("name").string()
         let mode: Port.Mode
         switch (m["vni"], m["trunk"]) {
@@ -144,7 +145,20 @@ extension SwitchConfig {
             }
             io = value
         }
-        return Port(name: name, mode: mode, completeChecksums: try m["complete-checksums"]?.bool() ?? true, io: io)
+        return Port(name: name, mode: mode, completeChecksums: try m["complete-checksums"]?.bool() ?? true, io: io,
+                    stormControl: try m["storm-control"].map(readStormControl))
+    }
+
+    /// `off`, or `{ broadcast, multicast, unknown-unicast }` in frames per second (0: that class
+    /// unlimited; a class left out keeps the default).
+    static func readStormControl(_ field: Field) throws -> StormLimits {
+        if (try? field.string()) == "off" { return .unlimited }
+        if case .bool(false) = field.value { return .unlimited }
+        let m = try field.mapping(allowed: ["broadcast", "multicast", "unknown-unicast"])
+        let d = defaultStormControl
+        return StormLimits(broadcast: try m["broadcast"]?.int(in: 0...100_000_000) ?? d.broadcast,
+                           multicast: try m["multicast"]?.int(in: 0...100_000_000) ?? d.multicast,
+                           unknownUnicast: try m["unknown-unicast"]?.int(in: 0...100_000_000) ?? d.unknownUnicast)
     }
 
     private static func readDatapath(_ field: Field) throws -> Datapath {

@@ -58,6 +58,7 @@ extension SwitchConfig {
         try fixed("fdb.max-neighbors", fdb.maxNeighbors == new.fdb.maxNeighbors)
         try fixed("bgp", (bgp == nil) == (new.bgp == nil))
         try fixed("vrfs", vrfs == new.vrfs)
+        try fixed("storm-control", stormControl == new.stormControl)
         for v in new.vnis where vni(v.vni)?.gateway != v.gateway {
             try fixed("vnis[\(new.vnis.firstIndex(of: v)!)].gateway", false)
         }

@@ -69,6 +69,10 @@ import VXCore
 ///   router-id: 198.18.0.1
 ///   peers: [{ address: 198.18.0.2, remote-as: 65002 }]
 ///   dup-addr-detection: { max-moves: 5, time: 180, freeze: false }  # FRR's defaults; false: off
+/// storm-control:               # flooding each VM port may cause, frames/s; 0 = no limit; "off" = none
+///   broadcast: 2000
+///   multicast: 5000
+///   unknown-unicast: 10000
 /// ```
 public struct SwitchConfig: Equatable, Sendable {
     public var vtep: VTEP
@@ -78,6 +82,11 @@ public struct SwitchConfig: Equatable, Sendable {
     public var datapath: Datapath
     public var fdb: FDB
     public var control: Control
+    /// Storm control of every VM port that sets none itself (`Port.stormControl`).
+    public var stormControl: StormLimits = SwitchConfig.defaultStormControl
+    /// Flooding a VM may cause by default, frames per second: ARP, DHCP and a host's neighbour
+    /// discovery stay far below; a VM flooding garbage is held to this, not to line rate.
+    public static let defaultStormControl = StormLimits(broadcast: 2_000, multicast: 5_000, unknownUnicast: 10_000)
     public var bgp: BGPConfig?
     /// Tenant VRFs: routing between their L2 VNIs through anycast gateways.
     public var vrfs: [VRFConfig]
@@ -258,12 +267,15 @@ extension SwitchConfig {
         /// How the port's frames reach vxsw: `auto` = a packet socket with the virtio-net
         /// header for taps (guest TSO/GRO), AF_XDP for everything else.
         public var io: IO
+        /// This port's storm control; nil: the top-level `storm-control`.
+        public var stormControl: StormLimits?
 
-        public init(name: String, mode: Mode, completeChecksums: Bool = true, io: IO = .auto) {
+        public init(name: String, mode: Mode, completeChecksums: Bool = true, io: IO = .auto, stormControl: StormLimits? = nil) {
             self.name = name
             self.mode = mode
             self.completeChecksums = completeChecksums
             self.io = io
+            self.stormControl = stormControl
         }
 
         public enum IO: String, Equatable, Sendable, CaseIterable {

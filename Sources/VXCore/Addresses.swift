@@ -39,6 +39,7 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Group bit set: broadcast and multicast destinations are flooded, never learned.
     @inlinable public var isMulticast: Bool { (raw >> 40) & 1 == 1 }
+    @inlinable public var isBroadcast: Bool { raw == 0xFFFF_FFFF_FFFF }
     @inlinable public var isZero: Bool { raw == 0 }
     /// 01:80:C2:00:00:00 to 0F, the IEEE 802.1Q reserved addresses (STP, PAUSE, LACP, LLDP,
     /// 802.1X...) that a bridge consumes or discards and never relays.

@@ -39,6 +39,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case notRoutable          // to a gateway or router MAC but not routable: not IPv4/IPv6, multicast, link-local, bad source
     case forGateway           // addressed to the gateway itself and consumed: ARP replies, neighbour advertisements, other protocols
     case icmpRateLimited      // an ICMP error not sent: its VRF's rate limit (100 per second) was reached (no frame of its own)
+    case stormControl         // a broadcast, multicast or unknown-unicast frame from a port over its storm-control rate
 
     public var name: String {
         switch self {
@@ -78,6 +79,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .notRoutable: return "not_routable"
         case .forGateway: return "for_gateway"
         case .icmpRateLimited: return "icmp_rate_limited"
+        case .stormControl: return "storm_control"
         }
     }
 }

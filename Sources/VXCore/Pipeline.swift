@@ -10,6 +10,8 @@
 public struct SwitchPipeline: Sendable {
     public var underlay: UnderlayConfig
     public internal(set) var ports: PortTable
+    /// Each port's flooding this second (`StormMeter`), by `PortID.raw`; touched only on the flood path.
+    @usableFromInline var stormMeters: [StormMeter]
     public internal(set) var bridgeDomains: BridgeDomainTable
     /// Remote VTEPs; `Pipeline+Control` keeps flood lists and the FDB consistent with it.
     public var vteps: VTEPTable
@@ -32,6 +34,7 @@ public struct SwitchPipeline: Sendable {
                 routeCapacity: Int = 8192, hostCapacity: Int = 8192, maxVRFs: Int = 64) {
         self.underlay = underlay
         ports = PortTable(capacity: maxPorts)
+        stormMeters = Array(repeating: StormMeter(), count: maxPorts)
         bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)
         vteps = VTEPTable(capacity: maxVTEPs)
         fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity)
@@ -117,6 +120,10 @@ public struct SwitchPipeline: Sendable {
             // Not bridged: addressed to the domain's anycast gateway, it is routed (`Pipeline+RoutedPath`).
             if !dst.isMulticast && routing.gatewayMACs[Int(bd)] == dst.raw {
                 return routeLocal(f, p, bd: bd, from: port, now: now, io: &io)
+            }
+            if ports.slots[pi].stormLimited,
+               !stormMeters[pi].admit(dst, now: now, limits: ports.slots[pi].storm) {
+                return drop(f, .stormControl, port: port, bd: bd, io: &io)
             }
             return flood(f, bd: bd, from: port, toOverlay: true, io: &io)
         }

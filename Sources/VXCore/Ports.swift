@@ -9,6 +9,39 @@ public enum PortKind: Sendable, Equatable {
     case trunk(vlans: [UInt16: VNI], native: VNI?)
 }
 
+/// Storm control of one port: the most broadcast, multicast and unknown-unicast frames per
+/// second it may flood (0: no limit). Frames over a class's rate in a second are dropped
+/// (`.stormControl`) before any copy is made; what is answered (ARP/ND suppression, the
+/// gateway) or known is never limited.
+public struct StormLimits: Sendable, Equatable, Codable {
+    public var broadcast: Int
+    public var multicast: Int
+    public var unknownUnicast: Int
+
+    public init(broadcast: Int = 0, multicast: Int = 0, unknownUnicast: Int = 0) {
+        self.broadcast = broadcast; self.multicast = multicast; self.unknownUnicast = unknownUnicast
+    }
+
+    public static let unlimited = StormLimits()
+}
+
+/// Frames flooded from a port in the current second, per class, against its `StormLimits`.
+/// Per worker: a port is received on by one worker, so its count is whole there.
+@usableFromInline struct StormMeter: Sendable {
+    @usableFromInline var second: UInt32 = 0
+    @usableFromInline var broadcast: UInt32 = 0, multicast: UInt32 = 0, unknownUnicast: UInt32 = 0
+    @inlinable init() {}
+
+    /// Counts one flooded frame to `dst`; false when its class is over `limits` this second.
+    @inlinable mutating func admit(_ dst: MACAddress, now: UInt32, limits: StormLimits) -> Bool {
+        if now != second { self = StormMeter(); second = now }
+        if dst.isBroadcast { broadcast &+= 1; return limits.broadcast == 0 || Int(broadcast) <= limits.broadcast }
+        if dst.isMulticast { multicast &+= 1; return limits.multicast == 0 || Int(multicast) <= limits.multicast }
+        unknownUnicast &+= 1
+        return limits.unknownUnicast == 0 || Int(unknownUnicast) <= limits.unknownUnicast
+    }
+}
+
 public struct PortConfig: Sendable, Equatable {
     public var kind: PortKind
     public var enabled: Bool
@@ -20,11 +53,14 @@ public struct PortConfig: Sendable, Equatable {
     /// The I/O layer can hand this port a GSO super-frame whole (a tap on a packet socket):
     /// see `Pipeline+SuperFrames.swift`.
     public var takesSuperFrames: Bool
+    /// Flooding it may cause (VM ports; the uplink is not limited here).
+    public var storm: StormLimits
 
     public init(kind: PortKind, enabled: Bool = true, mtu: Int = 1500, completeChecksums: Bool = false,
-                takesSuperFrames: Bool = false) {
+                takesSuperFrames: Bool = false, storm: StormLimits = .unlimited) {
         self.kind = kind; self.enabled = enabled; self.mtu = mtu; self.completeChecksums = completeChecksums
         self.takesSuperFrames = takesSuperFrames
+        self.storm = storm
     }
 }
 
@@ -40,6 +76,8 @@ public struct PortTable: Sendable {
         @usableFromInline var completeChecksums = false
         @usableFromInline var takesSuperFrames = false
         @usableFromInline var maxFrame = 0
+        @usableFromInline var storm = StormLimits.unlimited
+        @usableFromInline var stormLimited = false
         /// Access: the port's domain. Trunk: the native (untagged) domain.
         @usableFromInline var bd = PortTable.noBD
         /// Trunk: VLAN id → domain (4096 entries), empty otherwise.
@@ -61,6 +99,8 @@ public struct PortTable: Sendable {
             s.enabled = config.enabled
             s.completeChecksums = config.completeChecksums
             s.takesSuperFrames = config.takesSuperFrames
+            s.storm = config.storm
+            s.stormLimited = config.storm != .unlimited
             s.maxFrame = config.mtu + Ethernet.headerLength // + a tag when the frame carries one (`deliver`)
             if case .uplink = config.kind { s.isUplink = true }
             if case .trunk = config.kind { s.isTrunk = true }

@@ -137,6 +137,32 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// Storm control: defaults for every VM port, a port's own, off; bad values name the field.
+    func testStormControl() throws {
+        let base = "vtep: { ipv4: 10.0.0.1 }\nvnis: [{ vni: 1000 }]\n"
+        let defaults = try SwitchConfig.parse(yaml: base)
+        XCTAssertEqual(defaults.stormControl, StormLimits(broadcast: 2_000, multicast: 5_000, unknownUnicast: 10_000))
+        let set = try SwitchConfig.parse(yaml: base + """
+            storm-control: { broadcast: 100, unknown-unicast: 0 }
+            ports:
+              - { name: tap1, vni: 1000, storm-control: off }
+              - { name: tap2, vni: 1000, storm-control: { multicast: 7 } }
+              - { name: tap3, vni: 1000 }
+            """)
+        XCTAssertEqual(set.stormControl, StormLimits(broadcast: 100, multicast: 5_000, unknownUnicast: 0))
+        XCTAssertEqual(set.ports.map(\.stormControl), [StormLimits.unlimited, StormLimits(broadcast: 2_000, multicast: 7, unknownUnicast: 10_000), nil])
+        let data = try JSONEncoder().encode(set)
+        XCTAssertEqual(try JSONDecoder().decode(SwitchConfig.self, from: data), set, "JSON round trip")
+        for bad in ["storm-control: { broadcast: -1 }", "storm-control: { floods: 3 }", "storm-control: sometimes"] {
+            XCTAssertThrowsError(try SwitchConfig.parse(yaml: base + bad + "\n"), bad) {
+                XCTAssertTrue("\($0)".contains("storm-control"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try defaults.reloadPlan(to: set), "storm-control cannot change while running") {
+            XCTAssertTrue("\($0)".contains("storm-control"), "\($0)")
+        }
+    }
+
     func testMetricsOffAndUnquotedWordsStayStrings() throws {
         let config = try SwitchConfig.parse(
             yaml: """

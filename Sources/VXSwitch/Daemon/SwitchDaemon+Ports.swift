@@ -38,7 +38,8 @@ extension SwitchDaemon {
         // layer completes it (and software GSO writes full ones): the pipeline need not guess.
         let complete = port.completeChecksums && io == .xdp
         let portConfig = { (info: InterfaceInfo) in
-            PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete, takesSuperFrames: io == .packet)
+            PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete, takesSuperFrames: io == .packet,
+                       storm: port.stormControl ?? self.config.stormControl)
         }
         if io == .packet {
             let info = try InterfaceInfo(name: port.name)

@@ -62,7 +62,8 @@ extension SwitchDaemon {
             var drops: [String: UInt64] = [:]
             for r in DropReason.allCases { let n = snap.counters.drops(port: id, r); if n > 0 { drops[r.name] = n } }
             return PortView(id: Int(id.raw), name: name(of: id), kind: kind, vnis: vnis, mtu: cfg.mtu,
-                            rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes, drops: drops)
+                            rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes, drops: drops,
+                            stormControl: kind == "uplink" ? nil : cfg.storm)
         }
     }
 

@@ -1,4 +1,5 @@
 import VXDatapath
+import VXCore
 /// What `vxsw show ... --json` returns; the human output is formatted from the same values
 /// (Show/ShowText.swift), so both always agree.
 
@@ -15,6 +16,8 @@ public struct PortView: Codable, Sendable, Equatable {
     public var txBytes: UInt64
     /// Drops by reason (only reasons with a non-zero count).
     public var drops: [String: UInt64]
+    /// Storm control (VM ports): frames per second it may flood, per class; 0 = no limit. Optional: older switches do not send it.
+    public var stormControl: StormLimits?
 }
 
 public struct MACView: Codable, Sendable, Equatable {

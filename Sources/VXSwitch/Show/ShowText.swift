@@ -1,4 +1,5 @@
 import Foundation
+import VXCore
 
 /// Human output of `vxsw show`, formatted from the same values as `--json`.
 public enum ShowText {
@@ -17,11 +18,18 @@ public enum ShowText {
     }
 
     public static func ports(_ ports: [PortView]) -> String {
-        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Drops"],
-              ports.map { p in
-                  [p.name, p.kind, p.vnis.isEmpty ? "-" : p.vnis.map(String.init).joined(separator: ","), String(p.mtu),
-                   String(p.rxPackets), String(p.rxBytes), String(p.txPackets), String(p.txBytes), drops(p.drops)]
+        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Storm bc/mc/uu pps", "Drops"],
+              ports.map { p -> [String] in
+                  let vnis = p.vnis.isEmpty ? "-" : p.vnis.map(String.init).joined(separator: ",")
+                  return [p.name, p.kind, vnis, String(p.mtu), String(p.rxPackets), String(p.rxBytes),
+                          String(p.txPackets), String(p.txBytes), storm(p.stormControl), drops(p.drops)]
               })
+    }
+
+    static func storm(_ s: StormLimits?) -> String {
+        guard let s else { return "-" }
+        func one(_ n: Int) -> String { n == 0 ? "off" : String(n) }
+        return "\(one(s.broadcast))/\(one(s.multicast))/\(one(s.unknownUnicast))"
     }
 
     /// `show consistency`.
