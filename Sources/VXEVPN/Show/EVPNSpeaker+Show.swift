@@ -37,7 +37,7 @@ extension EVPNSpeaker {
                 rd: e.route.rd?.description ?? "", routeType: e.route.routeType, prefix: e.route.description,
                 nextHop: config.vtep.description, localPref: nil, weight: 32768, path: "", origin: "i",
                 extendedCommunities: e.extendedCommunities.map(\.description), pmsi: e.pmsi?.description,
-                best: true, local: true, stale: false, peer: nil)))
+                label: e.route.labelText, best: true, local: true, stale: false, peer: nil)))
         }
         for (peer, table) in rib.adjIn {
             for r in table.values where (routeType == nil || r.route.routeType == routeType) && (vni.map { rib.imported(r, into: $0) } ?? true) {
@@ -46,7 +46,7 @@ extension EVPNSpeaker {
                     rd: r.route.rd?.description ?? "", routeType: r.route.routeType, prefix: r.route.description,
                     nextHop: r.nextHop.description, localPref: r.localPref, weight: 0, path: r.asPath, origin: origin,
                     extendedCommunities: r.extendedCommunities.map(\.description), pmsi: r.pmsi?.description,
-                    best: isBest(r), local: false, stale: r.stale, peer: peer)))
+                    label: r.route.labelText, best: isBest(r), local: false, stale: r.stale, peer: peer)))
             }
         }
         rows.sort { ($0.0, $0.1, $0.2.peer ?? "") < ($1.0, $1.1, $1.2.peer ?? "") }
@@ -99,5 +99,13 @@ extension EVPNRIB {
         }
         if duplicatesOnly { entries.removeAll { !$0.1.isDuplicate } }
         return EVPNMACTable(vni: vni.value, macs: entries.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+}
+
+extension EVPNRoute {
+    /// FRR's label text of a MAC/IP route: "1001" or "1001/5000"; nil for other types.
+    var labelText: String? {
+        guard case .macIP(let m) = self else { return nil }
+        return m.label2.map { "\(m.label1)/\($0)" } ?? "\(m.label1)"
     }
 }
