@@ -5,7 +5,7 @@ import VXLabKit
 import XCTest
 
 /// Issue 13, phase 2: two vxsw hypervisors route between two subnets of one tenant VRF through
-/// an FRR route reflector (symmetric IRB, RFC 9135): each advertises its VM as a MAC/IP route
+/// an FRR route reflector (symmetric IRB, RFC 9135), IPv4 and IPv6: each advertises its VM as a MAC/IP route
 /// with Label2 = L3 VNI 5000 and its router MAC; the other installs a host route to it.
 ///
 /// ```
@@ -23,30 +23,36 @@ final class EVPNSymmetricIRBTests: XCTestCase {
         let hv2 = try f.addNode("hv2", host: 2, kind: .vxsw, vnis: [1002])
         let vm1 = try f.addVM("vm1", on: "hv1", vni: 1001, address: "10.10.1.10")
         let vm2 = try f.addVM("vm2", on: "hv2", vni: 1002, address: "10.10.2.10")
-        try vm1.namespace.exec(["ip", "route", "add", "default", "via", "10.10.1.1"])
-        try vm2.namespace.exec(["ip", "route", "add", "default", "via", "10.10.2.1"])
+        for (vm, n) in [(vm1, 1), (vm2, 2)] {
+            try vm.namespace.exec(["ip", "route", "add", "default", "via", "10.10.\(n).1"])
+            try vm.namespace.exec(["ip", "addr", "add", "fd00:\(n)::10/64", "dev", "eth0", "nodad"])
+            try vm.namespace.exec(["ip", "-6", "route", "add", "default", "via", "fd00:\(n)::1"])
+        }
 
         try f.startFRR("rr", bgpdConfig: f.frrRouteReflectorConfig(rr, clients: [hv1.address, hv2.address]))
         for (hv, vni) in [("hv1", UInt32(1001)), ("hv2", 1002)] {
             let subnet = vni - 1000
-            try f.startVxsw(hv, peers: [rr.address], gateways: [vni: "{ ipv4: 10.10.\(subnet).1/24 }"],
+            try f.startVxsw(hv, peers: [rr.address], gateways: [vni: "{ ipv4: 10.10.\(subnet).1/24, ipv6: \"fd00:\(subnet)::1/64\" }"],
                             vrfs: "  - { name: tenant1, l3-vni: 5000, router-mac: auto, vnis: [\(vni)] }")
         }
         f.expect(30, "RR sessions to hv1 and hv2 Established") { f.routeReflectorSessionsUp(rr, [hv1, hv2]) }
 
         // Each VM meets its gateway (the gateway learns the host), which advertises it.
-        for (vm, gw) in [(vm1, "10.10.1.1"), (vm2, "10.10.2.1")] {
+        for (vm, gw) in [(vm1, "10.10.1.1"), (vm2, "10.10.2.1"), (vm1, "fd00:1::1"), (vm2, "fd00:2::1")] {
             let (ok, summary) = try f.ping(vm.namespace, gw)
             XCTAssertTrue(ok, "\(vm.name) -> its gateway \(gw): \(summary)\n\(f.logs())")
         }
         func macIP(_ on: String, _ ip: String) -> EVPNRouteEntry? {
             let table: EVPNRouteTable? = try? f.show(on, ["bgp", "l2vpn", "evpn", "route", "type", "macip"]).decode()
-            return table?.routes.first { !$0.local && $0.prefix.hasSuffix(":[32]:[\(ip)]") }
+            return table?.routes.first { !$0.local && $0.prefix.hasSuffix(":[\(ip.contains(":") ? 128 : 32)]:[\(ip)]") }
         }
         // hv1 has hv2's MAC/IP route with both labels, the VRF's RT and hv2's router MAC (02:76 + 198.18.0.2).
         let got1 = f.expect(20, "hv1 receives vm2's MAC/IP route") { macIP("hv1", vm2.address) != nil }
         let got2 = f.expect(20, "hv2 receives vm1's MAC/IP route") { macIP("hv2", vm1.address) != nil }
-        guard got1 && got2 else { return }
+        let got6 = f.expect(20, "hv1 and hv2 receive each other's IPv6 MAC/IP routes") {
+            macIP("hv1", "fd00:2::10")?.label == "1002/5000" && macIP("hv2", "fd00:1::10")?.label == "1001/5000"
+        }
+        guard got1 && got2 && got6 else { return }
         let r = try XCTUnwrap(macIP("hv1", vm2.address))
         XCTAssertEqual(r.label, "1002/5000")
         XCTAssertEqual(r.nextHop, hv2.address)
@@ -54,15 +60,15 @@ final class EVPNSymmetricIRBTests: XCTestCase {
         XCTAssertTrue(r.extendedCommunities.contains("RT:\(EVPNFabric.asn):5000"), "\(r.extendedCommunities)")
         XCTAssertTrue(r.extendedCommunities.contains("RT:\(EVPNFabric.asn):1002"), "\(r.extendedCommunities)")
 
-        // Routed both ways across the hosts: TTL 62, one hop less on each hypervisor.
-        for (a, b) in [(vm1, vm2), (vm2, vm1)] {
+        // Routed both ways across the hosts, IPv4 and IPv6: TTL (hop limit) 62, one less on each hypervisor.
+        for (a, b, to) in [(vm1, vm2, vm2.address), (vm2, vm1, vm1.address), (vm1, vm2, "fd00:2::10"), (vm2, vm1, "fd00:1::10")] {
             var out = ""
             let ok = waitUntil(timeout: 10) {
-                out = (try? a.namespace.exec(["ping", "-c", "1", "-W", "1", b.address], check: false).output) ?? ""
+                out = (try? a.namespace.exec(["ping", "-c", "1", "-W", "1", to], check: false).output) ?? ""
                 return out.contains("1 received")
             }
-            XCTAssertTrue(ok, "\(a.name) -> \(b.name) routed through the L3 VNI: \(out)\n\(f.logs())")
-            XCTAssertTrue(out.contains("ttl=62"), "\(a.name) -> \(b.name) routed on both hypervisors: \(out)")
+            XCTAssertTrue(ok, "\(a.name) -> \(b.name) (\(to)) routed through the L3 VNI: \(out)\n\(f.logs())")
+            XCTAssertTrue(out.contains("ttl=62"), "\(a.name) -> \(b.name) (\(to)) routed on both hypervisors: \(out)")
         }
     }
 }
