@@ -70,5 +70,17 @@ final class EVPNSymmetricIRBTests: XCTestCase {
             XCTAssertTrue(ok, "\(a.name) -> \(b.name) (\(to)) routed through the L3 VNI: \(out)\n\(f.logs())")
             XCTAssertTrue(out.contains("ttl=62"), "\(a.name) -> \(b.name) (\(to)) routed on both hypervisors: \(out)")
         }
+
+        // A control-plane restart on hv2 re-advertises the hosts its gateway has (it reports each
+        // once): FRR's RR is no GR helper for EVPN, so hv1 loses vm2's route and gets it back.
+        let r2 = try f.control("hv2", ["bgp", "restart"])
+        XCTAssertTrue(r2.succeeded, r2.error)
+        f.expect(30, "hv2's restart completes") { f.node("hv2").vxsw?.log.contains("restart complete") ?? false }
+        f.expect(20, "hv1 has vm2's MAC/IP routes with the L3 VNI again") {
+            macIP("hv1", vm2.address)?.label == "1002/5000" && macIP("hv1", "fd00:2::10")?.label == "1002/5000"
+        }
+        XCTAssertTrue(waitUntil(timeout: 10) {
+            (try? vm1.namespace.exec(["ping", "-c", "1", "-W", "1", vm2.address], check: false).succeeded) ?? false
+        }, "vm1 -> vm2 routed after hv2's control-plane restart\n\(f.logs())")
     }
 }

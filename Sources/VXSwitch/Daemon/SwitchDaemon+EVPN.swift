@@ -234,6 +234,8 @@ extension SwitchDaemon {
         for row in snapshot(rows: true).fdb where row.port != nil {
             speaker.localMACLearned(vni: row.vni, mac: row.mac, sticky: row.origin == .static)
         }
+        // The gateways report a host once: the new speaker takes the ones they have.
+        for h in tables.read({ $0.learnedHosts() }) { speaker.localHostLearned(vni: h.vni, mac: h.mac, ip: h.ip) }
         try blocking { try await speaker.start() }
         evpn = speaker
         let limit = Date().addingTimeInterval(Double(cfg.gracefulRestart.restartTime))
