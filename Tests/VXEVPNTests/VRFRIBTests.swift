@@ -80,6 +80,8 @@ final class VRFRIBTests: XCTestCase {
         rib.apply(remote(remoteHost, from: vtepB, rmac: remoteRMAC), from: "rr")
         XCTAssertEqual(dp.events.last, "route 5000 10.10.2.10 198.19.1.3 02:00:0a:00:00:02")
         XCTAssertEqual(rib.installedHosts[VRFHost(l3, remoteHost)], InstalledHostRoute(vtep: vtepB, routerMAC: remoteRMAC))
+        // VNI 1002 is not local here: the route counts as accepted for the VRF alone.
+        XCTAssertEqual(rib.importedRouteCount(from: "rr"), 1)
         // A lower VTEP with the same sequence is better; a higher sequence (the VM moved) beats it.
         rib.apply(remote(remoteHost, from: vtepA, rmac: rmac), from: "rr2")
         XCTAssertEqual(dp.events.last, "route 5000 10.10.2.10 198.19.1.2 02:00:0a:00:00:01")
@@ -101,6 +103,7 @@ final class VRFRIBTests: XCTestCase {
         rib.apply(remote(IPAddress("10.10.2.13")!, from: IPAddress("10.0.0.1")!, rmac: rmac), from: "rr")
         XCTAssertFalse(dp.events.contains { $0.hasPrefix("route") })
         XCTAssertTrue(rib.installedHosts.isEmpty)
+        XCTAssertEqual(rib.importedRouteCount(from: "rr"), 0)
     }
 
     func testRouterMACCommunityBytes() throws {

@@ -55,6 +55,7 @@ final class EVPNSymmetricIRBTests: XCTestCase {
         guard got1 && got2 && got6 else { return }
         let r = try XCTUnwrap(macIP("hv1", vm2.address))
         XCTAssertEqual(r.label, "1002/5000")
+        XCTAssertTrue(r.best, "in use as hv1's host route")
         XCTAssertEqual(r.nextHop, hv2.address)
         XCTAssertTrue(r.extendedCommunities.contains("Rmac:02:76:c6:12:00:02"), "\(r.extendedCommunities)")
         XCTAssertTrue(r.extendedCommunities.contains("RT:\(EVPNFabric.asn):5000"), "\(r.extendedCommunities)")

@@ -85,6 +85,12 @@ extension EVPNRIB {
         }
     }
 
+    /// A MAC/IP route some VRF takes as a host route candidate.
+    func importedIntoVRF(_ r: ReceivedRoute) -> Bool {
+        guard case .macIP(let m) = r.route, let ip = m.ip else { return false }
+        return vrfs.keys.contains { vrf in hostCandidates(VRFHost(vrf, ip)).contains { $0.0 == r } }
+    }
+
     /// Brings the data plane's host route for `ip` in every VRF in line with the best route.
     func reconcileHost(_ ip: IPAddress) {
         for vrf in vrfs.keys.sorted() {

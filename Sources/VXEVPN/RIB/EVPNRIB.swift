@@ -149,10 +149,10 @@ public final class EVPNRIB {
 
     public var routeCount: Int { adjIn.values.reduce(0) { $0 + $1.count } }
     public func routeCount(from peer: String) -> Int { adjIn[peer]?.count ?? 0 }
-    /// Routes of `peer` imported into at least one local VNI: the ones vxsw uses.
+    /// Routes of `peer` imported into at least one local VNI or VRF: the ones vxsw uses.
     public func importedRouteCount(from peer: String) -> Int {
         guard let table = adjIn[peer] else { return 0 }
-        return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } }.count
+        return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } || importedIntoVRF(r) }.count
     }
 
     struct Touched { var macs = Set<MACAddress>(); var hosts = Set<IPAddress>(); var floodVNIs = false }

@@ -53,11 +53,13 @@ extension EVPNSpeaker {
         return EVPNRouteTable(routerID: config.routerID.description, routes: rows.map(\.2))
     }
 
-    /// Whether a received route is the one in use for some local VNI (type 2: installed; type 3: flooded to).
+    /// Whether a received route is the one in use for some local VNI or VRF (type 2: installed, as
+    /// a MAC or a host route; type 3: flooded to).
     func isBest(_ r: ReceivedRoute) -> Bool {
         switch r.route {
         case .macIP(let m):
             return rib.vnis.keys.contains { rib.remoteCandidates(VNIMAC($0, m.mac)).first == r }
+                || m.ip.map { ip in rib.vrfs.keys.contains { rib.hostCandidates(VRFHost($0, ip)).first?.0 == r } } ?? false
         case .imet:
             return rib.vnis.keys.contains { rib.imported(r, into: $0) }
         case .other: return false
