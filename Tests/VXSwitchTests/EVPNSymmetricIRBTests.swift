@@ -2,6 +2,7 @@ import Foundation
 import VXEVPN
 import VXLab
 import VXLabKit
+import VXSwitch
 import XCTest
 
 /// Issue 13, phase 2: two vxsw hypervisors route between two subnets of one tenant VRF through
@@ -60,6 +61,15 @@ final class EVPNSymmetricIRBTests: XCTestCase {
         XCTAssertTrue(r.extendedCommunities.contains("Rmac:02:76:c6:12:00:02"), "\(r.extendedCommunities)")
         XCTAssertTrue(r.extendedCommunities.contains("RT:\(EVPNFabric.asn):5000"), "\(r.extendedCommunities)")
         XCTAssertTrue(r.extendedCommunities.contains("RT:\(EVPNFabric.asn):1002"), "\(r.extendedCommunities)")
+
+        // hv1's VRF: vm2's host routes toward hv2's router MAC.
+        for (family, prefix) in [("ip", "10.10.2.10/32"), ("ipv6", "fd00:2::10/128")] {
+            let table: RouteTableView = try f.show("hv1", [family, "route", "vrf", "tenant1"]).decode()
+            let route = table.routes.first { $0.prefix == prefix }
+            XCTAssertEqual(route?.type, "remote", "\(table.routes)")
+            XCTAssertEqual(route?.vtep, hv2.address)
+            XCTAssertEqual(route?.mac, "02:76:c6:12:00:02")
+        }
 
         // Routed both ways across the hosts, IPv4 and IPv6: TTL (hop limit) 62, one less on each hypervisor.
         for (a, b, to) in [(vm1, vm2, vm2.address), (vm2, vm1, vm1.address), (vm1, vm2, "fd00:2::10"), (vm2, vm1, "fd00:1::10")] {
