@@ -178,6 +178,11 @@ extension SwitchPipeline {
         return routing.hosts.remove(bd: bd, ip: ip) != nil
     }
 
+    /// Every host the gateways learned, as (L2 VNI, IP, MAC): what the EVPN speaker advertises.
+    public func learnedHosts() -> [LearnedHost] {
+        routing.hosts.entries().map { LearnedHost(vni: fdb.vni(ofBD: $0.bd), ip: $0.ip, mac: $0.mac) }
+    }
+
     // MARK: show
 
     /// The VRF of L3 VNI `vni`'s routes and learned hosts as rows, IPv4 first, by prefix.

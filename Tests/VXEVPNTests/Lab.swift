@@ -145,6 +145,12 @@ final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
         lock.withLock { _flood[vni]?.remove(vtep); _events.append("flood- \(vni) \(vtep)") }
     }
+    func installRemoteHostRoute(vrf: VNI, ip: IPAddress, vtep: IPAddress, routerMAC: MACAddress) {
+        lock.withLock { _events.append("route \(vrf) \(ip) \(vtep) \(routerMAC)") }
+    }
+    func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress) {
+        lock.withLock { _events.append("unroute \(vrf) \(ip)") }
+    }
     func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
         lock.withLock {
             _duplicates.append(VNIMAC(vni, mac))

@@ -1,6 +1,8 @@
 @testable import VXConfig
 import Foundation
 import VXCore
+import VXEVPN
+@testable import VXSwitch
 import XCTest
 
 /// The `vrfs:` section and `vnis[].gateway`: parsing, defaults, every validation error naming
@@ -58,6 +60,25 @@ final class VRFConfigTests: XCTestCase {
         XCTAssertEqual(explicit.vrfs[0].exportTargets, ["65001:5000"])
         let auto = try SwitchConfig.parse(yaml: base + "    router-mac: auto\n")
         XCTAssertNil(auto.vrfs[0].routerMAC)
+    }
+
+    /// The speaker's VRFs: L3 VNI, L2 VNIs, the router MAC (auto: 02:76 + the VTEP's low 32 bits)
+    /// and the route targets (nil: auto, AS:L3VNI in the RIB).
+    func testSpeakerConfigOfVRFs() throws {
+        let bgp = "bgp:\n  asn: 65001\n  router-id: 198.18.0.1\n"
+        let auto = try SwitchConfig.parse(yaml: base + bgp)
+        XCTAssertEqual(try EVPNConfig(switchConfig: auto, bgp: auto.bgp!).vrfs,
+                       [VXEVPN.VRFConfig(l3VNI: 5000, routerMAC: MACAddress("02:76:c6:12:00:01")!, vnis: [1000, 2000])])
+        let set = try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "    l3-vni: 5000\n", with: """
+                l3-vni: 5000
+                router-mac: "02:00:00:00:50:00"
+                route-targets: { import: ["65001:9"], export: ["65001:9", "65001:10"] }
+
+            """) + bgp)
+        let vrf = try XCTUnwrap(try EVPNConfig(switchConfig: set, bgp: set.bgp!).vrfs.first)
+        XCTAssertEqual(vrf.routerMAC, MACAddress("02:00:00:00:50:00"))
+        XCTAssertEqual(vrf.importRTs, [RouteTarget("65001:9")!])
+        XCTAssertEqual(vrf.exportRTs, [RouteTarget("65001:9")!, RouteTarget("65001:10")!])
     }
 
     func testJSONRoundTrip() throws {

@@ -101,10 +101,17 @@ extension EVPNRIB {
         return detector.isFrozen(k)
     }
 
-    func routes(for k: VNIMAC, ip: IPAddress?) -> [EVPNRoute] {
+    /// The MAC route, and a MAC/IP route per IP (the FDB learner's and the gateway's hosts); in
+    /// a VRF's L2 VNI the MAC/IP routes carry its L3 VNI (Label2) and `vrfCommunities`.
+    func routes(for k: VNIMAC, ip: IPAddress?) -> [(route: EVPNRoute, vrfCommunities: [ExtendedCommunity])] {
         guard let inst = vnis[k.vni] else { return [] }
-        var out = [EVPNRoute.macIP(EVPNMACIPRoute(rd: inst.rd, mac: k.mac, label1: k.vni.value))]
-        if let ip { out.append(.macIP(EVPNMACIPRoute(rd: inst.rd, mac: k.mac, ip: ip, label1: k.vni.value))) }
+        var out = [(route: EVPNRoute.macIP(EVPNMACIPRoute(rd: inst.rd, mac: k.mac, label1: k.vni.value)),
+                    vrfCommunities: [ExtendedCommunity]())]
+        let vrf = vrfDecoration(k.vni)
+        for ip in Set([ip].compactMap { $0 }).union(localHosts[k] ?? []).sorted() {
+            out.append((.macIP(EVPNMACIPRoute(rd: inst.rd, mac: k.mac, ip: ip, label1: k.vni.value, label2: vrf?.label2)),
+                        vrf?.communities ?? []))
+        }
         return out
     }
 
@@ -119,7 +126,9 @@ extension EVPNRIB {
         if let l = localMACs[k], !l.movedAway, let inst = vnis[k.vni] {
             var ec = inst.exportRTs.map(ExtendedCommunity.routeTarget) + [.vxlanEncapsulation]
             if l.sequence > 0 || l.sticky { ec.append(.macMobility(sticky: l.sticky, sequence: l.sequence)) }
-            for r in routes(for: k, ip: l.ip) { want[r.key] = ExportedRoute(route: r, vni: k.vni, extendedCommunities: ec, pmsi: nil) }
+            for (r, more) in routes(for: k, ip: l.ip) {
+                want[r.key] = ExportedRoute(route: r, vni: k.vni, extendedCommunities: ec + more, pmsi: nil)
+            }
         }
         let haveKeys = exported.filter { key, e in
             if case .macIP(let m) = e.route { return e.vni == k.vni && m.mac == k.mac }

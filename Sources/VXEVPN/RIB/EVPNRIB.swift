@@ -88,6 +88,13 @@ public final class EVPNRIB {
     /// What the data plane currently has.
     public internal(set) var installed: [VNIMAC: InstalledMAC] = [:]
     public internal(set) var flood: [VNI: Set<IPAddress>] = [:]
+    /// Tenant VRFs by L3 VNI, and the VRF of each L2 VNI in one.
+    public internal(set) var vrfs: [VNI: VRFInstance] = [:]
+    var vrfOfVNI: [VNI: VNI] = [:]
+    /// Local hosts the gateways learned: their MAC/IP routes (with the L3 VNI in a VRF).
+    public internal(set) var localHosts: [VNIMAC: Set<IPAddress>] = [:]
+    /// Remote host routes the data plane has.
+    public internal(set) var installedHosts: [VRFHost: InstalledHostRoute] = [:]
 
     struct RouteRef: Hashable { var peer: String; var key: EVPNRouteKey }
     /// A remote MAC as installed: its VTEP, every IP its MAC/IP routes from that VTEP carry (that
@@ -99,11 +106,12 @@ public final class EVPNRIB {
         public var ip: IPAddress? { ips.first }
     }
 
-    public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false,
+    public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false, vrfs: [VRFConfig] = [],
                 duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), now: @escaping () -> Double) {
         self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.autoRTRFC8365 = autoRTRFC8365
         self.detector = DuplicateDetector(config: duplicateAddressDetection); self.now = now
         for c in vnis { vniConfig[VNI(unchecked: c.vni)] = c }
+        makeVRFs(vrfs)
     }
 
     // MARK: routes from peers
@@ -141,13 +149,13 @@ public final class EVPNRIB {
 
     public var routeCount: Int { adjIn.values.reduce(0) { $0 + $1.count } }
     public func routeCount(from peer: String) -> Int { adjIn[peer]?.count ?? 0 }
-    /// Routes of `peer` imported into at least one local VNI: the ones vxsw uses.
+    /// Routes of `peer` imported into at least one local VNI or VRF: the ones vxsw uses.
     public func importedRouteCount(from peer: String) -> Int {
         guard let table = adjIn[peer] else { return 0 }
-        return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } }.count
+        return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } || importedIntoVRF(r) }.count
     }
 
-    struct Touched { var macs = Set<MACAddress>(); var floodVNIs = false }
+    struct Touched { var macs = Set<MACAddress>(); var hosts = Set<IPAddress>(); var floodVNIs = false }
 
     func add(_ r: ReceivedRoute, _ t: inout Touched) {
         let ref = RouteRef(peer: r.peer, key: r.route.key)
@@ -157,6 +165,7 @@ public final class EVPNRIB {
             byMAC[m.mac, default: []].insert(ref); t.macs.insert(m.mac)
             if let ip = m.ip {
                 byIP[ip, default: []].insert(ref)
+                t.hosts.insert(ip)
                 arrivals &+= 1
                 arrival[ref] = arrivals
                 touchClaimants(of: ip, &t)
@@ -180,6 +189,7 @@ public final class EVPNRIB {
             t.macs.insert(m.mac)
             if let ip = m.ip {
                 byIP[ip]?.remove(ref)
+                t.hosts.insert(ip)
                 arrival[ref] = nil
                 touchClaimants(of: ip, &t)
                 if byIP[ip]?.isEmpty ?? false { byIP[ip] = nil }
@@ -192,6 +202,7 @@ public final class EVPNRIB {
     func settle(_ t: Touched) {
         for mac in t.macs.sorted() { for vni in vnis.keys.sorted() { reconcile(VNIMAC(vni, mac)) } }
         if t.floodVNIs { reconcileFlood() }
+        if !vrfs.isEmpty { for ip in t.hosts.sorted() { reconcileHost(ip) } }
     }
 
     // MARK: import and best path

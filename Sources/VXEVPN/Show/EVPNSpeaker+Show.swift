@@ -37,7 +37,7 @@ extension EVPNSpeaker {
                 rd: e.route.rd?.description ?? "", routeType: e.route.routeType, prefix: e.route.description,
                 nextHop: config.vtep.description, localPref: nil, weight: 32768, path: "", origin: "i",
                 extendedCommunities: e.extendedCommunities.map(\.description), pmsi: e.pmsi?.description,
-                best: true, local: true, stale: false, peer: nil)))
+                label: e.route.labelText, best: true, local: true, stale: false, peer: nil)))
         }
         for (peer, table) in rib.adjIn {
             for r in table.values where (routeType == nil || r.route.routeType == routeType) && (vni.map { rib.imported(r, into: $0) } ?? true) {
@@ -46,18 +46,20 @@ extension EVPNSpeaker {
                     rd: r.route.rd?.description ?? "", routeType: r.route.routeType, prefix: r.route.description,
                     nextHop: r.nextHop.description, localPref: r.localPref, weight: 0, path: r.asPath, origin: origin,
                     extendedCommunities: r.extendedCommunities.map(\.description), pmsi: r.pmsi?.description,
-                    best: isBest(r), local: false, stale: r.stale, peer: peer)))
+                    label: r.route.labelText, best: isBest(r), local: false, stale: r.stale, peer: peer)))
             }
         }
         rows.sort { ($0.0, $0.1, $0.2.peer ?? "") < ($1.0, $1.1, $1.2.peer ?? "") }
         return EVPNRouteTable(routerID: config.routerID.description, routes: rows.map(\.2))
     }
 
-    /// Whether a received route is the one in use for some local VNI (type 2: installed; type 3: flooded to).
+    /// Whether a received route is the one in use for some local VNI or VRF (type 2: installed, as
+    /// a MAC or a host route; type 3: flooded to).
     func isBest(_ r: ReceivedRoute) -> Bool {
         switch r.route {
         case .macIP(let m):
             return rib.vnis.keys.contains { rib.remoteCandidates(VNIMAC($0, m.mac)).first == r }
+                || m.ip.map { ip in rib.vrfs.keys.contains { rib.hostCandidates(VRFHost($0, ip)).first?.0 == r } } ?? false
         case .imet:
             return rib.vnis.keys.contains { rib.imported(r, into: $0) }
         case .other: return false
@@ -99,5 +101,13 @@ extension EVPNRIB {
         }
         if duplicatesOnly { entries.removeAll { !$0.1.isDuplicate } }
         return EVPNMACTable(vni: vni.value, macs: entries.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+}
+
+extension EVPNRoute {
+    /// FRR's label text of a MAC/IP route: "1001" or "1001/5000"; nil for other types.
+    var labelText: String? {
+        guard case .macIP(let m) = self else { return nil }
+        return m.label2.map { "\(m.label1)/\($0)" } ?? "\(m.label1)"
     }
 }

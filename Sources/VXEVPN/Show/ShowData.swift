@@ -49,6 +49,8 @@ public struct EVPNRouteEntry: Codable, Sendable {
     public var origin: String
     public var extendedCommunities: [String]
     public var pmsi: String?
+    /// MAC/IP routes: "L2VNI" or "L2VNI/L3VNI" (Label1/Label2), as FRR's `Label`.
+    public var label: String? = nil
     public var best: Bool
     public var local: Bool
     public var stale: Bool

@@ -20,6 +20,9 @@ public struct EVPNConfig: Codable, Sendable {
     public var duplicateAddressDetection = DuplicateAddressDetectionConfig()
     /// FRR's `autort rfc8365-compatible`: auto RTs carry the RFC 8365 type bits.
     public var autoRTRFC8365 = false
+    /// Tenant VRFs (symmetric IRB, RFC 9135): MAC/IP routes of their L2 VNIs carry the L3 VNI
+    /// and router MAC; received ones become host routes in the VRF.
+    public var vrfs: [VRFConfig] = []
 
     public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, listenAddress: IPAddress? = nil, peers: [PeerConfig] = []) {
         self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.listenAddress = listenAddress; self.peers = peers
@@ -49,6 +52,19 @@ public struct VNIConfig: Codable, Sendable, Hashable {
     public var exportRTs: [RouteTarget]?
     public init(vni: UInt32, rd: RouteDistinguisher? = nil, importRTs: [RouteTarget]? = nil, exportRTs: [RouteTarget]? = nil) {
         self.vni = vni; self.rd = rd; self.importRTs = importRTs; self.exportRTs = exportRTs
+    }
+}
+
+/// A tenant VRF: its L3 VNI (Label2 of its MAC/IP routes), router MAC, route targets (nil:
+/// auto, AS:L3VNI like FRR) and L2 VNIs.
+public struct VRFConfig: Codable, Sendable, Hashable {
+    public var l3VNI: UInt32
+    public var routerMAC: MACAddress
+    public var vnis: [UInt32]
+    public var importRTs: [RouteTarget]?
+    public var exportRTs: [RouteTarget]?
+    public init(l3VNI: UInt32, routerMAC: MACAddress, vnis: [UInt32], importRTs: [RouteTarget]? = nil, exportRTs: [RouteTarget]? = nil) {
+        self.l3VNI = l3VNI; self.routerMAC = routerMAC; self.vnis = vnis; self.importRTs = importRTs; self.exportRTs = exportRTs
     }
 }
 

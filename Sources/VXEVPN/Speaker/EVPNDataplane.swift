@@ -12,6 +12,12 @@ public protocol EVPNDataplane: AnyObject {
     /// Head-end replication list of the VNI (type-3 routes).
     func addFloodVTEP(vni: VNI, vtep: IPAddress)
     func removeFloodVTEP(vni: VNI, vtep: IPAddress)
+    /// A host route learned from a remote VTEP's MAC/IP route with an L3 VNI (symmetric IRB):
+    /// route `ip` (/32 or /128) in the VRF of L3 VNI `vrf` to `vtep`, inner destination
+    /// `routerMAC`. Called again when the best VTEP or router MAC changes.
+    func installRemoteHostRoute(vrf: VNI, ip: IPAddress, vtep: IPAddress, routerMAC: MACAddress)
+    /// No remote route left for `ip` in the VRF.
+    func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress)
     /// A MAC moved `moves` times within dup-addr-detection's time: it is a duplicate, found on
     /// a local learn (`local`; `vtep`: where it was before) or on a remote route (from `vtep`);
     /// `frozen`: it is neither advertised nor installed until cleared.

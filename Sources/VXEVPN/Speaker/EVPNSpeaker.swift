@@ -27,7 +27,7 @@ public final class EVPNSpeaker: @unchecked Sendable {
         self.clock = clock
         self.startedAt = clock()
         self.rib = EVPNRIB(asn: config.asn, routerID: config.routerID, vtep: config.vtep, vnis: config.vnis,
-                           autoRTRFC8365: config.autoRTRFC8365, duplicateAddressDetection: config.duplicateAddressDetection,
+                           autoRTRFC8365: config.autoRTRFC8365, vrfs: config.vrfs, duplicateAddressDetection: config.duplicateAddressDetection,
                            now: clock)
         rib.dataplane = dataplane
         rib.onExport = { [unowned self] announce, withdraw in self.broadcast(announce: announce, withdraw: withdraw) }
@@ -120,6 +120,11 @@ public final class EVPNSpeaker: @unchecked Sendable {
         loop.execute { self.rib.localMACLearned(vni: vni, mac: mac, ip: ip, sticky: sticky) }
     }
     public func localMACRemoved(vni: VNI, mac: MACAddress) { loop.execute { self.rib.localMACRemoved(vni: vni, mac: mac) } }
+    /// A gateway learned (or forgot) a local host: its MAC/IP route, with the L3 VNI in a VRF.
+    public func localHostLearned(vni: VNI, mac: MACAddress, ip: IPAddress) {
+        loop.execute { self.rib.localHostLearned(vni: vni, mac: mac, ip: ip) }
+    }
+    public func localHostRemoved(vni: VNI, ip: IPAddress) { loop.execute { self.rib.localHostRemoved(vni: vni, ip: ip) } }
     /// FRR's `clear evpn dup-addr vni N|all [mac M]`: ends the duplicate state (and freeze) of one
     /// MAC, a VNI's (`mac` nil) or all (`vni` nil); returns how many were duplicates.
     public func clearDuplicates(vni: VNI? = nil, mac: MACAddress? = nil) async throws -> Int {

@@ -24,6 +24,8 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     private var installedFloods: Set<VNIVTEP> = []
     private var staleMACs: Set<VNIMAC> = []
     private var staleFloods: Set<VNIVTEP> = []
+    private var installedHosts: Set<VRFHost> = []
+    private var staleHosts: Set<VRFHost> = []
     /// The IPs of each installed MAC's MAC/IP routes: its neighbour entries (ARP/ND suppression).
     private var neighborIPs: [VNIMAC: [IPAddress]] = [:]
 
@@ -39,18 +41,20 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         lock.withLock {
             staleMACs = installedMACs
             staleFloods = installedFloods
+            staleHosts = installedHosts
         }
     }
 
     /// The restarted speaker is synchronized: withdraw what no peer announced again.
     func sweepStale() -> Int {
-        let (macs, floods) = lock.withLock { () -> (Set<VNIMAC>, Set<VNIVTEP>) in
-            defer { staleMACs = []; staleFloods = [] }
-            return (staleMACs, staleFloods)
+        let (macs, floods, hosts) = lock.withLock { () -> (Set<VNIMAC>, Set<VNIVTEP>, Set<VRFHost>) in
+            defer { staleMACs = []; staleFloods = []; staleHosts = [] }
+            return (staleMACs, staleFloods, staleHosts)
         }
         for k in macs { withdrawRemoteMAC(vni: k.vni, mac: k.mac) }
         for f in floods { removeFloodVTEP(vni: f.vni, vtep: f.vtep) }
-        return macs.count + floods.count
+        for h in hosts { withdrawRemoteHostRoute(vrf: h.vrf, ip: h.ip) }
+        return macs.count + floods.count + hosts.count
     }
 
     func installRemoteMAC(vni: VNI, mac: MACAddress, ips: [IPAddress], vtep: IPAddress, seq: UInt32) {
@@ -102,6 +106,22 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         if removed { log.info("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
     }
 
+    /// Symmetric IRB: a host route to the remote VTEP's router MAC through the L3 VNI.
+    func installRemoteHostRoute(vrf: VNI, ip: IPAddress, vtep: IPAddress, routerMAC: MACAddress) {
+        let h = VRFHost(vrf, ip)
+        lock.withLock { installedHosts.insert(h); staleHosts.remove(h) }
+        if !tables.apply(.installRoute(vrf: vrf, Self.hostPrefix(ip), .remote(vtep: vtep, routerMAC: routerMAC))) { log.warning("EVPN: cannot install route \(ip) in VRF \(vrf) (VRF not local or table full)") }
+        log.debug("EVPN: route \(ip) in VRF \(vrf) -> \(vtep) rmac \(routerMAC)")
+    }
+
+    func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress) {
+        lock.withLock { _ = installedHosts.remove(VRFHost(vrf, ip)) }
+        tables.apply(.removeRoute(vrf: vrf, Self.hostPrefix(ip)))
+        log.debug("EVPN: withdrew route \(ip) in VRF \(vrf)")
+    }
+
+    static func hostPrefix(_ ip: IPAddress) -> IPPrefix { IPPrefix(ip, length: ip.isIPv4 ? 32 : 128)! }
+
     /// FRR's words (zebra's EC_ZEBRA_DUP_MAC_DETECTED), and what vxsw does about it.
     func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
         let during = local ? "local update, last VTEP" : "remote update, from VTEP"
@@ -111,6 +131,16 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 }
 
 extension EVPNConfig {
+    /// Route targets as the config writes them ("65001:100"); nil stays nil (auto).
+    static func routeTargets(_ list: [String]?, path: String) throws -> [RouteTarget]? {
+        try list.map { try $0.map { text in
+            guard let rt = RouteTarget(text) else {
+                throw ConfigError(path: path, problem: "'\(text)' is not a route target this version understands")
+            }
+            return rt
+        } }
+    }
+
     /// The speaker's configuration from the switch's `bgp:` and `vtep:` sections.
     init(switchConfig c: SwitchConfig, bgp: BGPConfig) throws {
         guard let vtep = c.vtep.ipv4 ?? c.vtep.ipv6 else {
@@ -133,12 +163,7 @@ extension EVPNConfig {
         }
         vnis = try bgp.vnis.enumerated().map { i, o in
             func targets(_ list: [String]?, _ field: String) throws -> [RouteTarget]? {
-                try list.map { try $0.map { text in
-                    guard let rt = RouteTarget(text) else {
-                        throw ConfigError(path: "bgp.vnis[\(i)].\(field)", problem: "'\(text)' is not a route target this version understands")
-                    }
-                    return rt
-                } }
+                try Self.routeTargets(list, path: "bgp.vnis[\(i)].\(field)")
             }
             var rd: RouteDistinguisher?
             if let text = o.rd {
@@ -149,6 +174,14 @@ extension EVPNConfig {
             }
             return VNIConfig(vni: o.vni.value, rd: rd, importRTs: try targets(o.importTargets, "route-targets.import"),
                              exportRTs: try targets(o.exportTargets, "route-targets.export"))
+        }
+        vrfs = try c.vrfs.enumerated().map { i, v in
+            func targets(_ list: [String]?, _ field: String) throws -> [RouteTarget]? {
+                try Self.routeTargets(list, path: "vrfs[\(i)].\(field)")
+            }
+            return VRFConfig(l3VNI: v.l3VNI.value, routerMAC: c.routerMAC(of: v), vnis: v.vnis.map(\.value),
+                             importRTs: try targets(v.importTargets, "route-targets.import"),
+                             exportRTs: try targets(v.exportTargets, "route-targets.export"))
         }
     }
 }
@@ -201,6 +234,8 @@ extension SwitchDaemon {
         for row in snapshot(rows: true).fdb where row.port != nil {
             speaker.localMACLearned(vni: row.vni, mac: row.mac, sticky: row.origin == .static)
         }
+        // The gateways report a host once: the new speaker takes the ones they have.
+        for h in tables.read({ $0.learnedHosts() }) { speaker.localHostLearned(vni: h.vni, mac: h.mac, ip: h.ip) }
         try blocking { try await speaker.start() }
         evpn = speaker
         let limit = Date().addingTimeInterval(Double(cfg.gracefulRestart.restartTime))

@@ -33,5 +33,6 @@ extension SwitchDaemon {
             events.append(e)
         }
         advertise(events)
+        for case .hostLearned(let h) in reports { evpn?.localHostLearned(vni: h.vni, mac: h.mac, ip: h.ip) }
     }
 }
