@@ -31,8 +31,9 @@ extension SwitchPipeline {
         let src = Ethernet.source(p), dst = Ethernet.destination(p)
         guard !src.isMulticast, !src.isZero, !dst.isMulticast, !Ethernet.isTagged(p),
               let to = fdb.lookup(bd: bd, mac: dst) else { return nil }
+        let n = UInt64(truncatingIfNeeded: s.segmentCount), bytes = UInt64(truncatingIfNeeded: s.wireBytes)
         let route: SuperFrameRoute, out: PortID
-        var vtep = -1
+        var outBytes = bytes
         switch to {
         case .port(let o):
             guard o != port, ports.contains(o) else { return nil }
@@ -46,22 +47,18 @@ extension SwitchPipeline {
                   let length = writeTunnelHeaders(header, for: s, vtep: v, bd: bd) else { return nil }
             route = .overlay(headerLength: length)
             out = underlay.uplink
-            vtep = Int(v)
+            // On the wire each segment carries the outer headers too.
+            outBytes &+= n &* UInt64(truncatingIfNeeded: length &- VirtioTunnelHeader.size)
+            counters.vteps[Int(v)].txPackets &+= n
+            counters.vteps[Int(v)].txBytes &+= outBytes
         }
         if fdb.learnLocal(bd: bd, mac: src, port: port, now: now) == .limited {
             counters.vnis[Int(bd)].macLimitHits &+= 1
         }
-        let n = UInt64(truncatingIfNeeded: s.segmentCount), bytes = UInt64(truncatingIfNeeded: s.wireBytes)
         counters.ports[pi].rxPackets &+= n
         counters.ports[pi].rxBytes &+= bytes
         counters.vnis[Int(bd)].rxPackets &+= n
         counters.vnis[Int(bd)].rxBytes &+= bytes
-        var outBytes = bytes
-        if case .overlay(let h) = route {
-            outBytes &+= n &* UInt64(truncatingIfNeeded: h &- VirtioTunnelHeader.size)
-            counters.vteps[vtep].txPackets &+= n
-            counters.vteps[vtep].txBytes &+= outBytes
-        }
         let oi = Int(out.raw)
         counters.ports[oi].txPackets &+= n
         counters.ports[oi].txBytes &+= outBytes

@@ -4,8 +4,9 @@
 /// window (spinning would have caught it without a wakeup) restores it.
 ///
 /// Why: on a hypervisor the worker shares CPUs with the guests, and a fixed 50 µs spin after
-/// every burst of a guest's TCP (a super-frame every few hundred µs) burned a quarter of a CPU
-/// for nothing (`vxsw bench vm`: the worker at 25% with the spin, 5–12% without). Traffic
+/// every burst of a guest's TCP (a super-frame every few hundred µs) spins for nothing
+/// (`vxsw bench vm`, Benchmarks/results/real-vm-latest.md: the worker at 24–25% of a CPU with
+/// the fixed spin at 3a27ff4, 12–17% with this window at 02cae13, both with tunnel GSO). Traffic
 /// denser than the window keeps it open, so a busy port still avoids a wakeup per batch.
 struct SpinWindow {
     /// The widest window, in nanoseconds (`WorkerSettings.spinMicroseconds`).
