@@ -92,6 +92,7 @@ extension SwitchConfig.VRFConfig {
             "name": .string(name), "l3-vni": JSONValue(l3VNI), "router-mac": .string(routerMAC?.description ?? "auto"),
             "vnis": .array(vnis.map { JSONValue($0) }),
         ]
+        if advertiseSubnets { o["advertise-subnets"] = .bool(true) }
         var rts: [String: JSONValue] = [:]
         if let i = importTargets { rts["import"] = .array(i.map { .string($0) }) }
         if let e = exportTargets { rts["export"] = .array(e.map { .string($0) }) }

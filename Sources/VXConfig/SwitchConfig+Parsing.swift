@@ -106,7 +106,7 @@ extension SwitchConfig {
     }
 
     private static func readVRF(_ field: Field) throws -> VRFConfig {
-        let m = try field.mapping(allowed: ["name", "l3-vni", "router-mac", "route-targets", "vnis"])
+        let m = try field.mapping(allowed: ["name", "l3-vni", "router-mac", "route-targets", "vnis", "advertise-subnets"])
         var vrf = VRFConfig(name: try m.require("name").string(), l3VNI: try m.require("l3-vni").vni())
         if let mac = m["router-mac"], (try? mac.string()) != "auto" { vrf.routerMAC = try mac.mac() }
         if let rts = try m["route-targets"]?.mapping(allowed: ["import", "export"]) {
@@ -114,6 +114,7 @@ extension SwitchConfig {
             vrf.exportTargets = try rts["export"]?.list().map { try $0.string() }
         }
         vrf.vnis = try m["vnis"]?.list().map { try $0.vni() } ?? []
+        vrf.advertiseSubnets = try m["advertise-subnets"]?.bool() ?? false
         return vrf
     }
 

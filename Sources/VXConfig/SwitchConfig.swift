@@ -34,6 +34,7 @@ import VXCore
 ///     router-mac: auto         # default auto: 02:76 + the low 32 bits of the VTEP address (ipv4, else ipv6)
 ///     route-targets: { import: ["65001:5000"], export: ["65001:5000"] }  # default auto: ASN:L3VNI
 ///     vnis: [1000]             # the L2 VNIs in it; a VNI is in one VRF at most
+///     advertise-subnets: false # default false: with bgp, the gateways' subnets as type-5 routes
 /// ports:
 ///   - name: tap101i0
 ///     vni: 1000                # access port
@@ -115,6 +116,13 @@ public struct SwitchConfig: Equatable, Sendable {
     public func vrf(named name: String) -> VRFConfig? { vrfs.first { $0.name == name } }
     /// The VRF an L2 VNI belongs to, if any.
     public func vrf(of vni: VNI) -> VRFConfig? { vrfs.first { $0.vnis.contains(vni) } }
+
+    /// The connected subnets of `vrf`: its L2 VNIs' gateway prefixes (IPv4 and IPv6).
+    public func subnets(of vrf: VRFConfig) -> [IPPrefix] {
+        vnis.filter { vrf.vnis.contains($0.vni) }.flatMap { v in
+            [v.gateway?.ipv4, v.gateway?.ipv6].compactMap { $0.flatMap { IPPrefix($0.address, length: Int($0.length)) } }
+        }
+    }
 
     /// The router MAC of `vrf`: its `router-mac`, or one derived from the VTEP address (stable
     /// across restarts, different per host): 02:76 (locally administered, unicast) and the low
@@ -246,9 +254,13 @@ extension SwitchConfig {
         public var exportTargets: [String]?
         /// The L2 VNIs in this VRF.
         public var vnis: [VNI]
+        /// Advertise the gateways' subnets as EVPN type-5 routes (RFC 9136), so other VTEPs
+        /// route to hosts here that no type-2 route names yet (silent hosts).
+        public var advertiseSubnets: Bool
 
         public init(name: String, l3VNI: VNI, routerMAC: MACAddress? = nil, importTargets: [String]? = nil,
-                    exportTargets: [String]? = nil, vnis: [VNI] = []) {
+                    exportTargets: [String]? = nil, vnis: [VNI] = [], advertiseSubnets: Bool = false) {
+            self.advertiseSubnets = advertiseSubnets
             self.name = name
             self.l3VNI = l3VNI
             self.routerMAC = routerMAC

@@ -15,8 +15,8 @@ import VXCore
 ///     show ports | show mac [--vni N] [--count] [--limit N --from CURSOR] | show vni [N] | show stats | show config | show state | show consistency
 ///     show evpn vni [N] | show evpn mac [--vni N|vni all] [duplicate]
 ///     show ip route vrf NAME | show ipv6 route vrf NAME
-///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn [route] [--type macip|multicast] [--vni N]
-///     show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]     (FRR's spelling of the same)
+///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn [route] [--type macip|multicast|prefix] [--vni N]
+///     show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]     (FRR's spelling of the same)
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port add NAME --trunk VLAN=VNI[,VLAN=VNI...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port del NAME
@@ -82,6 +82,11 @@ public enum ControlRequest: Equatable, Sendable {
         case macip
         /// Type 3, inclusive multicast Ethernet tag (IMET).
         case multicast
+        /// Type 5, IP prefix (RFC 9136).
+        case prefix
+
+        /// The route type's number.
+        public var code: UInt8 { switch self { case .macip: return 2; case .multicast: return 3; case .prefix: return 5 } }
     }
 
     /// A request that does not follow the grammar; the message says what is wrong and how to write it.
@@ -95,8 +100,8 @@ public enum ControlRequest: Equatable, Sendable {
         show ports | mac [--vni N] [--count] [--limit N --from CURSOR] | vni [N] | stats | config | state | consistency
         show evpn vni [N] | evpn mac [--vni N|vni all] [duplicate]
         show ip route vrf NAME | ipv6 route vrf NAME
-        show bgp summary | bgp neighbors [ADDRESS] | bgp evpn [route] [--type macip|multicast] [--vni N]
-        show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]
+        show bgp summary | bgp neighbors [ADDRESS] | bgp evpn [route] [--type macip|multicast|prefix] [--vni N]
+        show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
@@ -243,9 +248,9 @@ extension ControlRequest {
             case "neighbors": return .bgpNeighbors(try words.peek() == nil ? nil : words.ip())
             case let family? where family == "evpn" || family == "l2vpn":
                 // vxsw's `show bgp evpn [route] [--type T] [--vni N]`, or FRR's
-                // `show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]`.
+                // `show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]`.
                 if family == "l2vpn", words.next() != "evpn" {
-                    throw words.usage("show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]")
+                    throw words.usage("show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]")
                 }
                 if words.peek() == "route" { _ = words.next() }
                 var type: EVPNRouteType?, vni: VNI?
@@ -253,8 +258,8 @@ extension ControlRequest {
                     switch option {
                     case "--type", "type", "route-type":
                         let text = try words.required("route type")
-                        guard let t = EVPNRouteType(rawValue: text) ?? ["2": .macip, "3": .multicast][text] else {
-                            throw ParseError(message: "route type '\(text)' is not macip (2) or multicast (3), the types vxsw speaks")
+                        guard let t = EVPNRouteType(rawValue: text) ?? EVPNRouteType.allCases.first(where: { String($0.code) == text }) else {
+                            throw ParseError(message: "route type '\(text)' is not macip (2), multicast (3) or prefix (5), the types vxsw speaks")
                         }
                         type = t
                     case "--vni", "vni": vni = try words.vni()

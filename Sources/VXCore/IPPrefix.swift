@@ -78,3 +78,17 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
     public var prefix: IPPrefix { IPPrefix(address, length: Int(length))! }
     public var description: String { "\(address)/\(length)" }
 }
+
+/// As text ("10.1.0.0/24"), in JSON and state files.
+extension IPPrefix: Codable {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        guard let p = IPPrefix(text) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a prefix: \(text)") }
+        self = p
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

@@ -25,7 +25,9 @@ public final class EVPNFabric {
     public static let asn = 65000
     public static let underlayMTU = 1600
 
-    public enum Kind: String, Sendable { case vxsw, frr, routeReflector, gobgp }
+    /// `router`: a namespace routing with the kernel's own vxlan device, which the test sets up
+    /// (an exit node behind a type-5 prefix); its "VMs" are routed interfaces, not bridged.
+    public enum Kind: String, Sendable { case vxsw, frr, routeReflector, gobgp, router }
 
     public final class Node {
         public let name: String
@@ -178,6 +180,8 @@ public final class EVPNFabric {
         switch node.kind {
         case .frr:
             try node.namespace.exec(["ip", "link", "set", tap, "master", "br\(vni)"])
+        case .router:
+            break
         case .vxsw:
             if node.vxsw != nil {
                 let r = try control(node.name, ["port", "add", tap, "--vni", String(vni)])

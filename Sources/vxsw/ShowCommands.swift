@@ -160,11 +160,11 @@ struct ShowBGPNeighbors: ParsableCommand {
     }
 }
 
-/// `vxsw show bgp evpn [route] [--type macip|multicast] [--vni N]`.
+/// `vxsw show bgp evpn [route] [--type macip|multicast|prefix] [--vni N]`.
 struct ShowBGPEVPN: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "evpn", abstract: "EVPN routes: `[route] [--type macip|multicast] [--vni N]`.")
+    static let configuration = CommandConfiguration(commandName: "evpn", abstract: "EVPN routes: `[route] [--type macip|multicast|prefix] [--vni N]`.")
     @Argument(help: "`route` if you like, then FRR's words (`type 2`, `vni 1000`).") var words: [String] = []
-    @Option(help: "macip (type 2) or multicast (type 3).") var type: String?
+    @Option(help: "macip (type 2), multicast (type 3) or prefix (type 5).") var type: String?
     @Option(help: "Only this VNI.") var vni: UInt32?
     @OptionGroup var control: ControlOptions
     func run() throws {
@@ -173,9 +173,9 @@ struct ShowBGPEVPN: ParsableCommand {
     }
 }
 
-/// FRR's spelling: `vxsw show bgp l2vpn evpn [route] [type macip|multicast|2|3] [vni N]`.
+/// FRR's spelling: `vxsw show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]`.
 struct ShowBGPL2VPN: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "l2vpn", abstract: "FRR's spelling: `l2vpn evpn [route] [type macip|multicast|2|3] [vni N]`.")
+    static let configuration = CommandConfiguration(commandName: "l2vpn", abstract: "FRR's spelling: `l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]`.")
     @Argument(help: "`evpn`, then FRR's words.") var words: [String] = []
     @OptionGroup var control: ControlOptions
     func run() throws { try show(["bgp", "l2vpn"] + words, control) { (try $0.decode(EVPNRouteTable.self)).formatted() } }

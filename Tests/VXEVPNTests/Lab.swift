@@ -151,6 +151,12 @@ final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
     func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress) {
         lock.withLock { _events.append("unroute \(vrf) \(ip)") }
     }
+    func installRemotePrefixRoute(vrf: VNI, prefix: IPPrefix, vtep: IPAddress, routerMAC: MACAddress) {
+        lock.withLock { _events.append("prefix \(vrf) \(prefix) \(vtep) \(routerMAC)") }
+    }
+    func withdrawRemotePrefixRoute(vrf: VNI, prefix: IPPrefix) {
+        lock.withLock { _events.append("unprefix \(vrf) \(prefix)") }
+    }
     func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
         lock.withLock {
             _duplicates.append(VNIMAC(vni, mac))

@@ -73,6 +73,8 @@ final class ControlRequestTests: XCTestCase {
             (["l2vpn", "evpn", "route", "type", "multicast"], .bgpRoutes(type: .multicast, vni: nil)),
             (["l2vpn", "evpn", "route", "type", "2"], .bgpRoutes(type: .macip, vni: nil)),
             (["l2vpn", "evpn", "route", "type", "3"], .bgpRoutes(type: .multicast, vni: nil)),
+            (["l2vpn", "evpn", "route", "type", "prefix"], .bgpRoutes(type: .prefix, vni: nil)),
+            (["l2vpn", "evpn", "route", "type", "5"], .bgpRoutes(type: .prefix, vni: nil)),
             (["l2vpn", "evpn", "route", "vni", "1000"], .bgpRoutes(type: nil, vni: vni)),
             (["l2vpn", "evpn", "route", "vni", "1000", "type", "2"], .bgpRoutes(type: .macip, vni: vni)),
             (["l2vpn", "evpn", "route-type", "3"], .bgpRoutes(type: .multicast, vni: nil)),
@@ -88,7 +90,7 @@ final class ControlRequestTests: XCTestCase {
         let bad: [([String], String)] = [
             (["l2vpn"], "expected: show bgp l2vpn evpn [route]"),
             (["l2vpn", "route"], "expected: show bgp l2vpn evpn [route]"),
-            (["l2vpn", "evpn", "route", "type", "prefix"], "route type 'prefix' is not macip (2) or multicast (3)"),
+            (["l2vpn", "evpn", "route", "type", "es"], "route type 'es' is not macip (2), multicast (3) or prefix (5)"),
             (["l2vpn", "evpn", "route", "vni", "0"], "'0' is not a VNI"),
             (["l2vpn", "evpn", "route", "route"], "unexpected 'route'"),
         ]

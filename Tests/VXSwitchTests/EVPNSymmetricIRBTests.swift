@@ -34,7 +34,7 @@ final class EVPNSymmetricIRBTests: XCTestCase {
         for (hv, vni) in [("hv1", UInt32(1001)), ("hv2", 1002)] {
             let subnet = vni - 1000
             try f.startVxsw(hv, peers: [rr.address], gateways: [vni: "{ ipv4: 10.10.\(subnet).1/24, ipv6: \"fd00:\(subnet)::1/64\" }"],
-                            vrfs: "  - { name: tenant1, l3-vni: 5000, router-mac: auto, vnis: [\(vni)] }")
+                            vrfs: "  - { name: tenant1, l3-vni: 5000, router-mac: auto, vnis: [\(vni)], advertise-subnets: true }")
         }
         f.expect(30, "RR sessions to hv1 and hv2 Established") { f.routeReflectorSessionsUp(rr, [hv1, hv2]) }
 
@@ -81,6 +81,24 @@ final class EVPNSymmetricIRBTests: XCTestCase {
             XCTAssertTrue(ok, "\(a.name) -> \(b.name) (\(to)) routed through the L3 VNI: \(out)\n\(f.logs())")
             XCTAssertTrue(out.contains("ttl=62"), "\(a.name) -> \(b.name) (\(to)) routed on both hypervisors: \(out)")
         }
+
+        // Type 5 through FRR: each advertises its subnet; hv1 routes to a host of hv2's subnet that no
+        // MAC/IP route names (silent: an address vm2 has but never used) through hv2's prefix route;
+        // hv2's gateway resolves it (the first packet is dropped, neighbor_unresolved).
+        f.expect(20, "hv1 has hv2's subnet 10.10.2.0/24 as a type-5 route through FRR") {
+            let table: RouteTableView? = try? f.show("hv1", ["ip", "route", "vrf", "tenant1"]).decode()
+            return table?.routes.contains { $0.prefix == "10.10.2.0/24" && $0.type == "remote" && $0.vtep == hv2.address } ?? false
+        }
+        let rrPrefixes = (try? rr.frr?.vtysh("show bgp l2vpn evpn route type prefix")) ?? ""
+        XCTAssertTrue(rrPrefixes.contains("10.10.1.0") && rrPrefixes.contains("10.10.2.0"), "FRR RR has both type-5 routes:\n\(rrPrefixes)")
+        let local: RouteTableView = try f.show("hv1", ["ip", "route", "vrf", "tenant1"]).decode()
+        XCTAssertEqual(local.routes.first { $0.prefix == "10.10.1.0/24" }?.type, "connected", "hv1's own subnet stays connected: \(local.routes)")
+        try vm2.namespace.exec(["ip", "addr", "add", "10.10.2.20/24", "dev", "eth0"])
+        var silent = ""
+        XCTAssertTrue(waitUntil(timeout: 10) {
+            silent = (try? vm1.namespace.exec(["ping", "-c", "1", "-W", "1", "10.10.2.20"], check: false).output) ?? ""
+            return silent.contains("1 received")
+        }, "vm1 -> silent host 10.10.2.20 through hv2's type-5 route: \(silent)\n\(f.logs())")
 
         // A control-plane restart on hv2 re-advertises the hosts its gateway has (it reports each
         // once): FRR's RR is no GR helper for EVPN, so hv1 loses vm2's route and gets it back.

@@ -69,13 +69,19 @@ public struct EVPNIMETRoute: Hashable, Sendable {
 public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
     case macIP(EVPNMACIPRoute)
     case imet(EVPNIMETRoute)
+    case prefix(EVPNPrefixRoute)
     case other(type: UInt8, body: [UInt8])
 
     public var routeType: UInt8 {
-        switch self { case .macIP: return 2; case .imet: return 3; case .other(let t, _): return t }
+        switch self { case .macIP: return 2; case .imet: return 3; case .prefix: return 5; case .other(let t, _): return t }
     }
     public var rd: RouteDistinguisher? {
-        switch self { case .macIP(let r): return r.rd; case .imet(let r): return r.rd; case .other: return nil }
+        switch self {
+        case .macIP(let r): return r.rd
+        case .imet(let r): return r.rd
+        case .prefix(let r): return r.rd
+        case .other: return nil
+        }
     }
 
     /// The route's identity: labels and ESI are not part of the key (RFC 7432 §7.2), so a
@@ -84,6 +90,8 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .macIP(let r): return .macIP(rd: r.rd, ethernetTag: r.ethernetTag, mac: r.mac, ip: r.ip)
         case .imet(let r): return .imet(rd: r.rd, ethernetTag: r.ethernetTag, originator: r.originator)
+        // RFC 9136 §3.2: RD, Ethernet Tag, IP prefix length and prefix are the key.
+        case .prefix(let r): return .prefix(rd: r.rd, ethernetTag: r.ethernetTag, prefix: r.prefix)
         case .other(let t, let b): return .other(type: t, body: b)
         }
     }
@@ -104,6 +112,8 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
         case .imet(let r):
             out.put64(r.rd.raw); out.put32(r.ethernetTag)
             out.put8(r.originator.isIPv4 ? 32 : 128); out.putIP(r.originator)
+        case .prefix(let r):
+            r.encodeBody(into: &out)
         case .other(_, let body):
             out.append(contentsOf: body)
         }
@@ -128,6 +138,7 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
                 if announced && !carriedLabel1 { throw DecodeError.malformed }
                 routes.append(.macIP(route))
             case 3: routes.append(.imet(try decodeIMET(&body)))
+            case 5: routes.append(.prefix(try EVPNPrefixRoute.decode(&body, length: Int(len))))
             default: routes.append(.other(type: type, body: body.take(body.remaining) ?? []))
             }
         }
@@ -167,6 +178,7 @@ public enum EVPNRoute: Hashable, Sendable, CustomStringConvertible {
 public enum EVPNRouteKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     case macIP(rd: RouteDistinguisher, ethernetTag: UInt32, mac: MACAddress, ip: IPAddress?)
     case imet(rd: RouteDistinguisher, ethernetTag: UInt32, originator: IPAddress)
+    case prefix(rd: RouteDistinguisher, ethernetTag: UInt32, prefix: IPPrefix)
     case other(type: UInt8, body: [UInt8])
 
     public var description: String {
@@ -175,16 +187,19 @@ public enum EVPNRouteKey: Hashable, Sendable, Comparable, CustomStringConvertibl
             let ipPart = ip.map { ":[\($0.isIPv4 ? 32 : 128)]:[\($0)]" } ?? ""
             return "[2]:[\(tag)]:[48]:[\(mac)]" + ipPart
         case .imet(_, let tag, let o): return "[3]:[\(tag)]:[\(o.isIPv4 ? 32 : 128)]:[\(o)]"
+        // FRR: "[5]:[0]:[24]:[10.99.0.0]"
+        case .prefix(_, let tag, let p): return "[5]:[\(tag)]:[\(p.length)]:[\(p.address)]"
         case .other(let t, let b): return "[\(t)]:[\(hexString(b))]"
         }
     }
     public var rd: RouteDistinguisher? {
-        switch self { case .macIP(let rd, _, _, _), .imet(let rd, _, _): return rd; case .other: return nil }
+        switch self { case .macIP(let rd, _, _, _), .imet(let rd, _, _), .prefix(let rd, _, _): return rd; case .other: return nil }
     }
     var sortKey: (UInt64, UInt8, UInt64, UInt64, UInt64) {
         switch self {
         case .macIP(let rd, _, let mac, let ip): return (rd.raw, 2, mac.raw, ip?.hi ?? 0, ip?.lo ?? 0)
         case .imet(let rd, _, let o): return (rd.raw, 3, 0, o.hi, o.lo)
+        case .prefix(let rd, _, let p): return (rd.raw, 5, UInt64(p.length), p.address.hi, p.address.lo)
         case .other(let t, _): return (0, t, 0, 0, 0)
         }
     }

@@ -28,6 +28,7 @@ extension EVPNRIB {
             for mac in byMAC.keys.sorted() { reconcile(VNIMAC(vni, mac)) }
         }
         reconcileFlood()
+        exportVRFPrefixes()
     }
 
     /// The switch learned `mac` on a local port (or its IP changed). A MAC that a remote VTEP

@@ -8,6 +8,8 @@ public struct VRFInstance: Sendable, Hashable {
     public var vnis: Set<VNI>
     public var importRTs: [RouteTarget]
     public var exportRTs: [RouteTarget]
+    /// Prefixes advertised as type-5 routes (RFC 9136).
+    public var advertisedPrefixes: [IPPrefix]
 }
 
 /// (VRF, IP): the key of a remote host route.
@@ -30,7 +32,8 @@ extension EVPNRIB {
         for c in configs {
             let l3 = VNI(unchecked: c.l3VNI), auto = autoRouteTarget(l3)
             let v = VRFInstance(l3VNI: l3, routerMAC: c.routerMAC, vnis: Set(c.vnis.map { VNI(unchecked: $0) }),
-                                importRTs: c.importRTs ?? [auto], exportRTs: c.exportRTs ?? [auto])
+                                importRTs: c.importRTs ?? [auto], exportRTs: c.exportRTs ?? [auto],
+                                advertisedPrefixes: c.advertisedPrefixes)
             vrfs[l3] = v
             for vni in v.vnis { vrfOfVNI[vni] = l3 }
         }
@@ -85,8 +88,9 @@ extension EVPNRIB {
         }
     }
 
-    /// A MAC/IP route some VRF takes as a host route candidate.
+    /// A MAC/IP or IP prefix route some VRF takes as a candidate.
     func importedIntoVRF(_ r: ReceivedRoute) -> Bool {
+        if case .prefix = r.route { return prefixImportedIntoVRF(r) }
         guard case .macIP(let m) = r.route, let ip = m.ip else { return false }
         return vrfs.keys.contains { vrf in hostCandidates(VRFHost(vrf, ip)).contains { $0.0 == r } }
     }
@@ -103,6 +107,8 @@ extension EVPNRIB {
             } else {
                 dataplane?.withdrawRemoteHostRoute(vrf: vrf, ip: ip)
             }
+            // A type-5 route for the same /32 or /128 gives way to the host route, or comes back.
+            if let host = IPPrefix(ip, length: ip.isIPv4 ? 32 : 128), byPrefix[host] != nil { reconcilePrefix(host) }
         }
     }
 }

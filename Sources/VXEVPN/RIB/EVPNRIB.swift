@@ -82,6 +82,8 @@ public final class EVPNRIB {
     var arrival: [RouteRef: UInt64] = [:]
     var arrivals: UInt64 = 0
     var imets: Set<RouteRef> = []
+    /// Type-5 routes by prefix.
+    var byPrefix: [IPPrefix: Set<RouteRef>] = [:]
     public internal(set) var localMACs: [VNIMAC: LocalMAC] = [:]
     /// Exported routes (the base of every peer's Adj-RIB-Out).
     public internal(set) var exported: [EVPNRouteKey: ExportedRoute] = [:]
@@ -95,6 +97,8 @@ public final class EVPNRIB {
     public internal(set) var localHosts: [VNIMAC: Set<IPAddress>] = [:]
     /// Remote host routes the data plane has.
     public internal(set) var installedHosts: [VRFHost: InstalledHostRoute] = [:]
+    /// Remote prefix routes (type 5) the data plane has.
+    public internal(set) var installedPrefixes: [VRFPrefix: InstalledHostRoute] = [:]
 
     struct RouteRef: Hashable { var peer: String; var key: EVPNRouteKey }
     /// A remote MAC as installed: its VTEP, every IP its MAC/IP routes from that VTEP carry (that
@@ -155,7 +159,10 @@ public final class EVPNRIB {
         return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } || importedIntoVRF(r) }.count
     }
 
-    struct Touched { var macs = Set<MACAddress>(); var hosts = Set<IPAddress>(); var floodVNIs = false }
+    struct Touched {
+        var macs = Set<MACAddress>(), hosts = Set<IPAddress>(), prefixes = Set<IPPrefix>()
+        var floodVNIs = false
+    }
 
     func add(_ r: ReceivedRoute, _ t: inout Touched) {
         let ref = RouteRef(peer: r.peer, key: r.route.key)
@@ -171,6 +178,7 @@ public final class EVPNRIB {
                 touchClaimants(of: ip, &t)
             }
         case .imet: imets.insert(ref); t.floodVNIs = true
+        case .prefix(let p): byPrefix[p.prefix, default: []].insert(ref); t.prefixes.insert(p.prefix)
         case .other: break
         }
     }
@@ -195,6 +203,10 @@ public final class EVPNRIB {
                 if byIP[ip]?.isEmpty ?? false { byIP[ip] = nil }
             }
         case .imet: imets.remove(ref); t.floodVNIs = true
+        case .prefix(let p):
+            byPrefix[p.prefix]?.remove(ref)
+            if byPrefix[p.prefix]?.isEmpty ?? false { byPrefix[p.prefix] = nil }
+            t.prefixes.insert(p.prefix)
         case .other: break
         }
     }
@@ -202,7 +214,10 @@ public final class EVPNRIB {
     func settle(_ t: Touched) {
         for mac in t.macs.sorted() { for vni in vnis.keys.sorted() { reconcile(VNIMAC(vni, mac)) } }
         if t.floodVNIs { reconcileFlood() }
-        if !vrfs.isEmpty { for ip in t.hosts.sorted() { reconcileHost(ip) } }
+        if !vrfs.isEmpty {
+            for ip in t.hosts.sorted() { reconcileHost(ip) }
+            for p in t.prefixes.sorted() { reconcilePrefix(p) }
+        }
     }
 
     // MARK: import and best path

@@ -54,7 +54,7 @@ extension EVPNSpeaker {
     }
 
     /// Whether a received route is the one in use for some local VNI or VRF (type 2: installed, as
-    /// a MAC or a host route; type 3: flooded to).
+    /// a MAC or a host route; type 3: flooded to; type 5: installed as a prefix route).
     func isBest(_ r: ReceivedRoute) -> Bool {
         switch r.route {
         case .macIP(let m):
@@ -62,6 +62,8 @@ extension EVPNSpeaker {
                 || m.ip.map { ip in rib.vrfs.keys.contains { rib.hostCandidates(VRFHost($0, ip)).first?.0 == r } } ?? false
         case .imet:
             return rib.vnis.keys.contains { rib.imported(r, into: $0) }
+        case .prefix(let p):
+            return rib.vrfs.keys.contains { rib.prefixCandidates(VRFPrefix($0, p.prefix)).first?.0 == r }
         case .other: return false
         }
     }
@@ -105,9 +107,13 @@ extension EVPNRIB {
 }
 
 extension EVPNRoute {
-    /// FRR's label text of a MAC/IP route: "1001" or "1001/5000"; nil for other types.
+    /// FRR's label text of a MAC/IP route ("1001" or "1001/5000") or an IP prefix route (its L3
+    /// VNI); nil for other types.
     var labelText: String? {
-        guard case .macIP(let m) = self else { return nil }
-        return m.label2.map { "\(m.label1)/\($0)" } ?? "\(m.label1)"
+        switch self {
+        case .macIP(let m): return m.label2.map { "\(m.label1)/\($0)" } ?? "\(m.label1)"
+        case .prefix(let p): return "\(p.label)"
+        default: return nil
+        }
     }
 }

@@ -63,8 +63,13 @@ public struct VRFConfig: Codable, Sendable, Hashable {
     public var vnis: [UInt32]
     public var importRTs: [RouteTarget]?
     public var exportRTs: [RouteTarget]?
-    public init(l3VNI: UInt32, routerMAC: MACAddress, vnis: [UInt32], importRTs: [RouteTarget]? = nil, exportRTs: [RouteTarget]? = nil) {
+    /// Prefixes to advertise as type-5 routes (the daemon fills in the gateway subnets with
+    /// `advertise-subnets`).
+    public var advertisedPrefixes: [IPPrefix]
+    public init(l3VNI: UInt32, routerMAC: MACAddress, vnis: [UInt32], importRTs: [RouteTarget]? = nil, exportRTs: [RouteTarget]? = nil,
+                advertisedPrefixes: [IPPrefix] = []) {
         self.l3VNI = l3VNI; self.routerMAC = routerMAC; self.vnis = vnis; self.importRTs = importRTs; self.exportRTs = exportRTs
+        self.advertisedPrefixes = advertisedPrefixes
     }
 }
 

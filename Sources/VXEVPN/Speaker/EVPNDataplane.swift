@@ -18,6 +18,11 @@ public protocol EVPNDataplane: AnyObject {
     func installRemoteHostRoute(vrf: VNI, ip: IPAddress, vtep: IPAddress, routerMAC: MACAddress)
     /// No remote route left for `ip` in the VRF.
     func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress)
+    /// A prefix learned from a remote VTEP's type-5 route (RFC 9136, interface-less): route
+    /// `prefix` in the VRF of L3 VNI `vrf` to `vtep`, inner destination `routerMAC`.
+    func installRemotePrefixRoute(vrf: VNI, prefix: IPPrefix, vtep: IPAddress, routerMAC: MACAddress)
+    /// No type-5 route left for `prefix` in the VRF.
+    func withdrawRemotePrefixRoute(vrf: VNI, prefix: IPPrefix)
     /// A MAC moved `moves` times within dup-addr-detection's time: it is a duplicate, found on
     /// a local learn (`local`; `vtep`: where it was before) or on a remote route (from `vtep`);
     /// `frozen`: it is neither advertised nor installed until cleared.

@@ -24,8 +24,11 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     private var installedFloods: Set<VNIVTEP> = []
     private var staleMACs: Set<VNIMAC> = []
     private var staleFloods: Set<VNIVTEP> = []
-    private var installedHosts: Set<VRFHost> = []
-    private var staleHosts: Set<VRFHost> = []
+    /// Host routes (type 2) and prefix routes (type 5) EVPN installed in the VRFs.
+    private var installedRoutes: Set<VRFPrefix> = []
+    private var staleRoutes: Set<VRFPrefix> = []
+    /// The VRFs' connected subnets: a type-5 route for one of them never replaces it.
+    var connectedSubnets: Set<VRFPrefix> = []
     /// The IPs of each installed MAC's MAC/IP routes: its neighbour entries (ARP/ND suppression).
     private var neighborIPs: [VNIMAC: [IPAddress]] = [:]
 
@@ -41,20 +44,20 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         lock.withLock {
             staleMACs = installedMACs
             staleFloods = installedFloods
-            staleHosts = installedHosts
+            staleRoutes = installedRoutes
         }
     }
 
     /// The restarted speaker is synchronized: withdraw what no peer announced again.
     func sweepStale() -> Int {
-        let (macs, floods, hosts) = lock.withLock { () -> (Set<VNIMAC>, Set<VNIVTEP>, Set<VRFHost>) in
-            defer { staleMACs = []; staleFloods = []; staleHosts = [] }
-            return (staleMACs, staleFloods, staleHosts)
+        let (macs, floods, routes) = lock.withLock { () -> (Set<VNIMAC>, Set<VNIVTEP>, Set<VRFPrefix>) in
+            defer { staleMACs = []; staleFloods = []; staleRoutes = [] }
+            return (staleMACs, staleFloods, staleRoutes)
         }
         for k in macs { withdrawRemoteMAC(vni: k.vni, mac: k.mac) }
         for f in floods { removeFloodVTEP(vni: f.vni, vtep: f.vtep) }
-        for h in hosts { withdrawRemoteHostRoute(vrf: h.vrf, ip: h.ip) }
-        return macs.count + floods.count + hosts.count
+        for r in routes { withdrawRemoteRoute(r) }
+        return macs.count + floods.count + routes.count
     }
 
     func installRemoteMAC(vni: VNI, mac: MACAddress, ips: [IPAddress], vtep: IPAddress, seq: UInt32) {
@@ -108,16 +111,40 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 
     /// Symmetric IRB: a host route to the remote VTEP's router MAC through the L3 VNI.
     func installRemoteHostRoute(vrf: VNI, ip: IPAddress, vtep: IPAddress, routerMAC: MACAddress) {
-        let h = VRFHost(vrf, ip)
-        lock.withLock { installedHosts.insert(h); staleHosts.remove(h) }
-        if !tables.apply(.installRoute(vrf: vrf, Self.hostPrefix(ip), .remote(vtep: vtep, routerMAC: routerMAC))) { log.warning("EVPN: cannot install route \(ip) in VRF \(vrf) (VRF not local or table full)") }
-        log.debug("EVPN: route \(ip) in VRF \(vrf) -> \(vtep) rmac \(routerMAC)")
+        installRemoteRoute(VRFPrefix(vrf, Self.hostPrefix(ip)), vtep: vtep, routerMAC: routerMAC)
     }
 
-    func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress) {
-        lock.withLock { _ = installedHosts.remove(VRFHost(vrf, ip)) }
-        tables.apply(.removeRoute(vrf: vrf, Self.hostPrefix(ip)))
-        log.debug("EVPN: withdrew route \(ip) in VRF \(vrf)")
+    func withdrawRemoteHostRoute(vrf: VNI, ip: IPAddress) { withdrawRemoteRoute(VRFPrefix(vrf, Self.hostPrefix(ip))) }
+
+    /// A type-5 prefix, the same way; never over one of the VRF's connected subnets (an anycast
+    /// gateway's subnet that another VTEP advertises too stays connected here).
+    func installRemotePrefixRoute(vrf: VNI, prefix: IPPrefix, vtep: IPAddress, routerMAC: MACAddress) {
+        let k = VRFPrefix(vrf, prefix)
+        if lock.withLock({ connectedSubnets.contains(k) }) {
+            log.debug("EVPN: prefix \(prefix) from \(vtep) is connected in VRF \(vrf): kept connected")
+            return
+        }
+        installRemoteRoute(k, vtep: vtep, routerMAC: routerMAC)
+    }
+
+    func withdrawRemotePrefixRoute(vrf: VNI, prefix: IPPrefix) {
+        let k = VRFPrefix(vrf, prefix)
+        if lock.withLock({ connectedSubnets.contains(k) }) { return }
+        withdrawRemoteRoute(k)
+    }
+
+    private func installRemoteRoute(_ k: VRFPrefix, vtep: IPAddress, routerMAC: MACAddress) {
+        lock.withLock { installedRoutes.insert(k); staleRoutes.remove(k) }
+        if !tables.apply(.installRoute(vrf: k.vrf, k.prefix, .remote(vtep: vtep, routerMAC: routerMAC))) {
+            log.warning("EVPN: cannot install route \(k.prefix) in VRF \(k.vrf) (VRF not local or table full)")
+        }
+        log.debug("EVPN: route \(k.prefix) in VRF \(k.vrf) -> \(vtep) rmac \(routerMAC)")
+    }
+
+    private func withdrawRemoteRoute(_ k: VRFPrefix) {
+        lock.withLock { _ = installedRoutes.remove(k) }
+        tables.apply(.removeRoute(vrf: k.vrf, k.prefix))
+        log.debug("EVPN: withdrew route \(k.prefix) in VRF \(k.vrf)")
     }
 
     static func hostPrefix(_ ip: IPAddress) -> IPPrefix { IPPrefix(ip, length: ip.isIPv4 ? 32 : 128)! }
@@ -181,7 +208,8 @@ extension EVPNConfig {
             }
             return VRFConfig(l3VNI: v.l3VNI.value, routerMAC: c.routerMAC(of: v), vnis: v.vnis.map(\.value),
                              importRTs: try targets(v.importTargets, "route-targets.import"),
-                             exportRTs: try targets(v.exportTargets, "route-targets.export"))
+                             exportRTs: try targets(v.exportTargets, "route-targets.export"),
+                             advertisedPrefixes: v.advertiseSubnets ? c.subnets(of: v) : [])
         }
     }
 }
@@ -204,6 +232,7 @@ extension SwitchDaemon {
         guard let bgp = config.bgp else { return }
         // The speaker holds its dataplane weakly: the daemon keeps the feed alive.
         let feed = SwitchDataplaneFeed(tables: tables, log: log)
+        feed.connectedSubnets = Set(config.vrfs.flatMap { v in config.subnets(of: v).map { VRFPrefix(v.l3VNI, $0) } })
         evpnFeed = feed
         let speaker = EVPNSpeaker(config: try EVPNConfig(switchConfig: config, bgp: bgp), dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
@@ -298,7 +327,7 @@ extension SwitchDaemon {
         case .bgpNeighbors(let address):
             return try JSONValue(encoding: blocking { try await speaker.neighbors(address) })
         case .bgpRoutes(let type, let vni):
-            let code: UInt8? = type.map { $0 == .macip ? 2 : 3 }
+            let code = type?.code
             return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code, vni: vni) })
         case .evpnVNI:
             return try JSONValue(encoding: blocking { try await speaker.vnis() })
