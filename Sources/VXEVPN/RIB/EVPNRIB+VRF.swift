@@ -10,6 +10,7 @@ public struct VRFInstance: Sendable, Hashable {
     public var exportRTs: [RouteTarget]
     /// Prefixes advertised as type-5 routes (RFC 9136).
     public var advertisedPrefixes: [IPPrefix]
+    public var name: String
 }
 
 /// (VRF, IP): the key of a remote host route.
@@ -33,7 +34,7 @@ extension EVPNRIB {
             let l3 = VNI(unchecked: c.l3VNI), auto = autoRouteTarget(l3)
             let v = VRFInstance(l3VNI: l3, routerMAC: c.routerMAC, vnis: Set(c.vnis.map { VNI(unchecked: $0) }),
                                 importRTs: c.importRTs ?? [auto], exportRTs: c.exportRTs ?? [auto],
-                                advertisedPrefixes: c.advertisedPrefixes)
+                                advertisedPrefixes: c.advertisedPrefixes, name: c.name)
             vrfs[l3] = v
             for vni in v.vnis { vrfOfVNI[vni] = l3 }
         }

@@ -69,14 +69,24 @@ extension EVPNSpeaker {
     }
 
     func makeVNIs() -> [EVPNVNIInfo] {
-        rib.vnis.values.sorted { $0.vni < $1.vni }.map { inst in
+        let l2 = rib.vnis.values.sorted { $0.vni < $1.vni }.map { inst in
             let local = rib.localMACs.filter { $0.key.vni == inst.vni && !$0.value.movedAway }
             let remote = rib.installed.filter { $0.key.vni == inst.vni }
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
                                arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
-                               remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description))
+                               remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description),
+                               tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default")
         }
+        // L3 VNIs: RD and RTs of the VRF's type-5 routes; their "MACs" are the remote router MACs in use.
+        let l3 = rib.vrfs.sorted { $0.key < $1.key }.map { l3, v in
+            let rmacs = Set(rib.installedHosts.filter { $0.key.vrf == l3 }.map(\.value.routerMAC))
+                .union(rib.installedPrefixes.filter { $0.key.vrf == l3 }.map(\.value.routerMAC))
+            return EVPNVNIInfo(vni: l3.value, rd: rib.vrfRD(l3).description, importRTs: v.importRTs.map(\.description),
+                               exportRTs: v.exportRTs.map(\.description), localMACs: 0, remoteMACs: rmacs.count, arps: 0,
+                               remoteVTEPs: [], type: "L3", tenantVRF: v.name)
+        }
+        return (l2 + l3).sorted { $0.vni < $1.vni }
     }
 }
 

@@ -93,12 +93,17 @@ public struct EVPNVNIInfo: Codable, Sendable {
     public var remoteMACs: Int
     public var arps: Int
     public var remoteVTEPs: [String]
+    /// "L2", or "L3" for a VRF's L3 VNI (FRR's `show evpn vni` lists both).
+    public var type: String = "L2"
+    /// The tenant VRF the VNI belongs to; "default" outside one.
+    public var tenantVRF: String = "default"
 
     public static func formatted(_ rows: [EVPNVNIInfo]) -> String {
         var s = "VNI        Type VxLAN IF              # MACs   # ARPs   # Remote VTEPs  Tenant VRF\n"
         for v in rows {
-            s += pad(String(v.vni), 10) + " " + pad("L2", 4) + " " + pad("vxsw", 21) + " " + pad(String(v.localMACs + v.remoteMACs), 8)
-            s += " " + pad(String(v.arps), 8) + " " + pad(String(v.remoteVTEPs.count), 15) + " default\n"
+            let l3 = v.type == "L3"
+            s += pad(String(v.vni), 10) + " " + pad(v.type, 4) + " " + pad("vxsw", 21) + " " + pad(String(v.localMACs + v.remoteMACs), 8)
+            s += " " + pad(l3 ? "0" : String(v.arps), 8) + " " + pad(l3 ? "n/a" : String(v.remoteVTEPs.count), 15) + " \(v.tenantVRF)\n"
         }
         return s
     }

@@ -66,8 +66,11 @@ public struct VRFConfig: Codable, Sendable, Hashable {
     /// Prefixes to advertise as type-5 routes (the daemon fills in the gateway subnets with
     /// `advertise-subnets`).
     public var advertisedPrefixes: [IPPrefix]
+    /// The VRF's name, for `show evpn vni`.
+    public var name: String
     public init(l3VNI: UInt32, routerMAC: MACAddress, vnis: [UInt32], importRTs: [RouteTarget]? = nil, exportRTs: [RouteTarget]? = nil,
-                advertisedPrefixes: [IPPrefix] = []) {
+                advertisedPrefixes: [IPPrefix] = [], name: String = "") {
+        self.name = name
         self.l3VNI = l3VNI; self.routerMAC = routerMAC; self.vnis = vnis; self.importRTs = importRTs; self.exportRTs = exportRTs
         self.advertisedPrefixes = advertisedPrefixes
     }

@@ -209,7 +209,7 @@ extension EVPNConfig {
             return VRFConfig(l3VNI: v.l3VNI.value, routerMAC: c.routerMAC(of: v), vnis: v.vnis.map(\.value),
                              importRTs: try targets(v.importTargets, "route-targets.import"),
                              exportRTs: try targets(v.exportTargets, "route-targets.export"),
-                             advertisedPrefixes: v.advertiseSubnets ? c.subnets(of: v) : [])
+                             advertisedPrefixes: v.advertiseSubnets ? c.subnets(of: v) : [], name: v.name)
         }
     }
 }
