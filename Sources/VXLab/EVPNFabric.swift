@@ -91,6 +91,14 @@ public final class EVPNFabric {
     }
 
     public func node(_ name: String) -> Node { nodes.first { $0.name == name }! }
+
+    /// A bare namespace (`PREFIX-name`) that `teardown()` removes, for what a test builds itself
+    /// (an FRR VRF's namespace, a VM on a hand-made bridge).
+    public func addNamespace(_ name: String) throws -> NetworkNamespace {
+        let ns = try NetworkNamespace("\(prefix)-\(name)")
+        extraNamespaces.append(ns)
+        return ns
+    }
     public func vm(_ name: String) -> VM { vms.first { $0.name == name }! }
 
     /// A node at 198.18.0.HOST. For `.frr`, a bridge `brVNI` and a vxlan device `vxVNI` per VNI
@@ -287,10 +295,11 @@ public final class EVPNFabric {
     // MARK: FRR and GoBGP
 
     /// FRR (zebra + bgpd) on an `.frr` or `.routeReflector` node with the given bgpd config.
-    public func startFRR(_ name: String, bgpdConfig: String) throws {
+    public func startFRR(_ name: String, bgpdConfig: String, zebraConfig: String = "", vrfs: [String: NetworkNamespace] = [:]) throws {
         let node = node(name)
-        log("\(name): FRR (zebra + bgpd)")
-        node.frr = try FRRInstance(in: node.namespace, directory: node.directory + "/frr", bgpdConfig: bgpdConfig)
+        log("\(name): FRR (zebra + bgpd)" + (vrfs.isEmpty ? "" : ", VRFs on network namespaces: \(vrfs.keys.sorted().joined(separator: ", "))"))
+        node.frr = try FRRInstance(in: node.namespace, directory: node.directory + "/frr", bgpdConfig: bgpdConfig,
+                                   zebraConfig: zebraConfig, vrfs: vrfs)
     }
 
     /// A hypervisor's FRR config: iBGP to `peers`, `advertise-all-vni`, fast timers.
@@ -330,6 +339,14 @@ public final class EVPNFabric {
          exit-address-family
 
         """
+    }
+
+    /// True when the FRR route reflector `rr` has an Established session to each of `clients`.
+    public func routeReflectorSessionsUp(_ rr: Node, _ clients: [Node]) -> Bool {
+        guard let text = try? rr.frr?.vtysh("show bgp l2vpn evpn summary json"),
+              let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let peers = json["peers"] as? [String: Any] else { return false }
+        return clients.allSatisfy { (peers[$0.address] as? [String: Any])?["state"] as? String == "Established" }
     }
 
     /// gobgpd on a `.gobgp` node.

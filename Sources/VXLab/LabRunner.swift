@@ -10,7 +10,7 @@ public final class LabRunner: @unchecked Sendable {
     private let lock = NSLock()
     private var current: LabTopology?
     private var currentScenario: LabScenario?
-    private var currentRealVM: RealVMScenario?
+    private var currentSelfContained: SelfContainedScenario?
     private var signalSources: [DispatchSourceSignal] = []
 
     public init(binary: String, iperfSeconds: Int) {
@@ -26,21 +26,28 @@ public final class LabRunner: @unchecked Sendable {
         public var controlPlane: LabTopology.ControlPlane
         /// Real qemu guests on taps instead of veth "VMs" (`RealVMScenario`).
         public var realVMs: Bool
-        public init(_ underlay: LabTopology.Underlay, _ controlPlane: LabTopology.ControlPlane = .static, realVMs: Bool = false) {
+        /// Two vxsw routing a tenant's subnets through anycast gateways (`RoutedScenario`).
+        public var routed: Bool
+        public init(_ underlay: LabTopology.Underlay, _ controlPlane: LabTopology.ControlPlane = .static, realVMs: Bool = false,
+                    routed: Bool = false) {
             self.underlay = underlay
             self.controlPlane = controlPlane
             self.realVMs = realVMs
+            self.routed = routed
         }
         public static let realVMs = Run(.ipv4, .static, realVMs: true)
-        /// `LabReport.controlPlane` of the real-VM run.
+        public static let routed = Run(.ipv4, .evpn, routed: true)
+        /// `LabReport.controlPlane` of the real-VM and the routed run.
         static let realVMPlane = "real-vm"
+        static let routedPlane = "evpn-routed"
         var title: String {
             if realVMs { return "IPv4 underlay, real qemu guests on taps (default virtio-net offloads)" }
+            if routed { return "IPv4 underlay, routing on the host: two vxsw, anycast gateways, symmetric IRB through an FRR route reflector" }
             return "\(underlay == .ipv4 ? "IPv4" : "IPv6") underlay, " + (controlPlane == .evpn ? "EVPN with FRR on hv2" : "static flood lists")
         }
         init(report: LabReport) {
-            self.init(report.underlay == "ipv4" ? .ipv4 : .ipv6, report.controlPlane == "evpn" ? .evpn : .static,
-                      realVMs: report.controlPlane == Run.realVMPlane)
+            self.init(report.underlay == "ipv4" ? .ipv4 : .ipv6, report.controlPlane.hasPrefix("evpn") ? .evpn : .static,
+                      realVMs: report.controlPlane == Run.realVMPlane, routed: report.controlPlane == Run.routedPlane)
         }
     }
 
@@ -51,16 +58,19 @@ public final class LabRunner: @unchecked Sendable {
     }
 
     private func runOne(_ run: Run) -> LabReport {
-        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(run.underlay.rawValue)-\(run.realVMs ? Run.realVMPlane : run.controlPlane.rawValue)"
+        let plane = run.realVMs ? Run.realVMPlane : run.routed ? Run.routedPlane : run.controlPlane.rawValue
+        let work = NSTemporaryDirectory() + "vxsw-lab-\(labTag)-\(run.underlay.rawValue)-\(plane)"
         try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         say("\n== vxsw lab: \(run.title) ==")
-        if run.realVMs {
-            let scenario = RealVMScenario(binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
-            lock.lock(); currentRealVM = scenario; lock.unlock()
+        if run.routed || run.realVMs {
+            let scenario: SelfContainedScenario = run.routed
+                ? RoutedScenario(binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
+                : RealVMScenario(binary: binary, workDir: work, iperfSeconds: iperfSeconds) { self.say($0) }
+            lock.lock(); currentSelfContained = scenario; lock.unlock()
             var report = scenario.run()
-            lock.lock(); currentRealVM = nil; lock.unlock()
-            say("real VMs removed (guests, taps, namespaces)")
-            report.log = (try? String(contentsOfFile: work + "/vxsw.log", encoding: .utf8)) ?? ""
+            lock.lock(); currentSelfContained = nil; lock.unlock()
+            say(scenario.removedMessage)
+            report.log = (try? String(contentsOfFile: scenario.logPath, encoding: .utf8)) ?? ""
             if report.passed { try? FileManager.default.removeItem(atPath: work) } else { say("logs kept in \(work)") }
             return report
         }
@@ -95,14 +105,14 @@ public final class LabRunner: @unchecked Sendable {
     private func trapSignals() {
         signalSources = onTerminationSignal { [weak self] in
             self?.lock.lock()
-            let lab = self?.current, scenario = self?.currentScenario, realVM = self?.currentRealVM
+            let lab = self?.current, scenario = self?.currentScenario, own = self?.currentSelfContained
             self?.lock.unlock()
             print("\ninterrupted: stopping vxsw and FRR, removing the lab")
             // Our children first, by PID: exit() runs no deinit, and a signal sent to this
             // process alone (kill, a CI timeout) never reaches them.
             scenario?.stopDaemons()
             lab?.teardown()
-            realVM?.stop()
+            own?.stop()
             if let scenario { print("logs kept in \(scenario.workDir)") }
             exit(130)
         }

@@ -23,6 +23,17 @@ public struct LabReport: Codable, Sendable {
     public var passed: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
 }
 
+extension LabCheck {
+    /// Runs one check (a thrown error fails it) and says it as the lab prints it. The caller
+    /// appends it to its report after `body` ran (which may write the report too).
+    static func run(_ name: String, say: (String) -> Void, _ body: () throws -> (Bool, String)) -> LabCheck {
+        let result: (Bool, String)
+        do { result = try body() } catch { result = (false, "\(error)") }
+        say("  \(result.0 ? "ok  " : "FAIL") \(name)\(result.1.isEmpty ? "" : " — \(result.1)")")
+        return LabCheck(name: name, passed: result.0, detail: result.1)
+    }
+}
+
 /// Runs vxsw on hv1 of a `LabTopology` and verifies that it switches: host traffic on the
 /// uplink, pings in both VNIs and both directions, VNI isolation, TCP both ways, MAC learning
 /// as `vxsw show` reports it, and a clean shutdown with no XDP program left.
@@ -109,12 +120,7 @@ public final class LabScenario {
         }
     }
 
-    func check(_ name: String, _ body: () throws -> (Bool, String)) {
-        let result: (Bool, String)
-        do { result = try body() } catch { result = (false, "\(error)") }
-        report.checks.append(LabCheck(name: name, passed: result.0, detail: result.1))
-        log("  \(result.0 ? "ok  " : "FAIL") \(name)\(result.1.isEmpty ? "" : " — \(result.1)")")
-    }
+    func check(_ name: String, _ body: () throws -> (Bool, String)) { let c = LabCheck.run(name, say: log, body); report.checks.append(c) }
 
     /// `vxsw ARGS` against the lab's switch (port add/del, fdb ...).
     @discardableResult
@@ -150,24 +156,10 @@ public final class LabScenario {
     }
 
     func iperf(from client: LabTopology.VM, to server: LabTopology.VM, reverse: Bool) throws -> (Bool, String) {
-        let serverProcess = try server.namespace.spawn(["iperf3", "-s", "-1", "-B", server.address],
-                                                       logPath: workDir + "/iperf3-server.log")
-        defer { serverProcess.stop(grace: 2) }
-        _ = waitUntil(timeout: 5) {
-            (try? server.namespace.exec(["ss", "-ltn", "sport = :5201"]).output.contains("5201")) == true
-        }
-        var args = ["iperf3", "-c", server.address, "-t", String(iperfSeconds), "-J", "--connect-timeout", "3000"]
-        if reverse { args.append("-R") }
-        let r = try client.namespace.exec(args, check: false)
-        guard r.succeeded,
-              let json = try? JSONDecoder().decode(JSONValue.self, from: Data(r.output.utf8)),
-              let bps = json["end"]?["sum_received"]?["bits_per_second"]?.numberValue else {
-            return (false, "iperf3 failed: \(r.output.suffix(300)) \(r.error.suffix(300))")
-        }
-        let gbps = bps / 1e9
-        let key = reverse ? "\(server.name)->\(client.name)" : "\(client.name)->\(server.name)"
-        report.tcpGbps[key] = gbps
-        return (true, String(format: "%.2f Gbit/s", gbps))
+        let (gbps, detail) = try iperf3(from: client.namespace, to: server.namespace, address: server.address, seconds: iperfSeconds,
+                                        reverse: reverse, workDir: workDir)
+        if let gbps { report.tcpGbps[reverse ? "\(server.name)->\(client.name)" : "\(client.name)->\(server.name)"] = gbps }
+        return (gbps != nil, detail)
     }
 
     /// Runs every check. Never throws: failures are recorded in the report.
@@ -231,4 +223,21 @@ public final class LabScenario {
 public struct LabError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// One iperf3 TCP stream from `client` to a server started in `server` on `address` (`reverse`:
+/// the server sends); Gbit/s received, or nil and why.
+func iperf3(from client: NetworkNamespace, to server: NetworkNamespace, address: String, seconds: Int, reverse: Bool = false,
+            workDir: String) throws -> (Double?, String) {
+    let serverProcess = try server.spawn(["iperf3", "-s", "-1", "-B", address], logPath: workDir + "/iperf3-server.log")
+    defer { serverProcess.stop(grace: 2) }
+    _ = waitUntil(timeout: 5) { (try? server.exec(["ss", "-ltn", "sport = :5201"]).output.contains("5201")) == true }
+    var args = ["iperf3", "-c", address, "-t", String(seconds), "-J", "--connect-timeout", "3000"]
+    if reverse { args.append("-R") }
+    let r = try client.exec(args, check: false)
+    guard r.succeeded, let json = try? JSONDecoder().decode(JSONValue.self, from: Data(r.output.utf8)),
+          let bps = json["end"]?["sum_received"]?["bits_per_second"]?.numberValue else {
+        return (nil, "iperf3 failed: \(r.output.suffix(300)) \(r.error.suffix(300))")
+    }
+    return (bps / 1e9, String(format: "%.2f Gbit/s", bps / 1e9))
 }

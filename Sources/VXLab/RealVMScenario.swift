@@ -11,24 +11,17 @@ import VXSwitch
 ///
 /// A veth hides what a real guest sends; this run shows vxsw taking the guest's TSO
 /// super-frames whole, segmenting them, and coalescing TCP back toward it.
-final class RealVMScenario {
-    let binary: String
-    let workDir: String
-    let iperfSeconds: Int
-    let say: (String) -> Void
-    private let lock = NSLock()
+final class RealVMScenario: SelfContainedScenario, @unchecked Sendable {
     private var rig: RealVMRig?
     private var vxsw: ChildProcess?
-    private var report = LabReport(underlay: "ipv4", controlPlane: LabRunner.Run.realVMPlane)
 
     init(binary: String, workDir: String, iperfSeconds: Int, say: @escaping (String) -> Void) {
-        self.binary = binary
-        self.workDir = workDir
-        self.iperfSeconds = iperfSeconds
-        self.say = say
+        super.init(binary: binary, workDir: workDir, iperfSeconds: iperfSeconds, controlPlane: LabRunner.Run.realVMPlane, say: say)
     }
 
-    func run() -> LabReport {
+    override var removedMessage: String { "real VMs removed (guests, taps, namespaces)" }
+
+    override func run() -> LabReport {
         defer { stop() }
         do {
             if let reason = RealVMRig.unavailableReason() { throw LabError(reason) }
@@ -104,15 +97,8 @@ final class RealVMScenario {
         check("SIGTERM stops vxsw") { (child.stop() == 0, "") }
     }
 
-    private func check(_ name: String, _ body: () throws -> (Bool, String)) {
-        let result: (Bool, String)
-        do { result = try body() } catch { result = (false, "\(error)") }
-        report.checks.append(LabCheck(name: name, passed: result.0, detail: result.1))
-        say("  \(result.0 ? "ok  " : "FAIL") \(name)\(result.1.isEmpty ? "" : " — \(result.1)")")
-    }
-
     /// Stops vxsw and the guests by PID and removes the rig. Idempotent; safe from a signal handler.
-    func stop() {
+    override func stop() {
         let (child, rig) = lock.withLock { () -> (ChildProcess?, RealVMRig?) in
             defer { vxsw = nil; self.rig = nil }
             return (vxsw, self.rig)

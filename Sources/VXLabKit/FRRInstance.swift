@@ -15,24 +15,30 @@ public final class FRRInstance: @unchecked Sendable {
 
     public static var isInstalled: Bool { daemon("zebra") != nil && daemon("bgpd") != nil }
 
-    public init(in namespace: NetworkNamespace, directory: String, bgpdConfig: String) throws {
+    /// `zebraConfig`: more lines for zebra.conf (e.g. `vrf tenant1` / ` vni 5000`). `vrfs`:
+    /// FRR VRFs on its network-namespace backend (`zebra -n`; the kernel here has no VRF
+    /// device), by name: each daemon runs in a private mount namespace whose `/run/netns`
+    /// holds only these, so zebra takes no other namespace on the machine for a VRF.
+    public init(in namespace: NetworkNamespace, directory: String, bgpdConfig: String, zebraConfig: String = "",
+                vrfs: [String: NetworkNamespace] = [:]) throws {
         guard let zebra = Self.daemon("zebra"), let bgpd = Self.daemon("bgpd") else {
             throw LabKitError("FRR is not installed (apt-get install frr)")
         }
         self.namespace = namespace
         self.directory = directory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "hostname \(namespace.name)\n".write(toFile: directory + "/zebra.conf", atomically: true, encoding: .utf8)
+        try "hostname \(namespace.name)\n\(zebraConfig)".write(toFile: directory + "/zebra.conf", atomically: true, encoding: .utf8)
         try bgpdConfig.write(toFile: directory + "/bgpd.conf", atomically: true, encoding: .utf8)
         try run(["chown", "-R", "frr:frr", directory])
         let common = ["-z", directory + "/zserv.api", "--vty_socket", directory, "-u", "frr", "-g", "frr"]
+        let wrap = try Self.privateNetnsDirectory(vrfs, directory: directory)
         do {
-            daemons.append(try namespace.spawn([zebra, "-i", directory + "/zebra.pid", "-f", directory + "/zebra.conf"] + common,
+            daemons.append(try namespace.spawn(wrap + [zebra] + (vrfs.isEmpty ? [] : ["-n"]) + ["-i", directory + "/zebra.pid", "-f", directory + "/zebra.conf"] + common,
                                                logPath: directory + "/zebra.out"))
             guard waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: directory + "/zserv.api") }) else {
                 throw LabKitError("zebra did not start: \(daemons[0].log)")
             }
-            daemons.append(try namespace.spawn([bgpd, "-i", directory + "/bgpd.pid", "-f", directory + "/bgpd.conf"] + common,
+            daemons.append(try namespace.spawn(wrap + [bgpd, "-i", directory + "/bgpd.pid", "-f", directory + "/bgpd.conf"] + common,
                                                logPath: directory + "/bgpd.out"))
             guard waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: directory + "/bgpd.vty") }) else {
                 throw LabKitError("bgpd did not start: \(daemons[1].log)")
@@ -41,6 +47,24 @@ public final class FRRInstance: @unchecked Sendable {
             stop()
             throw error
         }
+    }
+
+    /// The command prefix that runs a daemon in its own mount namespace with a `/run/netns` of
+    /// just `vrfs` (bind mounts of their namespace files), then execs it (same PID, so it is
+    /// stopped by PID as before). Empty without VRFs.
+    static func privateNetnsDirectory(_ vrfs: [String: NetworkNamespace], directory: String) throws -> [String] {
+        guard !vrfs.isEmpty else { return [] }
+        var script = ""
+        for (name, ns) in vrfs.sorted(by: { $0.key < $1.key }) {
+            let keep = directory + "/\(name).netns"
+            FileManager.default.createFile(atPath: keep, contents: nil)
+            script += "mount --bind /run/netns/\(ns.name) \(keep) && "
+        }
+        script += "mount -t tmpfs tmpfs /run/netns && "
+        for name in vrfs.keys.sorted() {
+            script += "touch /run/netns/\(name) && mount --bind \(directory)/\(name).netns /run/netns/\(name) && "
+        }
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c", script + "exec \"$@\"", "sh"]
     }
 
     /// One vtysh command against this instance.

@@ -25,6 +25,9 @@ struct Lab: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also run real qemu guests on taps (default virtio-net offloads) through vxsw.")
     var realVMs: Bool = true
 
+    @Flag(inversion: .prefixedNo, help: "Also run two vxsw routing a tenant's subnets through anycast gateways (symmetric IRB, FRR route reflector).")
+    var routed: Bool = true
+
     func run() throws {
         guard isRoot else { throw ValidationError("vxsw lab needs root: it creates network namespaces and attaches XDP programs") }
         let families: [LabTopology.Underlay]
@@ -41,6 +44,7 @@ struct Lab: ParsableCommand {
         case "both": runs = families.map { LabRunner.Run($0) } + [LabRunner.Run(.ipv4, .evpn)]
         default: throw ValidationError("--control-plane must be static, evpn or both")
         }
+        if routed { runs.append(.routed) }
         if realVMs { runs.append(.realVMs) }
         let binary = try resolvedExecutable()
         let runner = LabRunner(binary: binary, iperfSeconds: iperfSeconds)

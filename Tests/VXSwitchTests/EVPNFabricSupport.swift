@@ -35,14 +35,6 @@ extension EVPNFabric {
         return false
     }
 
-    /// True when the FRR route reflector `rr` has an Established session to each of `clients`.
-    func routeReflectorSessionsUp(_ rr: Node, _ clients: [Node]) -> Bool {
-        guard let text = try? rr.frr?.vtysh("show bgp l2vpn evpn summary json"),
-              let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              let peers = json["peers"] as? [String: Any] else { return false }
-        return clients.allSatisfy { (peers[$0.address] as? [String: Any])?["state"] as? String == "Established" }
-    }
-
     /// FRR's `show evpn mac vni N mac MAC json` on an FRR node, decoded.
     func frrMAC(_ node: String, vni: UInt32, mac: String) -> [String: Any]? {
         guard let text = try? self.node(node).frr?.vtysh("show evpn mac vni \(vni) mac \(mac) json"),
