@@ -7,14 +7,26 @@ extension SwitchPipeline {
     /// Drops `f` (from `port` in `bd`) with `reason` and sends an ICMP(v6) error about it back
     /// to its sender, from the gateway's address of its family: never about an ICMP error or a
     /// non-first fragment, at most `RoutingTables.icmpPerSecond` per VRF (the rest counted
-    /// `icmp_rate_limited`).
+    /// `icmp_rate_limited`). A packet that came over the VRF's L3 VNI (`bd` is the L3 VNI's
+    /// domain, no gateway of its own) is answered the same way back: from the first gateway
+    /// of the VRF with an address of the family (as a router answers from an address of its
+    /// own), routed to the sender by the VRF's table — through the L3 VNI to its VTEP's router
+    /// MAC when that is where the sender is; otherwise no error is sent.
     @usableFromInline mutating func icmpError<IO: FrameIO>(_ f: FrameDescriptor, _ p: UnsafeMutableRawPointer, v4: Bool,
                                                            type: UInt8, code: UInt8, word: UInt32, bd: UInt16, vrf: UInt8,
                                                            from port: PortID, now: UInt32, reason: DropReason, io: inout IO) {
         defer { drop(f, reason, port: port, bd: bd, io: &io) }
         let ip = p + Ethernet.headerLength
         let ipLength = f.length &- Ethernet.headerLength
-        let g = routing.gateways[Int(bd)]
+        let overlay = routing.l3VRFOfBD[Int(bd)] == vrf
+        var remote: RouteTable.Hop?
+        if overlay {
+            let sender = v4 ? IPAddress(v4: IPv4.source(ip)) : IPv6.source(ip)
+            guard let hop = routing.routes.lookup(vrf: vrf, sender), hop.kind == .remote else { return }
+            remote = hop
+        }
+        guard let sourceBD = overlay ? icmpSourceBD(vrf: vrf, v4: v4) : bd else { return }
+        let g = routing.gateways[Int(sourceBD)]
         if v4 {
             let ihl = IPv4.ihlBytes(ip)
             guard g.length4 != 0xFF, ip.loadBE16(6) & 0x1FFF == 0 else { return }
@@ -39,7 +51,10 @@ extension SwitchPipeline {
         let addr = base &+ UInt64(io.allocationHeadroom)
         let q = io.memory + Int(addr)
         let icmpLength = ICMP.headerLength &+ quote
-        Ethernet.write(q, dst: Ethernet.source(p), src: g.mac, type: v4 ? Ethernet.typeIPv4 : Ethernet.typeIPv6)
+        // Back the way it came: to the sender's MAC from the gateway's, or to the remote router
+        // MAC from ours.
+        Ethernet.write(q, dst: remote?.mac ?? Ethernet.source(p), src: remote == nil ? g.mac : routing.routerMACs[Int(vrf)],
+                       type: v4 ? Ethernet.typeIPv4 : Ethernet.typeIPv6)
         let qip = q + Ethernet.headerLength
         let icmp: UnsafeMutableRawPointer
         if v4 {
@@ -59,7 +74,21 @@ extension SwitchPipeline {
                           count: icmpLength, udp: false)
         icmp.storeBE16(check, 2)
         counters.vnis[Int(bd)].icmpErrors &+= 1
-        sendLocal(FrameDescriptor(addr: addr, length: headers &+ quote), to: port, bd: bd, io: &io)
+        let error = FrameDescriptor(addr: addr, length: headers &+ quote)
+        if let remote {
+            sendRemote(error, vtep: remote.index, bd: bd, hash: FlowHash.hash(q, length: error.length), io: &io)
+        } else {
+            sendLocal(error, to: port, bd: bd, io: &io)
+        }
+    }
+
+    /// The first bridge domain of `vrf` whose gateway has an address of the family: where an
+    /// error about a packet from the L3 VNI comes from. Only on the (rate-limited) error path.
+    @usableFromInline func icmpSourceBD(vrf: UInt8, v4: Bool) -> UInt16? {
+        for (bd, g) in routing.gateways.enumerated() where g.vrf == vrf && (v4 ? g.length4 : g.length6) != 0xFF {
+            return UInt16(bd)
+        }
+        return nil
     }
 
     /// A routed packet larger than the way out's MTU: never fragmented. IPv4 with DF and IPv6

@@ -162,8 +162,16 @@ extension SwitchPipeline {
             return drop(f, .notRoutable, port: port, bd: bd, io: &io)
         }
         guard dst.isUnicast else { return drop(f, .notRoutable, port: port, bd: bd, io: &io) }
-        guard hopLimit > 1 else { return drop(f, .ttlExceeded, port: port, bd: bd, io: &io) }
-        guard let hop = routing.routes.lookup(vrf: vrf, dst) else { return drop(f, .noRoute, port: port, bd: bd, io: &io) }
+        // Errors go back through the L3 VNI to the sender's VTEP (`icmpError`).
+        guard hopLimit > 1 else {
+            return icmpError(f, p, v4: v4, type: v4 ? ICMP.typeTimeExceeded : ICMP.v6TimeExceeded, code: 0, word: 0, bd: bd,
+                             vrf: vrf, from: port, now: now, reason: .ttlExceeded, io: &io)
+        }
+        guard let hop = routing.routes.lookup(vrf: vrf, dst) else {
+            return icmpError(f, p, v4: v4, type: v4 ? ICMP.typeUnreachable : ICMP.v6Unreachable,
+                             code: v4 ? ICMP.codeNetUnreachable : 0, word: 0, bd: bd, vrf: vrf, from: port, now: now,
+                             reason: .noRoute, io: &io)
+        }
         guard hop.kind != .remote else { return drop(f, .splitHorizon, port: port, bd: bd, io: &io) }
         let outBD = hop.index
         let mac: MACAddress
@@ -178,9 +186,8 @@ extension SwitchPipeline {
         guard case .port(let out)? = fdb.lookup(bd: outBD, mac: mac) else {
             return drop(f, .splitHorizon, port: port, bd: bd, io: &io)
         }
-        guard ports.contains(out), f.length <= ports.slots[Int(out.raw)].maxFrame else {
-            return drop(f, .tooBig, port: port, bd: bd, io: &io)
-        }
+        let mtu = ports.contains(out) ? ports.slots[Int(out.raw)].maxFrame &- Ethernet.headerLength : 0
+        if f.length &- Ethernet.headerLength > mtu { return tooBig(f, p, v4: v4, mtu: mtu, bd: bd, vrf: vrf, from: port, now: now, io: &io) }
         decrementTTL(p, v4: v4)
         Ethernet.write(p, dst: mac, src: routing.gateways[Int(outBD)].mac, type: v4 ? Ethernet.typeIPv4 : Ethernet.typeIPv6)
         counters.vnis[Int(bd)].routed &+= 1

@@ -394,6 +394,44 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(io.freeCount, io.frameCount)
     }
 
+    /// An error about a packet that came over the L3 VNI goes back through it: to the sender's
+    /// VTEP and router MAC (from its route), from our router MAC and the VRF's first gateway address.
+    func testErrorsAboutPacketsFromTheL3VNIGoBackThroughIt() throws {
+        var (sw, io) = makeRouter()
+        XCTAssertTrue(sw.apply(.installRoute(vrf: l3VNI, IPPrefix("10.9.0.0/24")!, .remote(vtep: remote4, routerMAC: remoteRouterMAC))))
+        XCTAssertTrue(sw.apply(.installRoute(vrf: l3VNI, IPPrefix("fd00:9::/64")!, .remote(vtep: remote4, routerMAC: remoteRouterMAC))))
+        func answer(_ inner: [UInt8]) throws -> [UInt8] {
+            let out = pass(&sw, &io, from: uplink, [encap(inner, vni: 5000, remote: local4, underlay: remoteUnderlay())])
+            XCTAssertEqual(out.map(\.port), [uplink])
+            let outer = try XCTUnwrap(out.first?.bytes)
+            XCTAssertEqual(Array(outer[30..<34]), remote4.bytes, "to the sender's VTEP")
+            XCTAssertEqual(Array(outer[46..<49]), [0x00, 0x13, 0x88], "in VNI 5000")
+            let icmp = Array(outer[50...])
+            XCTAssertEqual(Array(icmp[0..<12]), remoteRouterMAC.bytes + routerMAC.bytes)
+            return icmp
+        }
+        let expired = R.ipv4(dst: routerMAC, src: remoteRouterMAC, from: "10.9.0.5", to: "10.1.0.10", ttl: 1)
+        let te = try answer(expired)
+        XCTAssertEqual(Array(te[26..<34]), R.v4("10.1.0.1") + R.v4("10.9.0.5"))
+        XCTAssertEqual(Array(te[34..<36]), [11, 0], "time exceeded")
+        XCTAssertEqual(referenceChecksum(Array(te[14..<34])), 0)
+        XCTAssertEqual(referenceChecksum(Array(te[34...])), 0)
+        XCTAssertEqual(Array(te[42...]), Array(expired[14...]), "the offending packet quoted")
+        let unreachable = try answer(R.ipv4(dst: routerMAC, src: remoteRouterMAC, from: "10.9.0.5", to: "192.168.9.9"))
+        XCTAssertEqual(Array(unreachable[34..<36]), [3, 0], "net unreachable")
+        let te6 = try answer(R.ipv6(dst: routerMAC, src: remoteRouterMAC, from: "fd00:9::5", to: "fd00:1::10", hopLimit: 1))
+        XCTAssertEqual(Array(te6[22..<38]), IPAddress("fd00:1::1")!.bytes)
+        XCTAssertEqual(te6[54], 3, "time exceeded")
+        XCTAssertTrue(referenceL4Valid(te6))
+        XCTAssertEqual(sw.counters.drops(.ttlExceeded), 2)
+        XCTAssertEqual(sw.counters.drops(.noRoute), 1)
+        // A sender the VRF has no way back to gets nothing (dropped and counted all the same).
+        let stranger = R.ipv4(dst: routerMAC, src: remoteRouterMAC, from: "10.7.0.5", to: "10.1.0.10", ttl: 1)
+        XCTAssertEqual(pass(&sw, &io, from: uplink, [encap(stranger, vni: 5000, remote: local4, underlay: remoteUnderlay())]).count, 0)
+        XCTAssertEqual(sw.counters.drops(.ttlExceeded), 3)
+        XCTAssertEqual(io.freeCount, io.frameCount)
+    }
+
     func remoteUnderlay() -> UnderlayConfig { var u = testUnderlay(); u.localV4 = remote4; return u }
 
     // MARK: tables
