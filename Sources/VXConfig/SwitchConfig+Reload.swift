@@ -24,7 +24,16 @@ public struct ReloadPlan: Equatable, Sendable {
     public var vnisToRemove: [VNI] = []
     public var agingTime: Int?
     /// The `bgp:` section changed: the speaker restarts gracefully with it (forwarding kept).
+    /// Also when VRFs or gateways changed and BGP runs (its VRFs and type-5 subnets follow them).
     public var restartBGP = false
+    /// Routing on the host, applied around the VNI changes: gateways that go or change are
+    /// cleared first, then removed VRFs (by L3 VNI) go; after the VNIs, new or changed VRFs are
+    /// set and the new gateways put in place. Routed traffic of the tenants concerned pauses
+    /// for that moment; nothing else does.
+    public var gatewaysToClear: [VNI] = []
+    public var vrfsToRemove: [VNI] = []
+    public var vrfsToSet: [SwitchConfig.VRFConfig] = []
+    public var gatewaysToSet: [SwitchConfig.VNIConfig] = []
 
     public var isEmpty: Bool { self == ReloadPlan() }
 
@@ -38,6 +47,10 @@ public struct ReloadPlan: Equatable, Sendable {
             + staticsToRemove.map { "fdb static \($0.mac) in VNI \($0.vni): removed" }
             + staticsToAdd.map { "fdb static \($0.mac) in VNI \($0.vni): added" }
             + vnisToRemove.map { "VNI \($0): removed" }
+            + vrfsToRemove.map { "VRF with L3 VNI \($0): removed" }
+            + vrfsToSet.map { "VRF \($0.name) (L3 VNI \($0.l3VNI)): set" }
+            + gatewaysToClear.filter { vni in !gatewaysToSet.contains { $0.vni == vni } }.map { "VNI \($0): gateway removed" }
+            + gatewaysToSet.map { "VNI \($0.vni): gateway set" }
             + (agingTime.map { ["fdb aging-time: \($0) s"] } ?? [])
             + (restartBGP ? ["bgp: speaker restarted gracefully with the new section"] : [])
     }
@@ -57,14 +70,7 @@ extension SwitchConfig {
         try fixed("fdb.max-entries", fdb.maxEntries == new.fdb.maxEntries)
         try fixed("fdb.max-neighbors", fdb.maxNeighbors == new.fdb.maxNeighbors)
         try fixed("bgp", (bgp == nil) == (new.bgp == nil))
-        try fixed("vrfs", vrfs == new.vrfs)
         try fixed("storm-control", stormControl == new.stormControl)
-        for v in new.vnis where vni(v.vni)?.gateway != v.gateway {
-            try fixed("vnis[\(new.vnis.firstIndex(of: v)!)].gateway", false)
-        }
-        for v in vnis where v.gateway != nil && new.vni(v.vni) == nil {
-            try fixed("vnis (VNI \(v.vni) with a gateway)", false)
-        }
 
         var plan = ReloadPlan()
         for v in new.vnis {
@@ -81,6 +87,30 @@ extension SwitchConfig {
         plan.vnisToRemove = vnis.map(\.vni).filter { new.vni($0) == nil }
         if fdb.agingTime != new.fdb.agingTime { plan.agingTime = new.fdb.agingTime }
         plan.restartBGP = bgp != new.bgp
+        routingChanges(to: new, into: &plan)
+        if new.bgp != nil && (!plan.vrfsToSet.isEmpty || !plan.vrfsToRemove.isEmpty || !plan.gatewaysToSet.isEmpty
+                              || !plan.gatewaysToClear.isEmpty) {
+            plan.restartBGP = true
+        }
         return plan
+    }
+
+    /// VRFs and gateways: a VNI's gateway changes when its addresses, MAC or VRF (or that VRF's
+    /// L3 VNI) do; a VRF changes when any of its fields does (a new L3 VNI is another VRF).
+    func routingChanges(to new: SwitchConfig, into plan: inout ReloadPlan) {
+        let oldVRFs = Dictionary(uniqueKeysWithValues: vrfs.map { ($0.l3VNI, $0) })
+        let newL3 = Set(new.vrfs.map(\.l3VNI))
+        plan.vrfsToRemove = vrfs.map(\.l3VNI).filter { !newL3.contains($0) }
+        plan.vrfsToSet = new.vrfs.filter { oldVRFs[$0.l3VNI] != $0 }
+        func routed(_ c: SwitchConfig, _ v: VNIConfig?) -> String? {
+            guard let v, let g = v.gateway, let vrf = c.vrf(of: v.vni) else { return nil }
+            return "\(g) \(vrf.l3VNI) \(c.routerMAC(of: vrf))"
+        }
+        for v in vnis where v.gateway != nil && routed(self, v) != routed(new, new.vni(v.vni)) {
+            plan.gatewaysToClear.append(v.vni)
+        }
+        for v in new.vnis where v.gateway != nil && routed(self, vni(v.vni)) != routed(new, v) {
+            plan.gatewaysToSet.append(v)
+        }
     }
 }

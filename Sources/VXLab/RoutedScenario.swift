@@ -29,7 +29,7 @@ final class RoutedScenario: SelfContainedScenario, @unchecked Sendable {
         do {
             guard FRRInstance.isInstalled else { throw LabError("FRR is not installed (tools/install-deps installs it)") }
             say("building the fabric in network namespaces:")
-            let f = try EVPNFabric(prefix: "vxr\(labTag)", workDir: workDir + "/fabric", binary: binary) { self.say("  \($0)") }
+            let f = try EVPNFabric(prefix: "vxi\(labTag)", workDir: workDir + "/fabric", binary: binary) { self.say("  \($0)") }
             lock.withLock { fabric = f }
             let rr = try f.addNode("rr", host: 254, kind: .routeReflector)
             let hv1 = try f.addNode("hv1", host: 1, kind: .vxsw, vnis: [1001, 1002])

@@ -101,7 +101,7 @@ struct ClearBGP: ParsableCommand {
 /// `vxsw reload`: the running switch reads its config file again (as SIGHUP does).
 struct Reload: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply the config file's changes while forwarding: VNIs, flood lists, ports, static MACs, MAC limits, aging, bgp (others are refused, naming the field).")
+        abstract: "Apply the config file's changes while forwarding: VNIs, flood lists, ports, static MACs, MAC limits, aging, VRFs and gateways, bgp (others are refused, naming the field).")
     @OptionGroup var control: ControlOptions
     func run() throws { try change(["reload"], control) }
 }

@@ -29,16 +29,16 @@ final class RoutingLabTests: XCTestCase {
 
         """
 
-    func testVMsInTwoSubnetsAreRoutedOnTheHost() throws {
-        let workDir = NSTemporaryDirectory() + "vxsw-routing-\(labTag)"
+    /// The hypervisor namespace and two VMs on veths (tap1, tap2) in 10.1.0.0/24 and 10.2.0.0/24
+    /// (fd00:1::/64, fd00:2::/64), default routes via the .1 gateways; all removed after the test.
+    func twoSubnets(_ tag: String) throws -> (workDir: String, hv: NetworkNamespace, vm1: NetworkNamespace, vm2: NetworkNamespace) {
+        let workDir = NSTemporaryDirectory() + "vxsw-routing-\(tag)-\(labTag)"
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: workDir) }
-        let hv = try NetworkNamespace("vxr\(labTag)-hv")
-        defer { hv.remove() }
-        let vm1 = try NetworkNamespace("vxr\(labTag)-vm1")
-        defer { vm1.remove() }
-        let vm2 = try NetworkNamespace("vxr\(labTag)-vm2")
-        defer { vm2.remove() }
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: workDir) }
+        var made: [NetworkNamespace] = []
+        addTeardownBlock { for ns in made.reversed() { ns.remove() } }
+        for name in ["hv", "vm1", "vm2"] { made.append(try NetworkNamespace("vx\(tag)\(labTag)-\(name)")) }
+        let (hv, vm1, vm2) = (made[0], made[1], made[2])
         try hv.exec(["ip", "addr", "add", "198.18.0.1/32", "dev", "lo"])
         for (vm, tap, v4, v6, gw4, gw6) in [(vm1, "tap1", "10.1.0.10/24", "fd00:1::10/64", "10.1.0.1", "fd00:1::1"),
                                             (vm2, "tap2", "10.2.0.20/24", "fd00:2::20/64", "10.2.0.1", "fd00:2::1")] {
@@ -48,6 +48,11 @@ final class RoutingLabTests: XCTestCase {
             try vm.exec(["ip", "route", "add", "default", "via", gw4])
             try vm.exec(["ip", "-6", "route", "add", "default", "via", gw6])
         }
+        return (workDir, hv, vm1, vm2)
+    }
+
+    func testVMsInTwoSubnetsAreRoutedOnTheHost() throws {
+        let (workDir, hv, vm1, vm2) = try twoSubnets("r")
 
         let socket = workDir + "/vxsw.sock"
         let path = workDir + "/vxsw.yaml"
@@ -109,5 +114,59 @@ final class RoutingLabTests: XCTestCase {
             try VXLabKit.run([binary, "show", "vni", "--json", "--socket", socket]).output.utf8))
         XCTAssertGreaterThan(vnis.first { $0.vni == 1000 }?.drops["no_route"] ?? 0, 0)
         XCTAssertTrue(child.isRunning, log())
+    }
+
+    /// `vxsw reload` adds a tenant (a VRF and the gateways of two VNIs) to a switch that only
+    /// bridged them, moves a gateway address, and takes the tenant away again, while the
+    /// switch runs: routing starts, follows and stops; bridging in each VNI never stops.
+    func testVRFAndGatewaysChangeByReload() throws {
+        let (workDir, hv, vm1, vm2) = try twoSubnets("q")
+        let socket = workDir + "/vxsw.sock", path = workDir + "/vxsw.yaml"
+        let bridged = """
+            vtep: { ipv4: 198.18.0.1 }
+            vnis:
+              - vni: 1000
+              - vni: 2000
+            ports:
+              - { name: tap1, vni: 1000 }
+              - { name: tap2, vni: 2000 }
+            control: { socket: \(socket), metrics: off, state-file: off }
+
+            """
+        let routed = Self.config.replacingOccurrences(of: "SOCKET", with: socket)
+        try bridged.write(toFile: path, atomically: true, encoding: .utf8)
+        let binary = try vxswBinary()
+        let child = try startSwitchProcess(binary: binary, config: path, socket: socket, in: hv, logPath: workDir + "/vxsw.log")
+        defer { child.stop() }
+        func reload(_ yaml: String) throws -> String {
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try VXLabKit.run([binary, "reload", "--socket", socket], check: false)
+            XCTAssertTrue(r.succeeded, "reload: \(r.output) \(r.error)\n\(child.log.suffix(1500))")
+            return r.output
+        }
+        func reaches(_ vm: NetworkNamespace, _ to: String) -> Bool {
+            waitUntil(timeout: 5) { (try? vm.exec(["ping", "-c", "1", "-W", "1", to], check: false).succeeded) ?? false }
+        }
+        XCTAssertFalse(reaches(vm1, "10.2.0.20"), "no gateway yet: nothing routes")
+
+        let added = try reload(routed)
+        XCTAssertTrue(added.contains("VRF tenant1 (L3 VNI 5000): set") && added.contains("VNI 2000: gateway set"), added)
+        XCTAssertTrue(reaches(vm1, "10.1.0.1") && reaches(vm2, "10.2.0.1"), "the gateways answer after the reload\n\(child.log.suffix(1500))")
+        XCTAssertTrue(reaches(vm1, "10.2.0.20"), "vm1 -> vm2 routed after the reload\n\(child.log.suffix(1500))")
+
+        // VNI 2000's gateway moves to .254: the old address no longer answers, the new one does.
+        try vm2.exec(["ip", "route", "replace", "default", "via", "10.2.0.254"])
+        let moved = try reload(routed.replacingOccurrences(of: "10.2.0.1/24", with: "10.2.0.254/24"))
+        XCTAssertTrue(moved.contains("VNI 2000: gateway set"), moved)
+        XCTAssertTrue(reaches(vm2, "10.2.0.254"), "the moved gateway answers")
+        XCTAssertTrue(reaches(vm2, "10.1.0.10"), "vm2 -> vm1 routed through the moved gateway\n\(child.log.suffix(1500))")
+        XCTAssertFalse(reaches(vm2, "10.2.0.1"), "the old gateway address is gone")
+
+        let removed = try reload(bridged)
+        XCTAssertTrue(removed.contains("VRF with L3 VNI 5000: removed"), removed)
+        XCTAssertFalse(reaches(vm1, "10.2.0.20"), "the tenant is gone: nothing routes")
+        let routes = try VXLabKit.run([binary, "show", "ip", "route", "vrf", "tenant1", "--socket", socket], check: false)
+        XCTAssertTrue(routes.error.contains("no VRF named 'tenant1'"), routes.error)
+        XCTAssertTrue(child.isRunning, String(child.log.suffix(2000)))
     }
 }

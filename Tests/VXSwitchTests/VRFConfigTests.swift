@@ -68,7 +68,11 @@ final class VRFConfigTests: XCTestCase {
         let bgp = "bgp:\n  asn: 65001\n  router-id: 198.18.0.1\n"
         let auto = try SwitchConfig.parse(yaml: base + bgp)
         XCTAssertEqual(try EVPNConfig(switchConfig: auto, bgp: auto.bgp!).vrfs,
-                       [VXEVPN.VRFConfig(l3VNI: 5000, routerMAC: MACAddress("02:76:c6:12:00:01")!, vnis: [1000, 2000])])
+                       [VXEVPN.VRFConfig(l3VNI: 5000, routerMAC: MACAddress("02:76:c6:12:00:01")!, vnis: [1000, 2000], name: "tenant1")])
+        // advertise-subnets: the gateways' subnets go to the speaker as type-5 prefixes.
+        let advertised = try SwitchConfig.parse(yaml: base + "    advertise-subnets: true\n" + bgp)
+        XCTAssertEqual(try EVPNConfig(switchConfig: advertised, bgp: advertised.bgp!).vrfs.first?.advertisedPrefixes,
+                       [IPPrefix("10.1.0.0/24")!, IPPrefix("fd00:1::/64")!, IPPrefix("10.2.0.0/24")!])
         let set = try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "    l3-vni: 5000\n", with: """
                 l3-vni: 5000
                 router-mac: "02:00:00:00:50:00"
@@ -144,19 +148,43 @@ final class VRFConfigTests: XCTestCase {
             + "  - { name: two, l3-vni: 6000, vnis: [3000] }\n"))
     }
 
-    func testReloadRefusesVRFAndGatewayChanges() throws {
+    func testReloadPlansVRFAndGatewayChanges() throws {
         let old = try SwitchConfig.parse(yaml: base)
-        for (yaml, field) in [
-            (base.replacingOccurrences(of: "l3-vni: 5000", with: "l3-vni: 5001"), "vrfs"),
-            (base.replacingOccurrences(of: "10.2.0.1/24", with: "10.2.0.2/24"), "vnis[1].gateway"),
-        ] {
-            XCTAssertThrowsError(try old.reloadPlan(to: try SwitchConfig.parse(yaml: yaml))) { error in
-                XCTAssertEqual("\(error)", "\(field): cannot change while vxsw runs (restart vxsw for it)")
-            }
-        }
         XCTAssertTrue(try old.reloadPlan(to: old).isEmpty)
-        let added = try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "  - vni: 3000", with: "  - { vni: 3000, mac-limit: 10 }"))
-        XCTAssertEqual(try old.reloadPlan(to: added).vnisToSet.map(\.vni), [VNI(3000)!], "other VNI changes still reload")
+        // Another L3 VNI: the old VRF goes, the new one comes, both gateways are set again in it.
+        let renumbered = try old.reloadPlan(to: try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "l3-vni: 5000", with: "l3-vni: 5001")))
+        XCTAssertEqual(renumbered.vrfsToRemove, [VNI(5000)!])
+        XCTAssertEqual(renumbered.vrfsToSet.map(\.l3VNI), [VNI(5001)!])
+        XCTAssertEqual(renumbered.gatewaysToClear, [VNI(1000)!, VNI(2000)!])
+        XCTAssertEqual(renumbered.gatewaysToSet.map(\.vni), [VNI(1000)!, VNI(2000)!])
+        XCTAssertFalse(renumbered.restartBGP, "no bgp section")
+        // A gateway address: that VNI's gateway only.
+        let moved = try old.reloadPlan(to: try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "10.2.0.1/24", with: "10.2.0.2/24")))
+        XCTAssertEqual(moved.gatewaysToClear, [VNI(2000)!])
+        XCTAssertEqual(moved.gatewaysToSet.map(\.vni), [VNI(2000)!])
+        XCTAssertTrue(moved.vrfsToSet.isEmpty && moved.vrfsToRemove.isEmpty)
+        // A new tenant with a gateway on VNI 3000; then every VRF and gateway gone.
+        let added = try old.reloadPlan(to: try SwitchConfig.parse(yaml: base.replacingOccurrences(
+            of: "  - vni: 3000", with: "  - { vni: 3000, gateway: { ipv4: 10.3.0.1/24 } }") + "  - { name: two, l3-vni: 6000, vnis: [3000] }\n"))
+        XCTAssertEqual(added.vrfsToSet.map(\.name), ["two"])
+        XCTAssertEqual(added.gatewaysToSet.map(\.vni), [VNI(3000)!])
+        XCTAssertTrue(added.gatewaysToClear.isEmpty)
+        XCTAssertEqual(added.summary.suffix(2), ["VRF two (L3 VNI 6000): set", "VNI 3000: gateway set"])
+        let bare = """
+            vtep: { ipv4: 198.18.0.1 }
+            vnis:
+              - vni: 1000
+              - vni: 2000
+              - vni: 3000
+
+            """
+        let removed = try old.reloadPlan(to: try SwitchConfig.parse(yaml: bare))
+        XCTAssertEqual(removed.vrfsToRemove, [VNI(5000)!])
+        XCTAssertEqual(removed.gatewaysToClear, [VNI(1000)!, VNI(2000)!])
+        XCTAssertTrue(removed.gatewaysToSet.isEmpty)
+        XCTAssertTrue(removed.summary.contains("VNI 1000: gateway removed"), "\(removed.summary)")
+        let other = try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "  - vni: 3000", with: "  - { vni: 3000, mac-limit: 10 }"))
+        XCTAssertEqual(try old.reloadPlan(to: other).vnisToSet.map(\.vni), [VNI(3000)!], "other VNI changes still reload")
     }
 
     func testReadmeExampleHasAVRF() throws {

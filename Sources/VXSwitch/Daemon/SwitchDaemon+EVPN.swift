@@ -28,7 +28,11 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     private var installedRoutes: Set<VRFPrefix> = []
     private var staleRoutes: Set<VRFPrefix> = []
     /// The VRFs' connected subnets: a type-5 route for one of them never replaces it.
-    var connectedSubnets: Set<VRFPrefix> = []
+    private var connected: Set<VRFPrefix> = []
+    var connectedSubnets: Set<VRFPrefix> {
+        get { lock.withLock { connected } }
+        set { lock.withLock { connected = newValue } }
+    }
     /// The IPs of each installed MAC's MAC/IP routes: its neighbour entries (ARP/ND suppression).
     private var neighborIPs: [VNIMAC: [IPAddress]] = [:]
 
@@ -120,7 +124,7 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     /// gateway's subnet that another VTEP advertises too stays connected here).
     func installRemotePrefixRoute(vrf: VNI, prefix: IPPrefix, vtep: IPAddress, routerMAC: MACAddress) {
         let k = VRFPrefix(vrf, prefix)
-        if lock.withLock({ connectedSubnets.contains(k) }) {
+        if connectedSubnets.contains(k) {
             log.debug("EVPN: prefix \(prefix) from \(vtep) is connected in VRF \(vrf): kept connected")
             return
         }
@@ -129,7 +133,7 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 
     func withdrawRemotePrefixRoute(vrf: VNI, prefix: IPPrefix) {
         let k = VRFPrefix(vrf, prefix)
-        if lock.withLock({ connectedSubnets.contains(k) }) { return }
+        if connectedSubnets.contains(k) { return }
         withdrawRemoteRoute(k)
     }
 
@@ -232,7 +236,7 @@ extension SwitchDaemon {
         guard let bgp = config.bgp else { return }
         // The speaker holds its dataplane weakly: the daemon keeps the feed alive.
         let feed = SwitchDataplaneFeed(tables: tables, log: log)
-        feed.connectedSubnets = Set(config.vrfs.flatMap { v in config.subnets(of: v).map { VRFPrefix(v.l3VNI, $0) } })
+        feed.connectedSubnets = Self.connectedSubnets(config)
         evpnFeed = feed
         let speaker = EVPNSpeaker(config: try EVPNConfig(switchConfig: config, bgp: bgp), dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
@@ -341,5 +345,12 @@ extension SwitchDaemon {
         default:
             return nil
         }
+    }
+}
+
+extension SwitchDaemon {
+    /// Every VRF's connected subnets (its gateways'), for the feed.
+    static func connectedSubnets(_ config: SwitchConfig) -> Set<VRFPrefix> {
+        Set(config.vrfs.flatMap { v in config.subnets(of: v).map { VRFPrefix(v.l3VNI, $0) } })
     }
 }

@@ -4,7 +4,8 @@ import VXCore
 
 /// `vxsw reload` and SIGHUP: the config file read again and what changed applied while the
 /// switch forwards (`SwitchConfig.reloadPlan`): VNIs, flood lists, ports, static MACs, MAC
-/// limits, the aging time, the `bgp:` section (a graceful speaker restart). Everything else
+/// limits, the aging time, tenant VRFs and gateways, the `bgp:` section (a graceful speaker
+/// restart). Everything else
 /// is refused with its field named, and nothing is changed then. Ports added at run time
 /// (hooks, the state file) are not the file's and stay.
 extension SwitchDaemon {
@@ -33,6 +34,10 @@ extension SwitchDaemon {
         guard !plan.isEmpty else { return [] }
 
         let learnWithoutBGP = new.bgp == nil
+        // Routing first loses what goes (gateways, then VRFs), so an L3 VNI that becomes an L2
+        // VNI, or the reverse, is free when it is set again.
+        if !plan.gatewaysToClear.isEmpty { tables.apply(plan.gatewaysToClear.map { .setGateway($0, nil) }, wait: true) }
+        if !plan.vrfsToRemove.isEmpty { tables.apply(plan.vrfsToRemove.map { .removeVRF($0) }, wait: true) }
         for v in plan.vnisToSet {
             guard tables.apply(v.tableUpdate(learnRemote: learnWithoutBGP), wait: true) else {
                 throw SwitchError("\(path): vnis: more VNIs than the switch table holds")
@@ -52,6 +57,15 @@ extension SwitchDaemon {
         }
         if !plan.vnisToRemove.isEmpty { tables.apply(plan.vnisToRemove.map { .removeVNI($0) }, wait: true) }
         if let aging = plan.agingTime { tables.apply(.setAgeLimit(aging == 0 ? .max : UInt32(aging)), wait: true) }
+        for vrf in plan.vrfsToSet where !tables.apply(.addVRF(vrf.l3VNI, routerMAC: new.routerMAC(of: vrf)), wait: true) {
+            problems.append("VRF \(vrf.name): L3 VNI \(vrf.l3VNI) could not be set (more VRFs or VNIs than the switch table holds?)")
+        }
+        for v in plan.gatewaysToSet {
+            guard let g = v.gateway, let vrf = new.vrf(of: v.vni),
+                  tables.apply(.setGateway(v.vni, Gateway(vrf: vrf.l3VNI, mac: g.mac, ipv4: g.ipv4, ipv6: g.ipv6)), wait: true)
+            else { problems.append("VNI \(v.vni): its gateway could not be set"); continue }
+        }
+        evpnFeed?.connectedSubnets = Self.connectedSubnets(new)
         evpn?.setLocalVNIs(Set(new.vnis.map(\.vni)))
         if plan.restartBGP {
             do { try restartEVPN() } catch { problems.append("bgp: \(error)") }
