@@ -50,4 +50,18 @@ struct {
     __type(value, __u32); /* bridge-domain index */
 } fast_vnis SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VXSW_FAST_MAX_VNIS);
+    __type(key, __u32);   /* bridge-domain index */
+    __type(value, struct vxsw_fast_gateway);
+} fast_gateways SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VXSW_FAST_MAX_ROUTES);
+    __type(key, struct vxsw_fast_route_key);
+    __type(value, struct vxsw_fast_route);
+} fast_routes SEC(".maps");
+
 #endif

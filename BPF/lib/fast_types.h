@@ -11,6 +11,7 @@
 #define VXSW_FAST_MAX_FDB    262144
 #define VXSW_FAST_MAX_VTEPS  4096
 #define VXSW_FAST_MAX_VNIS   4096
+#define VXSW_FAST_MAX_ROUTES 16384
 
 /* The fast path's global settings (array of one). All zero: fast path off. */
 struct vxsw_fast_config {
@@ -59,6 +60,38 @@ struct vxsw_fast_vtep {
     __u8  resolved;          /* next hop known and a local address of this family exists */
     __u8  ipv6;
     __u8  remote[16];        /* IPv4: first 4 bytes */
+};
+
+/* A bridge domain's anycast gateway (key: bridge-domain index): frames to `mac` are routed. */
+struct vxsw_fast_gateway {
+    __u8  mac[6];
+    __u8  router_mac[6];     /* the VRF's router MAC: the inner source toward a remote VTEP */
+    __u32 vrf;               /* VRF index (the route key's) */
+    __u32 l3_vni;            /* the VRF's L3 VNI, host order; 0: none */
+    __u8  v4[4];             /* the gateway's own addresses: left to the engine (it answers) */
+    __u8  v6[16];
+    __u8  has_v4;
+    __u8  has_v6;
+    __u8  pad[2];
+};
+
+/* A host route's key: VRF index and the address (IPv4 as ::ffff:a.b.c.d). */
+struct vxsw_fast_route_key {
+    __u32 vrf;
+    __u8  addr[16];
+};
+
+enum vxsw_fast_route_kind {
+    VXSW_FAST_ROUTE_LOCAL = 1,   /* target: the host's bridge domain; mac: the host's */
+    VXSW_FAST_ROUTE_REMOTE = 2,  /* target: index into fast_vteps; mac: its router MAC */
+};
+
+/* Where the engine's longest match and host resolution send a packet to that address. */
+struct vxsw_fast_route {
+    __u32 kind;
+    __u32 target;
+    __u8  mac[6];
+    __u8  pad[2];
 };
 
 #endif

@@ -21,6 +21,7 @@
  *   access frame ─▶ fast_ports[in]? ─▶ src known here? ─▶ dst in fast_fdb?
  *        port of the same BD ─▶ complete csum ─▶ redirect(port)            fast_local
  *        resolved VTEP ─▶ complete csum ─▶ hash ─▶ push outer ─▶ redirect(uplink) fast_encap
+ *        not in it, to the domain's gateway MAC ─▶ fast_route (fastroute.h): routed        fast_routed
  *   uplink VXLAN ─▶ Decap.parse checks ─▶ fast_vnis[vni] ─▶ src known at that VTEP?
  *        ─▶ dst a port of that BD ─▶ complete csum ─▶ pull outer ─▶ redirect(port) fast_decap
  */
@@ -238,7 +239,9 @@ static __always_inline int udp_checksum_ok(struct xdp_md *ctx, __u32 l4, __u32 u
     return sum >= 0 && csum_fold64(pseudo + (__u16)sum) == 0xffff;
 }
 
-/* A frame from an access port: local delivery or encapsulation, or FAST_DECLINE. */
+#include "fastroute.h"
+
+/* A frame from an access port: local delivery, encapsulation or routing, or FAST_DECLINE. */
 static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     __u32 zero = 0;
     struct vxsw_fast_config *cfg = bpf_map_lookup_elem(&fast_config, &zero);
@@ -258,7 +261,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     if (!src || src->kind != VXSW_FAST_PORT || src->target != ifindex) return FAST_DECLINE;
     key = fdb_key(bd, eth);
     struct vxsw_fast_fdb *dst = bpf_map_lookup_elem(&fast_fdb, &key);
-    if (!dst) return FAST_DECLINE;
+    if (!dst) return fast_route(ctx, cfg, in, src, bd, flen); /* to the gateway MAC, or declined */
     __u32 target = dst->target;
 
     if (dst->kind == VXSW_FAST_PORT) {

@@ -36,6 +36,7 @@ enum vxsw_stat {
     VXSW_STAT_FAST_ENCAP,           /* fast path: access frame encapsulated, redirected to the uplink */
     VXSW_STAT_FAST_DECAP,           /* fast path: VXLAN frame decapsulated, redirected to a port */
     VXSW_STAT_FAST_LOCAL,           /* fast path: access frame redirected to another access port */
+    VXSW_STAT_FAST_ROUTED,          /* fast path: access frame routed (to a local host or through the L3 VNI) */
     VXSW_STAT_MAX,
 };
 

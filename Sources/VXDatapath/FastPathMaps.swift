@@ -53,6 +53,10 @@ public struct FastPathTables: Equatable, Sendable {
     public var fdb: [UInt64: Target] = [:]
     /// The ifindex of each pipeline port in `ports`.
     public var portIndex: [PortID: Int32] = [:]
+    /// Anycast gateways by bridge domain, and the host addresses the engine resolves to one
+    /// place (`SwitchPipeline.fastHostRoutes`): what the fast path routes (BPF/lib/fastroute.h).
+    public var gateways: [UInt16: FastGateway] = [:]
+    public var routes: [FastRouteKey: FastRouteTarget] = [:]
 
     public init() {}
 
@@ -83,6 +87,11 @@ public struct FastPathTables: Equatable, Sendable {
         pipeline.fdb.forEachEntry { e in
             if let t = target(for: e) { fdb[e.key] = t }
         }
+        for g in pipeline.fastGateways { gateways[g.bd] = g }
+        for (k, t) in pipeline.fastHostRoutes {
+            if case .remote(let v, _) = t, vteps[v] == nil { continue }
+            routes[k] = t
+        }
     }
 
     /// Where the fast path sends frames to `entry` (nil: it leaves them to the engine): a
@@ -99,7 +108,7 @@ public struct FastPathTables: Equatable, Sendable {
 /// The fast path's BPF maps. `apply` writes the difference between two `FastPathTables`,
 /// in an order that never lets XDP follow an entry to something not yet (or no longer) there.
 public final class FastPathMaps {
-    let configFD, portsFD, fdbFD, vtepsFD, vnisFD: Int32
+    let configFD, portsFD, fdbFD, vtepsFD, vnisFD, gatewaysFD, routesFD: Int32
 
     public init(program: XDPProgram) throws {
         configFD = try program.mapFD("fast_config")
@@ -107,6 +116,8 @@ public final class FastPathMaps {
         fdbFD = try program.mapFD("fast_fdb")
         vtepsFD = try program.mapFD("fast_vteps")
         vnisFD = try program.mapFD("fast_vnis")
+        gatewaysFD = try program.mapFD("fast_gateways")
+        routesFD = try program.mapFD("fast_routes")
     }
 
     /// Turns the fast path on (with `config`) or off (nil). Off, every frame goes to the engine.
@@ -143,8 +154,12 @@ public final class FastPathMaps {
 
     /// Writes what changed from `old` to `new` (the config included).
     public func apply(from old: FastPathTables, to new: FastPathTables, enabled: Bool) throws {
-        // 1. FDB entries that go or change target first: nothing points at a port/VTEP about to change.
+        // 1. FDB entries and routes that go or change target first: nothing points at a port/VTEP about to change.
         for (key, target) in old.fdb where new.fdb[key] != target { delete(fdbFD, key) }
+        for (key, target) in old.routes where new.routes[key] != target {
+            var k = Self.routeKey(key)
+            _ = bpf_map_delete_elem(routesFD, &k)
+        }
         // 2. Ports, VTEPs, VNIs that are new or changed.
         for (index, p) in new.ports where old.ports[index] != p {
             var v = vxsw_fast_port()
@@ -164,15 +179,27 @@ public final class FastPathMaps {
             var v = UInt32(bd)
             try withUnsafeBytes(of: &v) { try update(vnisFD, &k, Array($0), "fast_vnis") }
         }
-        // 3. FDB entries that are new or changed; the last-seen stamp XDP writes starts at 0.
+        for (bd, g) in new.gateways where old.gateways[bd] != g {
+            var k = UInt32(bd)
+            try update(gatewaysFD, &k, Self.gatewayValue(g), "fast_gateways")
+        }
+        // 3. FDB entries and routes that are new or changed; the last-seen stamp XDP writes starts at 0.
         for (key, target) in new.fdb where old.fdb[key] != target {
             var k = key
             try update(fdbFD, &k, Self.fdbValue(target), "fast_fdb")
+        }
+        for (key, target) in new.routes where old.routes[key] != target {
+            var k = Self.routeKey(key)
+            try update(routesFD, &k, Self.routeValue(target), "fast_routes")
         }
         // 4. What is gone: ports, VNIs, VTEPs (an array map: zeroed, never resolved).
         for index in old.ports.keys where new.ports[index] == nil {
             var k = UInt32(bitPattern: index)
             _ = bpf_map_delete_elem(portsFD, &k)
+        }
+        for bd in old.gateways.keys where new.gateways[bd] == nil {
+            var k = UInt32(bd)
+            _ = bpf_map_delete_elem(gatewaysFD, &k)
         }
         for vni in old.vnis.keys where new.vnis[vni] == nil {
             var k = vni
@@ -284,6 +311,37 @@ public final class FastPathMaps {
         switch target {
         case .port(let ifindex): v.kind = UInt32(VXSW_FAST_PORT.rawValue); v.target = UInt32(bitPattern: ifindex)
         case .vtep(let i): v.kind = UInt32(VXSW_FAST_VTEP.rawValue); v.target = UInt32(i)
+        }
+        return bytes(of: v)
+    }
+
+    static func gatewayValue(_ g: FastGateway) -> [UInt8] {
+        var v = vxsw_fast_gateway()
+        copy(g.mac.bytes, into: &v.mac)
+        copy(g.routerMAC.bytes, into: &v.router_mac)
+        v.vrf = UInt32(g.vrf)
+        v.l3_vni = g.l3VNI?.value ?? 0
+        if let a = g.ipv4 { copy(a.bytes, into: &v.v4); v.has_v4 = 1 }
+        if let a = g.ipv6 { copy(a.bytes, into: &v.v6); v.has_v6 = 1 }
+        return bytes(of: v)
+    }
+
+    /// The key of `fast_routes`: VRF index and the address as 16 bytes (IPv4 as ::ffff:a.b.c.d).
+    static func routeKey(_ k: FastRouteKey) -> vxsw_fast_route_key {
+        var key = vxsw_fast_route_key()
+        key.vrf = UInt32(k.vrf)
+        let b = (0..<8).map { UInt8(truncatingIfNeeded: k.ip.hi >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: k.ip.lo >> (56 - 8 * $0)) }
+        copy(b, into: &key.addr)
+        return key
+    }
+
+    static func routeValue(_ t: FastRouteTarget) -> [UInt8] {
+        var v = vxsw_fast_route()
+        switch t {
+        case .local(let bd, let mac):
+            v.kind = UInt32(VXSW_FAST_ROUTE_LOCAL.rawValue); v.target = UInt32(bd); copy(mac.bytes, into: &v.mac)
+        case .remote(let vtep, let mac):
+            v.kind = UInt32(VXSW_FAST_ROUTE_REMOTE.rawValue); v.target = UInt32(vtep); copy(mac.bytes, into: &v.mac)
         }
         return bytes(of: v)
     }

@@ -103,7 +103,7 @@ public final class XDPProgram {
     /// The program's own counters (BPF/lib/maps.h `enum vxsw_stat`), summed over CPUs.
     public func statistics() -> [String: UInt64] {
         let names = ["access_to_switch", "vxlan_to_switch", "uplink_pass", "unknown_port_pass", "queue_out_of_range",
-                     "fast_encap", "fast_decap", "fast_local"]
+                     "fast_encap", "fast_decap", "fast_local", "fast_routed"]
         var out: [String: UInt64] = [:]
         for (i, name) in names.enumerated() {
             var sum: UInt64 = 0

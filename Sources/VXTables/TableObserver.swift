@@ -25,8 +25,8 @@ extension TableUpdate {
     var leavesFastPathAlone: Bool {
         switch self {
         case .installNeighbor, .withdrawNeighbor, .refreshLearned, .setAgeLimit: return true
-        // Routing: the gateway and router MACs are never FDB entries, so XDP declines their frames.
-        case .setGateway, .installRoute, .removeRoute, .learnHost, .forgetHost: return true
+        // Routing (gateways, VRFs, routes, learned hosts) is structural: the fast path routes
+        // the host addresses they resolve (`SwitchPipeline.fastHostRoutes`), derived again.
         default: return false
         }
     }
