@@ -62,7 +62,8 @@ struct vxsw_fast_vtep {
     __u8  remote[16];        /* IPv4: first 4 bytes */
 };
 
-/* A bridge domain's anycast gateway (key: bridge-domain index): frames to `mac` are routed. */
+/* A bridge domain's anycast gateway (key: bridge-domain index): frames to `mac` are routed.
+ * An L3 VNI's domain has one too (`l3`): decapsulated frames to the router MAC are routed. */
 struct vxsw_fast_gateway {
     __u8  mac[6];
     __u8  router_mac[6];     /* the VRF's router MAC: the inner source toward a remote VTEP */
@@ -72,7 +73,8 @@ struct vxsw_fast_gateway {
     __u8  v6[16];
     __u8  has_v4;
     __u8  has_v6;
-    __u8  pad[2];
+    __u8  l3;                /* this domain is the VRF's L3 VNI: `mac` is the router MAC */
+    __u8  pad;
 };
 
 /* A host route's key: VRF index and the address (IPv4 as ::ffff:a.b.c.d). */

@@ -239,6 +239,34 @@ static __always_inline int udp_checksum_ok(struct xdp_md *ctx, __u32 l4, __u32 u
     return sum >= 0 && csum_fold64(pseudo + (__u16)sum) == 0xffff;
 }
 
+/* The end of a decapsulation both fast decap paths share: the outer UDP checksum verified
+ * where configured, the inner TCP/UDP checksum completed, the outer headers and any trailing
+ * bytes taken off (the engine sends `ilen` bytes). 0, or FAST_DECLINE with the frame as it came
+ * (but for a completed inner checksum, which the engine completes the same way). */
+static __always_inline int finish_decap(struct xdp_md *ctx, struct vxsw_fast_config *cfg, __u32 l4, __u32 udplen, int v6,
+                                        __u32 ioff, __u32 ilen, __u32 flen) {
+    /* Last, so only frames taken here pay for it. A kernel VTEP behind a veth computes the outer
+     * checksum for the frame with its inner checksum filled in (local checksum offload) and
+     * leaves the inner one partial: a mismatch is looked at again once the inner one is complete. */
+    int completed = 0;
+    if (v6 ? cfg->verify_udp_csum6 : cfg->verify_udp_csum4) {
+        if (!udp_checksum_ok(ctx, l4, udplen, v6)) {
+            /* Only a partial inner checksum: completing a wrong one would hide damage. */
+            if (!cfg->decap_complete_csum || complete_csum(ctx, ioff, ilen, 1) != 0) return FAST_DECLINE;
+            completed = 1;
+            if (!udp_checksum_ok(ctx, l4, udplen, v6)) return FAST_DECLINE; /* bad_udp_checksum */
+        }
+    }
+    if (!completed && cfg->decap_complete_csum && complete_csum(ctx, ioff, ilen, 0) < 0) return FAST_DECLINE;
+    int excess = (int)flen - (int)(ioff + ilen);
+    if (bpf_xdp_adjust_head(ctx, (int)ioff)) return FAST_DECLINE;
+    if (excess > 0 && bpf_xdp_adjust_tail(ctx, -excess)) {
+        bpf_xdp_adjust_head(ctx, -(int)ioff);
+        return FAST_DECLINE;
+    }
+    return 0;
+}
+
 #include "fastroute.h"
 
 /* A frame from an access port: local delivery, encapsulation or routing, or FAST_DECLINE. */
@@ -350,6 +378,8 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
 
     if ((inner[6] & 1) || mac_is_zero(inner + 6) || (inner[0] & 1)) return FAST_DECLINE;
     if (is_vlan_type(be16_at(inner + 12))) return FAST_DECLINE; /* inner_vlan_tag, or a carry-tagged VNI */
+    struct vxsw_fast_gateway *l3 = bpf_map_lookup_elem(&fast_gateways, &bd);
+    if (l3 && l3->l3) return fast_route_overlay(ctx, cfg, l3, outer_src, v6, l4, udplen, ioff, ilen, flen);
     __u64 key = fdb_key(bd, inner + 6);
     struct vxsw_fast_fdb *src = bpf_map_lookup_elem(&fast_fdb, &key);
     if (!src || src->kind != VXSW_FAST_VTEP) return FAST_DECLINE;
@@ -364,26 +394,7 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     __u32 target = dst->target;
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
     if (!out || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
-    /* Last, so only frames taken here pay for it. A kernel VTEP behind a veth computes the outer
-     * checksum for the frame with its inner checksum filled in (local checksum offload) and
-     * leaves the inner one partial: a mismatch is looked at again once the inner one is complete. */
-    int completed = 0;
-    if (v6 ? cfg->verify_udp_csum6 : cfg->verify_udp_csum4) {
-        if (!udp_checksum_ok(ctx, l4, udplen, v6)) {
-            /* Only a partial inner checksum: completing a wrong one would hide damage. */
-            if (!cfg->decap_complete_csum || complete_csum(ctx, ioff, ilen, 1) != 0) return FAST_DECLINE;
-            completed = 1;
-            if (!udp_checksum_ok(ctx, l4, udplen, v6)) return FAST_DECLINE; /* bad_udp_checksum */
-        }
-    }
-    if (!completed && cfg->decap_complete_csum && complete_csum(ctx, ioff, ilen, 0) < 0) return FAST_DECLINE;
-    /* Trailing bytes after the inner frame (outer padding) go too: the engine sends `ilen` bytes. */
-    int excess = (int)flen - (int)(ioff + ilen);
-    if (bpf_xdp_adjust_head(ctx, (int)ioff)) return FAST_DECLINE;
-    if (excess > 0 && bpf_xdp_adjust_tail(ctx, -excess)) {
-        bpf_xdp_adjust_head(ctx, -(int)ioff);
-        return FAST_DECLINE;
-    }
+    if (finish_decap(ctx, cfg, l4, udplen, v6, ioff, ilen, flen) < 0) return FAST_DECLINE;
     touch(src);
     count(VXSW_STAT_FAST_DECAP);
     return bpf_redirect(target, 0);

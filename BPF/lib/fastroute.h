@@ -8,6 +8,10 @@
  *        LOCAL: FDB of its domain → a fast port of that domain, fits ─▶ TTL−1, MACs := host, gateway ─▶ redirect
  *        REMOTE: resolved VTEP, fits the uplink ─▶ TTL−1, MACs := router MAC of the VTEP, ours ─▶ encap L3 VNI
  *
+ * A VXLAN frame in a VRF's L3 VNI to its router MAC (`fast_route_overlay`, VXCore routeOverlay)
+ * is routed to a local host the same way, when its source address routes back to the very VTEP
+ * it came from (the L3 counterpart of "the source MAC is known at that VTEP").
+ *
  * Everything else is declined to the engine, which answers, resolves, sends ICMP errors and
  * counts exactly as before: the gateway's own addresses, TTL 1, no route, unknown or moved
  * source hosts, too big, link-local, options, unresolved next hops.
@@ -41,7 +45,7 @@ static __always_inline void route_key(struct vxsw_fast_route_key *k, __u32 vrf, 
 static __always_inline int fast_route(struct xdp_md *ctx, struct vxsw_fast_config *cfg, struct vxsw_fast_port *in,
                                       struct vxsw_fast_fdb *src, __u32 bd, __u32 flen) {
     struct vxsw_fast_gateway *gw = bpf_map_lookup_elem(&fast_gateways, &bd);
-    if (!gw) return FAST_DECLINE;
+    if (!gw || gw->l3) return FAST_DECLINE;
     void *data = (void *)(long)ctx->data;
     void *end = (void *)(long)ctx->data_end;
     __u8 *eth = data;
@@ -136,6 +140,72 @@ static __always_inline int fast_route(struct xdp_md *ctx, struct vxsw_fast_confi
         return verdict;
     }
     touch(src);
+    count(VXSW_STAT_FAST_ROUTED);
+    return bpf_redirect(target, 0);
+}
+
+/* Decapsulated in L3 VNI domain `l3` (outer source `osrc`, inner frame `ioff`/`ilen`): to a local host, or FAST_DECLINE. */
+static __always_inline int fast_route_overlay(struct xdp_md *ctx, struct vxsw_fast_config *cfg, struct vxsw_fast_gateway *l3,
+                                              const __u8 *osrc, int ov6, __u32 l4, __u32 udplen, __u32 ioff, __u32 ilen,
+                                              __u32 flen) {
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    if (ioff > 512 || ilen < ETH_HLEN + 40) return FAST_DECLINE; /* short ones are the engine's (and the bound below holds) */
+    __u8 *inner = data + ioff;
+    __u8 *ip = inner + ETH_HLEN;
+    if ((void *)(ip + 40) > end) return FAST_DECLINE;
+    if (__builtin_memcmp(inner, l3->mac, 6) != 0) return FAST_DECLINE; /* not_routable: the engine drops it */
+    __u16 type = be16_at(inner + 12);
+    __u8 *saddr, *daddr;
+    int v6;
+    if (type == ETH_P_IP) {
+        if (ip[0] != 0x45 || be16_at(ip + 2) != ilen - ETH_HLEN) return FAST_DECLINE;
+        if (csum_fold64(csum_words(ip, 20)) != 0xffff) return FAST_DECLINE;
+        if (ip[8] <= 1) return FAST_DECLINE;
+        saddr = ip + 12; daddr = ip + 16;
+        v6 = 0;
+    } else if (type == ETH_P_IPV6) {
+        if ((ip[0] >> 4) != 6 || be16_at(ip + 4) != ilen - ETH_HLEN - 40) return FAST_DECLINE;
+        if (ip[7] <= 1) return FAST_DECLINE;
+        saddr = ip + 8; daddr = ip + 24;
+        if (daddr[0] == 0xfe && (daddr[1] & 0xc0) == 0x80) return FAST_DECLINE;
+        v6 = 1;
+    } else {
+        return FAST_DECLINE;
+    }
+    struct vxsw_fast_route_key k;
+    route_key(&k, l3->vrf, saddr, v6);
+    struct vxsw_fast_route *from = bpf_map_lookup_elem(&fast_routes, &k);
+    if (!from || from->kind != VXSW_FAST_ROUTE_REMOTE) return FAST_DECLINE;
+    __u32 sv = from->target;
+    struct vxsw_fast_vtep *vt = bpf_map_lookup_elem(&fast_vteps, &sv);
+    if (!vt || vt->ipv6 != ov6) return FAST_DECLINE;
+    if (ov6 ? __builtin_memcmp(vt->remote, osrc, 16) != 0 : __builtin_memcmp(vt->remote, osrc, 4) != 0) return FAST_DECLINE;
+    route_key(&k, l3->vrf, daddr, v6);
+    struct vxsw_fast_route *to = bpf_map_lookup_elem(&fast_routes, &k);
+    if (!to || to->kind != VXSW_FAST_ROUTE_LOCAL) return FAST_DECLINE; /* never back into the overlay */
+    __u32 obd = to->target;
+    struct vxsw_fast_gateway *ogw = bpf_map_lookup_elem(&fast_gateways, &obd);
+    if (!ogw || ogw->l3) return FAST_DECLINE;
+    __u8 dmac[6], smac[6];
+    __builtin_memcpy(dmac, to->mac, 6);
+    __builtin_memcpy(smac, ogw->mac, 6);
+    __u64 key = fdb_key(obd, dmac);
+    struct vxsw_fast_fdb *dst = bpf_map_lookup_elem(&fast_fdb, &key);
+    if (!dst || dst->kind != VXSW_FAST_PORT) return FAST_DECLINE;
+    __u32 target = dst->target;
+    struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
+    if (!out || out->bd != obd || ilen > out->max_frame) return FAST_DECLINE;
+    if (finish_decap(ctx, cfg, l4, udplen, ov6, ioff, ilen, flen) < 0) return FAST_DECLINE;
+    data = (void *)(long)ctx->data;
+    end = (void *)(long)ctx->data_end;
+    __u8 *eth = data;
+    ip = eth + ETH_HLEN;
+    if ((void *)(ip + 40) > end) return XDP_ABORTED; /* unreachable: ilen >= 54 was checked (for the verifier) */
+    if (v6) ip[7] -= 1;
+    else ttl_decrement_v4(ip);
+    __builtin_memcpy(eth, dmac, 6);
+    __builtin_memcpy(eth + 6, smac, 6);
     count(VXSW_STAT_FAST_ROUTED);
     return bpf_redirect(target, 0);
 }

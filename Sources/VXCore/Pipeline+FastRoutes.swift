@@ -15,6 +15,8 @@ public struct FastGateway: Equatable, Sendable {
     public var l3VNI: VNI?
     public var ipv4: IPAddress?
     public var ipv6: IPAddress?
+    /// The VRF's L3 VNI domain: `mac` is the router MAC, decapsulated frames to it are routed.
+    public var isL3 = false
 }
 
 /// A host address in a VRF (by VRF index), the fast path's route key.
@@ -32,9 +34,14 @@ public enum FastRouteTarget: Equatable, Sendable {
 }
 
 extension SwitchPipeline {
-    /// Every bridge domain with a gateway.
+    /// Every bridge domain with a gateway, and every VRF's L3 VNI domain.
     public var fastGateways: [FastGateway] {
-        routing.gateways.enumerated().compactMap { bd, g in
+        let l3 = routing.vrfs.enumerated().compactMap { i, v -> FastGateway? in
+            guard v.active, routing.l3BDs[i] != PortTable.noBD else { return nil }
+            return FastGateway(bd: routing.l3BDs[i], mac: v.routerMAC, routerMAC: v.routerMAC, vrf: UInt8(i), l3VNI: v.l3VNI,
+                               isL3: true)
+        }
+        return l3 + routing.gateways.enumerated().compactMap { bd, g in
             guard g.vrf != RoutingTables.noVRF else { return nil }
             let l3BD = routing.l3BDs[Int(g.vrf)]
             return FastGateway(bd: UInt16(bd), mac: g.mac, routerMAC: routing.routerMACs[Int(g.vrf)], vrf: g.vrf,

@@ -323,6 +323,7 @@ public final class FastPathMaps {
         v.l3_vni = g.l3VNI?.value ?? 0
         if let a = g.ipv4 { copy(a.bytes, into: &v.v4); v.has_v4 = 1 }
         if let a = g.ipv6 { copy(a.bytes, into: &v.v6); v.has_v6 = 1 }
+        v.l3 = g.isL3 ? 1 : 0
         return bytes(of: v)
     }
 

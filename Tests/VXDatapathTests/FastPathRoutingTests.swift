@@ -72,6 +72,33 @@ extension FastPathXDPTests {
         XCTAssertEqual(Array(xdp.bytes[50..<62]), remoteRouterMAC.bytes + routerMAC.bytes, "to the remote router MAC from ours")
     }
 
+    /// Decapsulated in L3 VNI 5000 to our router MAC, from a source that routes back to that
+    /// very VTEP: routed to the local host (TTL − 1, MACs := host, gateway), outer headers gone.
+    func testDecapsulatedOnTheL3VNIRoutedToALocalHostIdenticalBytes() throws {
+        makeRouted()
+        XCTAssertTrue(pipeline.apply(.installRoute(vrf: VNI(5000)!, IPPrefix("198.19.30.5/32")!, .remote(vtep: vtep4, routerMAC: remoteRouterMAC))))
+        XCTAssertTrue(pipeline.apply(.installRoute(vrf: VNI(5000)!, IPPrefix("fd00:30::5/128")!, .remote(vtep: vtep6, routerMAC: remoteRouterMAC))))
+        func inner4(_ payload: Int, from: String = "198.19.30.5", ttl: UInt8 = 64) -> [UInt8] {
+            var f = routed4(to: "198.19.20.31", from: from, ttl: ttl, payload: payload)
+            f.replaceSubrange(0..<12, with: routerMAC.bytes + remoteRouterMAC.bytes)
+            return f
+        }
+        for payload in [40, 300, 1400] {
+            try assertIdentical(vxlan(inner4(payload), vni: 5000), from: uplink, counter: "fast_routed")
+            var v6 = routed6(to: "fd00:20::31", payload: payload)
+            v6.replaceSubrange(0..<12, with: routerMAC.bytes + remoteRouterMAC.bytes)
+            v6.replaceSubrange(22..<38, with: IPAddress("fd00:30::5")!.bytes)
+            try assertIdentical(vxlan(v6, vni: 5000, from: vtep6), from: uplink, counter: "fast_routed")
+        }
+        // From a VTEP the source does not route back to, to another MAC, or expiring: the engine's.
+        try assertDeclined(vxlan(inner4(100), vni: 5000, from: vtep6), from: uplink, "the source routes back to another VTEP")
+        try assertDeclined(vxlan(inner4(100, from: "198.19.99.9"), vni: 5000), from: uplink, "a source with no route back")
+        try assertDeclined(vxlan(inner4(100, ttl: 1), vni: 5000), from: uplink, "TTL 1")
+        var other = inner4(100)
+        other.replaceSubrange(0..<6, with: macC.bytes)
+        try assertDeclined(vxlan(other, vni: 5000), from: uplink, "not to our router MAC")
+    }
+
     func testWhatTheEngineMustDoIsDeclined() throws {
         makeRouted()
         XCTAssertTrue(pipeline.apply(.installRoute(vrf: VNI(5000)!, IPPrefix("198.19.40.0/24")!, .remote(vtep: vtep4, routerMAC: remoteRouterMAC))))
