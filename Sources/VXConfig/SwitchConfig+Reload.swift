@@ -23,6 +23,8 @@ public struct ReloadPlan: Equatable, Sendable {
     /// VNIs gone from the file (after their ports and static entries).
     public var vnisToRemove: [VNI] = []
     public var agingTime: Int?
+    /// `vtep.accept` / `vtep.max-learned` changed (to `known`: learned VTEPs go at once).
+    public var vtepAdmission: VTEPAdmission?
     /// The `bgp:` section changed: the speaker restarts gracefully with it (forwarding kept).
     public var restartBGP = false
 
@@ -39,6 +41,7 @@ public struct ReloadPlan: Equatable, Sendable {
             + staticsToAdd.map { "fdb static \($0.mac) in VNI \($0.vni): added" }
             + vnisToRemove.map { "VNI \($0): removed" }
             + (agingTime.map { ["fdb aging-time: \($0) s"] } ?? [])
+            + (vtepAdmission.map { ["vtep accept: \($0.accept.rawValue), max-learned \($0.maxLearned)"] } ?? [])
             + (restartBGP ? ["bgp: speaker restarted gracefully with the new section"] : [])
     }
 }
@@ -50,7 +53,9 @@ extension SwitchConfig {
         func fixed(_ path: String, _ same: Bool) throws {
             guard same else { throw ConfigError(path: path, problem: "cannot change while vxsw runs (restart vxsw for it)") }
         }
-        try fixed("vtep", vtep == new.vtep)
+        var sameVTEP = new.vtep
+        sameVTEP.admission = vtep.admission
+        try fixed("vtep", vtep == sameVTEP)
         try fixed("uplink", uplink == new.uplink)
         try fixed("datapath", datapath == new.datapath)
         try fixed("control", control == new.control)
@@ -80,6 +85,7 @@ extension SwitchConfig {
         plan.staticsToAdd = new.fdb.staticEntries.filter { !fdb.staticEntries.contains($0) }
         plan.vnisToRemove = vnis.map(\.vni).filter { new.vni($0) == nil }
         if fdb.agingTime != new.fdb.agingTime { plan.agingTime = new.fdb.agingTime }
+        if vtep.admission != new.vtep.admission { plan.vtepAdmission = new.vtep.admission }
         plan.restartBGP = bgp != new.bgp
         return plan
     }

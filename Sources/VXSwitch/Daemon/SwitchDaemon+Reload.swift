@@ -4,7 +4,7 @@ import VXCore
 
 /// `vxsw reload` and SIGHUP: the config file read again and what changed applied while the
 /// switch forwards (`SwitchConfig.reloadPlan`): VNIs, flood lists, ports, static MACs, MAC
-/// limits, the aging time, the `bgp:` section (a graceful speaker restart). Everything else
+/// limits, the aging time, VTEP admission (`vtep.accept`, `vtep.max-learned`), the `bgp:` section (a graceful speaker restart). Everything else
 /// is refused with its field named, and nothing is changed then. Ports added at run time
 /// (hooks, the state file) are not the file's and stay.
 extension SwitchDaemon {
@@ -52,6 +52,7 @@ extension SwitchDaemon {
         }
         if !plan.vnisToRemove.isEmpty { tables.apply(plan.vnisToRemove.map { .removeVNI($0) }, wait: true) }
         if let aging = plan.agingTime { tables.apply(.setAgeLimit(aging == 0 ? .max : UInt32(aging)), wait: true) }
+        if let admission = plan.vtepAdmission { tables.apply(.setVTEPAdmission(admission), wait: true) }
         evpn?.setLocalVNIs(Set(new.vnis.map(\.vni)))
         if plan.restartBGP {
             do { try restartEVPN() } catch { problems.append("bgp: \(error)") }
