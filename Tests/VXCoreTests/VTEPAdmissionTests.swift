@@ -110,3 +110,16 @@ final class VTEPAdmissionTests: XCTestCase {
         XCTAssertNil(sw.absorb(.vtepSeen(IPAddress("10.8.0.1")!)))
     }
 }
+
+extension VTEPAdmissionTests {
+    /// The resolver gives every VTEP its next hop: a learned one stays learned (and ages).
+    func testResolvingALearnedVTEPKeepsItLearned() {
+        var (sw, io) = makeSwitch()
+        sw.addVNI(vniA, learnRemote: true)
+        sw.apply(.setVTEPAdmission(VTEPAdmission(accept: .any)))
+        _ = pass(&sw, &io, from: uplink, [overlay(from: stranger)])
+        XCTAssertTrue(sw.apply(.setNextHop(stranger, nextHopMAC)))
+        XCTAssertTrue(sw.vteps[sw.vteps.index(of: stranger)!].learned)
+        XCTAssertEqual(sw.vteps.learnedCount, 1)
+    }
+}
