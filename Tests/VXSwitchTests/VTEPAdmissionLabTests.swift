@@ -73,7 +73,8 @@ final class VTEPAdmissionLabTests: XCTestCase {
         XCTAssertTrue(reload.succeeded, reload.error)
         XCTAssertTrue(reload.output.contains("vtep accept: any"), reload.output)
         XCTAssertTrue(try env.scenario.ping(spoofer, "198.19.10.11").0, "accept: any takes it")
-        XCTAssertTrue(try env.stats().vteps.contains { $0.address == "198.18.5.2" }, "learned VTEP listed")
+        XCTAssertTrue(try env.stats().vteps.contains { $0.address == "198.18.5.2" && $0.learned == true }, "learned VTEP listed")
+        XCTAssertTrue(try metricsPage(in: env.lab.hv1).contains("vxsw_vteps_learned 1\n"))
         // Back to `known`: the learned VTEP goes at once, and its frames are dropped again.
         try original.write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertTrue(try env.vxsw(["reload"]).succeeded)
