@@ -56,8 +56,9 @@ public enum TableUpdate: Sendable, Equatable {
 public enum DataplaneReport: Sendable, Equatable {
     /// Learned, moved, refreshed (at most every 16 s per MAC), aged or removed.
     case fdb(FDBEvent)
-    /// Remote learning saw a source VTEP the tables do not have; the owner adds it
-    /// (`TableUpdate.addVTEP`) and the MACs behind it are learned from then on.
+    /// Remote learning saw a source VTEP the tables do not have (only with `vtep.accept: any`,
+    /// under `max-learned`); the owner adds it (`TableUpdate.addVTEP`, a learned VTEP) and the
+    /// MACs behind it are learned from then on.
     case vtepSeen(IPAddress)
     /// A gateway learned a local host (new, or at a new MAC); the owner hands it to every copy
     /// (`TableUpdate.learnHost`).
