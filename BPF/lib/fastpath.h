@@ -6,6 +6,9 @@
  * (-1) and goes to the AF_XDP socket as before:
  *
  *   - the source MAC is not known at this very place (the engine must learn or move it);
+ *     so a frame from a source VTEP the switch does not know (fast_vteps holds only the
+ *     switch's VTEPs) is never decapsulated here: the engine drops it (unknown_vtep with
+ *     vtep.accept: known) or, with accept: any, learns the VTEP (vtep_limit when full);
  *   - broadcast/multicast/unknown destinations (flooding; the engine also drops the 802.1Q
  *     link-local group addresses), 802.1Q/802.1ad-tagged frames, outer and inner;
  *   - what a host must not decapsulate, for the engine to drop and count: an outer

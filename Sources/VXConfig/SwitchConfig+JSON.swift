@@ -44,6 +44,7 @@ extension SwitchConfig.VTEP {
             "udp-port": JSONValue(udpPort), "udp6-zero-checksum": .bool(udp6ZeroChecksum),
             "verify-udp-checksum": .object(["ipv4": .bool(verifyUDPChecksumV4), "ipv6": .bool(verifyUDPChecksumV6)]),
             "source-port-range": .string("\(sourcePortRange.lowerBound)-\(sourcePortRange.upperBound)"),
+            "accept": .string(admission.accept.rawValue), "max-learned": JSONValue(admission.maxLearned),
         ]
         if let ipv4 { o["ipv4"] = JSONValue(ipv4) }
         if let ipv6 { o["ipv6"] = JSONValue(ipv6) }

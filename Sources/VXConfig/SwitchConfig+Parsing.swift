@@ -40,7 +40,7 @@ extension SwitchConfig {
 
     private static func readVTEP(_ field: Field) throws -> VTEP {
         let m = try field.mapping(allowed: ["ipv4", "ipv6", "udp-port", "udp6-zero-checksum", "source-port-range",
-                                            "verify-udp-checksum"])
+                                            "verify-udp-checksum", "accept", "max-learned"])
         var vtep = VTEP()
         vtep.ipv4 = try m["ipv4"]?.ip(.v4)
         vtep.ipv6 = try m["ipv6"]?.ip(.v6)
@@ -58,6 +58,8 @@ extension SwitchConfig {
             }
             vtep.sourcePortRange = low...high
         }
+        vtep.admission.accept = try m["accept"]?.word() ?? vtep.admission.accept
+        vtep.admission.maxLearned = try m["max-learned"]?.int(in: 1...Self.maxLearnedVTEPs) ?? vtep.admission.maxLearned
         return vtep
     }
 

@@ -23,6 +23,8 @@ public struct ReloadPlan: Equatable, Sendable {
     /// VNIs gone from the file (after their ports and static entries).
     public var vnisToRemove: [VNI] = []
     public var agingTime: Int?
+    /// `vtep.accept` / `vtep.max-learned` changed (to `known`: learned VTEPs go at once).
+    public var vtepAdmission: VTEPAdmission?
     /// The `bgp:` section changed: the speaker restarts gracefully with it (forwarding kept).
     /// Also when VRFs or gateways changed and BGP runs (its VRFs and type-5 subnets follow them).
     public var restartBGP = false
@@ -52,6 +54,7 @@ public struct ReloadPlan: Equatable, Sendable {
             + gatewaysToClear.filter { vni in !gatewaysToSet.contains { $0.vni == vni } }.map { "VNI \($0): gateway removed" }
             + gatewaysToSet.map { "VNI \($0.vni): gateway set" }
             + (agingTime.map { ["fdb aging-time: \($0) s"] } ?? [])
+            + (vtepAdmission.map { ["vtep accept: \($0.accept.rawValue), max-learned \($0.maxLearned)"] } ?? [])
             + (restartBGP ? ["bgp: speaker restarted gracefully with the new section"] : [])
     }
 }
@@ -63,7 +66,9 @@ extension SwitchConfig {
         func fixed(_ path: String, _ same: Bool) throws {
             guard same else { throw ConfigError(path: path, problem: "cannot change while vxsw runs (restart vxsw for it)") }
         }
-        try fixed("vtep", vtep == new.vtep)
+        var sameVTEP = new.vtep
+        sameVTEP.admission = vtep.admission
+        try fixed("vtep", vtep == sameVTEP)
         try fixed("uplink", uplink == new.uplink)
         try fixed("datapath", datapath == new.datapath)
         try fixed("control", control == new.control)
@@ -86,6 +91,7 @@ extension SwitchConfig {
         plan.staticsToAdd = new.fdb.staticEntries.filter { !fdb.staticEntries.contains($0) }
         plan.vnisToRemove = vnis.map(\.vni).filter { new.vni($0) == nil }
         if fdb.agingTime != new.fdb.agingTime { plan.agingTime = new.fdb.agingTime }
+        if vtep.admission != new.vtep.admission { plan.vtepAdmission = new.vtep.admission }
         plan.restartBGP = bgp != new.bgp
         routingChanges(to: new, into: &plan)
         if new.bgp != nil && (!plan.vrfsToSet.isEmpty || !plan.vrfsToRemove.isEmpty || !plan.gatewaysToSet.isEmpty

@@ -68,6 +68,7 @@ private struct Validator {
         if let v6 = vtep.ipv6 { try check(!v6.isIPv4, "vtep.ipv6", "'\(v6)' is not an IPv6 address") }
         try checkRange(vtep.udpPort, 1...UInt16.max, "vtep.udp-port")
         try check(vtep.sourcePortRange.lowerBound >= 1, "vtep.source-port-range", "port 0 is not allowed")
+        try checkRange(vtep.admission.maxLearned, 1...SwitchConfig.maxLearnedVTEPs, "vtep.max-learned")
     }
 
     func checkUplink() throws {

@@ -14,6 +14,8 @@ import VXCore
 ///   udp6-zero-checksum: false  # RFC 6935; default false (compute the IPv6 outer UDP checksum)
 ///   verify-udp-checksum: { ipv4: false, ipv6: true }  # drop received non-zero wrong ones; these defaults
 ///   source-port-range: 49152-65535
+///   accept: known              # decapsulate from: known (flood lists, static entries, EVPN routes) | any
+///   max-learned: 1024          # with accept: any, most VTEPs learned from the data plane (1..2048)
 /// uplink:                      # optional: without it the switch only joins local ports
 ///   interface: ul0
 ///   queues: all                # or a list [0, 1]
@@ -135,6 +137,10 @@ public struct SwitchConfig: Equatable, Sendable {
 }
 
 extension SwitchConfig {
+    /// The highest `vtep.max-learned`: half the VTEP table (4096), so the other half is always
+    /// there for flood lists, static entries and EVPN routes.
+    public static let maxLearnedVTEPs = 2048
+
     /// The local tunnel endpoint.
     public struct VTEP: Equatable, Sendable {
         public var ipv4: IPAddress?
@@ -149,6 +155,12 @@ extension SwitchConfig {
         /// IPv4 header checksum and the inner frame's own checksums cover it; senders mostly send 0).
         public var verifyUDPChecksumV4: Bool
         public var verifyUDPChecksumV6: Bool
+        /// `accept` / `max-learned`: which source VTEPs are decapsulated from. Default `known`:
+        /// only VTEPs of flood lists, static entries and EVPN routes; a frame from any other is
+        /// dropped (`unknown_vtep`). `any`: every source, and remote learning adds the VTEPs it
+        /// sees, at most `max-learned` of them (a new one past that: `vtep_limit`); they go once
+        /// no MAC has pointed at them for the FDB aging time. Both change with `vxsw reload`.
+        public var admission = VTEPAdmission()
 
         public init(
             ipv4: IPAddress? = nil, ipv6: IPAddress? = nil, udpPort: UInt16 = 4789,

@@ -40,6 +40,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case forGateway           // addressed to the gateway itself and consumed: ARP replies, neighbour advertisements, other protocols
     case icmpRateLimited      // an ICMP error not sent: its VRF's rate limit (100 per second) was reached (no frame of its own)
     case stormControl         // a broadcast, multicast or unknown-unicast frame from a port over its storm-control rate
+    case unknownVTEP          // VXLAN from a source VTEP the control plane did not give (`vtep.accept: known`)
+    case vtepLimit            // VXLAN from a new source VTEP with `vtep.accept: any` and `vtep.max-learned` reached
 
     public var name: String {
         switch self {
@@ -80,6 +82,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .forGateway: return "for_gateway"
         case .icmpRateLimited: return "icmp_rate_limited"
         case .stormControl: return "storm_control"
+        case .unknownVTEP: return "unknown_vtep"
+        case .vtepLimit: return "vtep_limit"
         }
     }
 }

@@ -76,8 +76,9 @@ extension SwitchPipeline {
     }
 
     /// Sets the underlay next-hop MAC of a VTEP (creating the VTEP if needed); nil unresolves it.
+    /// Resolving a learned VTEP leaves it learned (the resolver resolves every VTEP).
     public mutating func setNextHop(vtep ip: IPAddress, _ mac: MACAddress?) {
-        _ = vteps.add(ip)
+        if vteps.index(of: ip) == nil { _ = vteps.add(ip) }
         vteps.setNextHop(ip, mac)
     }
 

@@ -17,11 +17,13 @@ extension SwitchPipeline {
             removeVNI(vni)
             return true
         case .addVTEP(let ip):
-            return vteps.add(ip) != nil
+            return vteps.addLearned(ip) != nil
         case .removeVTEP(let ip):
             guard vteps.index(of: ip) != nil else { return false }
             removeVTEP(ip)
             return true
+        case .ageVTEP, .setVTEPAdmission:
+            return applyAdmission(update)
         case .addFlood(let vni, let ip, let origin):
             return addFloodVTEP(vni: vni, ip, origin: origin)
         case .removeFlood(let vni, let ip, let origin):
@@ -79,7 +81,7 @@ extension SwitchPipeline {
             if let bd = bridgeDomains.index(of: e.vni) { fdb.absorb(e, bd: bd) }
             return nil
         case .vtepSeen(let ip):
-            return vteps.index(of: ip) == nil ? .addVTEP(ip) : nil
+            return vteps.index(of: ip) == nil && vteps.learnsMore ? .addVTEP(ip) : nil
         case .hostLearned(let h):
             return .learnHost(h.vni, h.ip, h.mac)
         }

@@ -21,9 +21,10 @@ public struct SwitchPipeline: Sendable {
     public internal(set) var neighbors: NeighborTable
     /// Tenant VRFs, anycast gateways, routes and learned hosts (`Pipeline+Routing`).
     public internal(set) var routing: RoutingTables
-    /// Remote learning creates the VTEPs it sees (a pipeline on its own). A worker whose tables
-    /// an owner keeps sets this false: the owner gives out VTEP indices, so an unknown source
-    /// VTEP is reported in `discoveredVTEPs` and its MACs are learned once the owner added it.
+    /// Remote learning creates the VTEPs it sees (a pipeline on its own) when admission lets it
+    /// (`vteps.admission`: `accept: any`, under `max-learned`). A worker whose tables an owner
+    /// keeps sets this false: the owner gives out VTEP indices, so an unknown source VTEP is
+    /// reported in `discoveredVTEPs` and its MACs are learned once the owner added it.
     public var createsVTEPs = true
     @usableFromInline var discoveredVTEPs: [IPAddress] = []
     /// Local hosts the gateways learned since the last report round (`noteHost`).
@@ -155,6 +156,11 @@ public struct SwitchPipeline: Sendable {
             return drop(f, .unknownVNI, port: port, bd: PortTable.noBD, io: &io)
         }
         countRx(f, bd: bd)
+        // VTEP admission (`vtep.accept`): with `known`, only from VTEPs the control plane gave.
+        let from = vteps.index(of: source)
+        guard from != nil || vteps.admission.accept == .any else {
+            return drop(f, .unknownVTEP, port: port, bd: bd, io: &io)
+        }
         let src = Ethernet.source(p)
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
         guard !Ethernet.destination(p).isLinkLocalGroup else { return drop(f, .linkLocalGroup, port: port, bd: bd, io: &io) }
@@ -162,10 +168,14 @@ public struct SwitchPipeline: Sendable {
             return drop(f, .innerVLANTag, port: port, bd: bd, io: &io)
         }
         if bridgeDomains.learnsRemote[Int(bd)] {
-            if let v = vteps.index(of: source) ?? (createsVTEPs ? vteps.add(source) : nil) {
+            if let v = from ?? (createsVTEPs ? vteps.addLearned(source) : nil) {
                 if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {
                     counters.vnis[Int(bd)].macLimitHits &+= 1
                 }
+            } else if !vteps.learnsMore {
+                // `max-learned` reached: a new source VTEP takes no index (those are kept for
+                // the control plane) and none of its frames.
+                return drop(f, .vtepLimit, port: port, bd: bd, io: &io)
             } else {
                 noteDiscovered(source)
             }

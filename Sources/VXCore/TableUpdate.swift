@@ -9,9 +9,14 @@ public enum TableUpdate: Sendable, Equatable {
     /// Creates or updates a VNI's bridge domain (`carryTagged`: `BridgeDomain.carryTagged`).
     case addVNI(VNI, learnRemote: Bool, macLimit: Int?, carryTagged: Bool = false)
     case removeVNI(VNI)
-    /// Creates a remote VTEP (unresolved): an address remote learning saw.
+    /// Creates a remote VTEP (unresolved) learned from the data plane: an address remote
+    /// learning saw. Refused unless admission takes it (`vtep.accept: any`, under `max-learned`).
     case addVTEP(IPAddress)
     case removeVTEP(IPAddress)
+    /// Removes a VTEP only while it is still a learned one (`LearnedVTEPAging` found it idle).
+    case ageVTEP(IPAddress)
+    /// `vtep.accept` and `vtep.max-learned`; to `known`, every learned VTEP goes.
+    case setVTEPAdmission(VTEPAdmission)
     case addFlood(VNI, IPAddress, FloodOrigin)
     /// Removes a flood-list entry, only one of `origin` when given.
     case removeFlood(VNI, IPAddress, origin: FloodOrigin?)
@@ -51,8 +56,9 @@ public enum TableUpdate: Sendable, Equatable {
 public enum DataplaneReport: Sendable, Equatable {
     /// Learned, moved, refreshed (at most every 16 s per MAC), aged or removed.
     case fdb(FDBEvent)
-    /// Remote learning saw a source VTEP the tables do not have; the owner adds it
-    /// (`TableUpdate.addVTEP`) and the MACs behind it are learned from then on.
+    /// Remote learning saw a source VTEP the tables do not have (only with `vtep.accept: any`,
+    /// under `max-learned`); the owner adds it (`TableUpdate.addVTEP`, a learned VTEP) and the
+    /// MACs behind it are learned from then on.
     case vtepSeen(IPAddress)
     /// A gateway learned a local host (new, or at a new MAC); the owner hands it to every copy
     /// (`TableUpdate.learnHost`).

@@ -158,6 +158,7 @@ final class PipelineTests: XCTestCase {
     func testRemoteLearningAndEvents() {
         var (sw, io) = makeSwitch()
         sw.addVNI(vniA, learnRemote: true)
+        sw.apply(.setVTEPAdmission(VTEPAdmission(accept: .any))) // 10.9.9.9 is in no flood list
         var u = testUnderlay(); u.localV4 = IPAddress("10.9.9.9")!
         _ = pass(&sw, &io, from: uplink, [encap(Build.raw(dst: .broadcast, src: macD), vni: 100, remote: local4, underlay: u)])
         let row = sw.fdbRows(now: 5, vni: vniA).first { $0.mac == macD }

@@ -110,12 +110,28 @@ final class SwitchTablesTests: XCTestCase {
 
     func testAVTEPSeenByRemoteLearningIsAddedForEveryCopy() {
         let (owner, copy) = make()
-        owner.apply(.addVNI(vni, learnRemote: true, macLimit: nil))
+        owner.apply([.addVNI(vni, learnRemote: true, macLimit: nil), .setVTEPAdmission(VTEPAdmission(accept: .any))])
         owner.absorb([.vtepSeen(remote), .vtepSeen(remote)])
         XCTAssertEqual(copy.received.last, .addVTEP(remote))
         XCTAssertEqual(copy.received.filter { $0 == .addVTEP(remote) }.count, 1, "added once")
         XCTAssertNotNil(copy.tables.vteps.index(of: remote))
         XCTAssertEqual(owner.read { p in var p = p; return p.vteps.index(of: self.remote) }, copy.tables.vteps.index(of: remote))
+        // Aged out by the owner: gone from every copy; a VTEP the control plane gave is refused.
+        var aging = LearnedVTEPAging()
+        XCTAssertEqual(owner.read { aging.expired($0, now: 10, idle: 5) }, [])
+        let gone = owner.read { aging.expired($0, now: 15, idle: 5) }
+        XCTAssertEqual(gone, [.ageVTEP(remote)])
+        XCTAssertEqual(owner.apply(gone + [.addFlood(vni, remote, .static), .ageVTEP(remote)]), [true, true, false])
+        XCTAssertFalse(copy.tables.vteps[copy.tables.vteps.index(of: remote)!].learned)
+    }
+
+    func testUnderKnownAVTEPSeenIsNotAdded() {
+        let (owner, copy) = make()
+        owner.apply(.addVNI(vni, learnRemote: true, macLimit: nil))
+        owner.absorb([.vtepSeen(remote)])
+        XCTAssertFalse(copy.received.contains(.addVTEP(remote)))
+        XCTAssertNil(copy.tables.vteps.index(of: remote))
+        XCTAssertEqual(owner.rejected, 0, "not even tried")
     }
 
     func testRefreshFromTheFastPathNeverLearns() {

@@ -36,6 +36,8 @@ extension SwitchDaemon {
                           labels: ["vni": String(v.vni), "reason": reason], n)
             }
         }
+        m.gauge("vxsw_vteps_learned", help: "Remote VTEPs learned from the data plane (vtep.accept: any; at most vtep.max-learned).",
+                Double(stats.vteps.filter { $0.learned == true }.count))
         for t in stats.vteps {
             m.counter("vxsw_vtep_tx_packets_total", help: "Frames encapsulated toward a remote VTEP.",
                       labels: ["vtep": t.address], t.txPackets)

@@ -4,8 +4,8 @@ import VXCore
 
 /// `vxsw reload` and SIGHUP: the config file read again and what changed applied while the
 /// switch forwards (`SwitchConfig.reloadPlan`): VNIs, flood lists, ports, static MACs, MAC
-/// limits, the aging time, tenant VRFs and gateways, the `bgp:` section (a graceful speaker
-/// restart). Everything else
+/// limits, the aging time, VTEP admission (`vtep.accept`, `vtep.max-learned`), tenant VRFs
+/// and gateways, the `bgp:` section (a graceful speaker restart). Everything else
 /// is refused with its field named, and nothing is changed then. Ports added at run time
 /// (hooks, the state file) are not the file's and stay.
 extension SwitchDaemon {
@@ -57,6 +57,7 @@ extension SwitchDaemon {
         }
         if !plan.vnisToRemove.isEmpty { tables.apply(plan.vnisToRemove.map { .removeVNI($0) }, wait: true) }
         if let aging = plan.agingTime { tables.apply(.setAgeLimit(aging == 0 ? .max : UInt32(aging)), wait: true) }
+        if let admission = plan.vtepAdmission { tables.apply(.setVTEPAdmission(admission), wait: true) }
         for vrf in plan.vrfsToSet where !tables.apply(.addVRF(vrf.l3VNI, routerMAC: new.routerMAC(of: vrf)), wait: true) {
             problems.append("VRF \(vrf.name): L3 VNI \(vrf.l3VNI) could not be set (more VRFs or VNIs than the switch table holds?)")
         }

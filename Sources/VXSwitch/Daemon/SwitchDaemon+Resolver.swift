@@ -5,7 +5,8 @@ import VXDatapath
 /// Underlay next hops: for every remote VTEP the kernel's route and neighbour tables say
 /// which MAC to put in the outer Ethernet header. Unresolved VTEPs are looked up twice a
 /// second (the kernel is asked to resolve them, NTF_USE), resolved ones every 5 s so a
-/// changed neighbour is followed.
+/// changed neighbour is followed. Every 5 s its rounds also age learned VTEPs
+/// (`SwitchDaemon+VTEPAging.swift`).
 extension SwitchDaemon {
     func startResolver() {
         let t = Thread { [weak self] in self?.resolverLoop() }
@@ -21,8 +22,10 @@ extension SwitchDaemon {
             return
         }
         var known: [IPAddress: MACAddress] = [:]
+        var aging = LearnedVTEPAging()
         // The first round runs at once, so flood lists resolve before the first frames.
         runRounds(every: 0.5) { round in
+            if round % 10 == 0 { ageLearnedVTEPs(&aging) }
             let vteps: [(IPAddress, MACAddress?)] = tables.read { p in
                 p.vteps.entries.filter(\.active).map { ($0.ip, $0.nextHop) }
             }

@@ -138,7 +138,7 @@ extension SwitchDaemon {
             vteps: snap.vteps.enumerated().filter(\.element.active).map { i, v in
                 let c = i < snap.counters.vteps.count ? snap.counters.vteps[i] : VTEPCounters()
                 return VTEPView(address: v.ip.description, nextHop: v.nextHop?.description,
-                                txPackets: c.txPackets, txBytes: c.txBytes, drops: c.drops)
+                                txPackets: c.txPackets, txBytes: c.txBytes, drops: c.drops, learned: v.learned)
             },
             drops: drops, xdp: datapath.program.statistics(), freeFrames: snap.freeFrames,
             sockets: snap.sockets.map { SocketView(port: name(of: PortID($0.port)), txKicks: $0.txKicks,

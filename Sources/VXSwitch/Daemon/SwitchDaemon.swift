@@ -94,6 +94,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         func emptyTables() -> SwitchPipeline {
             var p = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries, neighborCapacity: config.fdb.maxNeighbors)
             p.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
+            p.apply(.setVTEPAdmission(config.vtep.admission))
             return p
         }
         // One copy per worker (a worker per CPU in `datapath.workers`), each counting in its own storage.

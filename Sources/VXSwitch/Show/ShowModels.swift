@@ -73,6 +73,9 @@ public struct VTEPView: Codable, Sendable, Equatable {
     public var txPackets: UInt64
     public var txBytes: UInt64
     public var drops: UInt64
+    /// Learned from the data plane (`vtep.accept: any`; ages out), not given by the control plane.
+    /// Optional: older switches do not send it.
+    public var learned: Bool?
 }
 
 public struct StatsView: Codable, Sendable, Equatable {

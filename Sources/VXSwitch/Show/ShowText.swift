@@ -102,7 +102,8 @@ public enum ShowText {
         var out = "Uptime \(s.uptimeSeconds)s, free UMEM frames \(s.freeFrames), FDB events lost \(s.fdbEventsLost)\n\n"
         out += "Ports\n" + ports(s.ports) + "\nVNIs\n" + vnis(s.vnis) + "\n"
         out += "Remote VTEPs\n" + table(["VTEP", "Next hop MAC", "TX pkts", "TX bytes", "Drops"],
-                                        s.vteps.map { [$0.address, $0.nextHop ?? "unresolved", String($0.txPackets), String($0.txBytes), String($0.drops)] })
+                                        s.vteps.map { [$0.address + ($0.learned == true ? " (learned)" : ""), $0.nextHop ?? "unresolved",
+                                                       String($0.txPackets), String($0.txBytes), String($0.drops)] })
         out += "\nDrops by reason\n" + table(["Reason", "Frames"], s.drops.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         out += "\nXDP program\n" + table(["Verdict", "Frames"], s.xdp.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         out += "\nAF_XDP sockets (kernel drops: rx dropped / rx ring full / fill ring empty)\n"
