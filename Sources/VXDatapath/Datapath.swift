@@ -101,11 +101,20 @@ public final class Datapath<P: PacketProcessor> {
 
     deinit { shutdown() }
 
-    /// Fill-ring frames per socket: the ring size, or less when many sockets share the UMEM,
-    /// so rx never starves tx and flood copies of frames.
-    private func fillTarget(extraSockets: Int) -> Int {
+    /// Frames each AF_XDP socket may hold to receive into (its fill ring and its reserve): half
+    /// the UMEM shared by the sockets, counted as at least 4 so the first ports do not take
+    /// what later ones need, and at most the ring size. The other half is for frames in tx
+    /// rings and in flight, and flood copies. Every socket's budget follows the socket count
+    /// (`WorkerJob.frameBudget` when a port comes or goes).
+    private func frameBudget(extraSockets: Int = 0) -> Int {
         let sockets = ports.values.reduce(0) { $0 + $1.sockets.count } + extraSockets
-        return max(64, min(settings.ringSize, settings.frameCount / (2 * max(1, sockets))))
+        return max(64, min(settings.ringSize, settings.frameCount / (2 * max(4, sockets))))
+    }
+
+    /// Tells every worker the budget for the sockets there are now.
+    private func rebalanceFrames() {
+        let budget = UInt32(frameBudget())
+        postToAll { _ in [.frameBudget(budget)] }
     }
 
     /// Sockets and taps each worker receives on now.
@@ -161,7 +170,7 @@ public final class Datapath<P: PacketProcessor> {
             link.detach()
             throw error
         }
-        let target = UInt32(fillTarget(extraSockets: sockets.count))
+        let target = UInt32(frameBudget(extraSockets: sockets.count))
         // A port with at least a socket per worker (an uplink with a queue per worker) gives
         // each worker its own, round robin: a worker transmits only on one it receives on, so
         // no tx ring is shared. A port with fewer (a single-queue veth) is received on by the
@@ -197,6 +206,7 @@ public final class Datapath<P: PacketProcessor> {
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
                                     link: link, packetSocket: nil, receivers: receivers, shares: shares)
             ports[id] = port
+            rebalanceFrames()
             if role == .uplink { openTunnel(uplink: id, ifindex: info.ifindex) }
             return port
         } catch {
@@ -279,6 +289,7 @@ public final class Datapath<P: PacketProcessor> {
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
         postToAll { _ in [.removePort(id)] }
         for p in port.shares { p.deallocate() }
+        if !port.sockets.isEmpty { rebalanceFrames() }
         // The sockets are deleted here, when `port` goes out of scope.
     }
 
