@@ -31,6 +31,7 @@ final class FairnessLabTests: XCTestCase {
         defer { env.close() }
         let run = try flood(env, pings: 1000, interval: "0.003")
         let quiet = try XCTUnwrap(run.quiet)
+        XCTAssertEqual(run.quietPort?.fillRingEmpty, 0, "show ports has the same counters, summed per port")
         print("kernel drops on vfl3: \(quiet); on the flooder's vfl1: \(run.flooder.map { "\($0)" } ?? "-")")
         XCTAssertEqual(quiet.fillRingEmpty, 0, "the quiet port's fill ring never ran dry: \(run.summary)")
         XCTAssertEqual(quiet.rxDropped, 0, "nor did its kernel drop anything")
@@ -44,6 +45,8 @@ final class FairnessLabTests: XCTestCase {
         /// The kernel's drops on the quiet VM's port and on the flooder's, at the end of the flood.
         var quiet: XSKKernelDrops?
         var flooder: XSKKernelDrops?
+        /// The quiet port's row in `show stats`/`show ports`.
+        var quietPort: XSKKernelDrops?
     }
 
     /// Floods from VM "fl" (port vfl1) to VM "sk" (port vfl2) for as long as VM "qt" (port vfl3) pings vm21
@@ -111,7 +114,8 @@ final class FairnessLabTests: XCTestCase {
         print(summary)
         return FloodRun(pingLoss: loss, delivered: delivered, summary: summary,
                         quiet: sockets.first { $0.port == "vfl3" }?.kernelDrops,
-                        flooder: sockets.first { $0.port == "vfl1" }?.kernelDrops)
+                        flooder: sockets.first { $0.port == "vfl1" }?.kernelDrops,
+                        quietPort: stats.ports.first { $0.name == "vfl3" }?.kernelDrops)
     }
 
 }
