@@ -101,11 +101,11 @@ public final class Datapath<P: PacketProcessor> {
 
     deinit { shutdown() }
 
-    /// Frames each AF_XDP socket may hold to receive into (its fill ring and its reserve): half
-    /// the UMEM shared by the sockets, counted as at least 4 so the first ports do not take
-    /// what later ones need, and at most the ring size. The other half is for frames in tx
-    /// rings and in flight, and flood copies. Every socket's budget follows the socket count
-    /// (`WorkerJob.frameBudget` when a port comes or goes).
+    /// Frames each AF_XDP socket's fill ring holds: half the UMEM shared by the sockets,
+    /// counted as at least 4 so the first ports do not take what later ones need, and at most
+    /// the ring size; its reserve takes a quarter more (at most 128: `WorkerState.setFrameBudget`).
+    /// The rest is for frames in tx rings and in flight, and flood copies. Every socket's
+    /// budget follows the socket count (`WorkerJob.frameBudget` when a port comes or goes).
     private func frameBudget(extraSockets: Int = 0) -> Int {
         let sockets = ports.values.reduce(0) { $0 + $1.sockets.count } + extraSockets
         return max(64, min(settings.ringSize, settings.frameCount / (2 * max(4, sockets))))

@@ -37,7 +37,7 @@ struct QueueState {
     @usableFromInline var outstandingTx: UInt32 = 0
     /// Frames sitting in the fill ring (given to the kernel for rx).
     @usableFromInline var filled: UInt32 = 0
-    /// Frames the fill ring is topped up to (the socket's frame budget less its reserve).
+    /// Frames the fill ring is topped up to (the socket's frame budget).
     @usableFromInline var fillTarget: UInt32
     /// This worker receives on the socket and fills its fill ring (one worker per socket).
     @usableFromInline var receives: Bool = true

@@ -92,7 +92,7 @@ public struct WorkerState<P: PacketProcessor> {
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
         if socket.receives {
-            // `fillTarget` comes as the socket's whole frame budget: split it into reserve and fill ring.
+            // `fillTarget` comes as the socket's frame budget; its reserve is sized from it.
             queues[index].reserve = .allocate(capacity: QueueState.maxReserve)
             queues[index].reserveCount = 0
             setFrameBudget(index, socket.fillTarget)
@@ -101,14 +101,14 @@ public struct WorkerState<P: PacketProcessor> {
         }
     }
 
-    /// Splits a receiving socket's frame budget into its reserve (a quarter, at most
-    /// `QueueState.maxReserve`) and its fill ring's target; reserve frames beyond the new
-    /// size go back to the pool. A fill ring above its new target shrinks as it receives.
+    /// Sets a receiving socket's fill-ring target to its frame budget and its reserve to a
+    /// quarter more (at most `QueueState.maxReserve`); reserve frames beyond the new size go
+    /// back to the pool. A fill ring above its new target shrinks as it receives.
     mutating func setFrameBudget(_ index: Int, _ frames: UInt32) {
         let q = queues + index
         let reserve = min(QueueState.maxReserve, Int(frames) / 4)
         q.pointee.reserveCapacity = reserve
-        q.pointee.fillTarget = frames &- UInt32(reserve)
+        q.pointee.fillTarget = frames
         while q.pointee.reserveCount > reserve {
             q.pointee.reserveCount &-= 1
             pool.pointee.give(q.pointee.reserve![q.pointee.reserveCount])
