@@ -15,16 +15,27 @@ final class AttachFallbackTests: XCTestCase {
     func testAutoAttachesGenericWhereThereIsNoNativeXDPAtStartAndAtRunTime() throws {
         let env = try RunningLab(tag: "ag")
         defer { env.close() }
-        // At start: hv1's tap11 becomes a macvlan over the veth to vm11, and vxsw starts again.
+        // At start: hv1's uplink and tap11 become macvlans over their veths, and vxsw starts
+        // again. The uplink is attached first: its socket is the UMEM's own, the one a second
+        // bind after a failed native attach found taken.
         env.scenario.stopSwitch()
-        try env.lab.hv1.exec(["ip", "link", "set", "tap11", "name", "tap11l"])
-        try RunningLab.macvlan("tap11", over: "tap11l", in: env.lab.hv1)
+        let hv1 = env.lab.hv1
+        for name in ["ul0", "tap11"] {
+            try hv1.exec(["ip", "link", "set", name, "down"])
+            try hv1.exec(["ip", "link", "set", name, "name", name + "l"])
+            try hv1.exec(["ip", "link", "set", name + "l", "up"])
+            try RunningLab.macvlan(name, over: name + "l", in: hv1)
+        }
+        try hv1.exec(["ip", "addr", "flush", "dev", "ul0l"])
+        try hv1.exec(["ip", "addr", "add", "\(env.lab.hv1VTEP)/24", "dev", "ul0"])
         try env.scenario.startSwitch()
-        XCTAssertEqual(try env.xdpMode("tap11"), "xdpgeneric", "the macvlan got generic XDP")
-        XCTAssertEqual(try env.xdpMode("ul0"), "xdp", "the veth uplink native XDP")
-        XCTAssertTrue(env.scenario.switchLog.contains("tap11: no native XDP"), env.scenario.switchLog)
+        XCTAssertEqual(try env.xdpMode("ul0"), "xdpgeneric", "the macvlan uplink got generic XDP")
+        XCTAssertEqual(try env.xdpMode("tap11"), "xdpgeneric", "the macvlan port too")
+        XCTAssertEqual(try env.xdpMode("tap12"), "xdp", "the veth port native XDP")
+        XCTAssertTrue(env.scenario.switchLog.contains("ul0: no native XDP"), env.scenario.switchLog)
         let (started, summary) = try env.scenario.ping(env.lab.vm("vm11").namespace, "198.19.10.21")
-        XCTAssertTrue(started, "vm11 switches through its generic port: \(summary)")
+        XCTAssertTrue(started, "vm11 switches through its generic port and uplink: \(summary)")
+        XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm12").namespace, "198.19.20.22").0, "and vm12 through its native one")
 
         // At run time.
         let vm13 = try env.addMacvlanVM("m13", port: "mvt13", address: "198.19.10.13")
