@@ -36,6 +36,10 @@ final class FairnessLabTests: XCTestCase {
         XCTAssertEqual(quiet.fillRingEmpty, 0, "the quiet port's fill ring never ran dry: \(run.summary)")
         XCTAssertEqual(quiet.rxDropped, 0, "nor did its kernel drop anything")
         XCTAssertLessThan(run.pingLoss, 0.01, run.summary)
+        let ports = try env.vxsw(["show", "ports"])
+        XCTAssertTrue(ports.output.contains("Kernel drops (rx dropped / rx ring full / fill ring empty / tx invalid)"), ports.output)
+        let stats = try env.vxsw(["show", "stats"])
+        XCTAssertTrue(stats.output.contains("kernel drops: rx dropped / rx ring full / fill ring empty / tx invalid"), stats.output)
     }
 
     struct FloodRun {
