@@ -48,10 +48,10 @@ import VXCore
 ///   workers: [1]               # CPUs for worker threads; default: the first CPU we may run on
 ///   ring-size: 4096            # power of two, 64..16384 (rx, tx, fill, completion)
 ///   frame-size: 4096           # 2048 or 4096
-///   frames: 16384              # UMEM frames
-///   batch-size: 64             # 1..256
+///   frames: 16384              # UMEM frames: half shared out to the sockets to receive into, half for tx
+///   batch-size: 64             # 1..256; also each socket's share of a worker loop (fairness)
 ///   poll: adaptive             # busy | adaptive | interrupt
-///   attach: auto               # native | generic | auto
+///   attach: auto               # native | generic | auto (native, else generic: e.g. a macvlan)
 ///   numa: auto                 # auto | NODE
 ///   fast-path: auto            # known unicast in XDP: auto (not into veths) | true | false
 ///   busy-poll: off             # or { timeout-us: 20, budget: 64, prefer: true }: AF_XDP busy polling
@@ -404,7 +404,8 @@ extension SwitchConfig {
             case native
             /// Generic (skb) XDP: works everywhere, slower.
             case generic
-            /// Native, falling back to generic with a warning.
+            /// Native, falling back to generic with a warning where the driver has no native XDP
+            /// (a macvlan, for one); the XDP fast path is then off.
             case auto
         }
     }

@@ -54,6 +54,8 @@ public struct AttachedPort {
     /// Tx rings several workers share (fewer sockets than workers), freed after detach.
     let shares: [UnsafeMutablePointer<SocketShare>]
     public var io: PortIO { packetSocket == nil ? .xdp : .packet }
+    /// Native or generic XDP (nil: a tap on a packet socket).
+    public var attachMode: XDPAttachMode? { link?.mode }
     public var queues: Int { max(sockets.count, packetSocket == nil ? 0 : 1) }
 }
 
@@ -99,11 +101,20 @@ public final class Datapath<P: PacketProcessor> {
 
     deinit { shutdown() }
 
-    /// Fill-ring frames per socket: the ring size, or less when many sockets share the UMEM,
-    /// so rx never starves tx and flood copies of frames.
-    private func fillTarget(extraSockets: Int) -> Int {
+    /// Frames each AF_XDP socket's fill ring holds: half the UMEM shared by the sockets,
+    /// counted as at least 4 so the first ports do not take what later ones need, and at most
+    /// the ring size; its reserve takes a quarter more (at most 128: `WorkerState.setFrameBudget`).
+    /// The rest is for frames in tx rings and in flight, and flood copies. Every socket's
+    /// budget follows the socket count (`WorkerJob.frameBudget` when a port comes or goes).
+    private func frameBudget(extraSockets: Int = 0) -> Int {
         let sockets = ports.values.reduce(0) { $0 + $1.sockets.count } + extraSockets
-        return max(64, min(settings.ringSize, settings.frameCount / (2 * max(1, sockets))))
+        return max(64, min(settings.ringSize, settings.frameCount / (2 * max(4, sockets))))
+    }
+
+    /// Tells every worker the budget for the sockets there are now.
+    private func rebalanceFrames() {
+        let budget = UInt32(frameBudget())
+        postToAll { _ in [.frameBudget(budget)] }
     }
 
     /// Sockets and taps each worker receives on now.
@@ -128,7 +139,9 @@ public final class Datapath<P: PacketProcessor> {
     /// Attaches `interface` as port `id`: its sockets join the worker's loop (this returns once
     /// they have), then the XDP program steers frames to them. The caller puts the port in the
     /// tables (a `TableUpdate.setPort` posted before).
-    /// `mode` overrides the datapath's attach mode for this port (e.g. generic as a fallback);
+    /// `mode` overrides the datapath's attach mode for this port; `auto` falls back to generic
+    /// where the driver has no native XDP (`AttachedPort.attachMode` says which it got). A
+    /// failed attach leaves nothing behind: no program on the interface, no socket, no port.
     /// `queues` limits an uplink to some of its rx queues (nil: all of them).
     public func attach(interface: String, as id: PortID, role: XDPPortRole, mode: XDPAttachMode? = nil,
                        queues wanted: [Int]? = nil) throws -> AttachedPort {
@@ -146,11 +159,18 @@ public final class Datapath<P: PacketProcessor> {
         if let bad = queueIDs.first(where: { !all.contains($0) }) {
             throw DatapathError("attach \(interface) queue \(bad)", errno: EINVAL, hint: "\(interface) has rx queues 0..<\(all.count)")
         }
+        // The program first: until `setPort` below it passes the interface's frames to the
+        // kernel, and the mode is settled (auto: native, else generic) before any socket is
+        // bound — a socket bound for a failed mode and bound again would find its queue taken.
+        let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
         var sockets: [XSKSocket] = []
-        for q in queueIDs {
-            sockets.append(try createSocket(interface: interface, queue: q))
+        do {
+            for q in queueIDs { sockets.append(try createSocket(interface: interface, queue: q)) }
+        } catch {
+            link.detach()
+            throw error
         }
-        let target = UInt32(fillTarget(extraSockets: sockets.count))
+        let target = UInt32(frameBudget(extraSockets: sockets.count))
         // A port with at least a socket per worker (an uplink with a queue per worker) gives
         // each worker its own, round robin: a worker transmits only on one it receives on, so
         // no tx ring is shared. A port with fewer (a single-queue veth) is received on by the
@@ -183,13 +203,14 @@ public final class Datapath<P: PacketProcessor> {
         do {
             for socket in sockets { try program.setSocket(slot: slot, queue: socket.queue, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
-            let link = try program.attach(ifindex: info.ifindex, mode: mode ?? settings.attachMode)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
                                     link: link, packetSocket: nil, receivers: receivers, shares: shares)
             ports[id] = port
+            rebalanceFrames()
             if role == .uplink { openTunnel(uplink: id, ifindex: info.ifindex) }
             return port
         } catch {
+            link.detach()
             program.removePort(ifindex: info.ifindex)
             for socket in sockets { program.removeSocket(slot: slot, queue: socket.queue) }
             postToAll { _ in [.removePort(id)] }
@@ -268,6 +289,7 @@ public final class Datapath<P: PacketProcessor> {
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
         postToAll { _ in [.removePort(id)] }
         for p in port.shares { p.deallocate() }
+        if !port.sockets.isEmpty { rebalanceFrames() }
         // The sockets are deleted here, when `port` goes out of scope.
     }
 

@@ -37,6 +37,7 @@ struct QueueState {
     @usableFromInline var outstandingTx: UInt32 = 0
     /// Frames sitting in the fill ring (given to the kernel for rx).
     @usableFromInline var filled: UInt32 = 0
+    /// Frames the fill ring is topped up to (the socket's frame budget).
     @usableFromInline var fillTarget: UInt32
     /// This worker receives on the socket and fills its fill ring (one worker per socket).
     @usableFromInline var receives: Bool = true
@@ -46,6 +47,15 @@ struct QueueState {
     @usableFromInline var staged: UnsafeMutablePointer<FrameDescriptor>?
     @usableFromInline var stagedCount: Int = 0
     @usableFromInline static var stageCapacity: Int { 512 }
+    /// Free frames of this socket's own (the worker that receives on it): its fill ring takes
+    /// from them when the worker's pool is dry, and the worker tops them up from the pool
+    /// before any fill ring, each loop. A flood on another port — its frames held in tx rings
+    /// and in flight — drains the pool, never this reserve: a quiet port keeps receiving.
+    @usableFromInline var reserve: UnsafeMutablePointer<UInt64>?
+    @usableFromInline var reserveCount: Int = 0
+    @usableFromInline var reserveCapacity: Int = 0
+    /// Frames a socket keeps in reserve at most (less when its fill target is small).
+    @usableFromInline static var maxReserve: Int { 128 }
     /// SO_BUSY_POLL is set: an empty rx ring gets a `recvfrom` so the kernel busy-polls.
     @usableFromInline var busyPoll: Bool = false
     // Syscall accounting (OVS counts these too): they are the cost need_wakeup saves.
@@ -90,6 +100,16 @@ public struct XSKKernelDrops: Sendable, Codable, Equatable {
     /// The fill ring was empty: no frame to receive into.
     public var fillRingEmpty: UInt64
     public var txRingEmpty: UInt64
+
+    public static let zero = XSKKernelDrops(rxDropped: 0, rxInvalidDescriptors: 0, txInvalidDescriptors: 0,
+                                            rxRingFull: 0, fillRingEmpty: 0, txRingEmpty: 0)
+
+    /// Adds another socket's counters (a port's sockets summed).
+    public mutating func add(_ o: XSKKernelDrops) {
+        rxDropped &+= o.rxDropped; rxInvalidDescriptors &+= o.rxInvalidDescriptors
+        txInvalidDescriptors &+= o.txInvalidDescriptors; rxRingFull &+= o.rxRingFull
+        fillRingEmpty &+= o.fillRingEmpty; txRingEmpty &+= o.txRingEmpty
+    }
 
     /// The counters of socket `fd`, read without disturbing its owner.
     public static func read(fd: Int32) -> XSKKernelDrops? {

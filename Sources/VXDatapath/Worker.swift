@@ -52,6 +52,9 @@ public struct WorkerState<P: PacketProcessor> {
     /// Tap ports (packet sockets with the virtio-net header): `Worker+Taps.swift`.
     @usableFromInline var taps: UnsafeMutablePointer<TapQueue>
     @usableFromInline var tapCount: Int = 0
+    /// The socket the next loop serves first: it moves on by one each loop, so no socket is
+    /// always first (to refill from a short pool) or last (to find a shared tx ring full).
+    @usableFromInline var firstQueue: Int = 0
     /// Where super-frames to remote VTEPs go whole (`TunnelTap`), when there is one.
     @usableFromInline var tunnel: UnsafeMutablePointer<TunnelPort>
     /// Which of the taps this worker receives on have frames.
@@ -69,6 +72,8 @@ public struct WorkerState<P: PacketProcessor> {
         case .setTunnel(let fd, let uplink):
             tunnel.pointee.fd = fd
             tunnel.pointee.uplink = uplink.raw
+        case .frameBudget(let frames):
+            for i in 0..<queueCount where queues[i].active && queues[i].receives { setFrameBudget(i, frames) }
         case .inspect(let inspection):
             processor.inspect(inspection)
         case .removePort(let port):
@@ -86,7 +91,28 @@ public struct WorkerState<P: PacketProcessor> {
         if socket.share != nil { queues[index].staged = .allocate(capacity: QueueState.stageCapacity) }
         if index == queueCount { queueCount += 1 }
         if transmits { txQueue[Int(port.raw)] = Int32(index) }
-        if socket.receives { refill(index) }
+        if socket.receives {
+            // `fillTarget` comes as the socket's frame budget; its reserve is sized from it.
+            queues[index].reserve = .allocate(capacity: QueueState.maxReserve)
+            queues[index].reserveCount = 0
+            setFrameBudget(index, socket.fillTarget)
+            topUpReserve(index)
+            refill(index)
+        }
+    }
+
+    /// Sets a receiving socket's fill-ring target to its frame budget and its reserve to a
+    /// quarter more (at most `QueueState.maxReserve`); reserve frames beyond the new size go
+    /// back to the pool. A fill ring above its new target shrinks as it receives.
+    mutating func setFrameBudget(_ index: Int, _ frames: UInt32) {
+        let q = queues + index
+        let reserve = min(QueueState.maxReserve, Int(frames) / 4)
+        q.pointee.reserveCapacity = reserve
+        q.pointee.fillTarget = frames
+        while q.pointee.reserveCount > reserve {
+            q.pointee.reserveCount &-= 1
+            pool.pointee.give(q.pointee.reserve![q.pointee.reserveCount])
+        }
     }
 
     /// Takes a socket out of the loop and recovers the frames this worker has in it (received
@@ -119,6 +145,12 @@ public struct WorkerState<P: PacketProcessor> {
                 pool.pointee.give(xsk_ring_prod__fill_addr(q.pointee.fill, at).pointee)
                 at &+= 1
             }
+        }
+        if let reserve = q.pointee.reserve {
+            for i in 0..<q.pointee.reserveCount { pool.pointee.give(reserve[i]) }
+            reserve.deallocate()
+            q.pointee.reserve = nil
+            q.pointee.reserveCount = 0
         }
         for p in 0..<XDPProgram.maxPorts * 4 where txQueue[p] == Int32(index) { txQueue[p] = -1 }
         q.pointee.active = false
@@ -201,18 +233,35 @@ public struct WorkerState<P: PacketProcessor> {
         return n
     }
 
-    /// Tops the fill ring up to its target, in one reservation.
+    /// Tops the fill ring up to its target, in one reservation: from the worker's pool, and
+    /// from the socket's reserve when the pool runs dry.
     @inlinable mutating func refill(_ index: Int) {
         let q = queues + index
         let want = Int(q.pointee.fillTarget) - Int(q.pointee.filled)
-        let n = min(want, pool.pointee.available)
+        let n = min(want, pool.pointee.available &+ q.pointee.reserveCount)
         guard n >= 16 || (n > 0 && q.pointee.filled < 16) else { return }
         var idx: UInt32 = 0
         let got = xsk_ring_prod__reserve(q.pointee.fill, UInt32(n), &idx)
         guard got > 0 else { return }
-        for i in 0..<got { xsk_ring_prod__fill_addr(q.pointee.fill, idx &+ i).pointee = pool.pointee.take()! }
+        for i in 0..<got {
+            let addr: UInt64
+            if let f = pool.pointee.take() { addr = f } else {
+                q.pointee.reserveCount &-= 1
+                addr = q.pointee.reserve![q.pointee.reserveCount]
+            }
+            xsk_ring_prod__fill_addr(q.pointee.fill, idx &+ i).pointee = addr
+        }
         xsk_ring_prod__submit(q.pointee.fill, got)
         q.pointee.filled &+= got
+    }
+
+    /// Refills a socket's reserve from the pool (as much as the pool has).
+    @inlinable mutating func topUpReserve(_ index: Int) {
+        let q = queues + index
+        while q.pointee.reserveCount < q.pointee.reserveCapacity, let f = pool.pointee.take() {
+            q.pointee.reserve![q.pointee.reserveCount] = f
+            q.pointee.reserveCount &+= 1
+        }
     }
 
     /// Submits the batch's tx descriptors and lists the sockets whose tx ring asks for a
@@ -288,15 +337,30 @@ public struct WorkerState<P: PacketProcessor> {
     }
 
     /// Receives and processes one batch from every socket and tap this worker receives on.
-    /// Returns the frames handled.
+    /// Fair by construction: each socket's budget per loop is one batch (`batch.count` frames,
+    /// however many wait), the sockets take turns being first, and each one's reserve is
+    /// topped up before any fill ring takes from the pool. One busy port still gets whole
+    /// batches, loop after loop. Returns the frames handled.
     @inlinable mutating func pollOnce(batch: UnsafeMutableBufferPointer<FrameDescriptor>, now: UInt32) -> Int {
         var io = XSKFrameIO(memory: memory, frameSize: frameSize, allocationHeadroom: Self.frameHeadroom,
                             pool: pool, queues: queues, txQueue: txQueue, taps: taps)
         var handled = 0
-        for i in 0..<queueCount {
+        let count = queueCount
+        let first = firstQueue < count ? firstQueue : 0
+        firstQueue = first &+ 1
+        for k in 0..<count {
+            var i = first &+ k
+            if i >= count { i &-= count }
             let q = queues + i
             guard q.pointee.active, q.pointee.receives else { continue }
             reclaimCompletions(i)
+            if q.pointee.reserveCount < q.pointee.reserveCapacity { topUpReserve(i) }
+        }
+        for k in 0..<count {
+            var i = first &+ k
+            if i >= count { i &-= count }
+            let q = queues + i
+            guard q.pointee.active, q.pointee.receives else { continue }
             var idx: UInt32 = 0
             let n = Int(xsk_ring_cons__peek(q.pointee.rx, UInt32(batch.count), &idx))
             if n > 0 {
@@ -430,7 +494,10 @@ public final class Worker<P: PacketProcessor>: @unchecked Sendable {
         close(wakeFD)
         state.pool.pointee.deallocate()
         state.pool.deallocate()
-        for i in 0..<state.queueCount where state.queues[i].active { state.queues[i].staged?.deallocate() }
+        for i in 0..<state.queueCount where state.queues[i].active {
+            state.queues[i].staged?.deallocate()
+            state.queues[i].reserve?.deallocate()
+        }
         state.queues.deallocate()
         state.txQueue.deallocate()
         for i in 0..<state.tapCount where state.taps[i].active { state.taps[i].deallocate() }

@@ -17,6 +17,9 @@ enum WorkerJob: @unchecked Sendable {
     /// Every socket and tap of the port leaves the loop; their frames return to the pool.
     /// (Post it after the XDP program stopped redirecting to them, wait, then close them.)
     case removePort(PortID)
+    /// Frames each socket this worker receives on may hold (fill ring and reserve): the UMEM's
+    /// share per socket changed because a port came or went (`Datapath.frameBudget`).
+    case frameBudget(UInt32)
     /// A read of part of the tables for the consistency audit (`Worker.inspect`).
     case inspect(TableInspection)
 }

@@ -10,7 +10,7 @@ public enum XDPAttachMode: String, Sendable, Codable {
         switch self {
         case .native: return UInt32(XDP_FLAGS_DRV_MODE)
         case .generic: return UInt32(XDP_FLAGS_SKB_MODE)
-        case .auto: return 0
+        case .auto: return 0 // not passed to the kernel: `XDPProgram.attach` tries native, then generic
         }
     }
 }
@@ -51,14 +51,29 @@ public final class XDPProgram {
     /// Size and member offsets of a struct as the compiled program has it (its BTF).
     public func structLayout(_ name: String) -> (size: Int, offsets: [String: Int])? { object.structLayout(name) }
 
-    /// Attaches the program to `ifindex`; the returned link detaches it when closed.
+    /// Attaches the program to `ifindex`; the returned link detaches it when closed and says
+    /// which mode it got. `auto` tries native and, when the driver refuses it (a macvlan has no
+    /// native XDP), generic: one attach call, so the caller binds its sockets once.
     public func attach(ifindex: Int32, mode: XDPAttachMode) throws -> XDPLink {
+        guard mode == .auto else { return try attachOnce(ifindex: ifindex, mode: mode) }
+        do {
+            return try attachOnce(ifindex: ifindex, mode: .native)
+        } catch let native as DatapathError {
+            do { return try attachOnce(ifindex: ifindex, mode: .generic) } catch let generic as DatapathError {
+                throw DatapathError("attach XDP (auto: native, then generic) to ifindex \(ifindex)", errno: generic.errno,
+                                    hint: "native: \(native); generic: \(generic)")
+            }
+        }
+    }
+
+    private func attachOnce(ifindex: Int32, mode: XDPAttachMode) throws -> XDPLink {
         let fd = cvxsw_xdp_link_create(programFD, ifindex, mode.flags)
         guard fd >= 0 else {
             throw DatapathError("attach XDP (\(mode.rawValue) mode) to ifindex \(ifindex)", result: fd,
-                                hint: fd == -EBUSY ? "another XDP program is attached to this interface" : nil)
+                                hint: fd == -EBUSY ? "another XDP program is attached to this interface"
+                                    : fd == -EOPNOTSUPP && mode == .native ? "the driver has no native XDP (attach: auto or generic)" : nil)
         }
-        return XDPLink(fd: fd)
+        return XDPLink(fd: fd, mode: mode)
     }
 
     /// Sets the local VTEP addresses and the VXLAN UDP port the uplink steers to the switch.
@@ -117,7 +132,9 @@ public final class XDPProgram {
 /// which is why vxsw never leaves a program behind after a crash.
 public final class XDPLink {
     public private(set) var fd: Int32
-    init(fd: Int32) { self.fd = fd }
+    /// The mode it was attached in: native or generic (never auto); nil for a tc link.
+    public let mode: XDPAttachMode?
+    init(fd: Int32, mode: XDPAttachMode? = nil) { self.fd = fd; self.mode = mode }
     public func detach() {
         if fd >= 0 { close(fd); fd = -1 }
     }

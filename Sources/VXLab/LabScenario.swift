@@ -54,6 +54,9 @@ public final class LabScenario {
     public var fastPath = "true"
     /// `datapath.workers` (e.g. "[0, 1]"); nil: the default, one worker.
     public var workers: String?
+    /// `datapath.attach` (native, generic, auto); nil: the default (auto). `datapath.frames`.
+    public var attach: String?
+    public var frames = 8192
     public var isSwitchRunning: Bool { vxsw?.isRunning == true }
     /// PID of vxsw itself (its parent is `ip netns exec`, which execs it: the same process).
     public var switchPID: Int32? { vxsw?.pid }
@@ -143,7 +146,8 @@ public final class LabScenario {
 
     public func startSwitch() throws {
         let config = workDir + "/vxsw.yaml"
-        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime, fastPath: fastPath, workers: workers).write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.switchConfig(controlSocket: controlSocket, metrics: metrics, agingTime: agingTime, fastPath: fastPath, workers: workers,
+                             attach: attach, frames: frames).write(toFile: config, atomically: true, encoding: .utf8)
         log("starting vxsw on hv1: \(binary) run --config \(config)")
         vxsw = try startSwitchProcess(binary: binary, config: config, socket: controlSocket, in: lab.hv1,
                                       logPath: workDir + "/vxsw.log")

@@ -121,7 +121,8 @@ public final class LabTopology {
 
     /// vxsw's configuration for hv1.
     public func switchConfig(controlSocket: String, metrics: String = "off", agingTime: Int = 300,
-                             fastPath: String = "true", workers: String? = nil) -> String {
+                             fastPath: String = "true", workers: String? = nil, attach: String? = nil,
+                             frames: Int = 8192) -> String {
         let ports = vms.filter { $0.namespace !== hv2 && ["vm11", "vm12"].contains($0.name) }
         let family = underlay == .ipv4 ? "ipv4" : "ipv6"
         return """
@@ -138,7 +139,7 @@ public final class LabTopology {
         fdb:
           aging-time: \(agingTime)
         datapath:
-        \(workers.map { "  workers: \($0)\n" } ?? "")  frames: 8192
+        \(workers.map { "  workers: \($0)\n" } ?? "")\(attach.map { "  attach: \($0)\n" } ?? "")  frames: \(frames)
           ring-size: 2048
           poll: adaptive
           fast-path: \(fastPath)   # true: every veth peer here has GRO on (see build), so XDP may redirect into them

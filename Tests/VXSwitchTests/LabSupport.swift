@@ -28,7 +28,7 @@ final class RunningLab {
 
     init(underlay: LabTopology.Underlay = .ipv4, controlPlane: LabTopology.ControlPlane = .static, tag: String,
          agingTime: Int = 300, metrics: String = "off", fastPath: String = "true", workers: String? = nil,
-         uplinkQueues: Int = 1) throws {
+         uplinkQueues: Int = 1, attach: String? = nil, frames: Int = 8192) throws {
         lab = try LabTopology(underlay: underlay, controlPlane: controlPlane, prefix: "vxt\(labTag)\(tag)",
                               uplinkQueues: uplinkQueues)
         workDir = NSTemporaryDirectory() + "vxsw-test-\(labTag)-\(tag)"
@@ -38,6 +38,8 @@ final class RunningLab {
         scenario.metrics = metrics
         scenario.fastPath = fastPath
         scenario.workers = workers
+        scenario.attach = attach
+        scenario.frames = frames
         do {
             if controlPlane == .evpn { try scenario.startFRR() }
             try scenario.startSwitch()
@@ -69,8 +71,36 @@ final class RunningLab {
     }
 
     /// XDP attachments in hv1, as `ip -o link` shows them.
-    func xdpAttached(_ interface: String) throws -> Bool {
-        let line = try lab.hv1.exec(["ip", "-o", "link", "show", interface], check: false).output
-        return line.range(of: #" xdp(generic|drv|offload)? "#, options: .regularExpression) != nil
+    func xdpAttached(_ interface: String) throws -> Bool { try xdpMode(interface) != nil }
+}
+
+extension RunningLab {
+    /// A further VM on hv1 behind a macvlan in passthru mode: `port` is a macvlan (no native
+    /// XDP) over `port`l, the veth whose peer is the VM's eth0. Not yet a switch port.
+    func addMacvlanVM(_ name: String, port: String, address: String?) throws -> NetworkNamespace {
+        let vm = try addVM(name, tap: port + "l", address: address)
+        try Self.macvlan(port, over: port + "l", in: lab.hv1)
+        return vm
     }
+
+    /// Creates macvlan `name` (passthru: every frame of `lower` is its) in `ns`, IPv6 off so
+    /// hv1's kernel sends nothing of its own on it, and up.
+    static func macvlan(_ name: String, over lower: String, in ns: NetworkNamespace) throws {
+        try ns.exec(["ip", "link", "add", "link", lower, "name", name, "type", "macvlan", "mode", "passthru"])
+        try ns.exec(["sysctl", "-qw", "net.ipv6.conf.\(name).disable_ipv6=1"])
+        try ns.exec(["ip", "link", "set", name, "up"])
+    }
+
+    /// How hv1 attached XDP to `interface`: "xdpgeneric", "xdp" (native) or nil.
+    func xdpMode(_ interface: String) throws -> String? {
+        let line = try lab.hv1.exec(["ip", "-o", "link", "show", interface], check: false).output
+        return line.range(of: #" xdp(generic|drv|offload)? "#, options: .regularExpression).map { line[$0].trimmingCharacters(in: .whitespaces) }
+    }
+
+}
+
+/// A counter of `interface` in `ns` as its kernel keeps it (`statistic`: rx_packets, tx_packets, ...).
+func interfaceCounter(_ statistic: String, of interface: String, in ns: NetworkNamespace) throws -> UInt64 {
+    UInt64(try ns.exec(["cat", "/sys/class/net/\(interface)/statistics/\(statistic)"]).output
+        .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
 }

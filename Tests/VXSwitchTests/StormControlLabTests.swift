@@ -42,9 +42,13 @@ final class StormControlLabTests: XCTestCase {
         let stats = try env.stats()
         let port = try XCTUnwrap(stats.ports.first { $0.name == "vst1" })
         let dropped = port.drops[DropReason.stormControl.name] ?? 0
+        // A burst of the storm may find the port's fill ring empty: the kernel drops those
+        // (counted on the port's socket) before storm control sees them.
+        let lostInKernel = port.kernelDrops?.rxDropped ?? 0
         // At most 2,000 a second pass (a partial second at each end: + 2 × 2,000).
         let allowed = UInt64(2_000 * (seconds.rounded(.up) + 2))
-        XCTAssertGreaterThanOrEqual(dropped + allowed, 30_000, "held to 2,000 broadcasts a second (\(seconds) s, \(dropped) dropped)")
+        XCTAssertGreaterThanOrEqual(dropped + lostInKernel + allowed, 30_000,
+                                    "held to 2,000 broadcasts a second (\(seconds) s, \(dropped) dropped, \(lostInKernel) lost in the kernel)")
         XCTAssertGreaterThan(dropped, 0, "the storm was cut")
         let vni = try XCTUnwrap(stats.vnis.first { $0.vni == 1000 })
         XCTAssertEqual(vni.drops[DropReason.stormControl.name], dropped, "counted in the VNI too")

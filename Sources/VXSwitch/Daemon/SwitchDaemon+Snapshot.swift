@@ -50,7 +50,9 @@ extension SwitchDaemon {
     }
 
     func portViews(_ snap: SwitchSnapshot) -> [PortView] {
-        snap.ports.map { id, cfg in
+        var kernel: [UInt16: XSKKernelDrops] = [:]
+        for s in snap.sockets { if let k = s.kernel { kernel[s.port, default: .zero].add(k) } }
+        return snap.ports.map { id, cfg in
             let c = snap.counters.ports[Int(id.raw)]
             let kind: String, vnis: [UInt32]
             switch cfg.kind {
@@ -63,7 +65,7 @@ extension SwitchDaemon {
             for r in DropReason.allCases { let n = snap.counters.drops(port: id, r); if n > 0 { drops[r.name] = n } }
             return PortView(id: Int(id.raw), name: name(of: id), kind: kind, vnis: vnis, mtu: cfg.mtu,
                             rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes, drops: drops,
-                            stormControl: kind == "uplink" ? nil : cfg.storm)
+                            stormControl: kind == "uplink" ? nil : cfg.storm, kernelDrops: kernel[id.raw])
         }
     }
 

@@ -109,7 +109,7 @@ public final class SwitchDaemon: @unchecked Sendable {
         let settings = DatapathSettings(
             frameCount: config.datapath.frames, frameSize: config.datapath.frameSize,
             ringSize: config.datapath.ringSize,
-            attachMode: config.datapath.attach == .generic ? .generic : .native,
+            attachMode: XDPAttachMode(rawValue: config.datapath.attach.rawValue) ?? .auto,
             numaNode: config.datapath.numaNode.map(Int32.init) ?? uplink?.numaNode,
             worker: WorkerSettings(cpus: workerCPUs, batchSize: config.datapath.batchSize,
                                    poll: PollMode(rawValue: config.datapath.poll.rawValue) ?? .adaptive),
@@ -187,25 +187,26 @@ public final class SwitchDaemon: @unchecked Sendable {
         }
     }
 
-    /// Attaches an interface, trying native XDP first when the config says `auto`. The port is
-    /// in the tables (`portConfig` of the interface) before its sockets receive, and taken out
-    /// again when attaching fails.
+    /// Attaches an interface; with `attach: auto` the datapath falls back to generic XDP where
+    /// the driver has no native XDP (in one attach: the sockets are bound once). The port is in
+    /// the tables (`portConfig` of the interface) before its sockets receive, and taken out
+    /// again when attaching fails: a failed attach leaves nothing behind.
     func attach(interface: String, id: PortID, role: XDPPortRole, queues: [Int]? = nil,
                 portConfig: (InterfaceInfo) -> PortConfig) throws {
         let info = try InterfaceInfo(name: interface)
         tables.apply(.setPort(id, portConfig(info)), wait: true)
+        let port: AttachedPort
         do {
-            do {
-                let port = try datapath.attach(interface: interface, as: id, role: role, queues: queues)
-                log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(datapath.settings.attachMode.rawValue) XDP)")
-            } catch let e as DatapathError where config.datapath.attach == .auto && e.operation.hasPrefix("attach XDP") {
-                log.warning("\(interface): native XDP failed (\(e)); using generic XDP")
-                disableFastPath("\(interface) runs generic XDP")
-                _ = try datapath.attach(interface: interface, as: id, role: role, mode: .generic, queues: queues)
-            }
+            port = try datapath.attach(interface: interface, as: id, role: role, queues: queues)
         } catch {
             tables.apply(.setPort(id, nil), wait: true)
             throw error
+        }
+        let mode = port.attachMode?.rawValue ?? "no"
+        log.info("attached \(interface) as port \(id) (\(role == .uplink ? "uplink" : "access"), \(port.queues) queue\(port.queues == 1 ? "" : "s"), \(mode) XDP)")
+        if port.attachMode == .generic && config.datapath.attach == .auto {
+            log.warning("\(interface): no native XDP (driver \(info.driver ?? "?")); using generic XDP")
+            disableFastPath("\(interface) runs generic XDP")
         }
         lock.lock(); portNames[id] = interface; lock.unlock()
         fastPath?.markStructural()

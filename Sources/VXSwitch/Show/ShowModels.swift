@@ -18,6 +18,9 @@ public struct PortView: Codable, Sendable, Equatable {
     public var drops: [String: UInt64]
     /// Storm control (VM ports): frames per second it may flood, per class; 0 = no limit. Optional: older switches do not send it.
     public var stormControl: StormLimits?
+    /// What the kernel dropped on its AF_XDP sockets before vxsw saw a frame (XDP_STATISTICS,
+    /// summed over its sockets); nil for a tap on a packet socket, or from an older switch.
+    public var kernelDrops: XSKKernelDrops? = nil
 }
 
 public struct MACView: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import VXCore
+import VXDatapath
 
 /// Human output of `vxsw show`, formatted from the same values as `--json`.
 public enum ShowText {
@@ -18,12 +19,21 @@ public enum ShowText {
     }
 
     public static func ports(_ ports: [PortView]) -> String {
-        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Storm bc/mc/uu pps", "Drops"],
+        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Storm bc/mc/uu pps", "Drops",
+               "Kernel drops (\(kernelDropsLegend))"],
               ports.map { p -> [String] in
                   let vnis = p.vnis.isEmpty ? "-" : p.vnis.map(String.init).joined(separator: ",")
                   return [p.name, p.kind, vnis, String(p.mtu), String(p.rxPackets), String(p.rxBytes),
-                          String(p.txPackets), String(p.txBytes), storm(p.stormControl), drops(p.drops)]
+                          String(p.txPackets), String(p.txBytes), storm(p.stormControl), drops(p.drops),
+                          kernelDrops(p.kernelDrops)]
               })
+    }
+
+    static let kernelDropsLegend = "rx dropped / rx ring full / fill ring empty / tx invalid"
+
+    /// An AF_XDP socket's (or port's) XDP_STATISTICS drops, in `kernelDropsLegend` order.
+    static func kernelDrops(_ k: XSKKernelDrops?) -> String {
+        k.map { "\($0.rxDropped) / \($0.rxRingFull) / \($0.fillRingEmpty) / \($0.txInvalidDescriptors)" } ?? "-"
     }
 
     static func storm(_ s: StormLimits?) -> String {
@@ -106,11 +116,11 @@ public enum ShowText {
                                                        String($0.txPackets), String($0.txBytes), String($0.drops)] })
         out += "\nDrops by reason\n" + table(["Reason", "Frames"], s.drops.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
         out += "\nXDP program\n" + table(["Verdict", "Frames"], s.xdp.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] })
-        out += "\nAF_XDP sockets (kernel drops: rx dropped / rx ring full / fill ring empty)\n"
+        out += "\nAF_XDP sockets (kernel drops: \(kernelDropsLegend))\n"
             + table(["Port", "TX kicks", "Kick errors", "TX in flight", "Fill frames", "Kernel drops"],
                     s.sockets.map { so in
-                        let k = so.kernelDrops.map { "\($0.rxDropped) / \($0.rxRingFull) / \($0.fillRingEmpty)" } ?? "-"
-                        return [so.port, String(so.txKicks), String(so.txKickErrors), String(so.outstandingTx), String(so.fillFrames), k]
+                        [so.port, String(so.txKicks), String(so.txKickErrors), String(so.outstandingTx), String(so.fillFrames),
+                         kernelDrops(so.kernelDrops)]
                     })
         if let workers = s.workers {
             out += "\nWorkers\n" + table(["Worker", "CPU", "Receives on", "Frames", "CPU seconds", "Free frames", "Loops"],
