@@ -158,10 +158,10 @@ final class ErrorHandlingTests: XCTestCase {
 
     func testUnknownRouteTypeIsSkippedNotAnError() throws {
         var v = [UInt8]()
-        MPReachNLRI(nextHop: IPAddress("198.18.0.1")!, routes: [.other(type: 5, body: [1, 2, 3]),
+        MPReachNLRI(nextHop: IPAddress("198.18.0.1")!, routes: [.other(type: 6, body: [1, 2, 3]),
             .imet(EVPNIMETRoute(rd: .as2(1, 1), originator: IPAddress("198.18.0.1")!))]).encodeValue(into: &v)
         let u = try decode([0x90, 14, 0, UInt8(v.count)] + v + origin + asPath)
-        XCTAssertEqual(u.evpnAnnounced.map(\.routeType), [5, 3])
+        XCTAssertEqual(u.evpnAnnounced.map(\.routeType), [6, 3])
     }
 
     func testSessionReset() {
