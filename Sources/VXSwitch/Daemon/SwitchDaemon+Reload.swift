@@ -34,7 +34,7 @@ extension SwitchDaemon {
 
         let learnWithoutBGP = new.bgp == nil
         for v in plan.vnisToSet {
-            guard tables.apply(v.tableUpdate(learnRemote: learnWithoutBGP), wait: true) else {
+            guard tables.apply(v.tableUpdate(learnRemote: learnWithoutBGP, in: new), wait: true) else {
                 throw SwitchError("\(path): vnis: more VNIs than the switch table holds")
             }
         }
