@@ -156,6 +156,9 @@ public final class VXSWContender: BenchContender {
           - name: acc0
             vni: \(a.vni)
         fdb:
+          # `--macs` measures forwarding with many sources, not the limits against a flooding VM.
+          vni-mac-limit: off
+          port-mac-limit: off
           static:
             - { vni: \(a.vni), mac: "\(a.text(mac: a.remoteVMMAC))", vtep: \(a.text(ip: a.hv2VTEP)) }
             - { vni: \(a.vni), mac: "\(a.text(mac: a.vmMAC))", port: acc0 }

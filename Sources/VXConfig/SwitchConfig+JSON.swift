@@ -18,6 +18,7 @@ extension SwitchConfig: Codable {
             "datapath": datapath.jsonValue,
             "fdb": ["aging-time": .int(Int64(fdb.agingTime)), "max-entries": .int(Int64(fdb.maxEntries)),
                     "max-neighbors": .int(Int64(fdb.maxNeighbors)),
+                    "vni-mac-limit": Self.macLimitJSON(fdb.vniMACLimit), "port-mac-limit": Self.macLimitJSON(fdb.portMACLimit),
                     "static": .array(fdb.staticEntries.map(\.jsonValue))],
             "control": [
                 "socket": .string(control.socket), "metrics": .string(control.metrics?.description ?? "off"),
@@ -71,7 +72,7 @@ extension SwitchConfig.VNIConfig {
     var jsonValue: JSONValue {
         var o: [String: JSONValue] = [
             "vni": JSONValue(vni), "flood": .array(flood.map { JSONValue($0) }),
-            "mac-limit": JSONValue(macLimit), "learn-remote": .bool(learnRemote), "carry-tagged": .bool(carryTagged),
+            "mac-limit": SwitchConfig.macLimitJSON(macLimit), "learn-remote": .bool(learnRemote), "carry-tagged": .bool(carryTagged),
         ]
         if let gateway { o["gateway"] = gateway.jsonValue }
         return .object(o)
@@ -113,6 +114,7 @@ extension SwitchConfig.Port {
         var o: [String: JSONValue] = ["name": .string(name), "complete-checksums": .bool(completeChecksums),
                                       "io": .string(io.rawValue)]
         if let stormControl { o["storm-control"] = stormControl.jsonValue }
+        if let macLimit { o["mac-limit"] = SwitchConfig.macLimitJSON(macLimit) }
         switch mode {
         case .access(let vni):
             o["vni"] = JSONValue(vni)

@@ -91,7 +91,7 @@ extension SwitchConfig {
         let m = try field.mapping(allowed: ["vni", "flood", "mac-limit", "learn-remote", "carry-tagged", "gateway"])
         var vni = VNIConfig(vni: try m.require("vni").vni())
         vni.flood = try m["flood"]?.list().map { try $0.ip() } ?? []
-        vni.macLimit = try m["mac-limit"]?.int(in: 0...Int.max) ?? vni.macLimit
+        vni.macLimit = try readMACLimit(m["mac-limit"])
         vni.learnRemote = try m["learn-remote"]?.bool() ?? vni.learnRemote
         vni.carryTagged = try m["carry-tagged"]?.bool() ?? vni.carryTagged
         vni.gateway = try m["gateway"].map(readGateway)
@@ -121,7 +121,8 @@ extension SwitchConfig {
     }
 
     static func readPort(_ field: Field) throws -> Port {
-        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums", "io", "storm-control"])
+        let m = try field.mapping(allowed: ["name", "vni", "trunk", "native-vni", "complete-checksums", "io", "storm-control",
+                                            "mac-limit"])
         let name = try m.require("name").string()
         let mode: Port.Mode
         switch (m["vni"], m["trunk"]) {
@@ -149,7 +150,7 @@ extension SwitchConfig {
             io = value
         }
         return Port(name: name, mode: mode, completeChecksums: try m["complete-checksums"]?.bool() ?? true, io: io,
-                    stormControl: try m["storm-control"].map(readStormControl))
+                    stormControl: try m["storm-control"].map(readStormControl), macLimit: try readMACLimit(m["mac-limit"]))
     }
 
     /// `off`, or `{ broadcast, multicast, unknown-unicast }` in frames per second (0: that class
@@ -214,11 +215,14 @@ extension SwitchConfig {
     }
 
     private static func readFDB(_ field: Field) throws -> FDB {
-        let m = try field.mapping(allowed: ["aging-time", "static", "max-entries", "max-neighbors"])
+        let m = try field.mapping(allowed: ["aging-time", "static", "max-entries", "max-neighbors", "vni-mac-limit",
+                                            "port-mac-limit"])
         var fdb = FDB()
         fdb.agingTime = try m["aging-time"]?.int(in: 0...Int.max) ?? fdb.agingTime
         fdb.maxEntries = try m["max-entries"]?.int(in: 0...Int.max) ?? fdb.maxEntries
         fdb.maxNeighbors = try m["max-neighbors"]?.int(in: 0...Int.max) ?? fdb.maxNeighbors
+        fdb.vniMACLimit = try readMACLimit(m["vni-mac-limit"])
+        fdb.portMACLimit = try readMACLimit(m["port-mac-limit"])
         fdb.staticEntries = try m["static"]?.list().map(readStaticEntry) ?? []
         return fdb
     }

@@ -41,7 +41,7 @@ public struct ReloadPlan: Equatable, Sendable {
 
     /// One line per change, for the answer and the log.
     public var summary: [String] {
-        vnisToSet.map { "VNI \($0.vni): set (MAC limit \($0.macLimit == 0 ? "none" : String($0.macLimit)))" }
+        vnisToSet.map { "VNI \($0.vni): set (MAC limit \($0.macLimit.map { $0 == 0 ? "none" : String($0) } ?? "fdb.vni-mac-limit"))" }
             + floodToAdd.map { "VNI \($0.vni): flood to \($0.vtep)" }
             + floodToRemove.map { "VNI \($0.vni): no flood to \($0.vtep)" }
             + portsToRemove.map { "port \($0): detached" }
@@ -74,13 +74,14 @@ extension SwitchConfig {
         try fixed("control", control == new.control)
         try fixed("fdb.max-entries", fdb.maxEntries == new.fdb.maxEntries)
         try fixed("fdb.max-neighbors", fdb.maxNeighbors == new.fdb.maxNeighbors)
+        try fixed("fdb.port-mac-limit", fdb.defaultPortMACLimit == new.fdb.defaultPortMACLimit)
         try fixed("bgp", (bgp == nil) == (new.bgp == nil))
         try fixed("storm-control", stormControl == new.stormControl)
 
         var plan = ReloadPlan()
         for v in new.vnis {
             let old = vni(v.vni)
-            if old == nil || old!.macLimit != v.macLimit || old!.learnRemote != v.learnRemote || old!.carryTagged != v.carryTagged { plan.vnisToSet.append(v) }
+            if old == nil || macLimit(of: old!) != new.macLimit(of: v) || old!.learnRemote != v.learnRemote || old!.carryTagged != v.carryTagged { plan.vnisToSet.append(v) }
             let before = Set(old?.flood ?? [])
             plan.floodToAdd += v.flood.filter { !before.contains($0) }.map { .init(vni: v.vni, vtep: $0) }
             plan.floodToRemove += (old?.flood ?? []).filter { !v.flood.contains($0) }.map { .init(vni: v.vni, vtep: $0) }

@@ -98,7 +98,7 @@ private struct Validator {
                 try checkRemote(remote, path)
                 try checkUnique(v.flood, j, path, key: { $0 }) { _ in "\(remote) is listed twice" }
             }
-            try check(v.macLimit >= 0, "vnis[\(i)].mac-limit", "must not be negative")
+            if let limit = v.macLimit { try checkRange(limit, SwitchConfig.macLimitRange, "vnis[\(i)].mac-limit") }
         }
     }
 
@@ -146,6 +146,8 @@ private struct Validator {
         try checkRange(config.fdb.agingTime, 0...1_000_000, "fdb.aging-time")
         try checkRange(config.fdb.maxEntries, 1024...16_777_216, "fdb.max-entries")
         try checkRange(config.fdb.maxNeighbors, 1024...4_194_304, "fdb.max-neighbors")
+        if let limit = config.fdb.vniMACLimit { try checkRange(limit, SwitchConfig.macLimitRange, "fdb.vni-mac-limit") }
+        if let limit = config.fdb.portMACLimit { try checkRange(limit, SwitchConfig.macLimitRange, "fdb.port-mac-limit") }
         for (i, e) in entries.enumerated() {
             let path = "fdb.static[\(i)]"
             try checkDeclared(e.vni, "\(path).vni")

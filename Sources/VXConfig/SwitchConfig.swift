@@ -23,7 +23,7 @@ import VXCore
 /// vnis:
 ///   - vni: 1000
 ///     flood: [198.18.0.2]      # static head-end replication list (remote VTEPs)
-///     mac-limit: 4096          # default 0 = unlimited
+///     mac-limit: 4096          # most MACs learned in this VNI; default fdb.vni-mac-limit; 0 or off = none
 ///     learn-remote: true       # learn MACs from decapsulated frames; default true
 ///     carry-tagged: false      # carry 802.1Q-tagged frames (access ports, decap); default false
 ///     gateway:                 # optional, for a VNI in a VRF: the anycast gateway (the same on every host)
@@ -41,6 +41,7 @@ import VXCore
 ///   - name: tap101i0
 ///     vni: 1000                # access port
 ///     complete-checksums: true # default true
+///     mac-limit: 64            # most MACs learned on this port; default fdb.port-mac-limit; 0 or off = none
 ///   - name: trunk0
 ///     trunk: { 100: 1000, 200: 2000 }   # 802.1Q VLAN id -> VNI
 ///     native-vni: 1000         # optional: untagged frames
@@ -60,6 +61,8 @@ import VXCore
 ///   aging-time: 300            # seconds; 0 = never age
 ///   max-entries: 131072        # MACs the table holds, all VNIs together
 ///   max-neighbors: 24576       # IP → MAC entries for ARP/ND suppression, all VNIs together
+///   vni-mac-limit: auto        # each VNI's MAC limit unless it sets one; auto = max-entries / 4; off = none
+///   port-mac-limit: auto       # each VM port's MAC limit unless it sets one; auto = max-entries / 8; off = none
 ///   static:
 ///     - { vni: 1000, mac: "02:00:00:00:00:01", port: tap101i0 }
 ///     - { vni: 1000, mac: "02:00:00:00:00:02", vtep: 198.18.0.2 }
@@ -217,8 +220,9 @@ extension SwitchConfig {
         public var vni: VNI
         /// Static head-end replication list: remote VTEPs that receive this VNI's BUM traffic.
         public var flood: [IPAddress]
-        /// Most MACs learned in this VNI; 0 = unlimited.
-        public var macLimit: Int
+        /// Most MACs learned in this VNI; nil: `fdb.vni-mac-limit`; 0 = unlimited
+        /// (`SwitchConfig.macLimit(of:)`, `SwitchConfig+MACLimits.swift`).
+        public var macLimit: Int?
         /// Learn inner source MACs behind remote VTEPs from decapsulated frames.
         public var learnRemote: Bool
         /// Carry VLAN-tagged frames: taken from access ports and delivered after decapsulation.
@@ -228,7 +232,7 @@ extension SwitchConfig {
         /// routes frames sent to its MAC.
         public var gateway: GatewayConfig?
 
-        public init(vni: VNI, flood: [IPAddress] = [], macLimit: Int = 0, learnRemote: Bool = true,
+        public init(vni: VNI, flood: [IPAddress] = [], macLimit: Int? = nil, learnRemote: Bool = true,
                     carryTagged: Bool = false, gateway: GatewayConfig? = nil) {
             self.vni = vni
             self.gateway = gateway
@@ -293,8 +297,13 @@ extension SwitchConfig {
         public var io: IO
         /// This port's storm control; nil: the top-level `storm-control`.
         public var stormControl: StormLimits?
+        /// Most MACs learned on this port, all its VNIs together; nil: `fdb.port-mac-limit`;
+        /// 0 = unlimited (`SwitchConfig.macLimit(of:)`).
+        public var macLimit: Int?
 
-        public init(name: String, mode: Mode, completeChecksums: Bool = true, io: IO = .auto, stormControl: StormLimits? = nil) {
+        public init(name: String, mode: Mode, completeChecksums: Bool = true, io: IO = .auto, stormControl: StormLimits? = nil,
+                    macLimit: Int? = nil) {
+            self.macLimit = macLimit
             self.name = name
             self.mode = mode
             self.completeChecksums = completeChecksums
@@ -421,8 +430,17 @@ extension SwitchConfig {
         /// IP → MAC entries (from EVPN MAC/IP routes) ARP/ND suppression holds, all VNIs
         /// together; beyond it a request is flooded, not answered. Preallocated like the FDB.
         public var maxNeighbors: Int
+        /// MAC limit of each VNI that sets none (`vnis[i].mac-limit`); nil: auto (a quarter of
+        /// `maxEntries`, `defaultVNIMACLimit`); 0: none.
+        public var vniMACLimit: Int?
+        /// MAC limit of each VM port that sets none (`ports[i].mac-limit`); nil: auto (an eighth
+        /// of `maxEntries`, `defaultPortMACLimit`); 0: none.
+        public var portMACLimit: Int?
 
-        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = [], maxEntries: Int = 131_072, maxNeighbors: Int = 24_576) {
+        public init(agingTime: Int = 300, staticEntries: [StaticEntry] = [], maxEntries: Int = 131_072, maxNeighbors: Int = 24_576,
+                    vniMACLimit: Int? = nil, portMACLimit: Int? = nil) {
+            self.vniMACLimit = vniMACLimit
+            self.portMACLimit = portMACLimit
             self.agingTime = agingTime
             self.staticEntries = staticEntries
             self.maxEntries = maxEntries

@@ -6,8 +6,14 @@ public struct TrafficCounters: Sendable, Equatable {
     public var txBytes: UInt64 = 0
     /// BUM frames flooded (VNI counters).
     public var floods: UInt64 = 0
-    /// Sources not learned because the VNI's MAC limit was reached (VNI counters).
+    /// Sources not learned because the VNI's MAC limit (VNI counters) or the port's MAC limit
+    /// (port counters) was reached; the frames were forwarded.
     public var macLimitHits: UInt64 = 0
+    /// Sources not learned because the FDB held `fdb.max-entries` (VNI counters).
+    public var tableFullHits: UInt64 = 0
+    /// Learns and moves put off because the event stream toward the owner was full (VNI
+    /// counters): the source's next frame learns it; no event is lost.
+    public var learnsDeferred: UInt64 = 0
     /// ARP requests answered from the neighbour table instead of flooded (VNI counters).
     public var arpSuppressed: UInt64 = 0
     /// IPv6 neighbour solicitations answered from the neighbour table (VNI counters).
@@ -20,7 +26,8 @@ public struct TrafficCounters: Sendable, Equatable {
 
     public mutating func add(_ o: TrafficCounters) {
         rxPackets &+= o.rxPackets; rxBytes &+= o.rxBytes; txPackets &+= o.txPackets; txBytes &+= o.txBytes
-        floods &+= o.floods; macLimitHits &+= o.macLimitHits; arpSuppressed &+= o.arpSuppressed; ndSuppressed &+= o.ndSuppressed
+        floods &+= o.floods; macLimitHits &+= o.macLimitHits; tableFullHits &+= o.tableFullHits
+        learnsDeferred &+= o.learnsDeferred; arpSuppressed &+= o.arpSuppressed; ndSuppressed &+= o.ndSuppressed
         routed &+= o.routed; icmpErrors &+= o.icmpErrors
     }
 }
@@ -64,8 +71,8 @@ final class CounterStorage: @unchecked Sendable {
     let vteps: UnsafeMutablePointer<VTEPCounters>
     let portDrops: UnsafeMutablePointer<UInt64>
     let vniDrops: UnsafeMutablePointer<UInt64>
-    /// Reports that did not fit the owner's ring.
-    let reportsLost: UnsafeMutablePointer<UInt64>
+    /// Report rounds that found the owner's ring full (the reports waited).
+    let reportsHeldBack: UnsafeMutablePointer<UInt64>
 
     init(ports: Int, bridgeDomains: Int, vteps: Int) {
         self.ports = .allocate(capacity: ports)
@@ -78,13 +85,13 @@ final class CounterStorage: @unchecked Sendable {
         portDrops.initialize(repeating: 0, count: ports * Counters.reasonCount)
         vniDrops = .allocate(capacity: bridgeDomains * Counters.reasonCount)
         vniDrops.initialize(repeating: 0, count: bridgeDomains * Counters.reasonCount)
-        reportsLost = .allocate(capacity: 1)
-        reportsLost.initialize(to: 0)
+        reportsHeldBack = .allocate(capacity: 1)
+        reportsHeldBack.initialize(to: 0)
     }
 
     deinit {
         ports.deallocate(); vnis.deallocate(); vteps.deallocate(); portDrops.deallocate(); vniDrops.deallocate()
-        reportsLost.deallocate()
+        reportsHeldBack.deallocate()
     }
 }
 
@@ -113,10 +120,11 @@ public struct Counters: @unchecked Sendable {
         vniDrops = CounterArray(storage.vniDrops, count: bridgeDomains * Counters.reasonCount)
     }
 
-    /// Reports (learned MACs, VTEPs seen) the worker could not hand to the owner: its ring was full.
-    public var reportsLost: UInt64 {
-        get { storage.reportsLost.pointee }
-        nonmutating set { storage.reportsLost.pointee = newValue }
+    /// Times the worker found the owner's report ring full and kept its reports (learned MACs,
+    /// VTEPs seen) for the next round: back-pressure, never a loss.
+    public var reportsHeldBack: UInt64 {
+        get { storage.reportsHeldBack.pointee }
+        nonmutating set { storage.reportsHeldBack.pointee = newValue }
     }
 
     /// Counts a drop against a port and, when known, a bridge domain.

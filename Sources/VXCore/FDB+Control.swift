@@ -23,11 +23,10 @@ extension FDB {
             if old.origin == .static { return false }
             if old.sticky && old.origin != .evpn { return false }
             let moved = old.origin == .localLearned
-            slots[s].destination = .vtep(vtep)
-            slots[s].sequence = sequence
-            slots[s].sticky = sticky
-            setOrigin(slot: s, .evpn)
-            if moved { emit(.moved, slots[s]) }
+            var e = old
+            e.destination = .vtep(vtep); e.sequence = sequence; e.sticky = sticky; e.origin = .evpn
+            rewrite(slot: s, e)
+            if moved { emit(.moved, e) }
             return true
         }
         return put(bd: bd, mac: mac, destination: .vtep(vtep), origin: .evpn, sticky: sticky, sequence: sequence)
@@ -106,8 +105,7 @@ extension FDB {
         let e = FDBEntry(key: FDBEntry.key(bd: bd, mac: mac), destination: destination, origin: origin,
                          sticky: sticky, lastSeen: 0, sequence: sequence)
         if let s = find(e.key) {
-            setOrigin(slot: s, origin)
-            slots[s] = e
+            rewrite(slot: s, e)
         } else if insert(e) == nil {
             return false
         }
@@ -150,11 +148,8 @@ extension FDB {
         case .learned, .moved, .refreshed:
             if let s = find(key) {
                 guard slots[s].origin != .static else { return }
-                slots[s].destination = e.destination
-                slots[s].lastSeen = e.lastSeen
-                slots[s].sequence = e.sequence
-                slots[s].sticky = false
-                setOrigin(slot: s, e.origin)
+                rewrite(slot: s, FDBEntry(key: key, destination: e.destination, origin: e.origin, sticky: false,
+                                          lastSeen: e.lastSeen, sequence: e.sequence))
             } else {
                 _ = insert(FDBEntry(key: key, destination: e.destination, origin: e.origin, sticky: false,
                                     lastSeen: e.lastSeen, sequence: e.sequence))

@@ -16,6 +16,9 @@ public struct FDB: Sendable {
     /// Learned entries per bridge domain (counted against `macLimit`).
     @usableFromInline var learnedCount: [UInt32]
     @usableFromInline var macLimit: [UInt32]
+    /// Locally learned entries per port (counted against `portLimit`).
+    @usableFromInline var portLearned: [UInt32]
+    @usableFromInline var portLimit: [UInt32]
     /// VNI of each bridge domain, for events and snapshots.
     @usableFromInline var vniOfBD: [UInt32]
 
@@ -31,12 +34,15 @@ public struct FDB: Sendable {
     /// - Parameters:
     ///   - capacity: entries the table holds; slots are the next power of two ≥ 4/3 of it.
     ///   - bridgeDomains: how many bridge-domain indices exist.
-    public init(capacity: Int, bridgeDomains: Int, eventCapacity: Int = 4096) {
+    ///   - ports: how many port ids exist (per-port MAC limits).
+    public init(capacity: Int, bridgeDomains: Int, eventCapacity: Int = 4096, ports: Int = 256) {
         // Exactly what was configured, not the slots' 3/4 (up to 50% more): an operator's limit is a limit.
         slots = OpenHashTable(capacity: capacity)
         learnedCount = Array(repeating: 0, count: bridgeDomains)
         macLimit = Array(repeating: .max, count: bridgeDomains)
         vniOfBD = Array(repeating: 0, count: bridgeDomains)
+        portLearned = Array(repeating: 0, count: ports)
+        portLimit = Array(repeating: .max, count: ports)
         events = FDBEventRing(capacity: eventCapacity)
     }
 
@@ -68,23 +74,32 @@ public struct FDB: Sendable {
     /// Stores a new entry (the key must be absent); nil when the table is full.
     @inlinable mutating func insert(_ e: FDBEntry) -> Int? {
         guard let i = slots.insert(e) else { return nil }
-        if e.origin.isLearned { learnedCount[Int(e.bridgeDomain)] &+= 1 }
+        account(e, 1)
         return i
     }
 
     /// Frees slot `s` (later entries of its probe run shift back into it).
     @inlinable mutating func remove(slot s: Int) {
-        let gone = slots[s]
-        if gone.origin.isLearned { learnedCount[Int(gone.bridgeDomain)] &-= 1 }
+        account(slots[s], 0 &- 1)
         slots.remove(at: s)
     }
 
-    /// Changes an entry's learned/unlearned status, keeping the per-BD learned count right.
-    @inlinable mutating func setOrigin(slot s: Int, _ origin: FDBOrigin) {
-        let bd = Int(slots[s].bridgeDomain)
-        if slots[s].origin.isLearned { learnedCount[bd] &-= 1 }
-        if origin.isLearned { learnedCount[bd] &+= 1 }
-        slots[s].origin = origin
+    /// Replaces the entry in slot `s` (same key), keeping the per-domain and per-port learned
+    /// counts right: every change of an entry's origin or destination goes through here.
+    @inlinable mutating func rewrite(slot s: Int, _ e: FDBEntry) {
+        account(slots[s], 0 &- 1)
+        slots[s] = e
+        account(e, 1)
+    }
+
+    /// Adds `delta` (1 or -1 as wrapping UInt32) to the counts `e` is part of: learned entries
+    /// per bridge domain, locally learned ones per port.
+    @inlinable @inline(__always) mutating func account(_ e: FDBEntry, _ delta: UInt32) {
+        guard e.origin.isLearned else { return }
+        learnedCount[Int(e.bridgeDomain)] &+= delta
+        if e.origin == .localLearned, case .port(let p) = e.destination, Int(p.raw) < portLearned.count {
+            portLearned[Int(p.raw)] &+= delta
+        }
     }
 
     @inlinable mutating func emit(_ kind: FDBEvent.Kind, _ e: FDBEntry) {
@@ -101,4 +116,15 @@ public struct FDB: Sendable {
 
     /// Learned entries in a bridge domain.
     public func learnedEntries(bd: UInt16) -> Int { Int(learnedCount[Int(bd)]) }
+
+    /// Sets the most MACs a port may have learned (nil: unlimited).
+    public mutating func configure(port: PortID, macLimit limit: Int?) {
+        guard Int(port.raw) < portLimit.count else { return }
+        portLimit[Int(port.raw)] = limit.map { UInt32(clamping: $0) } ?? .max
+    }
+
+    /// Entries learned on a local port.
+    public func learnedEntries(port: PortID) -> Int {
+        Int(port.raw) < portLearned.count ? Int(portLearned[Int(port.raw)]) : 0
+    }
 }

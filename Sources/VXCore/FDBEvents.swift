@@ -20,39 +20,58 @@ public struct FDBEvent: Sendable, Equatable {
     }
 }
 
-/// Fixed-capacity ring of FDB events. The data plane pushes (no allocation); the control
-/// plane drains. When full, new events are dropped and counted in `overflows` — the
-/// control plane should then resynchronise from `FDB.snapshot`.
+/// The ring of FDB events a table keeps until they are handed on (a worker's go to the owner's
+/// report ring after every batch). Nothing is ever dropped: the data plane learns, moves,
+/// ages and announces a refresh only while the ring `hasRoom` (`capacity` events pending), and
+/// otherwise leaves the change for a later frame or aging round (`LearnOutcome.deferred`): that
+/// is the back-pressure that keeps a MAC flood from losing events. Control changes (flushes,
+/// static entries, EVPN moves: between batches) always push; beyond `capacity` the ring grows
+/// then — the control path may allocate, the per-packet path never does.
 public struct FDBEventRing: Sendable {
     @usableFromInline var buffer: [FDBEvent]
     @usableFromInline var head = 0
     @usableFromInline var used = 0
-    @usableFromInline var lost: UInt64 = 0
     public var count: Int { used }
-    /// Events dropped because the ring was full.
-    public var overflows: UInt64 { lost }
+    /// Events the data plane may leave pending before it defers its changes.
     public let capacity: Int
+    /// True while the data plane may push (fewer than `capacity` events pending).
+    @inlinable public var hasRoom: Bool { used < capacity }
 
     public init(capacity: Int) {
         self.capacity = max(1, capacity)
-        let filler = FDBEvent(kind: .removed, vni: VNI(unchecked: 0), mac: .zero, destination: .port(PortID(0)),
-                              origin: .static, sequence: 0)
-        buffer = Array(repeating: filler, count: self.capacity)
+        buffer = Array(repeating: Self.filler, count: self.capacity)
+    }
+
+    static var filler: FDBEvent {
+        FDBEvent(kind: .removed, vni: VNI(unchecked: 0), mac: .zero, destination: .port(PortID(0)), origin: .static, sequence: 0)
     }
 
     @inlinable public mutating func push(_ e: FDBEvent) {
-        guard used < capacity else { lost &+= 1; return }
+        if used == buffer.count { grow() }
         var tail = head &+ used
-        if tail >= capacity { tail &-= capacity }
+        if tail >= buffer.count { tail &-= buffer.count }
         buffer[tail] = e
         used &+= 1
     }
+
+    /// Doubles the buffer, oldest event first (a control change found the ring full).
+    @usableFromInline mutating func grow() {
+        var bigger: [FDBEvent] = []
+        bigger.reserveCapacity(buffer.count * 2)
+        for i in 0..<used { bigger.append(buffer[(head + i) % buffer.count]) }
+        bigger.append(contentsOf: repeatElement(Self.filler, count: buffer.count * 2 - used))
+        buffer = bigger
+        head = 0
+    }
+
+    /// The oldest event, left in the ring.
+    public func peek() -> FDBEvent? { used > 0 ? buffer[head] : nil }
 
     public mutating func pop() -> FDBEvent? {
         guard count > 0 else { return nil }
         let e = buffer[head]
         head += 1
-        if head == capacity { head = 0 }
+        if head == buffer.count { head = 0 }
         used -= 1
         return e
     }

@@ -80,5 +80,8 @@ public enum LearnOutcome: Equatable, Sendable {
     case moved       // overwritten at a new place (event)
     case kept        // static, sticky or EVPN entry left as it is
     case limited     // per-VNI MAC limit reached: not learned (frame still forwarded)
-    case full        // table full
+    case portLimited // the port's MAC limit reached: not learned or moved there (frame still forwarded)
+    case full        // table full (`fdb.max-entries`): not learned (frame still forwarded)
+    case deferred    // the event ring is full (the owner has not taken the last ones yet): not
+                     // learned or moved now, the next frame tries again (frame still forwarded)
 }

@@ -46,6 +46,7 @@ extension SwitchPipeline {
         precondition(ports.contains(port), "port \(port) beyond the port table")
         if ports.config(port) != config { fdb.flush(port: port) }
         ports.set(port, config)
+        fdb.configure(port: port, macLimit: config?.macLimit)
         resolvePorts()
     }
 

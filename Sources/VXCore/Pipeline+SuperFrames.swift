@@ -52,9 +52,7 @@ extension SwitchPipeline {
             counters.vteps[Int(v)].txPackets &+= n
             counters.vteps[Int(v)].txBytes &+= outBytes
         }
-        if fdb.learnLocal(bd: bd, mac: src, port: port, now: now) == .limited {
-            counters.vnis[Int(bd)].macLimitHits &+= 1
-        }
+        countLearning(fdb.learnLocal(bd: bd, mac: src, port: port, now: now), bd: bd, port: port)
         counters.ports[pi].rxPackets &+= n
         counters.ports[pi].rxBytes &+= bytes
         counters.vnis[Int(bd)].rxPackets &+= n

@@ -87,16 +87,22 @@ extension SwitchPipeline {
         }
     }
 
-    /// Moves this pipeline's pending reports (FDB events, VTEPs seen) into `ring`, for the
-    /// owner; what does not fit is counted in `counters.reportsLost`. The worker calls it between batches.
+    /// Moves this pipeline's pending reports (FDB events, VTEPs and hosts seen) into `ring`, for
+    /// the owner, oldest first, as many as fit. What does not fit stays here for the next call
+    /// (`counters.reportsHeldBack` counts the calls that found the ring full): nothing is lost,
+    /// and while the FDB's event ring is full the data plane defers learning
+    /// (`LearnOutcome.deferred`). The worker calls it between batches.
     public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {
         guard fdb.events.count > 0 || !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty else { return }
-        while let e = fdb.events.pop() {
-            if !ring.push(.fdb(e)) { counters.reportsLost &+= 1 }
+        while let e = fdb.events.peek() {
+            guard ring.push(.fdb(e)) else { counters.reportsHeldBack &+= 1; return }
+            _ = fdb.events.pop()
         }
-        for ip in discoveredVTEPs where !ring.push(.vtepSeen(ip)) { counters.reportsLost &+= 1 }
-        discoveredVTEPs.removeAll(keepingCapacity: true)
-        for h in discoveredHosts where !ring.push(.hostLearned(h)) { counters.reportsLost &+= 1 }
-        discoveredHosts.removeAll(keepingCapacity: true)
+        var vteps = 0, hosts = 0
+        while vteps < discoveredVTEPs.count, ring.push(.vtepSeen(discoveredVTEPs[vteps])) { vteps += 1 }
+        discoveredVTEPs.removeFirst(vteps)
+        while hosts < discoveredHosts.count, ring.push(.hostLearned(discoveredHosts[hosts])) { hosts += 1 }
+        discoveredHosts.removeFirst(hosts)
+        if !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty { counters.reportsHeldBack &+= 1 }
     }
 }

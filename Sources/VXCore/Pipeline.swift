@@ -38,7 +38,7 @@ public struct SwitchPipeline: Sendable {
         stormMeters = Array(repeating: StormMeter(), count: maxPorts)
         bridgeDomains = BridgeDomainTable(capacity: maxBridgeDomains)
         vteps = VTEPTable(capacity: maxVTEPs)
-        fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity)
+        fdb = FDB(capacity: fdbCapacity, bridgeDomains: maxBridgeDomains, eventCapacity: eventCapacity, ports: maxPorts)
         counters = Counters(ports: maxPorts, bridgeDomains: maxBridgeDomains, vteps: vteps.capacity)
         neighbors = NeighborTable(capacity: neighborCapacity)
         routing = RoutingTables(bridgeDomains: maxBridgeDomains, vrfs: maxVRFs, routeCapacity: routeCapacity,
@@ -108,9 +108,7 @@ public struct SwitchPipeline: Sendable {
         let src = Ethernet.source(p)
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
         guard !Ethernet.destination(p).isLinkLocalGroup else { return drop(f, .linkLocalGroup, port: port, bd: bd, io: &io) }
-        if fdb.learnLocal(bd: bd, mac: src, port: port, now: now) == .limited {
-            counters.vnis[Int(bd)].macLimitHits &+= 1
-        }
+        countLearning(fdb.learnLocal(bd: bd, mac: src, port: port, now: now), bd: bd, port: port)
         if ports.slots[pi].completeChecksums { ChecksumCompletion.complete(p, length: f.length) }
 
         let dst = Ethernet.destination(p)
@@ -169,9 +167,7 @@ public struct SwitchPipeline: Sendable {
         }
         if bridgeDomains.learnsRemote[Int(bd)] {
             if let v = from ?? (createsVTEPs ? vteps.addLearned(source) : nil) {
-                if fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now) == .limited {
-                    counters.vnis[Int(bd)].macLimitHits &+= 1
-                }
+                countLearning(fdb.learnRemote(bd: bd, mac: src, vtep: v, now: now), bd: bd, port: port)
             } else if !vteps.learnsMore {
                 // `max-learned` reached: a new source VTEP takes no index (those are kept for
                 // the control plane) and none of its frames.

@@ -55,12 +55,16 @@ public struct PortConfig: Sendable, Equatable {
     public var takesSuperFrames: Bool
     /// Flooding it may cause (VM ports; the uplink is not limited here).
     public var storm: StormLimits
+    /// Most MACs learned on this port, all its VNIs together (nil: unlimited); beyond it new
+    /// sources are not learned (`macLimitHits` of the port), their frames still forwarded.
+    public var macLimit: Int?
 
     public init(kind: PortKind, enabled: Bool = true, mtu: Int = 1500, completeChecksums: Bool = false,
-                takesSuperFrames: Bool = false, storm: StormLimits = .unlimited) {
+                takesSuperFrames: Bool = false, storm: StormLimits = .unlimited, macLimit: Int? = nil) {
         self.kind = kind; self.enabled = enabled; self.mtu = mtu; self.completeChecksums = completeChecksums
         self.takesSuperFrames = takesSuperFrames
         self.storm = storm
+        self.macLimit = macLimit
     }
 }
 

@@ -89,20 +89,88 @@ final class FDBTests: XCTestCase {
         var f = makeFDB()
         for i in 0..<20 {
             _ = f.learnLocal(bd: 0, mac: MACAddress(raw: 0x0200_0000_0000 | UInt64(i)), port: PortID(1), now: i < 10 ? 0 : 250)
+            _ = f.events.drain()
         }
         let remote = MACAddress(raw: 0x0600_0000_0001)
         f.installEVPN(bd: 0, mac: remote, vtep: 0, sequence: 0)
-        XCTAssertEqual(f.events.overflows, 12, "20 learns into a ring of 8")
         _ = f.events.drain()
         var removed = 0
         var calls = 0
-        while calls * 4 < f.slotCount * 2 { removed += f.age(now: 301, budget: 4); calls += 1 }
+        var aged: [FDBEvent] = []
+        while calls * 4 < f.slotCount * 2 { removed += f.age(now: 301, budget: 4); aged += f.events.drain(); calls += 1 }
         XCTAssertEqual(removed, 10)
         XCTAssertEqual(f.count, 11)
         XCTAssertNotNil(f.lookup(bd: 0, mac: remote), "EVPN entries never age")
-        XCTAssertEqual(f.events.count, 8, "ring holds 8 events")
-        XCTAssertEqual(f.events.overflows, 14, "the rest are counted, not lost silently")
-        XCTAssertTrue(f.events.drain().allSatisfy { $0.kind == .aged })
+        XCTAssertEqual(aged.count, 10)
+        XCTAssertTrue(aged.allSatisfy { $0.kind == .aged })
+    }
+
+    /// Back-pressure (issue 10): with the event ring full (the owner has not taken the events
+    /// yet) nothing is learned, moved or aged that could not be reported; the next frame (or
+    /// aging round) does it once there is room. Control changes never wait: the ring grows.
+    func testAFullEventRingDefersLearningMovesAndAgingNothingIsLost() {
+        var f = makeFDB() // a ring of 8
+        let macs = (0..<20).map { MACAddress(raw: 0x0200_0000_0000 | UInt64($0)) }
+        let first = macs.map { f.learnLocal(bd: 0, mac: $0, port: PortID(1), now: 0) }
+        XCTAssertEqual(first.filter { $0 == .learned }.count, 8)
+        XCTAssertEqual(first.filter { $0 == .deferred }.count, 12)
+        XCTAssertEqual(f.count, 8)
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macs[0], port: PortID(2), now: 0), .deferred, "a move waits too")
+        XCTAssertEqual(f.lookup(bd: 0, mac: macs[0]), .port(PortID(1)))
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macs[0], port: PortID(1), now: 0), .refreshed, "known sources still forward and refresh")
+        let pinned = MACAddress(raw: 0x0200_0000_0F00)
+        XCTAssertTrue(f.addStatic(bd: 0, mac: pinned, destination: .port(PortID(3))))
+        XCTAssertEqual(f.events.count, 9, "a control change is never held back: the ring grows")
+        var reported = Set(f.events.drain().map(\.mac))
+        XCTAssertEqual(reported.count, 9)
+        // Each source's next frame learns it, as room comes back.
+        for m in macs where f.learnLocal(bd: 0, mac: m, port: PortID(1), now: 0) == .deferred {
+            reported.formUnion(f.events.drain().map(\.mac))
+            XCTAssertEqual(f.learnLocal(bd: 0, mac: m, port: PortID(1), now: 0), .learned)
+        }
+        reported.formUnion(f.events.drain().map(\.mac))
+        XCTAssertEqual(f.learnedEntries(bd: 0), 20)
+        XCTAssertEqual(reported, Set(macs + [pinned]), "every learned MAC was reported")
+        // Aging pauses while the ring is full and goes on where it stopped.
+        var aged = 0, removed = 0, rounds = 0
+        while removed < 20 && rounds < 100 {
+            removed += f.age(now: 1000, budget: f.slotCount)
+            XCTAssertLessThanOrEqual(f.events.count, 8)
+            aged += f.events.drain().filter { $0.kind == .aged }.count
+            rounds += 1
+        }
+        XCTAssertEqual(removed, 20)
+        XCTAssertEqual(aged, 20, "an aged event for every MAC removed")
+        XCTAssertGreaterThan(rounds, 2)
+    }
+
+    /// A port's MAC limit: new sources and moves onto the port stop at it; other ports, remote
+    /// learning, static entries and the VNI are not affected; leaving the port frees room.
+    func testPortMACLimit() {
+        var f = FDB(capacity: 64, bridgeDomains: 4, eventCapacity: 64, ports: 8)
+        f.configure(bd: 0, vni: VNI(unchecked: 100), macLimit: nil)
+        f.configure(bd: 1, vni: VNI(unchecked: 200), macLimit: nil)
+        f.configure(port: PortID(1), macLimit: 2)
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macA, port: PortID(1), now: 0), .learned)
+        XCTAssertEqual(f.learnLocal(bd: 1, mac: macB, port: PortID(1), now: 0), .learned, "all the port's VNIs count")
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macC, port: PortID(1), now: 0), .portLimited)
+        XCTAssertNil(f.lookup(bd: 0, mac: macC))
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macC, port: PortID(2), now: 0), .learned, "the limit is per port")
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macC, port: PortID(1), now: 0), .portLimited, "a move onto the port counts")
+        XCTAssertEqual(f.lookup(bd: 0, mac: macC), .port(PortID(2)))
+        XCTAssertEqual(f.learnRemote(bd: 0, mac: macD, vtep: 1, now: 0), .learned)
+        XCTAssertTrue(f.addStatic(bd: 0, mac: MACAddress(raw: 0x0200_0000_0099), destination: .port(PortID(1))))
+        XCTAssertEqual(f.learnedEntries(port: PortID(1)), 2, "static entries do not count")
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macA, port: PortID(2), now: 0), .moved, "leaving the port frees a place")
+        XCTAssertEqual(f.learnedEntries(port: PortID(1)), 1)
+        XCTAssertEqual(f.learnLocal(bd: 0, mac: macC, port: PortID(1), now: 0), .moved)
+        XCTAssertTrue(f.installEVPN(bd: 0, mac: macC, vtep: 3, sequence: 9), "a route displaces a local MAC")
+        XCTAssertEqual(f.learnedEntries(port: PortID(1)), 1)
+        XCTAssertEqual(f.flush(port: PortID(1)), 1)
+        XCTAssertEqual(f.learnedEntries(port: PortID(1)), 0)
+        f.configure(port: PortID(1), macLimit: nil)
+        for i in 0..<10 { XCTAssertEqual(f.learnLocal(bd: 0, mac: MACAddress(raw: 0x0200_0000_1000 | UInt64(i)), port: PortID(1), now: 0), .learned) }
+        XCTAssertEqual(f.learnedEntries(port: PortID(1)), 10)
     }
 
     func testFlushes() {
@@ -121,7 +189,7 @@ final class FDBTests: XCTestCase {
 
     /// Random operations against a Dictionary model: probing and backward-shift deletion stay right.
     func testMatchesModelUnderChurn() {
-        var f = FDB(capacity: 200, bridgeDomains: 2, eventCapacity: 1)
+        var f = FDB(capacity: 200, bridgeDomains: 2, eventCapacity: 1, ports: 16)
         var model: [UInt64: FDBDestination] = [:]
         var rng = SystemRandomNumberGenerator()
         for step in 0..<5000 {
@@ -131,6 +199,7 @@ final class FDBTests: XCTestCase {
             if Bool.random(using: &rng) {
                 let port = PortID(UInt16.random(in: 1...4, using: &rng))
                 let r = f.learnLocal(bd: bd, mac: mac, port: port, now: 0)
+                XCTAssertNotEqual(r, .deferred, "the events are taken every step")
                 if r != .full { model[key] = .port(port) }
             } else {
                 if f.addStatic(bd: bd, mac: mac, destination: .port(PortID(9))) {
@@ -142,9 +211,14 @@ final class FDBTests: XCTestCase {
                     XCTAssertEqual(f.count, 200)
                 }
             }
+            _ = f.events.drain()
             if step % 500 == 0 {
                 for (k, d) in model { XCTAssertEqual(f.lookup(bd: UInt16(k >> 48), mac: MACAddress(raw: k)), d) }
                 XCTAssertEqual(f.count, model.count)
+                for p in 1...4 {
+                    XCTAssertEqual(f.learnedEntries(port: PortID(UInt16(p))), model.values.filter { $0 == .port(PortID(UInt16(p))) }.count,
+                                   "per-port learned counts follow every learn, move and removal")
+                }
             }
         }
     }

@@ -131,16 +131,13 @@ extension EVPNRIB {
                 want[r.key] = ExportedRoute(route: r, vni: k.vni, extendedCommunities: ec + more, pmsi: nil)
             }
         }
-        let haveKeys = exported.filter { key, e in
-            if case .macIP(let m) = e.route { return e.vni == k.vni && m.mac == k.mac }
-            return false
-        }.map(\.key)
         var withdraw: [EVPNRoute] = []
-        for key in haveKeys where want[key] == nil {
+        for key in exportedKeysOfMAC[k] ?? [] where want[key] == nil {
             if let old = exported.removeValue(forKey: key) { withdraw.append(old.route) }
         }
         let announce = want.values.filter { exported[$0.route.key] != $0 }.sorted { $0.route.key < $1.route.key }
         for e in announce { exported[e.route.key] = e }
+        exportedKeysOfMAC[k] = want.isEmpty ? nil : Set(want.keys)
         if !announce.isEmpty || !withdraw.isEmpty { onExport(announce, withdraw) }
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import VXCore
 
 /// The BGP EVPN speaker: sessions, RIB, export of local MACs and VNIs. All state lives on one
@@ -8,6 +9,8 @@ import VXCore
 public final class EVPNSpeaker: @unchecked Sendable {
     public let config: EVPNConfig
     let loop: EventLoop
+    /// Local MAC changes from the switch, waiting for the loop (`localMACsChanged`).
+    let changeQueue = Mutex(LocalMACQueue())
     private let ownedGroup: MultiThreadedEventLoopGroup?
     let rib: EVPNRIB
     var peers: [BGPPeer] = []
@@ -160,10 +163,27 @@ public final class EVPNSpeaker: @unchecked Sendable {
         return caps
     }
 
-    /// Full table then End-of-RIB (on Established and on ROUTE-REFRESH).
+    /// Full table then End-of-RIB (on Established and on ROUTE-REFRESH). A table of more than
+    /// `changesPerTurn` routes goes that many per turn of the loop, unsorted, the keepalives
+    /// and the rest of the loop's work between turns: 200k local MACs once took the loop long
+    /// enough (a sort and one pass) for the peer's hold timer to expire, and the new session
+    /// sent the table again. A route withdrawn meanwhile is skipped; one announced meanwhile
+    /// went out by `broadcast` already (sent twice at most, which BGP takes).
     func sendTable(to c: BGPConnection, isInternal: Bool) {
-        let all = rib.exported.values.sorted { $0.route.key < $1.route.key }
-        for m in updates(announce: all, withdraw: [], isInternal: isInternal) { c.send(m) }
+        let keys = rib.exported.count <= Self.changesPerTurn ? rib.exported.keys.sorted() : Array(rib.exported.keys)
+        sendTable(keys[...], to: c, isInternal: isInternal)
+    }
+
+    private func sendTable(_ keys: ArraySlice<EVPNRouteKey>, to c: BGPConnection, isInternal: Bool) {
+        guard c.peer?.established === c else { return } // the session went down: a new one starts over
+        let chunk = keys.prefix(Self.changesPerTurn)
+        let routes = chunk.compactMap { rib.exported[$0] }
+        for m in updates(announce: routes, withdraw: [], isInternal: isInternal) { c.send(m) }
+        let rest = keys.dropFirst(chunk.count)
+        guard rest.isEmpty else {
+            loop.execute { self.sendTable(rest, to: c, isInternal: isInternal) }
+            return
+        }
         c.send(.update(.endOfRIB(.l2vpnEVPN)))
         c.peer?.endOfRIBSent = true
     }

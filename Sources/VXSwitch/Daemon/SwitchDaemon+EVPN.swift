@@ -13,7 +13,7 @@ import VXTables
 /// ```
 ///  EVPNSpeaker ──installRemoteMAC / addFloodVTEP──▶ SwitchDataplaneFeed ──tables.apply──▶ SwitchTables ──job ring──▶ worker
 ///       ▲                                                                                                            │ reports
-///       └──────────── localMACLearned / localMACRemoved ◀── reports thread ◀─────────────────────────────────────────┘
+///       └──────────── localMACsChanged (batches) ◀───────── reports thread ◀─────────────────────────────────────────┘
 /// ```
 final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     let tables: SwitchTables
@@ -264,9 +264,9 @@ extension SwitchDaemon {
         cfg.gracefulRestart.restarting = true
         let speaker = EVPNSpeaker(config: cfg, dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
-        for row in snapshot(rows: true).fdb where row.port != nil {
-            speaker.localMACLearned(vni: row.vni, mac: row.mac, sticky: row.origin == .static)
-        }
+        speaker.localMACsChanged(snapshot(rows: true).fdb.filter { $0.port != nil }.map {
+            LocalMACChange(vni: $0.vni, mac: $0.mac, learned: true, sticky: $0.origin == .static)
+        })
         // The gateways report a host once: the new speaker takes the ones they have.
         for h in tables.read({ $0.learnedHosts() }) { speaker.localHostLearned(vni: h.vni, mac: h.mac, ip: h.ip) }
         try blocking { try await speaker.start() }
@@ -306,20 +306,23 @@ extension SwitchDaemon {
         _ = try? blocking { await speaker.stop() }
     }
 
-    /// Local MACs learned, moved here, aged or removed → type-2 routes.
+    /// Local MACs learned, moved here, aged or removed → type-2 routes, handed to the speaker
+    /// as one batch (one task on its loop, routes packed into UPDATEs).
     func advertise(_ events: [FDBEvent]) {
         guard let speaker = evpn else { return }
+        var changes: [LocalMACChange] = []
         for e in events {
             guard case .port = e.destination else { continue }
             switch e.kind {
             case .learned, .moved:
-                speaker.localMACLearned(vni: e.vni, mac: e.mac, sticky: e.origin == .static)
+                changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: true, sticky: e.origin == .static))
             case .aged, .removed:
-                speaker.localMACRemoved(vni: e.vni, mac: e.mac)
+                changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: false))
             case .refreshed:
                 break
             }
         }
+        speaker.localMACsChanged(changes)
     }
 
     /// `show bgp ...` and `show evpn ...` from the speaker, as FRR would answer them.

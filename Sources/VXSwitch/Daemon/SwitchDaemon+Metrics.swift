@@ -13,6 +13,11 @@ extension SwitchDaemon {
             m.counter("vxsw_port_rx_bytes_total", help: "Bytes received on a port.", labels: l, p.rxBytes)
             m.counter("vxsw_port_tx_packets_total", help: "Frames sent on a port.", labels: l, p.txPackets)
             m.counter("vxsw_port_tx_bytes_total", help: "Bytes sent on a port.", labels: l, p.txBytes)
+            if let learned = p.learnedMACs {
+                m.gauge("vxsw_port_macs", help: "MACs learned on a VM port.", labels: l, Double(learned))
+                m.counter("vxsw_port_mac_limit_hits_total", help: "Sources not learned because the port's MAC limit was reached (frames still forwarded).",
+                          labels: l, p.macLimitHits ?? 0)
+            }
             for (reason, n) in p.drops.sorted(by: { $0.key < $1.key }) {
                 m.counter("vxsw_port_drops_total", help: "Frames dropped, by the port they arrived on and reason.",
                           labels: ["port": p.name, "reason": reason], n)
@@ -31,6 +36,10 @@ extension SwitchDaemon {
                     labels: ["vni": String(v.vni), "location": "local"], Double(v.localMACs))
             m.gauge("vxsw_vni_macs", help: "MACs known in a VNI, by where they are.",
                     labels: ["vni": String(v.vni), "location": "remote"], Double(v.remoteMACs))
+            for (why, n) in [("mac_limit", v.macLimitHits), ("table_full", v.tableFullHits), ("deferred", v.learnsDeferred)] {
+                m.counter("vxsw_vni_macs_not_learned_total", help: "Sources not learned in a VNI (frames still forwarded): its MAC limit, a full FDB, or put off while the event stream was full.",
+                          labels: ["vni": String(v.vni), "reason": why], n ?? 0)
+            }
             for (reason, n) in v.drops.sorted(by: { $0.key < $1.key }) {
                 m.counter("vxsw_vni_drops_total", help: "Frames dropped in a VNI, by reason.",
                           labels: ["vni": String(v.vni), "reason": reason], n)
@@ -76,7 +85,8 @@ extension SwitchDaemon {
         }
         addBGPMetrics(&m)
         m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
-        m.counter("vxsw_fdb_events_lost_total", help: "FDB events dropped because the event ring was full.", stats.fdbEventsLost)
+        m.counter("vxsw_fdb_events_held_back_total", help: "Report rounds a worker kept its FDB events for because the owner's ring was full (none is lost).",
+                  stats.fdbEventsHeldBack)
         m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",
                   labels: ["server": "control"], UInt64(control?.refusedConnections ?? 0))
         m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",

@@ -39,7 +39,7 @@ extension SwitchDaemon {
         let complete = port.completeChecksums && io == .xdp
         let portConfig = { (info: InterfaceInfo) in
             PortConfig(kind: kind, mtu: info.mtu, completeChecksums: complete, takesSuperFrames: io == .packet,
-                       storm: port.stormControl ?? self.config.stormControl)
+                       storm: port.stormControl ?? self.config.stormControl, macLimit: self.config.macLimit(of: port))
         }
         if io == .packet {
             let info = try InterfaceInfo(name: port.name)

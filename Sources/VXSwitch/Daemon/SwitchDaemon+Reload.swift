@@ -39,7 +39,7 @@ extension SwitchDaemon {
         if !plan.gatewaysToClear.isEmpty { tables.apply(plan.gatewaysToClear.map { .setGateway($0, nil) }, wait: true) }
         if !plan.vrfsToRemove.isEmpty { tables.apply(plan.vrfsToRemove.map { .removeVRF($0) }, wait: true) }
         for v in plan.vnisToSet {
-            guard tables.apply(v.tableUpdate(learnRemote: learnWithoutBGP), wait: true) else {
+            guard tables.apply(v.tableUpdate(learnRemote: learnWithoutBGP, in: new), wait: true) else {
                 throw SwitchError("\(path): vnis: more VNIs than the switch table holds")
             }
         }

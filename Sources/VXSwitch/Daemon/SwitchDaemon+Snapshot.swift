@@ -19,7 +19,10 @@ struct SwitchSnapshot {
     var freeFrames: Int
     var sockets: [QueueCounters]
     var taps: [TapPortCounters]
-    var eventsLost: UInt64
+    /// Report rounds the workers held back (their report ring was full).
+    var eventsHeldBack: UInt64
+    /// MACs learned per port (the owner's copy).
+    var portLearned: [PortID: Int]
 }
 
 extension SwitchDaemon {
@@ -27,7 +30,7 @@ extension SwitchDaemon {
     func snapshot(vni: VNI? = nil, rows: Bool = false) -> SwitchSnapshot {
         let now = Worker<SwitchPipeline>.seconds()
         let counts = CounterSnapshot.sum(counters.map { $0.snapshot() })
-        let lost = counters.reduce(0) { $0 &+ $1.reportsLost }
+        let heldBack = counters.reduce(0) { $0 &+ $1.reportsHeldBack }
         let (free, sockets, taps) = (datapath.freeFrames, datapath.queueCounters, datapath.tapCounters)
         return tables.read { p in
             let ports = (0..<p.ports.capacity).compactMap { i -> (PortID, PortConfig)? in
@@ -36,11 +39,13 @@ extension SwitchDaemon {
             let domains = p.bridgeDomains.domains.enumerated()
                 .filter { $0.element.active }
                 .map { (bd: UInt16($0.offset), domain: $0.element) }
+            let learned = Dictionary(uniqueKeysWithValues: ports.map { ($0.0, p.fdb.learnedEntries(port: $0.0)) })
             return SwitchSnapshot(now: now, ports: ports, counters: counts, domains: domains,
                                   vteps: p.vteps.entries, fdb: rows ? p.fdbRows(now: now, vni: vni) : [],
                                   fdbCounts: p.fdbCounts(),
                                   neighbors: p.neighbors.countsByDomain(),
-                                  freeFrames: free, sockets: sockets, taps: taps, eventsLost: lost)
+                                  freeFrames: free, sockets: sockets, taps: taps, eventsHeldBack: heldBack,
+                                  portLearned: learned)
         }
     }
 
@@ -65,7 +70,9 @@ extension SwitchDaemon {
             for r in DropReason.allCases { let n = snap.counters.drops(port: id, r); if n > 0 { drops[r.name] = n } }
             return PortView(id: Int(id.raw), name: name(of: id), kind: kind, vnis: vnis, mtu: cfg.mtu,
                             rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes, drops: drops,
-                            stormControl: kind == "uplink" ? nil : cfg.storm, kernelDrops: kernel[id.raw])
+                            stormControl: kind == "uplink" ? nil : cfg.storm, kernelDrops: kernel[id.raw],
+                            learnedMACs: kind == "uplink" ? nil : snap.portLearned[id] ?? 0,
+                            macLimit: cfg.macLimit, macLimitHits: kind == "uplink" ? nil : c.macLimitHits)
         }
     }
 
@@ -127,7 +134,8 @@ extension SwitchDaemon {
                            macLimit: d.macLimit, learnRemote: d.learnRemote,
                            rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes,
                            floods: c.floods, arpSuppressed: c.arpSuppressed, ndSuppressed: c.ndSuppressed,
-                           neighbors: snap.neighbors[bd, default: 0], drops: drops)
+                           neighbors: snap.neighbors[bd, default: 0], drops: drops,
+                           macLimitHits: c.macLimitHits, tableFullHits: c.tableFullHits, learnsDeferred: c.learnsDeferred)
         }.sorted { $0.vni < $1.vni }
     }
 
@@ -147,7 +155,7 @@ extension SwitchDaemon {
                                                    txKickErrors: $0.txKickErrors, outstandingTx: $0.outstandingTx,
                                                    fillFrames: $0.filled, kernelDrops: $0.kernel) },
             taps: snap.taps.map { TapView(port: name(of: PortID($0.port)), counters: $0.counters) },
-            fdbEventsLost: snap.eventsLost, workerHeartbeat: datapath.workers[0].heartbeat,
+            fdbEventsHeldBack: snap.eventsHeldBack, workerHeartbeat: datapath.workers[0].heartbeat,
             workers: workerViews(),
             tunnel: TunnelView(tap: datapath.tunnelTap?.name, unavailable: datapath.tunnelError, counters: datapath.tunnelCounters))
     }

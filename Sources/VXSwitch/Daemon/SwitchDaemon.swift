@@ -123,7 +123,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             log.info("EVPN configured: remote MACs come from BGP, data-plane remote learning is off")
         }
         for v in config.vnis {
-            guard tables.apply(v.tableUpdate(learnRemote: config.bgp == nil)) else { throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds") }
+            guard tables.apply(v.tableUpdate(learnRemote: config.bgp == nil, in: config)) else { throw ConfigError(path: "vnis", problem: "more VNIs than the switch table holds") }
             tables.apply(v.flood.map { .addFlood(v.vni, $0, .static) })
         }
         try installRouting()
@@ -244,8 +244,8 @@ public final class SwitchDaemon: @unchecked Sendable {
 
 extension SwitchConfig.VNIConfig {
     /// The update that configures this VNI in the tables; remote learning only where `learnRemote`
-    /// allows it (with EVPN, remote MACs come from BGP).
-    func tableUpdate(learnRemote allowed: Bool) -> TableUpdate {
-        .addVNI(vni, learnRemote: learnRemote && allowed, macLimit: macLimit == 0 ? nil : macLimit, carryTagged: carryTagged)
+    /// allows it (with EVPN, remote MACs come from BGP); its MAC limit, or `config`'s default.
+    func tableUpdate(learnRemote allowed: Bool, in config: SwitchConfig) -> TableUpdate {
+        .addVNI(vni, learnRemote: learnRemote && allowed, macLimit: config.macLimit(of: self), carryTagged: carryTagged)
     }
 }

@@ -21,6 +21,11 @@ public struct PortView: Codable, Sendable, Equatable {
     /// What the kernel dropped on its AF_XDP sockets before vxsw saw a frame (XDP_STATISTICS,
     /// summed over its sockets); nil for a tap on a packet socket, or from an older switch.
     public var kernelDrops: XSKKernelDrops? = nil
+    /// MACs learned on the port, its MAC limit (nil: none) and the sources not learned because
+    /// of it (their frames were forwarded). Optional: older switches do not send them.
+    public var learnedMACs: Int?
+    public var macLimit: Int?
+    public var macLimitHits: UInt64?
 }
 
 public struct MACView: Codable, Sendable, Equatable {
@@ -68,6 +73,12 @@ public struct VNIView: Codable, Sendable, Equatable {
     /// Neighbour-table entries (IP → MAC from EVPN MAC/IP routes).
     public var neighbors: Int
     public var drops: [String: UInt64]
+    /// Sources not learned (their frames forwarded all the same): the VNI's MAC limit was
+    /// reached; the FDB held `fdb.max-entries`; put off while the FDB event stream toward the
+    /// owner and EVPN was full (the next frame learns it). Optional: older switches do not send them.
+    public var macLimitHits: UInt64?
+    public var tableFullHits: UInt64?
+    public var learnsDeferred: UInt64?
 }
 
 public struct VTEPView: Codable, Sendable, Equatable {
@@ -94,7 +105,9 @@ public struct StatsView: Codable, Sendable, Equatable {
     public var sockets: [SocketView]
     /// Tap ports on packet sockets: GSO super-frames in, coalesced super-frames out.
     public var taps: [TapView]
-    public var fdbEventsLost: UInt64
+    /// Times a worker found the owner's report ring full and kept its FDB events for the next
+    /// round (back-pressure: no event is lost; learning waits meanwhile, see `learnsDeferred`).
+    public var fdbEventsHeldBack: UInt64
     /// Loops the first worker thread has run (advances at least every 100 ms while it turns;
     /// the systemd watchdog checks it). Optional: older switches do not send it.
     public var workerHeartbeat: UInt64?

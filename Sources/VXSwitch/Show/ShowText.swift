@@ -19,13 +19,13 @@ public enum ShowText {
     }
 
     public static func ports(_ ports: [PortView]) -> String {
-        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Storm bc/mc/uu pps", "Drops",
-               "Kernel drops (\(kernelDropsLegend))"],
+        table(["Port", "Kind", "VNI", "MTU", "RX pkts", "RX bytes", "TX pkts", "TX bytes", "Storm bc/mc/uu pps",
+               "MACs/limit (hits)", "Drops", "Kernel drops (\(kernelDropsLegend))"],
               ports.map { p -> [String] in
                   let vnis = p.vnis.isEmpty ? "-" : p.vnis.map(String.init).joined(separator: ",")
                   return [p.name, p.kind, vnis, String(p.mtu), String(p.rxPackets), String(p.rxBytes),
-                          String(p.txPackets), String(p.txBytes), storm(p.stormControl), drops(p.drops),
-                          kernelDrops(p.kernelDrops)]
+                          String(p.txPackets), String(p.txBytes), storm(p.stormControl),
+                          macLimit(p.learnedMACs, p.macLimit, p.macLimitHits), drops(p.drops), kernelDrops(p.kernelDrops)]
               })
     }
 
@@ -34,6 +34,12 @@ public enum ShowText {
     /// An AF_XDP socket's (or port's) XDP_STATISTICS drops, in `kernelDropsLegend` order.
     static func kernelDrops(_ k: XSKKernelDrops?) -> String {
         k.map { "\($0.rxDropped) / \($0.rxRingFull) / \($0.fillRingEmpty) / \($0.txInvalidDescriptors)" } ?? "-"
+    }
+
+    /// `12/16384 (0)`: MACs learned, the limit (`off`: none) and the sources it kept from being learned.
+    static func macLimit(_ learned: Int?, _ limit: Int?, _ hits: UInt64?) -> String {
+        guard let learned else { return "-" }
+        return "\(learned)/\(limit.map(String.init) ?? "off") (\(hits ?? 0))"
     }
 
     static func storm(_ s: StormLimits?) -> String {
@@ -100,16 +106,19 @@ public enum ShowText {
 
     /// Like FRR's `show evpn vni`.
     public static func vnis(_ vnis: [VNIView]) -> String {
-        table(["VNI", "Ports", "# MACs", "Remote VTEPs (flood)", "RX pkts", "TX pkts", "Floods", "ARP/ND suppressed", "Drops"],
+        table(["VNI", "Ports", "# MACs", "MAC limit", "Not learned: limit/full/deferred", "Remote VTEPs (flood)", "RX pkts",
+               "TX pkts", "Floods", "ARP/ND suppressed", "Drops"],
               vnis.map { v in
                   [String(v.vni), v.ports.isEmpty ? "-" : v.ports.joined(separator: ","), String(v.localMACs + v.remoteMACs),
+                   v.macLimit.map(String.init) ?? "off",
+                   "\(v.macLimitHits ?? 0)/\(v.tableFullHits ?? 0)/\(v.learnsDeferred ?? 0)",
                    v.floodList.isEmpty ? "-" : v.floodList.joined(separator: ","), String(v.rxPackets), String(v.txPackets),
                    String(v.floods), "\(v.arpSuppressed)/\(v.ndSuppressed)", drops(v.drops)]
               })
     }
 
     public static func stats(_ s: StatsView) -> String {
-        var out = "Uptime \(s.uptimeSeconds)s, free UMEM frames \(s.freeFrames), FDB events lost \(s.fdbEventsLost)\n\n"
+        var out = "Uptime \(s.uptimeSeconds)s, free UMEM frames \(s.freeFrames), FDB events held back \(s.fdbEventsHeldBack) (lost: none)\n\n"
         out += "Ports\n" + ports(s.ports) + "\nVNIs\n" + vnis(s.vnis) + "\n"
         out += "Remote VTEPs\n" + table(["VTEP", "Next hop MAC", "TX pkts", "TX bytes", "Drops"],
                                         s.vteps.map { [$0.address + ($0.learned == true ? " (learned)" : ""), $0.nextHop ?? "unresolved",
