@@ -75,10 +75,12 @@ public struct PipelineBench {
             p.setPort(Self.port(k), PortConfig(kind: .access(vni)))
             for i in 0..<Self.localPerVNI {
                 _ = p.fdb.learnLocal(bd: bd, mac: MACAddress(raw: Self.localMAC(k, i)), port: Self.port(k), now: now)
+                _ = p.drainFDBEvents() // a learn waits while the event ring is full (back-pressure)
             }
             for j in 0..<Self.remotePerVNI {
                 let v = p.vteps.index(of: IPAddress(v4: Self.vtepIP(Self.vtepOf(k, j))))!
                 _ = p.fdb.learnRemote(bd: bd, mac: MACAddress(raw: Self.remoteMAC(k, j)), vtep: v, now: now)
+                _ = p.drainFDBEvents()
             }
         }
         _ = p.drainFDBEvents()
