@@ -95,6 +95,7 @@ extension SwitchConfig.VRFConfig {
             "vnis": .array(vnis.map { JSONValue($0) }),
         ]
         if advertiseSubnets { o["advertise-subnets"] = .bool(true) }
+        if !advertisePrefixes.isEmpty { o["advertise-prefixes"] = .array(advertisePrefixes.map { .string($0.description) }) }
         var rts: [String: JSONValue] = [:]
         if let i = importTargets { rts["import"] = .array(i.map { .string($0) }) }
         if let e = exportTargets { rts["export"] = .array(e.map { .string($0) }) }

@@ -108,7 +108,7 @@ extension SwitchConfig {
     }
 
     private static func readVRF(_ field: Field) throws -> VRFConfig {
-        let m = try field.mapping(allowed: ["name", "l3-vni", "router-mac", "route-targets", "vnis", "advertise-subnets"])
+        let m = try field.mapping(allowed: ["name", "l3-vni", "router-mac", "route-targets", "vnis", "advertise-subnets", "advertise-prefixes"])
         var vrf = VRFConfig(name: try m.require("name").string(), l3VNI: try m.require("l3-vni").vni())
         if let mac = m["router-mac"], (try? mac.string()) != "auto" { vrf.routerMAC = try mac.mac() }
         if let rts = try m["route-targets"]?.mapping(allowed: ["import", "export"]) {
@@ -117,6 +117,14 @@ extension SwitchConfig {
         }
         vrf.vnis = try m["vnis"]?.list().map { try $0.vni() } ?? []
         vrf.advertiseSubnets = try m["advertise-subnets"]?.bool() ?? false
+        vrf.advertisePrefixes = try m["advertise-prefixes"]?.list().map { item in
+            let text = try item.string()
+            guard let (address, length) = IPPrefix.parseInterface(text), let prefix = IPPrefix(address, length: length) else {
+                throw item.error("'\(text)' is not a prefix (10.10.0.0/16, fd00:10::/48)")
+            }
+            guard prefix.address == address else { throw item.error("'\(text)' has host bits set (the prefix is \(prefix))") }
+            return prefix
+        } ?? []
         return vrf
     }
 

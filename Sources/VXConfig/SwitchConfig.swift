@@ -37,6 +37,7 @@ import VXCore
 ///     route-targets: { import: ["65001:5000"], export: ["65001:5000"] }  # default auto: ASN:L3VNI
 ///     vnis: [1000]             # the L2 VNIs in it; a VNI is in one VRF at most
 ///     advertise-subnets: false # default false: with bgp, the gateways' subnets as type-5 routes
+///     advertise-prefixes: [10.10.0.0/16]  # optional: more type-5 routes (aggregates), no host bits
 /// ports:
 ///   - name: tap101i0
 ///     vni: 1000                # access port
@@ -273,10 +274,15 @@ extension SwitchConfig {
         /// Advertise the gateways' subnets as EVPN type-5 routes (RFC 9136), so other VTEPs
         /// route to hosts here that no type-2 route names yet (silent hosts).
         public var advertiseSubnets: Bool
+        /// More prefixes to advertise as type-5 routes (an aggregate of the subnets, say):
+        /// addresses in them that no subnet or route here holds get ICMP unreachable.
+        public var advertisePrefixes: [IPPrefix]
 
         public init(name: String, l3VNI: VNI, routerMAC: MACAddress? = nil, importTargets: [String]? = nil,
-                    exportTargets: [String]? = nil, vnis: [VNI] = [], advertiseSubnets: Bool = false) {
+                    exportTargets: [String]? = nil, vnis: [VNI] = [], advertiseSubnets: Bool = false,
+                    advertisePrefixes: [IPPrefix] = []) {
             self.advertiseSubnets = advertiseSubnets
+            self.advertisePrefixes = advertisePrefixes
             self.name = name
             self.l3VNI = l3VNI
             self.routerMAC = routerMAC

@@ -38,7 +38,7 @@ final class EVPNType5Tests: XCTestCase {
 
         let gobgp = try f.startGoBGP("gobgp", neighbors: [.init(address: hv1.address, peerAS: EVPNFabric.asn, passive: false)])
         try f.startVxsw("hv1", peers: [gb.address], gateways: [1001: "{ ipv4: 10.10.1.1/24, ipv6: \"fd00:1::1/64\" }"],
-                        vrfs: "  - { name: tenant1, l3-vni: 5000, router-mac: auto, vnis: [1001], advertise-subnets: true }")
+                        vrfs: "  - { name: tenant1, l3-vni: 5000, router-mac: auto, vnis: [1001], advertise-subnets: true, advertise-prefixes: [10.10.0.0/16] }")
         guard f.expect(30, "vxsw <-> gobgpd session Established", {
             f.vxswSessionsUp("hv1") && gobgp.neighborState(hv1.address) == "established"
         }) else { return }
@@ -48,9 +48,9 @@ final class EVPNType5Tests: XCTestCase {
             guard let table = try? gobgp.gobgpJSON(["global", "rib", "-a", "evpn", "prefix"]) else { return "" }
             return String(describing: table)
         }
-        f.expect(20, "GoBGP has vxsw's type-5 routes for 10.10.1.0/24 and fd00:1::/64") {
+        f.expect(20, "GoBGP has vxsw's type-5 routes for 10.10.1.0/24, fd00:1::/64 and the aggregate 10.10.0.0/16") {
             let t = gobgpPrefixes()
-            return t.contains("10.10.1.0") && t.contains("fd00:1::") && t.contains(hv1RMAC)
+            return t.contains("10.10.1.0") && t.contains("fd00:1::") && t.contains("10.10.0.0") && t.contains(hv1RMAC)
         }
         let seen = gobgpPrefixes()
         XCTAssertTrue(seen.contains("5000"), "label/RT 5000 in \(seen)")

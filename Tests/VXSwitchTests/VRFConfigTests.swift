@@ -73,6 +73,15 @@ final class VRFConfigTests: XCTestCase {
         let advertised = try SwitchConfig.parse(yaml: base + "    advertise-subnets: true\n" + bgp)
         XCTAssertEqual(try EVPNConfig(switchConfig: advertised, bgp: advertised.bgp!).vrfs.first?.advertisedPrefixes,
                        [IPPrefix("10.1.0.0/24")!, IPPrefix("fd00:1::/64")!, IPPrefix("10.2.0.0/24")!])
+        // advertise-prefixes: aggregates on top, once each; host bits or a non-prefix are errors naming the item.
+        let aggregate = try SwitchConfig.parse(yaml: base + "    advertise-subnets: true\n    advertise-prefixes: [10.0.0.0/8, 10.1.0.0/24]\n" + bgp)
+        XCTAssertEqual(aggregate.vrfs[0].advertisePrefixes, [IPPrefix("10.0.0.0/8")!, IPPrefix("10.1.0.0/24")!])
+        XCTAssertEqual(try EVPNConfig(switchConfig: aggregate, bgp: aggregate.bgp!).vrfs.first?.advertisedPrefixes,
+                       [IPPrefix("10.1.0.0/24")!, IPPrefix("fd00:1::/64")!, IPPrefix("10.2.0.0/24")!, IPPrefix("10.0.0.0/8")!])
+        let again = try JSONDecoder().decode(SwitchConfig.self, from: try JSONEncoder().encode(aggregate))
+        XCTAssertEqual(again.vrfs[0].advertisePrefixes, aggregate.vrfs[0].advertisePrefixes, "JSON round trip")
+        assertMessage(base + "    advertise-prefixes: [10.1.0.1/24]\n", hasPrefix: "vrfs[0].advertise-prefixes[0]: '10.1.0.1/24' has host bits set (the prefix is 10.1.0.0/24)")
+        assertMessage(base + "    advertise-prefixes: [nonsense]\n", hasPrefix: "vrfs[0].advertise-prefixes[0]: 'nonsense' is not a prefix")
         let set = try SwitchConfig.parse(yaml: base.replacingOccurrences(of: "    l3-vni: 5000\n", with: """
                 l3-vni: 5000
                 router-mac: "02:00:00:00:50:00"

@@ -213,8 +213,15 @@ extension EVPNConfig {
             return VRFConfig(l3VNI: v.l3VNI.value, routerMAC: c.routerMAC(of: v), vnis: v.vnis.map(\.value),
                              importRTs: try targets(v.importTargets, "route-targets.import"),
                              exportRTs: try targets(v.exportTargets, "route-targets.export"),
-                             advertisedPrefixes: v.advertiseSubnets ? c.subnets(of: v) : [], name: v.name)
+                             advertisedPrefixes: Self.advertised(v, in: c), name: v.name)
         }
+    }
+
+    /// A VRF's type-5 prefixes: its gateways' subnets with `advertise-subnets`, then `advertise-prefixes`.
+    static func advertised(_ v: SwitchConfig.VRFConfig, in c: SwitchConfig) -> [IPPrefix] {
+        var out = v.advertiseSubnets ? c.subnets(of: v) : []
+        for p in v.advertisePrefixes where !out.contains(p) { out.append(p) }
+        return out
     }
 }
 
