@@ -15,8 +15,18 @@ public enum ControlClient {
         defer { close(fd) }
         var line = try JSONEncoder().encode(request)
         line.append(UInt8(ascii: "\n"))
-        try POSIXSocket.sendAll(fd, Array(line), until: deadline)
-        let reply = try POSIXSocket.receive(fd, limit: 64 << 20, until: deadline) { $0.last == UInt8(ascii: "\n") }
+        // A daemon over its connection cap answers "vxsw is busy" at once and closes: our request
+        // may then meet a closed socket (EPIPE) while that answer waits to be read.
+        var sendError: SocketError?
+        do { try POSIXSocket.sendAll(fd, Array(line), until: deadline) } catch let e as SocketError where e.errno == EPIPE || e.errno == ECONNRESET {
+            sendError = e
+        }
+        let reply: [UInt8]
+        do {
+            reply = try POSIXSocket.receive(fd, limit: 64 << 20, until: deadline) { $0.last == UInt8(ascii: "\n") }
+        } catch {
+            throw sendError ?? error
+        }
         do {
             return try JSONDecoder().decode(ControlResponse.self, from: Data(reply))
         } catch {
