@@ -41,6 +41,27 @@ static __always_inline void route_key(struct vxsw_fast_route_key *k, __u32 vrf, 
     }
 }
 
+/* The IP header at `ip` (40 bytes readable) of a `len`-byte frame of EtherType `type`, as both
+ * routed paths take it: IPv4 without options, a right header checksum and no Ethernet padding, or
+ * IPv6 with its exact payload, to no link-local address (never routed); TTL / hop limit above 1
+ * (else time exceeded, the engine's). 0 for IPv4, 1 for IPv6, with the addresses; FAST_DECLINE
+ * otherwise. */
+static __always_inline int routable_ip(__u16 type, __u8 *ip, __u32 len, __u8 **saddr, __u8 **daddr) {
+    if (type == ETH_P_IP) {
+        if (ip[0] != 0x45 || be16_at(ip + 2) != len - ETH_HLEN) return FAST_DECLINE;
+        if (csum_fold64(csum_words(ip, 20)) != 0xffff) return FAST_DECLINE; /* bad_ip_checksum */
+        if (ip[8] <= 1) return FAST_DECLINE;
+        *saddr = ip + 12; *daddr = ip + 16;
+        return 0;
+    }
+    if (type != ETH_P_IPV6) return FAST_DECLINE;
+    if ((ip[0] >> 4) != 6 || be16_at(ip + 4) != len - ETH_HLEN - 40) return FAST_DECLINE;
+    if (ip[7] <= 1) return FAST_DECLINE;
+    if (ip[24] == 0xfe && (ip[25] & 0xc0) == 0x80) return FAST_DECLINE;
+    *saddr = ip + 8; *daddr = ip + 24;
+    return 1;
+}
+
 /* A frame from access port `in` (FDB source entry `src`) to domain `bd`'s gateway MAC. */
 static __always_inline int fast_route(struct xdp_md *ctx, struct vxsw_fast_config *cfg, struct vxsw_fast_port *in,
                                       struct vxsw_fast_fdb *src, __u32 bd, __u32 flen) {
@@ -52,26 +73,12 @@ static __always_inline int fast_route(struct xdp_md *ctx, struct vxsw_fast_confi
     __u8 *ip = eth + ETH_HLEN;
     if ((void *)(ip + 40) > end) return FAST_DECLINE;
     if (__builtin_memcmp(eth, gw->mac, 6) != 0) return FAST_DECLINE;
-    __u16 type = be16_at(eth + 12);
     __u8 *saddr, *daddr;
-    int v6;
-    if (type == ETH_P_IP) {
-        if (ip[0] != 0x45 || be16_at(ip + 2) != flen - ETH_HLEN) return FAST_DECLINE; /* options, padding, short */
-        if (csum_fold64(csum_words(ip, 20)) != 0xffff) return FAST_DECLINE;          /* bad_ip_checksum */
-        if (ip[8] <= 1) return FAST_DECLINE;                                          /* time exceeded */
-        saddr = ip + 12; daddr = ip + 16;
-        if (gw->has_v4 && __builtin_memcmp(daddr, gw->v4, 4) == 0) return FAST_DECLINE;
-        v6 = 0;
-    } else if (type == ETH_P_IPV6) {
-        if ((ip[0] >> 4) != 6 || be16_at(ip + 4) != flen - ETH_HLEN - 40) return FAST_DECLINE;
-        if (ip[7] <= 1) return FAST_DECLINE;
-        saddr = ip + 8; daddr = ip + 24;
-        if (daddr[0] == 0xfe && (daddr[1] & 0xc0) == 0x80) return FAST_DECLINE;       /* link-local: never routed */
-        if (gw->has_v6 && __builtin_memcmp(daddr, gw->v6, 16) == 0) return FAST_DECLINE;
-        v6 = 1;
-    } else {
+    int v6 = routable_ip(be16_at(eth + 12), ip, flen, &saddr, &daddr);
+    if (v6 < 0) return FAST_DECLINE;
+    /* The gateway's own addresses: the engine answers. */
+    if (v6 ? gw->has_v6 && __builtin_memcmp(daddr, gw->v6, 16) == 0 : gw->has_v4 && __builtin_memcmp(daddr, gw->v4, 4) == 0)
         return FAST_DECLINE;
-    }
     struct vxsw_fast_route_key k;
     /* The source must be a host the engine learned here, at this MAC (else it learns it). */
     route_key(&k, gw->vrf, saddr, v6);
@@ -155,24 +162,9 @@ static __always_inline int fast_route_overlay(struct xdp_md *ctx, struct vxsw_fa
     __u8 *ip = inner + ETH_HLEN;
     if ((void *)(ip + 40) > end) return FAST_DECLINE;
     if (__builtin_memcmp(inner, l3->mac, 6) != 0) return FAST_DECLINE; /* not_routable: the engine drops it */
-    __u16 type = be16_at(inner + 12);
     __u8 *saddr, *daddr;
-    int v6;
-    if (type == ETH_P_IP) {
-        if (ip[0] != 0x45 || be16_at(ip + 2) != ilen - ETH_HLEN) return FAST_DECLINE;
-        if (csum_fold64(csum_words(ip, 20)) != 0xffff) return FAST_DECLINE;
-        if (ip[8] <= 1) return FAST_DECLINE;
-        saddr = ip + 12; daddr = ip + 16;
-        v6 = 0;
-    } else if (type == ETH_P_IPV6) {
-        if ((ip[0] >> 4) != 6 || be16_at(ip + 4) != ilen - ETH_HLEN - 40) return FAST_DECLINE;
-        if (ip[7] <= 1) return FAST_DECLINE;
-        saddr = ip + 8; daddr = ip + 24;
-        if (daddr[0] == 0xfe && (daddr[1] & 0xc0) == 0x80) return FAST_DECLINE;
-        v6 = 1;
-    } else {
-        return FAST_DECLINE;
-    }
+    int v6 = routable_ip(be16_at(inner + 12), ip, ilen, &saddr, &daddr);
+    if (v6 < 0) return FAST_DECLINE;
     struct vxsw_fast_route_key k;
     route_key(&k, l3->vrf, saddr, v6);
     struct vxsw_fast_route *from = bpf_map_lookup_elem(&fast_routes, &k);
