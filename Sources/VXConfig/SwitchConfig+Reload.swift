@@ -109,9 +109,11 @@ extension SwitchConfig {
         let newL3 = Set(new.vrfs.map(\.l3VNI))
         plan.vrfsToRemove = vrfs.map(\.l3VNI).filter { !newL3.contains($0) }
         plan.vrfsToSet = new.vrfs.filter { oldVRFs[$0.l3VNI] != $0 }
-        func routed(_ c: SwitchConfig, _ v: VNIConfig?) -> String? {
+        /// What a VNI's gateway is in the data plane: its addresses and MAC, its VRF's L3 VNI and router MAC.
+        struct Routed: Equatable { var gateway: GatewayConfig; var l3VNI: VNI; var routerMAC: MACAddress }
+        func routed(_ c: SwitchConfig, _ v: VNIConfig?) -> Routed? {
             guard let v, let g = v.gateway, let vrf = c.vrf(of: v.vni) else { return nil }
-            return "\(g) \(vrf.l3VNI) \(c.routerMAC(of: vrf))"
+            return Routed(gateway: g, l3VNI: vrf.l3VNI, routerMAC: c.routerMAC(of: vrf))
         }
         for v in vnis where v.gateway != nil && routed(self, v) != routed(new, new.vni(v.vni)) {
             plan.gatewaysToClear.append(v.vni)
