@@ -34,10 +34,14 @@ public struct HostCheckReport: Equatable, Sendable {
 
     public init() {}
 
-    /// One line each, the way `vxsw run` prints them: `warning: uplink.mtu: ...`.
-    public var lines: [String] {
-        errors.map { "error: \($0)" } + warnings.map { "warning: \($0)" } + notes.map { "note: \($0)" }
+    public enum Severity: String, Sendable { case error, warning, note }
+
+    /// One line each with its severity, the way `vxsw run` prints them: `warning: uplink.mtu: ...`.
+    public var findings: [(severity: Severity, line: String)] {
+        errors.map { (.error, "error: \($0)") } + warnings.map { (.warning, "warning: \($0)") } + notes.map { (.note, "note: \($0)") }
     }
+
+    public var lines: [String] { findings.map(\.line) }
 }
 
 extension SwitchConfig {

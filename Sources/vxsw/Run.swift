@@ -38,7 +38,10 @@ struct Run: ParsableCommand {
         // --check also reads the state file (a start reads it itself and refuses a corrupt one).
         var host = cfg.checkHost(HostFacts.live())
         if check { host.append(cfg.checkStateFile()) }
-        for line in host.lines { FileHandle.standardError.write(Data("\(config): \(line)\n".utf8)) }
+        for (severity, line) in host.findings {
+            let level: Logger.Level = switch severity { case .error: .error; case .warning: .warning; case .note: .notice }
+            FileHandle.standardError.write(Data(VXSWLogHandler.reportLine(level, "\(config): \(line)").utf8))
+        }
         if !host.errors.isEmpty {
             throw CLIError("\(config): \(host.errors.count) check\(host.errors.count == 1 ? "" : "s") failed")
         }

@@ -37,6 +37,14 @@ public struct VXSWLogHandler: LogHandler {
         return "\(ISO8601DateFormatter().string(from: Date())) \(label) \(level): \(message)\(tail)\n"
     }
 
+    /// A report line of a command (`vxsw run --check`'s findings), not a log message: as it is
+    /// on a terminal, with its syslog priority first under journald, so the unit's
+    /// `ExecStartPre=` check files its warnings as warnings (a bare line would be filed as info).
+    public static func reportLine(_ level: Logger.Level, _ text: String,
+                                  journal: Bool = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil) -> String {
+        journal ? "<\(priority(level))>\(text)\n" : "\(text)\n"
+    }
+
     /// syslog(3) priority of a level.
     static func priority(_ level: Logger.Level) -> Int {
         switch level {
