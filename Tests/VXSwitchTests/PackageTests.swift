@@ -9,11 +9,9 @@ import XCTest
 /// `/opt/swift` hidden and a bare environment, the unit through `systemd-analyze verify`, and
 /// the maintainer scripts and hooks parsed (never run: they would act on this host).
 ///
-/// The package comes from `tools/test`, which builds it from this tree before the Swift tests
-/// and names it in `VXSW_PACKAGE_DEB` (a name that does not exist is a failure, never a skip).
-/// Run alone, without that variable, the class builds it itself with `tools/package` into a
-/// temporary directory: a release build in `.build-package`, about 6 minutes the first time
-/// on this 2-core machine and 2 to 3 minutes after a change. The checks take a few seconds.
+/// The package is `PackageUnderTest`'s: the one `tools/test` built, or one built here. The
+/// checks take a few seconds. `PackageOnDebianHostTests` installs the same package on a fresh
+/// Debian under systemd.
 final class PackageTests: XCTestCase {
     /// The package, built (or found) and extracted once for the class.
     private struct Package {
@@ -24,8 +22,7 @@ final class PackageTests: XCTestCase {
         var info: String
     }
 
-    private static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
+    private static let repo = PackageUnderTest.repo
     private static let work = NSTemporaryDirectory() + "vxsw-package-\(getpid())"
     nonisolated(unsafe) private static var built: Result<Package, Error>?
 
@@ -41,22 +38,7 @@ final class PackageTests: XCTestCase {
 
     private static func make() throws -> Package {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let deb: String
-        if let given = ProcessInfo.processInfo.environment["VXSW_PACKAGE_DEB"] {
-            guard FileManager.default.fileExists(atPath: given) else {
-                throw LabError("VXSW_PACKAGE_DEB=\(given) does not exist: tools/package failed or did not run (see tools/test's output)")
-            }
-            deb = given
-        } else {
-            // Not under tools/test: build it as a user would, from this tree, into a directory of ours.
-            let log = work + "/package.log"
-            let built = try VXLabKit.run(["sh", "-c", "\"$0\"/tools/package \"$1\"/dist > \"$1\"/package.log 2>&1", repo, work], check: false)
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            guard built.succeeded else { throw LabError("tools/package failed:\n\(text.suffix(4000))") }
-            let debs = try FileManager.default.contentsOfDirectory(atPath: work + "/dist").filter { $0.hasSuffix(".deb") }
-            guard debs.count == 1 else { throw LabError("tools/package left \(debs) in \(work)/dist, not one .deb") }
-            deb = work + "/dist/" + debs[0]
-        }
+        let deb = try PackageUnderTest.deb()
         let p = Package(deb: deb, root: work + "/root", control: work + "/DEBIAN", info: try VXLabKit.run(["dpkg-deb", "--info", deb]).output)
         try VXLabKit.run(["dpkg-deb", "-x", deb, p.root])
         try VXLabKit.run(["dpkg-deb", "-e", deb, p.control])
