@@ -253,7 +253,7 @@ extension ControlRequest {
                 // vxsw's `show bgp evpn [route] [--type T] [--vni N]`, or FRR's
                 // `show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]`.
                 if family == "l2vpn", words.next() != "evpn" {
-                    throw words.usage("show bgp l2vpn evpn summary | [route] [type macip|multicast|prefix|2|3|5] [vni N]")
+                    throw words.usage("show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N] | show bgp l2vpn evpn summary")
                 }
                 if words.peek() == "summary" { _ = words.next(); return .bgpEVPNSummary }
                 if words.peek() == "route" { _ = words.next() }
