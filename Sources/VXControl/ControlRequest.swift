@@ -16,7 +16,7 @@ import VXCore
 ///     show evpn vni [N] | show evpn mac [--vni N|vni all] [duplicate]
 ///     show ip route vrf NAME | show ipv6 route vrf NAME
 ///     show bgp summary | show bgp neighbors [ADDRESS] | show bgp evpn [route] [--type macip|multicast|prefix] [--vni N]
-///     show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]     (FRR's spelling of the same)
+///     show bgp l2vpn evpn summary | show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]     (FRR's spelling)
 ///     port add NAME --vni N [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port add NAME --trunk VLAN=VNI[,VLAN=VNI...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
 ///     port del NAME
@@ -62,7 +62,10 @@ public enum ControlRequest: Equatable, Sendable {
         /// MACs with their origin (local / remote VTEP), as FRR's `show evpn mac vni`; with
         /// `duplicate`, only the duplicates (FRR's `show evpn mac vni N duplicate`).
         case evpnMAC(vni: VNI?, duplicate: Bool = false)
+        /// `show bgp summary`: FRR's per-family object (`{"l2VpnEvpn": …}`).
         case bgpSummary
+        /// `show bgp l2vpn evpn summary` (and `show bgp evpn summary`): the family's summary itself.
+        case bgpEVPNSummary
         case bgpNeighbors(IPAddress?)
         case bgpRoutes(type: EVPNRouteType?, vni: VNI?)
         /// A VRF's routes and learned hosts of one family, as FRR's `show ip route vrf NAME`.
@@ -101,7 +104,7 @@ public enum ControlRequest: Equatable, Sendable {
         show evpn vni [N] | evpn mac [--vni N|vni all] [duplicate]
         show ip route vrf NAME | ipv6 route vrf NAME
         show bgp summary | bgp neighbors [ADDRESS] | bgp evpn [route] [--type macip|multicast|prefix] [--vni N]
-        show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]
+        show bgp l2vpn evpn summary | bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]
         port add NAME --vni N | --trunk VLAN=VNI[,...] [--native-vni N] [--no-complete-checksums] [--io auto|xdp|packet]
         port del NAME
         fdb add MAC --vni N --port NAME | --vtep ADDRESS
@@ -250,8 +253,9 @@ extension ControlRequest {
                 // vxsw's `show bgp evpn [route] [--type T] [--vni N]`, or FRR's
                 // `show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]`.
                 if family == "l2vpn", words.next() != "evpn" {
-                    throw words.usage("show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]")
+                    throw words.usage("show bgp l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N] | show bgp l2vpn evpn summary")
                 }
+                if words.peek() == "summary" { _ = words.next(); return .bgpEVPNSummary }
                 if words.peek() == "route" { _ = words.next() }
                 var type: EVPNRouteType?, vni: VNI?
                 while let option = words.next() {
@@ -347,6 +351,7 @@ extension ControlRequest {
             case .evpnMAC(let vni, let duplicate): return ["show", "evpn", "mac"] + vniWords(vni) + (duplicate ? ["duplicate"] : [])
             case .ipRoute(let vrf, let ipv6): return ["show", ipv6 ? "ipv6" : "ip", "route", "vrf", vrf]
             case .bgpSummary: return ["show", "bgp", "summary"]
+            case .bgpEVPNSummary: return ["show", "bgp", "l2vpn", "evpn", "summary"]
             case .bgpNeighbors(let ip): return ["show", "bgp", "neighbors"] + (ip.map { [$0.description] } ?? [])
             case .bgpRoutes(let type, let vni):
                 return ["show", "bgp", "evpn", "route"] + (type.map { ["--type", $0.rawValue] } ?? []) + vniWords(vni)

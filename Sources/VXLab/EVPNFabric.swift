@@ -290,8 +290,8 @@ public final class EVPNFabric {
 
     /// True when every BGP peer of the node's vxsw is Established.
     public func vxswSessionsUp(_ name: String) -> Bool {
-        guard let peers = (try? show(name, ["bgp", "summary"]))?["peers"]?.arrayValue, !peers.isEmpty else { return false }
-        return peers.allSatisfy { $0["state"]?.stringValue == "Established" }
+        guard let peers = (try? show(name, ["bgp", "l2vpn", "evpn", "summary"]))?["peers"]?.objectValue, !peers.isEmpty else { return false }
+        return peers.values.allSatisfy { $0["state"]?.stringValue == "Established" }
     }
 
     // MARK: FRR and GoBGP

@@ -92,9 +92,9 @@ public final class LabScenario {
     func checkEVPNSessionAndFlooding() {
         check("BGP EVPN session vxsw (hv1) <-> FRR (hv2) established") {
             let up = waitUntil(timeout: 30) {
-                (try? show(["bgp", "summary"])["peers"]?[0]?["state"]?.stringValue) == "Established"
+                (try? show(["bgp", "l2vpn", "evpn", "summary"])["peers"]?.objectValue?.values.first?["state"]?.stringValue) == "Established"
             }
-            return (up, up ? "iBGP AS \(LabTopology.asn), l2vpn evpn" : "state \((try? show(["bgp", "summary"]).jsonText) ?? "?")")
+            return (up, up ? "iBGP AS \(LabTopology.asn), l2vpn evpn" : "state \((try? show(["bgp", "l2vpn", "evpn", "summary"]).jsonText) ?? "?")")
         }
         check("type-3 routes: hv2 in vxsw's flood lists and hv1 in FRR's, for both VNIs, no static entries") {
             let vxswSide = waitUntil(timeout: 15) {

@@ -25,6 +25,8 @@ public final class SwitchTables: @unchecked Sendable {
     private var subscribers: [TableSubscriber] = []
     private var observers: [TableObserver] = []
     private var rejectedCount: UInt64 = 0
+    /// MACs learned, aged out and moved per VNI, from the workers' reports (the metrics' counters).
+    private var changeCounts: [VNI: FDBChangeCounts] = [:]
 
     /// `tables` is the owner's starting copy (normally empty; fill it through `apply` so the
     /// subscribers get the same updates).
@@ -88,6 +90,7 @@ public final class SwitchTables: @unchecked Sendable {
             var fanOut: [TableUpdate] = []
             for r in reports {
                 if let u = tables.absorb(r), !follow.contains(u) { follow.append(u) }
+                if case .fdb(let e) = r { changeCounts[e.vni, default: FDBChangeCounts()].count(e.kind) }
                 if case .fdb(let e) = r, e.origin.isLearned, let bd = tables.bridgeDomains.index(of: e.vni) {
                     if subscribers.count > 1 { fanOut.append(.learned(e)) }
                     if e.kind != .refreshed { keys.append(FDBEntry.key(bd: bd, mac: e.mac)) }
@@ -116,9 +119,31 @@ public final class SwitchTables: @unchecked Sendable {
         for o in observers { o.entriesChanged(keys, structural: structural) }
     }
 
+    /// MACs learned, aged out and moved so far, per VNI (only VNIs that had any).
+    public var fdbChangeCounts: [VNI: FDBChangeCounts] { lock.withLock { changeCounts } }
+
     /// Reads the owner's copy under its lock (never a worker's): keep `body` to copying out
     /// what it needs; control changes wait meanwhile, forwarding does not.
     public func read<T>(_ body: (SwitchPipeline) -> T) -> T {
         lock.withLock { body(tables) }
+    }
+}
+
+/// What the workers reported for one VNI's FDB: sources learned, entries aged out, MACs that moved
+/// (to another port or VTEP).
+public struct FDBChangeCounts: Sendable, Equatable {
+    public var learned: UInt64 = 0
+    public var aged: UInt64 = 0
+    public var moved: UInt64 = 0
+
+    public init() {}
+
+    mutating func count(_ kind: FDBEvent.Kind) {
+        switch kind {
+        case .learned: learned &+= 1
+        case .aged: aged &+= 1
+        case .moved: moved &+= 1
+        case .refreshed, .removed: break
+        }
     }
 }

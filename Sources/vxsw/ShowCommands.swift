@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VXConfig
+import VXControl
 import VXEVPN
 import VXSwitch
 
@@ -114,10 +115,10 @@ struct ShowEVPNVNI: ParsableCommand {
     @Argument(help: "Only this VNI.") var vni: UInt32?
     @OptionGroup var control: ControlOptions
     func run() throws {
+        // FRR's layouts: the list, or one VNI in detail.
         try show(["evpn", "vni"] + (vni.map { [String($0)] } ?? []), control) { payload in
-            // With BGP configured the speaker answers, in FRR's layout; without it, the switch's tables.
-            if let rows = try? payload.decode([EVPNVNIInfo].self) { return EVPNVNIInfo.formatted(rows) }
-            return ShowText.vnis(try payload.decode())
+            if vni != nil { return (try payload.decode(EVPNVNIDetail.self)).info.detail() }
+            return EVPNVNIInfo.formatted((try payload.decode(EVPNVNIList.self)).vnis)
         }
     }
 }
@@ -130,9 +131,11 @@ struct ShowEVPNMAC: ParsableCommand {
     @OptionGroup var control: ControlOptions
     func run() throws {
         let words = (vni.map { ["--vni", String($0)] } ?? []) + frr + (duplicate ? ["duplicate"] : [])
+        // One VNI's table (`vni N`), or FRR's `vni all`: every VNI's under its heading.
+        var one = false
+        if case .show(.evpnMAC(let v, _))? = try? ControlRequest(arguments: ["show", "evpn", "mac"] + words) { one = v != nil }
         try show(["evpn", "mac"] + words, control) { payload in
-            if let tables = try? payload.decode([EVPNMACTable].self) { return tables.map { $0.formatted() }.joined(separator: "\n") }
-            return ShowText.macs(try payload.decode())
+            one ? (try payload.decode(EVPNMACTable.self)).formatted() : (try payload.decode(EVPNMACTables.self)).formatted()
         }
     }
 }
@@ -146,7 +149,9 @@ struct ShowBGP: ParsableCommand {
 struct ShowBGPSummary: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "summary", abstract: "Sessions, like FRR's `show bgp summary`.")
     @OptionGroup var control: ControlOptions
-    func run() throws { try show(["bgp", "summary"], control) { (try $0.decode(BGPSummary.self)).formatted() } }
+    func run() throws {
+        try show(["bgp", "summary"], control) { (try $0.decode(BGPSummaryByFamily.self)).l2VpnEvpn.formatted(l2vpnHeading: true) }
+    }
 }
 
 struct ShowBGPNeighbors: ParsableCommand {
@@ -169,7 +174,7 @@ struct ShowBGPEVPN: ParsableCommand {
     @OptionGroup var control: ControlOptions
     func run() throws {
         let rest = (words.isEmpty ? ["route"] : words) + (type.map { ["--type", $0] } ?? []) + (vni.map { ["--vni", String($0)] } ?? [])
-        try show(["bgp", "evpn"] + rest, control) { (try $0.decode(EVPNRouteTable.self)).formatted() }
+        try showEVPNRoutes(["bgp", "evpn"] + rest, control)
     }
 }
 
@@ -178,5 +183,23 @@ struct ShowBGPL2VPN: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "l2vpn", abstract: "FRR's spelling: `l2vpn evpn [route] [type macip|multicast|prefix|2|3|5] [vni N]`.")
     @Argument(help: "`evpn`, then FRR's words.") var words: [String] = []
     @OptionGroup var control: ControlOptions
-    func run() throws { try show(["bgp", "l2vpn"] + words, control) { (try $0.decode(EVPNRouteTable.self)).formatted() } }
+    func run() throws { try showEVPNRoutes(["bgp", "l2vpn"] + words, control) }
+}
+
+/// `show bgp l2vpn evpn summary`, or the routes in FRR's layout: with `vni N` one VNI's table,
+/// without RD headings. FRR's route JSON has no router ID: the text asks the summary for it.
+func showEVPNRoutes(_ words: [String], _ control: ControlOptions) throws {
+    let request = try? ControlRequest(arguments: ["show"] + words)
+    if case .show(.bgpEVPNSummary)? = request {
+        return try show(words, control) { (try $0.decode(BGPSummary.self)).formatted() }
+    }
+    try show(words, control) { payload in
+        var table = try payload.decode(EVPNRouteTable.self)
+        if case .show(.bgpRoutes(let type, let vni))? = request { table.vni = vni?.value; table.routeType = type?.code }
+        try? control.send(["show", "bgp", "l2vpn", "evpn", "summary"], quiet: true) { summary in
+            table.routerID = summary["routerId"]?.stringValue ?? ""
+            return ""
+        }
+        return table.formatted()
+    }
 }

@@ -58,6 +58,14 @@ final class ControlRequestTests: XCTestCase {
         XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "route-type", "2"]),
                        .show(.bgpRoutes(type: .macip, vni: nil)))
         XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn"]), .show(.bgpRoutes(type: nil, vni: nil)))
+        // `show bgp l2vpn evpn summary` is the family's summary, `show bgp summary` FRR's per-family object.
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "summary"]), .show(.bgpEVPNSummary))
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "evpn", "summary"]), .show(.bgpEVPNSummary))
+        XCTAssertEqual(ControlRequest.show(.bgpEVPNSummary).arguments, ["show", "bgp", "l2vpn", "evpn", "summary"])
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "summary"]), .show(.bgpSummary))
+        XCTAssertThrowsError(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "summary", "vni", "1000"]))
+        XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "route", "vni", "1000", "type", "multicast"]),
+                       .show(.bgpRoutes(type: .multicast, vni: VNI(1000))))
         XCTAssertEqual(
             try ControlRequest(arguments: ["port", "add", "tr0", "--trunk", "10:1000"]),
             .portAdd(.init(name: "tr0", mode: .trunk(vlans: [10: VNI(1000)!], native: nil))))

@@ -29,7 +29,7 @@ final class EVPNARPSuppressionTests: XCTestCase {
                 + "FRR macs: \(frr("show evpn mac vni 1000 detail"))\nvxsw log:\n\(env.scenario.switchLog.suffix(3000))"
         }
         XCTAssertTrue(waitUntil(timeout: 30) {
-            (try? env.show(["bgp", "summary"])["peers"]?[0]?["state"]?.stringValue) == "Established"
+            (try? env.show(["bgp", "l2vpn", "evpn", "summary"])["peers"]?.objectValue?.values.first?["state"]?.stringValue) == "Established"
         }, "session: \(diagnostics())")
 
         // zebra advertises MAC/IP for neighbours of the VNI's bridge (its SVI): give br1000 an

@@ -55,8 +55,8 @@ final class EVPNDuplicateAddressTests: XCTestCase {
             self.vxswEntry(f)?["isDuplicate"]?.boolValue == true
         }) else { return }
         XCTAssertTrue(vxswLog(f).contains("MAC \(mac) detected as duplicate during"), "vxsw logs the duplicate as FRR does")
-        let onlyDuplicates = try f.show("hv1", ["evpn", "mac", "vni", "1000", "duplicate"]).arrayValue?.first?["macs"]?.arrayValue ?? []
-        XCTAssertEqual(onlyDuplicates.map { $0["mac"]?.stringValue }, [mac], "show evpn mac vni 1000 duplicate")
+        let onlyDuplicates = try f.show("hv1", ["evpn", "mac", "vni", "1000", "duplicate"])["macs"]?.objectValue ?? [:]
+        XCTAssertEqual(Array(onlyDuplicates.keys), [mac.lowercased()], "show evpn mac vni 1000 duplicate")
         XCTAssertGreaterThanOrEqual(vxswEntry(f)?["detectionCount"]?.intValue ?? 0, 8)
 
         // vxsw is frozen: while both VMs keep sending, neither side's sequence moves any more.
@@ -93,8 +93,7 @@ final class EVPNDuplicateAddressTests: XCTestCase {
 
     /// vxsw's `show evpn mac vni 1000 --json` entry for the MAC.
     func vxswEntry(_ f: EVPNFabric) -> JSONValue? {
-        let tables = (try? f.show("hv1", ["evpn", "mac", "vni", "1000"]))?.arrayValue ?? []
-        return tables.first?["macs"]?.arrayValue?.first { $0["mac"]?.stringValue == mac }
+        f.vxswEVPNMAC("hv1", vni: 1000, mac: mac)
     }
 
     /// The MAC in FRR's `show evpn mac vni 1000 duplicate json` (nil: not listed).

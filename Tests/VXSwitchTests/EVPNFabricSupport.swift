@@ -1,6 +1,8 @@
 import Foundation
 import VXLab
 import VXLabKit
+import VXConfig
+import VXEVPN
 import VXSwitch
 import XCTest
 
@@ -49,6 +51,16 @@ extension EVPNFabric {
               let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [] }
         let list = (json["remoteVteps"] as? [Any]) ?? (json["numRemoteVteps"] as? [Any]) ?? []
         return list.compactMap { ($0 as? [String: Any])?["ip"] as? String ?? ($0 as? String) }
+    }
+
+    /// vxsw's `show evpn mac vni N --json` entry for a MAC (FRR's shape: `macs` keyed by MAC).
+    func vxswEVPNMAC(_ node: String, vni: UInt32, mac: String) -> JSONValue? {
+        (try? show(node, ["evpn", "mac", "vni", String(vni)]))?["macs"]?[mac.lowercased()]
+    }
+
+    /// vxsw's BGP table (`show bgp l2vpn evpn route [ARGS]`), decoded.
+    func vxswRoutes(_ node: String, _ args: [String] = []) -> [EVPNRouteEntry] {
+        ((try? show(node, ["bgp", "l2vpn", "evpn", "route"] + args).decode()) as EVPNRouteTable?)?.routes ?? []
     }
 
     /// The ARP/neighbour entry a VM has for an address ("" when none).

@@ -95,7 +95,7 @@ final class EVPNGoBGPTests: XCTestCase {
         XCTAssertFalse(((try? f.macs("hv1")) ?? []).contains { $0.mac == foreign }, "route with RT 65000:3000 was installed")
 
         // vxsw -> GoBGP: type-3 per VNI, at once.
-        let evpnVNIs = try f.show("hv1", ["evpn", "vni"]).arrayValue ?? []
+        let evpnVNIs = Array((try f.show("hv1", ["evpn", "vni"]).objectValue ?? [:]).values)
         func rd(_ vni: UInt32) -> String? { evpnVNIs.first { $0["vni"]?.intValue == Int64(vni) }?["rd"]?.stringValue }
         let rd1000 = try XCTUnwrap(rd(1000)), rd2000 = try XCTUnwrap(rd(2000))
         XCTAssertTrue(rd1000.hasPrefix("\(hv1.address):") && rd2000.hasPrefix("\(hv1.address):") && rd1000 != rd2000,

@@ -52,7 +52,9 @@ final class EVPNGracefulRestartTests: XCTestCase {
     }
 
     func established(_ env: RunningLab) -> Bool {
-        waitUntil(timeout: 30) { (try? env.show(["bgp", "summary"])["peers"]?[0]?["state"]?.stringValue) == "Established" }
+        waitUntil(timeout: 30) {
+            (try? env.show(["bgp", "l2vpn", "evpn", "summary"])["peers"]?.objectValue?.values.first?["state"]?.stringValue) == "Established"
+        }
     }
 
     func ready(_ env: RunningLab) throws {

@@ -31,8 +31,7 @@ final class EVPNMobilityTests: XCTestCase {
         guard f.expect(30, "vxsw <-> FRR session Established", { f.vxswSessionsUp("hv1") }) else { return }
         func frrMACText() -> String { (try? hv2.frr?.vtysh("show evpn mac vni 1000 mac \(mac) json")) ?? "?" }
         func vxswEVPNMAC() -> JSONValue? {
-            let tables = (try? f.show("hv1", ["evpn", "mac", "vni", "1000"]))?.arrayValue ?? []
-            return tables.first?["macs"]?.arrayValue?.first { $0["mac"]?.stringValue == mac }
+            f.vxswEVPNMAC("hv1", vni: 1000, mac: mac)
         }
 
         // Before: vmm lives on hv2; FRR advertises it, vxsw installs it behind hv2.

@@ -39,8 +39,8 @@ final class EVPNSeveralIPsTests: XCTestCase {
         for ip in ["198.19.10.91", "198.19.10.92", "fd00:10::91"] { try advertise(m, ip) }
         func neighbors() -> Int { Int(((try? f.show("hv1", ["vni", "1000"]))?.arrayValue?.first?["neighbors"]?.intValue) ?? -1) }
         guard f.expect(10, "vxsw has 3 neighbour entries in VNI 1000 (has \(neighbors()))", { neighbors() == 3 }) else { return }
-        let entry = (try f.show("hv1", ["evpn", "mac", "vni", "1000"])).arrayValue?.first?["macs"]?.arrayValue?.first { $0["mac"]?.stringValue == m }
-        XCTAssertEqual(entry?["ips"]?.arrayValue?.count, 3, "show evpn mac lists the MAC's IPs: \(entry?.jsonText ?? "-")")
+        let entry = f.vxswEVPNMAC("hv1", vni: 1000, mac: m)
+        XCTAssertEqual(entry?["neighbors"]?["active"]?.arrayValue?.count, 3, "show evpn mac lists the MAC's IPs: \(entry?.jsonText ?? "-")")
 
         /// vm11 resolves `ip` (the VTEP is not there: only vxsw can answer); the MAC it got, or "".
         func resolve(_ ip: String) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import VXConfig
+import VXEVPN
 import VXLab
 import VXLabKit
 import VXSwitch
@@ -211,11 +212,11 @@ final class LiveMigrationTests: XCTestCase {
             ((try? f.macs(source, vni: pair.vni)) ?? []).contains { $0.mac == mac && $0.type == "evpn" && $0.vtep == pair.target.address }
         }
         f.expect(10, "\(source) withdrew its type-2 routes for the guest") {
-            !routes(f, source, mac).contains { $0["local"]?.boolValue == true }
+            !routes(f, source, mac).contains { $0.local }
         }
         f.expect(10, "\(target) has no route for the guest from \(pair.source.address) any more") {
             let r = routes(f, target, mac)
-            return !r.isEmpty && !r.contains { $0["nextHop"]?.stringValue == pair.source.address }
+            return !r.isEmpty && !r.contains { $0.nextHop == pair.source.address }
         }
         f.expect(10, "hv3 (FRR) has the guest remote at \(pair.target.address) with sequence \(sequence): \(String(describing: f.frrMAC("hv3", vni: pair.vni, mac: mac)))") {
             guard let e = f.frrMAC("hv3", vni: pair.vni, mac: mac) else { return false }
@@ -266,15 +267,13 @@ final class LiveMigrationTests: XCTestCase {
 
 /// The node's vxsw EVPN entry for the pair's guest (`show evpn mac vni N`).
 private func evpnMAC(_ f: EVPNFabric, _ node: String, _ pair: LiveMigrationTests.Pair) -> (type: String, localSequence: UInt32)? {
-    let tables = (try? f.show(node, ["evpn", "mac", "vni", String(pair.vni)]))?.arrayValue ?? []
-    guard let e = tables.first?["macs"]?.arrayValue?.first(where: { $0["mac"]?.stringValue == pair.mac }) else { return nil }
+    guard let e = f.vxswEVPNMAC(node, vni: pair.vni, mac: pair.mac) else { return nil }
     return (e["type"]?.stringValue ?? "", UInt32(e["localSequence"]?.intValue ?? 0))
 }
 
 /// The node's vxsw BGP table rows (its own and received) for type-2 routes of `mac`.
-private func routes(_ f: EVPNFabric, _ node: String, _ mac: String) -> [JSONValue] {
-    let table = (try? f.show(node, ["bgp", "evpn", "route", "--type", "macip"]))?["routes"]?.arrayValue ?? []
-    return table.filter { $0["prefix"]?.stringValue?.lowercased().contains(mac.lowercased()) == true }
+private func routes(_ f: EVPNFabric, _ node: String, _ mac: String) -> [EVPNRouteEntry] {
+    f.vxswRoutes(node, ["type", "macip"]).filter { $0.mac?.lowercased() == mac.lowercased() }
 }
 
 /// `ping -i INTERVAL -D` from a namespace, running until `finish()`.

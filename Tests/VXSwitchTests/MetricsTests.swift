@@ -2,6 +2,7 @@ import Foundation
 @testable import VXConfig
 @testable import VXControl
 import VXCore
+import VXLabKit
 import XCTest
 
 @testable import VXSwitch
@@ -129,5 +130,50 @@ final class MetricsServerTests: XCTestCase {
         XCTAssertEqual(ListenAddress("[::1]:9469")?.description, "[::1]:9469")
         XCTAssertEqual(ListenAddress("0.0.0.0:80")?.port, 80)
         XCTAssertNil(ListenAddress("1.2.3.4:70000"))
+    }
+}
+
+/// The metrics endpoint of a running vxsw.
+final class SwitchMetricsTests: XCTestCase {
+    /// The page of a running vxsw (the lab, MACs aging after 3 s): the FDB against its capacity,
+    /// learned / aged / moved counters, every drop reason from the start, build info, `process_*`.
+    func testSwitchPageHasFDBDropsBuildAndProcessSeries() throws {
+        try XCTSkipUnless(getuid() == 0, "needs root: builds network namespaces and runs vxsw with XDP")
+        let env = try RunningLab(tag: "mp", agingTime: 3, metrics: "127.0.0.1:9469")
+        defer { env.close() }
+        func value(_ page: String, _ series: String) -> Double {
+            page.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) } ?? -1
+        }
+        var page = try metricsPage(in: env.lab.hv1)
+        // From the start: every drop reason, and the learning counters of each VNI (a VM's own
+        // router solicitation may already have been learned: present, not necessarily 0).
+        for reason in DropReason.allCases {
+            XCTAssertGreaterThanOrEqual(value(page, #"vxsw_drops_total{reason="\#(reason.name)"}"#), 0, reason.name)
+        }
+        for kind in ["learned", "aged", "moved"] {
+            XCTAssertTrue(page.contains("# TYPE vxsw_fdb_macs_\(kind)_total counter"), page)
+            XCTAssertGreaterThanOrEqual(value(page, #"vxsw_vni_macs_\#(kind)_total{vni="2000"}"#), 0, kind)
+        }
+        XCTAssertGreaterThan(value(page, "vxsw_fdb_capacity"), 0)
+        XCTAssertTrue(page.contains(#"vxsw_build_info{version="0.1.0",commit=""#), page)
+        let now = Date().timeIntervalSince1970
+        XCTAssertTrue((now - 600...now + 1).contains(value(page, "process_start_time_seconds")), page)
+        XCTAssertGreaterThan(value(page, "process_resident_memory_bytes"), 1_000_000)
+        XCTAssertGreaterThan(value(page, "process_virtual_memory_bytes"), value(page, "process_resident_memory_bytes"))
+        XCTAssertGreaterThan(value(page, "process_open_fds"), 3)
+        XCTAssertGreaterThanOrEqual(value(page, "process_max_fds"), value(page, "process_open_fds"))
+        XCTAssertGreaterThanOrEqual(value(page, "process_cpu_seconds_total"), 0)
+        XCTAssertTrue(page.contains("# TYPE process_cpu_seconds_total counter"), page)
+
+        // Traffic: vm11's and vm21's MACs learned in VNI 1000, then aged out.
+        XCTAssertTrue(try env.scenario.ping(env.lab.vm("vm11").namespace, "198.19.10.21").0)
+        page = try metricsPage(in: env.lab.hv1)
+        XCTAssertGreaterThanOrEqual(value(page, "vxsw_fdb_entries"), 2, page)
+        XCTAssertGreaterThanOrEqual(value(page, #"vxsw_vni_macs_learned_total{vni="1000"}"#), 2, page)
+        XCTAssertGreaterThanOrEqual(value(page, "vxsw_fdb_macs_learned_total"), 2, page)
+        XCTAssertTrue(waitUntil(timeout: 20) {
+            let p = (try? metricsPage(in: env.lab.hv1)) ?? ""
+            return value(p, #"vxsw_vni_macs_aged_total{vni="1000"}"#) >= 1 && value(p, "vxsw_fdb_macs_aged_total") >= 1
+        }, "MACs aged out after 3 s: \((try? metricsPage(in: env.lab.hv1)) ?? "")")
     }
 }

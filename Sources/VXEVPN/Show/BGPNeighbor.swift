@@ -10,20 +10,13 @@ public struct BGPNeighbors: Codable, Sendable {
 
     public init(_ neighbors: [BGPNeighbor]) { self.neighbors = neighbors }
 
-    struct AddressKey: CodingKey {
-        var stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
     public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: AddressKey.self)
-        for n in neighbors { try c.encode(n, forKey: AddressKey(stringValue: n.address)) }
+        var c = encoder.container(keyedBy: FRRJSONKey.self)
+        for n in neighbors { try c.encode(n, forKey: FRRJSONKey(stringValue: n.address)) }
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: AddressKey.self)
+        let c = try decoder.container(keyedBy: FRRJSONKey.self)
         neighbors = try c.allKeys.map { key in
             var n = try c.decode(BGPNeighbor.self, forKey: key)
             n.address = key.stringValue

@@ -1,3 +1,4 @@
+import Glibc
 import VXCore
 
 /// The data behind the `show` commands, gathered on the speaker's loop.
@@ -10,8 +11,9 @@ extension EVPNSpeaker {
     public func evpnRoutes(routeType: UInt8? = nil, vni: VNI? = nil) async throws -> EVPNRouteTable {
         try await loop.submit { self.makeRouteTable(routeType: routeType, vni: vni) }.get()
     }
-    public func vnis() async throws -> [EVPNVNIInfo] {
-        try await loop.submit { self.makeVNIs() }.get()
+    /// `show evpn vni [N]`: every VNI (L2 and L3), or one.
+    public func vnis(_ only: VNI? = nil) async throws -> [EVPNVNIInfo] {
+        try await loop.submit { self.makeVNIs().filter { only == nil || $0.vni == only?.value } }.get()
     }
     /// `show evpn mac vni N [duplicate]`: `duplicatesOnly` lists only the duplicates.
     public func macs(vni: VNI, duplicatesOnly: Bool = false) async throws -> EVPNMACTable {
@@ -19,25 +21,29 @@ extension EVPNSpeaker {
     }
 
     func makeSummary() -> BGPSummary {
-        let now = clock()
+        let now = clock(), epoch = Int(time(nil))
+        let received = rib.adjIn.values.reduce(0) { $0 + $1.count }
         return BGPSummary(routerID: config.routerID.description, localAS: config.asn, peers: peers.map { p in
             BGPSummary.PeerSummary(neighbor: p.id, remoteAS: p.config.remoteAS, messagesReceived: p.receivedMessages.total,
                                    messagesSent: p.sentMessages.total, upDownSeconds: Int(now - p.stateSince), state: p.state,
                                    prefixesReceived: rib.routeCount(from: p.id),
                                    prefixesSent: p.established == nil ? 0 : rib.exported.count,
                                    description: p.config.description, lastError: p.lastError,
-                                   gracefulRestartStale: p.staleTimer != nil)
-        })
+                                   gracefulRestartStale: p.staleTimer != nil,
+                                   connectionsEstablished: p.connectionsEstablished, connectionsDropped: p.connectionsDropped,
+                                   establishedEpoch: p.state == .established ? epoch - Int(now - p.stateSince) : nil)
+        }, ribCount: received + rib.exported.count)
     }
 
     func makeRouteTable(routeType: UInt8?, vni: VNI? = nil) -> EVPNRouteTable {
         var rows: [(EVPNRouteKey, Int, EVPNRouteEntry)] = []
+        let internalPeers = Set(peers.filter { $0.config.remoteAS == config.asn }.map(\.id))
         for e in rib.exported.values where (routeType == nil || e.route.routeType == routeType) && (vni == nil || e.vni == vni) {
             rows.append((e.route.key, 0, EVPNRouteEntry(
                 rd: e.route.rd?.description ?? "", routeType: e.route.routeType, prefix: e.route.description,
                 nextHop: config.vtep.description, localPref: nil, weight: 32768, path: "", origin: "i",
                 extendedCommunities: e.extendedCommunities.map(\.description), pmsi: e.pmsi?.description,
-                label: e.route.labelText, best: true, local: true, stale: false, peer: nil)))
+                label: e.route.labelText, best: true, local: true, stale: false, peer: nil).withFields(of: e.route)))
         }
         for (peer, table) in rib.adjIn {
             for r in table.values where (routeType == nil || r.route.routeType == routeType) && (vni.map { rib.imported(r, into: $0) } ?? true) {
@@ -46,11 +52,12 @@ extension EVPNSpeaker {
                     rd: r.route.rd?.description ?? "", routeType: r.route.routeType, prefix: r.route.description,
                     nextHop: r.nextHop.description, localPref: r.localPref, weight: 0, path: r.asPath, origin: origin,
                     extendedCommunities: r.extendedCommunities.map(\.description), pmsi: r.pmsi?.description,
-                    label: r.route.labelText, best: isBest(r), local: false, stale: r.stale, peer: peer)))
+                    label: r.route.labelText, best: isBest(r), local: false, stale: r.stale, peer: peer,
+                    pathFrom: internalPeers.contains(peer) ? "internal" : "external").withFields(of: r.route)))
             }
         }
         rows.sort { ($0.0, $0.1, $0.2.peer ?? "") < ($1.0, $1.1, $1.2.peer ?? "") }
-        return EVPNRouteTable(routerID: config.routerID.description, routes: rows.map(\.2))
+        return EVPNRouteTable(routerID: config.routerID.description, routes: rows.map(\.2), vni: vni?.value, routeType: routeType)
     }
 
     /// Whether a received route is the one in use for some local VNI or VRF (type 2: installed, as
@@ -76,7 +83,8 @@ extension EVPNSpeaker {
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
                                arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description),
-                               tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default")
+                               tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default",
+                               localVTEP: config.vtep.description)
         }
         // L3 VNIs: RD and RTs of the VRF's type-5 routes; their "MACs" are the remote router MACs in use.
         let l3 = rib.vrfs.sorted { $0.key < $1.key }.map { l3, v in
@@ -84,7 +92,8 @@ extension EVPNSpeaker {
                 .union(rib.installedPrefixes.filter { $0.key.vrf == l3 }.map(\.value.routerMAC))
             return EVPNVNIInfo(vni: l3.value, rd: rib.vrfRD(l3).description, importRTs: v.importRTs.map(\.description),
                                exportRTs: v.exportRTs.map(\.description), localMACs: 0, remoteMACs: rmacs.count, arps: 0,
-                               remoteVTEPs: [], type: "L3", tenantVRF: v.name)
+                               remoteVTEPs: [], type: "L3", tenantVRF: v.name, localVTEP: config.vtep.description,
+                               routerMAC: v.routerMAC.description, l2VNIs: v.vnis.map(\.value).sorted())
         }
         return (l2 + l3).sorted { $0.vni < $1.vni }
     }
@@ -113,6 +122,24 @@ extension EVPNRIB {
         }
         if duplicatesOnly { entries.removeAll { !$0.1.isDuplicate } }
         return EVPNMACTable(vni: vni.value, macs: entries.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+}
+
+extension EVPNRouteEntry {
+    /// FRR's per-route fields in JSON (`ethTag`, `mac`, `ipLen`, `ip`).
+    func withFields(of route: EVPNRoute) -> EVPNRouteEntry {
+        var e = self
+        switch route {
+        case .macIP(let m):
+            e.ethTag = m.ethernetTag; e.mac = m.mac.description
+            if let ip = m.ip { e.ip = ip.description; e.ipLen = ip.isIPv4 ? 32 : 128 }
+        case .imet(let i):
+            e.ethTag = i.ethernetTag; e.ip = i.originator.description; e.ipLen = i.originator.isIPv4 ? 32 : 128
+        case .prefix(let p):
+            e.ethTag = p.ethernetTag; e.ip = p.prefix.address.description; e.ipLen = Int(p.prefix.length)
+        case .other: break
+        }
+        return e
     }
 }
 

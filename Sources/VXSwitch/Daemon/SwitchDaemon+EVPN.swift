@@ -331,31 +331,6 @@ extension SwitchDaemon {
         }
         speaker.localMACsChanged(changes)
     }
-
-    /// `show bgp ...` and `show evpn ...` from the speaker, as FRR would answer them.
-    func showEVPN(_ what: ControlRequest.Show) throws -> JSONValue? {
-        guard let speaker = evpn else { return nil }
-        switch what {
-        case .bgpSummary:
-            return try JSONValue(encoding: blocking { try await speaker.summary() })
-        case .bgpNeighbors(let address):
-            return try JSONValue(encoding: blocking { try await speaker.neighbors(address) })
-        case .bgpRoutes(let type, let vni):
-            let code = type?.code
-            return try JSONValue(encoding: blocking { try await speaker.evpnRoutes(routeType: code, vni: vni) })
-        case .evpnVNI:
-            return try JSONValue(encoding: blocking { try await speaker.vnis() })
-        case .evpnMAC(let vni, let duplicate):
-            let vnis = vni.map { [$0] } ?? config.vnis.map(\.vni)
-            return try JSONValue(encoding: blocking { () -> [EVPNMACTable] in
-                var tables: [EVPNMACTable] = []
-                for v in vnis { tables.append(try await speaker.macs(vni: v, duplicatesOnly: duplicate)) }
-                return tables
-            })
-        default:
-            return nil
-        }
-    }
 }
 
 extension SwitchDaemon {

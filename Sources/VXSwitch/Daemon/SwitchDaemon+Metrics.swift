@@ -1,6 +1,7 @@
 import VXControl
 import VXCore
 import VXEVPN
+import VXTables
 
 /// The Prometheus page: the same snapshot as `vxsw show stats`, as counters with labels.
 extension SwitchDaemon {
@@ -84,6 +85,7 @@ extension SwitchDaemon {
             m.gauge("vxsw_consistency_audit_timestamp_seconds", help: "When the last consistency audit ran (Unix time).", audit.at.timeIntervalSince1970)
         }
         addBGPMetrics(&m)
+        addFDBMetrics(&m, stats)
         m.gauge("vxsw_free_frames", help: "UMEM frames free for receive and flood copies.", Double(stats.freeFrames))
         m.counter("vxsw_fdb_events_held_back_total", help: "Report rounds a worker kept its FDB events for because the owner's ring was full (none is lost).",
                   stats.fdbEventsHeldBack)
@@ -91,7 +93,44 @@ extension SwitchDaemon {
                   labels: ["server": "control"], UInt64(control?.refusedConnections ?? 0))
         m.counter("vxsw_server_refused_connections_total", help: "Connections closed at once because the server had its most clients.",
                   labels: ["server": "metrics"], UInt64(metrics?.refusedConnections ?? 0))
+        addProcessMetrics(&m)
         return m.render()
+    }
+
+    /// The FDB against its capacity, what the workers learned, aged out and saw move (in all and
+    /// per VNI, every configured VNI from the start), and every drop reason (0 until it happens).
+    func addFDBMetrics(_ m: inout PrometheusText, _ stats: StatsView) {
+        m.gauge("vxsw_fdb_entries", help: "MACs in the FDB (local, remote and static, every VNI).",
+                Double(stats.vnis.reduce(0) { $0 + $1.localMACs + $1.remoteMACs }))
+        m.gauge("vxsw_fdb_capacity", help: "The FDB's size (fdb.max-entries).", Double(config.fdb.maxEntries))
+        let changes = tables.fdbChangeCounts
+        let all = changes.values.reduce(into: FDBChangeCounts()) { $0.learned &+= $1.learned; $0.aged &+= $1.aged; $0.moved &+= $1.moved }
+        let kinds: [(String, String, KeyPath<FDBChangeCounts, UInt64>)] = [
+            ("learned", "Sources learned from frames (local and remote learning).", \.learned),
+            ("aged", "Learned MACs aged out.", \.aged),
+            ("moved", "Learned MACs that moved to another port or VTEP.", \.moved),
+        ]
+        for (kind, help, key) in kinds {
+            m.counter("vxsw_fdb_macs_\(kind)_total", help: help, all[keyPath: key])
+            for vni in config.vnis.map(\.vni) {
+                m.counter("vxsw_vni_macs_\(kind)_total", help: help + " Per VNI.", labels: ["vni": String(vni.value)],
+                          changes[vni]?[keyPath: key] ?? 0)
+            }
+        }
+        for reason in DropReason.allCases {
+            m.counter("vxsw_drops_total", help: "Frames dropped, over all ports, by reason (every reason, 0 until it happens).",
+                      labels: ["reason": reason.name], stats.drops[reason.name] ?? 0)
+        }
+    }
+
+    /// `vxsw_build_info` and the client libraries' `process_*` series.
+    func addProcessMetrics(_ m: inout PrometheusText) {
+        // "vxsw 0.1.0 (commit abc123)": the version and the commit.
+        let words = version.split(separator: " ")
+        let commit = version.range(of: "(commit ").map { String(version[$0.upperBound...].prefix { $0 != ")" }) } ?? "unknown"
+        m.gauge("vxsw_build_info", help: "1, labelled with the version and the commit vxsw was built from.",
+                labels: ["version": words.count > 1 ? String(words[1]) : version, "commit": commit], 1)
+        ProcessMetrics.read()?.add(to: &m)
     }
 
     /// Per configured BGP peer, from the same values as `show bgp neighbors`; every peer from the

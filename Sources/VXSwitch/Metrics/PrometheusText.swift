@@ -33,6 +33,11 @@ public struct PrometheusText: Sendable {
         add(name, type: .counter, help: help, labels: Array(labels), value: String(value))
     }
 
+    /// A counter of seconds or other fractions (`process_cpu_seconds_total`).
+    public mutating func counter(_ name: String, help: String, labels: KeyValuePairs<String, String> = [:], seconds value: Double) {
+        add(name, type: .counter, help: help, labels: Array(labels), value: Self.format(value))
+    }
+
     public mutating func gauge(_ name: String, help: String, labels: KeyValuePairs<String, String> = [:], _ value: Double) {
         add(name, type: .gauge, help: help, labels: Array(labels), value: Self.format(value))
     }
