@@ -56,14 +56,11 @@ public final class SystemdContainer: @unchecked Sendable {
             shift 2
             """
         if !prefetch.isEmpty {
-            // The host's resolver for the download, the container's own file again afterwards.
+            // The host's resolver for the download (the overlay's upper layer is thrown away).
             script += """
 
-                cp /etc/resolv.conf "\(merged)/etc/resolv.conf.vxsw-test"
-                mount --bind "\(merged)/etc/resolv.conf.vxsw-test" "\(merged)/etc/resolv.conf" 2>/dev/null || cp /etc/resolv.conf "\(merged)/etc/resolv.conf"
+                cp /etc/resolv.conf "\(merged)/etc/resolv.conf"
                 DEBIAN_FRONTEND=noninteractive chroot "\(merged)" apt-get install -y -q --download-only \(prefetch.map { "'\($0)'" }.joined(separator: " ")) >&2
-                umount "\(merged)/etc/resolv.conf" 2>/dev/null || :
-                rm -f "\(merged)/etc/resolv.conf.vxsw-test"
                 """
         }
         script += "\nexec \"$@\"\n"

@@ -122,7 +122,7 @@ final class PackageOnDebianHostTests: XCTestCase {
 
     func testInstallEnableReloadCrashStopAndPurgeUnderSystemd() throws {
         let root = try DebianRoot.prepare()
-        let (hv, remote) = try lab()
+        let (hv, _) = try lab()
         let vm = try NetworkNamespace("vxdeb-vm\(labTag)")
         namespaces.append(vm)
         try addVeth("vm1", in: hv, "eth0", in: vm)
@@ -191,7 +191,6 @@ final class PackageOnDebianHostTests: XCTestCase {
         XCTAssertEqual(try host.exec(["systemctl", "is-active", "vxsw"], check: false).output.trimmingCharacters(in: .whitespacesAndNewlines), "inactive")
         XCTAssertTrue(try host.shell("! test -e /usr/bin/vxsw && ! test -e /lib/systemd/system/vxsw.service && ! test -e /var/lib/vxsw && test -e /etc/vxsw/vxsw.yaml", check: false).succeeded,
                       (try? host.shell("ls -la /usr/bin/vxsw /lib/systemd/system/vxsw.service /var/lib/vxsw /etc/vxsw 2>&1", check: false).output) ?? "")
-        _ = remote
     }
 
     /// Debian's libvirt on that host, a real guest defined and started with virsh: the
