@@ -45,19 +45,13 @@ public struct DebianRoot: Sendable {
 
     private static let lock = NSLock()
 
-    /// `cacheRoot/NAME-HASH`, made by `build` into a temporary directory and renamed last.
+    /// `cacheRoot/NAME-HASH` (`CachedBuild`), made by `build` and cleaned of apt's downloads.
     private static func cached(in cacheRoot: String, named name: String, recipe: [String],
                                build: (String) throws -> Void) throws -> String {
-        let dir = "\(cacheRoot)/\(name)-\(GuestImage.fnv1a(recipe.joined(separator: "\n")))"
-        if FileManager.default.fileExists(atPath: dir + "/etc/os-release") { return dir }
-        let work = "\(dir).tmp-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try? FileManager.default.removeItem(atPath: work)
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        try build(work)
-        try run(["chroot", work, "apt-get", "clean"])
-        try FileManager.default.moveItem(atPath: work, toPath: dir)
-        return dir
+        try CachedBuild.directory(in: cacheRoot, named: name, recipe: recipe, marker: "etc/os-release") { work in
+            try build(work)
+            try run(["chroot", work, "apt-get", "clean"])
+        }
     }
 
     /// `apt-get install` in a chroot of `root`: the host's resolver for the downloads, and a

@@ -22,21 +22,15 @@ public struct GuestImage: Sendable {
         lock.lock()
         defer { lock.unlock() }
         let package = try kernelPackage()
-        let recipe = ([String(recipeVersion), package] + modules + tools + [guestInit]).joined(separator: "\n")
-        let dir = "\(cacheRoot)/\(package)-\(fnv1a(recipe))"
-        let image = GuestImage(kernel: dir + "/vmlinuz", initrd: dir + "/initrd.img")
-        if FileManager.default.fileExists(atPath: image.initrd) { return image }
-        let work = "\(dir).tmp-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        try? FileManager.default.removeItem(atPath: work)
-        try FileManager.default.createDirectory(atPath: work + "/out", withIntermediateDirectories: true)
-        try build(package: package, in: work)
-        // Rename last, so a half-built image is never taken for a cached one.
-        if (try? FileManager.default.moveItem(atPath: work + "/out", toPath: dir)) == nil,
-           !FileManager.default.fileExists(atPath: image.initrd) {
-            throw LabKitError("guest image: could not move the build into \(dir)")
+        let recipe = [String(recipeVersion), package] + modules + tools + [guestInit]
+        let dir = try CachedBuild.directory(in: cacheRoot, named: package, recipe: recipe, marker: "initrd.img") { out in
+            let scratch = out + ".scratch"
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            try? FileManager.default.removeItem(atPath: scratch)
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            try build(package: package, in: scratch, into: out)
         }
-        return image
+        return GuestImage(kernel: dir + "/vmlinuz", initrd: dir + "/initrd.img")
     }
 
     private static let lock = NSLock()
@@ -50,7 +44,7 @@ public struct GuestImage: Sendable {
         return String(depends[match])
     }
 
-    private static func build(package: String, in work: String) throws {
+    private static func build(package: String, in work: String, into out: String) throws {
         // apt-get download writes into the current directory; `_apt` cannot write into ours.
         let download = ["sh", "-c", #"cd "$1" && apt-get -q -o APT::Sandbox::User=root download "$2""#, "sh", work, package]
         if !(try run(download, check: false)).succeeded {
@@ -62,7 +56,7 @@ public struct GuestImage: Sendable {
         try run(["dpkg-deb", "-x", "\(work)/\(deb)", work + "/kernel"])
         guard let vmlinuz = try FileManager.default.contentsOfDirectory(atPath: work + "/kernel/boot")
             .first(where: { $0.hasPrefix("vmlinuz-") }) else { throw LabKitError("guest image: \(package) has no vmlinuz") }
-        try FileManager.default.copyItem(atPath: "\(work)/kernel/boot/\(vmlinuz)", toPath: work + "/out/vmlinuz")
+        try FileManager.default.copyItem(atPath: "\(work)/kernel/boot/\(vmlinuz)", toPath: out + "/vmlinuz")
 
         let root = work + "/initramfs"
         try FileManager.default.createDirectory(atPath: root + "/lib/vxsw", withIntermediateDirectories: true)
@@ -77,7 +71,7 @@ public struct GuestImage: Sendable {
         }
         try guestInit.write(toFile: root + "/init", atomically: true, encoding: .utf8)
         try run(["chmod", "0755", root + "/init"])
-        try run(["sh", "-c", #"cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2""#, "sh", root, work + "/out/initrd.img"])
+        try run(["sh", "-c", #"cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2""#, "sh", root, out + "/initrd.img"])
     }
 
     /// Copies each module of `modules` (found anywhere below `tree`, plain or .xz) as `NAME.ko`.
@@ -113,12 +107,6 @@ public struct GuestImage: Sendable {
         try run(["cp", "-L", "--preserve=mode", source, destination])
     }
 
-    /// FNV-1a, 64 bit, in hex: a stable cache key (Swift's `hashValue` changes between runs).
-    static func fnv1a(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
-    }
 
     /// PID 1 of the guest. It loads virtio-net, configures eth0 from `vxsw.ip=`, `vxsw.ip6=`,
     /// `vxsw.mac=` and `vxsw.mtu=` on the kernel command line, then serves the serial console:
