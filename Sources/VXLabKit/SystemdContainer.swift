@@ -78,18 +78,21 @@ public final class SystemdContainer: @unchecked Sendable {
         }
     }
 
-    /// The container's PID 1: nspawn's child (unshare and sh exec'd into nspawn, so the PID
-    /// we started is nspawn's).
+    /// The container's PID 1: the child of nspawn that exec'd systemd (unshare and sh exec'd
+    /// into nspawn, so the PID we started is nspawn's). Only a comm of exactly "systemd": nspawn's
+    /// own helper children are called "systemd-nspawn" until they exec or exit (latching onto one
+    /// made the first boot of a run time out now and then).
     private func findLeader() -> Bool {
         if leader != 0 { return true }
         guard let pid = process?.pid,
-              let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8),
-              let first = children.split(separator: " ").first, let child = Int32(first) else { return false }
-        // nspawn's child becomes systemd once it has set the container up.
-        guard let comm = try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8),
-              comm.hasPrefix("systemd") else { return false }
-        leader = child
-        return true
+              let children = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return false }
+        for child in children.split(separator: " ").compactMap({ Int32($0) }) {
+            guard let comm = try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8),
+                  comm.trimmingCharacters(in: .whitespacesAndNewlines) == "systemd" else { continue }
+            leader = child
+            return true
+        }
+        return false
     }
 
     /// Booted: `running`, or `degraded` (a unit of the base system that a container cannot
