@@ -195,8 +195,9 @@ final class PackageOnDebianHostTests: XCTestCase {
 
     /// Debian's libvirt on that host, a real guest defined and started with virsh: the
     /// package's hook (`/etc/libvirt/hooks/qemu.d/vxsw`) attaches the guest's tap by the VNI in
-    /// its domain XML, the guest answers the remote host's ping, and `virsh destroy`, a new
-    /// start (a new tap of the same name) and a killed qemu each leave vxsw's ports right.
+    /// its domain XML, the guest answers the remote host's ping — also after `systemctl reload`
+    /// and `systemctl restart vxsw` —, and `virsh destroy`, a new start (a new tap of the same
+    /// name) and a killed qemu each leave vxsw's ports right.
     func testLibvirtHookAttachesARealGuest() throws {
         try RealVMRig.skipUnlessAvailable()
         let guest = try GuestImage.prepare()
@@ -255,6 +256,16 @@ final class PackageOnDebianHostTests: XCTestCase {
             }, "\(round): the guest does not answer the remote host; vxsw ports:\n\((try? host.exec(["vxsw", "show", "ports"]).output) ?? "")")
             try assertPings(remote, "10.0.0.1", "\(round): remote host to the guest")
             if round == "first start" {
+                // The running guest through a reload (a VNI added) and a restart of vxsw: the
+                // hook's run-time port comes back from /var/lib/vxsw, the guest answers again.
+                try host.write(Self.config.replacingOccurrences(of: "flood: [198.18.0.2] }]", with: "flood: [198.18.0.2] }, { vni: 2000 }]"),
+                               to: "/etc/vxsw/vxsw.yaml")
+                let reload = try host.exec(["systemctl", "reload", "vxsw"], check: false)
+                XCTAssertTrue(reload.succeeded, reload.error)
+                try assertPings(remote, "10.0.0.1", "after systemctl reload")
+                try host.exec(["systemctl", "restart", "vxsw"])
+                XCTAssertTrue(waitUntil(timeout: 10) { (try? attached()) ?? false }, "web1-0 not attached after vxsw restarted")
+                try assertPings(remote, "10.0.0.1", "after systemctl restart vxsw", attempts: 5)
                 try host.exec(["virsh", "-q", "destroy", "web1"])
             } else if round == "start after destroy" {
                 // A crash: its qemu killed; libvirt sees it die and runs the hook's stopped/release.
