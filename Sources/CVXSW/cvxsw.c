@@ -42,8 +42,25 @@ int cvxsw_xdp_test_run(int prog_fd, const void *data, uint32_t len, void *out, u
     return (int)opts.retval;
 }
 
+int cvxsw_xdp_drop_program_load(void) {
+    // r0 = XDP_DROP; exit
+    struct bpf_insn insns[2];
+    memset(insns, 0, sizeof(insns));
+    insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+    insns[0].dst_reg = BPF_REG_0;
+    insns[0].imm = XDP_DROP;
+    insns[1].code = BPF_JMP | BPF_EXIT;
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdp_drop", "GPL", insns, 2, NULL);
+    return fd < 0 ? -errno : fd;
+}
+
 int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ingress_ifindex,
                        uint32_t repeat, uint32_t batch_size) {
+    return cvxsw_xdp_live_run_timed(prog_fd, data, len, ingress_ifindex, repeat, batch_size, NULL);
+}
+
+int cvxsw_xdp_live_run_timed(int prog_fd, const void *data, uint32_t len, uint32_t ingress_ifindex,
+                             uint32_t repeat, uint32_t batch_size, uint32_t *duration_ns) {
     struct xdp_md ctx;
     memset(&ctx, 0, sizeof(ctx));
     ctx.data_end = len;
@@ -57,7 +74,9 @@ int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ing
         .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
         .batch_size = batch_size);
     int err = bpf_prog_test_run_opts(prog_fd, &opts);
-    return err ? -errno : 0;
+    if (err) return -errno;
+    if (duration_ns) *duration_ns = opts.duration;
+    return 0;
 }
 
 #include <sched.h>

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: `vxsw bench [system] ...` (the default), `vxsw bench offload` and `vxsw bench vm`.",
-        subcommands: [BenchSystem.self, BenchOffload.self, BenchVM.self, BenchTables.self, BenchWorkers.self],
+        subcommands: [BenchSystem.self, BenchOffload.self, BenchVM.self, BenchTables.self, BenchWorkers.self, BenchXDP.self],
         defaultSubcommand: BenchSystem.self)
 }
 

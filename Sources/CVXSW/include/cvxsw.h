@@ -27,10 +27,20 @@ void cvxsw_libbpf_set_verbose(int verbose);
 int cvxsw_xdp_test_run(int prog_fd, const void *data, uint32_t len, void *out, uint32_t *out_len,
                        uint32_t ingress_ifindex, uint32_t rx_queue_index, uint32_t repeat);
 
+/// Loads the smallest XDP program (XDP_DROP, two instructions): the baseline a program's
+/// BPF_PROG_RUN time is compared with. Returns its fd or -errno.
+int cvxsw_xdp_drop_program_load(void);
+
 /// Live-frames mode (BPF_F_TEST_XDP_LIVE_FRAMES): the program's XDP_TX/REDIRECT verdicts are
 /// carried out for real, `repeat` times, from `ingress_ifindex`. Returns 0 or -errno.
 int cvxsw_xdp_live_run(int prog_fd, const void *data, uint32_t len, uint32_t ingress_ifindex,
                        uint32_t repeat, uint32_t batch_size);
+
+/// `cvxsw_xdp_live_run` that also returns the kernel's mean time per frame (opts.duration, ns)
+/// in `duration_ns`. Live mode starts every run from the frame as given (plain BPF_PROG_RUN
+/// repeats over the frame the previous run rewrote), so it times a program that rewrites.
+int cvxsw_xdp_live_run_timed(int prog_fd, const void *data, uint32_t len, uint32_t ingress_ifindex,
+                             uint32_t repeat, uint32_t batch_size, uint32_t *duration_ns);
 
 // struct mmsghdr and recvmmsg/sendmmsg need _GNU_SOURCE, which Glibc's Swift module does
 // not define: the same layout under our own name, and the system calls directly (tap ports).
