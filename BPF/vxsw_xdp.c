@@ -73,9 +73,15 @@ int vxsw_port(struct xdp_md *ctx) {
         /* No socket yet (the switch is still starting): drop, never leak to the host. */
         return bpf_redirect_map(&xsks, slot, XDP_DROP);
     }
+    /* The fast path first: it checks everything is_vxlan_for_us does (and more) on its own,
+     * so a frame it takes is parsed once. Only what it declines is steered by the second
+     * parse: VXLAN for us to the switch, the rest (BGP, SSH, storage) to the host. */
+    int fast = fast_from_uplink(ctx);
+    if (fast >= 0) return fast;
+    /* Anew: a helper the fast path called may have moved the frame's pointers. */
+    data = (void *)(long)ctx->data;
+    end = (void *)(long)ctx->data_end;
     if (is_vxlan_for_us(data, end)) {
-        int fast = fast_from_uplink(ctx);
-        if (fast >= 0) return fast;
         count(VXSW_STAT_VXLAN_TO_SWITCH);
         return bpf_redirect_map(&xsks, slot, XDP_PASS);
     }
