@@ -16,6 +16,11 @@ extension EVPNSpeaker {
         try await loop.submit { self.makeVNIs().filter { only == nil || $0.vni == only?.value } }.get()
     }
     /// `show evpn mac vni N [duplicate]`: `duplicatesOnly` lists only the duplicates.
+    /// `show evpn arp-cache vni N`.
+    public func arpCache(vni: VNI) async throws -> EVPNARPCache {
+        try await loop.submit { self.rib.arpCache(vni) }.get()
+    }
+
     public func macs(vni: VNI, duplicatesOnly: Bool = false) async throws -> EVPNMACTable {
         try await loop.submit { self.rib.macTable(vni, duplicatesOnly: duplicatesOnly) }.get()
     }

@@ -159,6 +159,18 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         log.warning("EVPN: VNI \(vni): MAC \(mac) detected as duplicate during \(during) \(vtep.map { "\($0)" } ?? "-") "
                     + "(\(moves) moves); " + (frozen ? "frozen: not advertised or installed until cleared" : "still advertised (no freeze)"))
     }
+
+    /// FRR's words (zebra's EC_ZEBRA_DUP_IP_DETECTED) for a local VM's IP.
+    func duplicateIPDetected(vni: VNI, ip: IPAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        let during = local ? "local update, last VTEP" : "remote update, from VTEP"
+        log.warning("EVPN: VNI \(vni): IP \(ip) detected as duplicate during \(during) \(vtep.map { "\($0)" } ?? "-") "
+                    + "(\(moves) moves); " + (frozen ? "frozen: not advertised until cleared" : "still advertised (no freeze)"))
+    }
+
+    /// A local VM's IP left with its MAC: its neighbour entry goes (while it still maps there).
+    func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress) {
+        tables.apply(.withdrawNeighbor(vni, ip, mac))
+    }
 }
 
 extension EVPNConfig {
@@ -313,19 +325,27 @@ extension SwitchDaemon {
         _ = try? blocking { await speaker.stop() }
     }
 
-    /// Local MACs learned, moved here, aged or removed → type-2 routes, handed to the speaker
-    /// as one batch (one task on its loop, routes packed into UPDATEs).
-    func advertise(_ events: [FDBEvent]) {
+    /// Local MACs learned, moved here, aged or removed, and local IPs (ARP/ND) → type-2 routes,
+    /// handed to the speaker as one batch in report order (one task on its loop, routes packed
+    /// into UPDATEs).
+    func advertise(_ reports: [DataplaneReport]) {
         guard let speaker = evpn else { return }
         var changes: [LocalMACChange] = []
-        for e in events {
-            guard case .port = e.destination else { continue }
-            switch e.kind {
-            case .learned, .moved:
-                changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: true, sticky: e.origin == .static))
-            case .aged, .removed:
-                changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: false))
-            case .refreshed:
+        for r in reports {
+            switch r {
+            case .fdb(let e):
+                guard case .port = e.destination else { continue }
+                switch e.kind {
+                case .learned, .moved:
+                    changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: true, sticky: e.origin == .static))
+                case .aged, .removed:
+                    changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: false))
+                case .refreshed:
+                    break
+                }
+            case .neighborLearned(let n):
+                changes.append(LocalMACChange(vni: n.vni, mac: n.mac, ip: n.ip))
+            case .vtepSeen, .hostLearned:
                 break
             }
         }
