@@ -29,6 +29,10 @@ public struct SwitchPipeline: Sendable {
     @usableFromInline var discoveredVTEPs: [IPAddress] = []
     /// Local hosts the gateways learned since the last report round (`noteHost`).
     @usableFromInline var discoveredHosts: [LearnedHost] = []
+    /// Learn local VMs' IPs from their ARP/ND (`Pipeline+LocalNeighbors.swift`): on with EVPN,
+    /// which advertises them and withdraws them with their MAC. Off, the neighbour table holds
+    /// only what the control plane installs (no entry outlives a VM that left).
+    public var learnsNeighbors = false
     /// Local VMs' IPs learned from their ARP/ND since the last report round (`noteLocalNeighbor`).
     @usableFromInline var discoveredNeighbors: [LearnedHost] = []
 
@@ -112,8 +116,10 @@ public struct SwitchPipeline: Sendable {
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
         guard !Ethernet.destination(p).isLinkLocalGroup else { return drop(f, .linkLocalGroup, port: port, bd: bd, io: &io) }
         countLearning(fdb.learnLocal(bd: bd, mac: src, port: port, now: now), bd: bd, port: port)
-        let type = Ethernet.etherType(p)
-        if type == ARP.etherType || type == Ethernet.typeIPv6 { learnNeighborSource(f, p, bd: bd) }
+        if learnsNeighbors {
+            let type = Ethernet.etherType(p)
+            if type == ARP.etherType || type == Ethernet.typeIPv6 { learnNeighborSource(f, p, bd: bd) }
+        }
         if ports.slots[pi].completeChecksums { ChecksumCompletion.complete(p, length: f.length) }
 
         let dst = Ethernet.destination(p)

@@ -5,6 +5,18 @@ import XCTest
 /// port put its IP in the neighbour table and a `.neighborLearned` report toward the owner
 /// (EVPN MAC/IP routes); DAD and ARP probes are not learned.
 final class LocalNeighborLearningTests: XCTestCase {
+    func makeLearningSwitch() -> (SwitchPipeline, SyntheticFrameIO) {
+        var (sw, io) = makeSwitch()
+        sw.learnsNeighbors = true
+        return (sw, io)
+    }
+
+    func testOffByDefault() {
+        var (sw, io) = makeSwitch()
+        _ = pass(&sw, &io, from: p1, [ND.arp(), ND.solicitation()])
+        XCTAssertEqual(sw.neighborRows(), [], "without EVPN nothing would withdraw them")
+    }
+
     func reports(_ sw: inout SwitchPipeline) -> [LearnedHost] {
         let ring = SPSCRing<DataplaneReport>(capacity: 64)
         sw.publishReports(into: ring)
@@ -24,7 +36,7 @@ final class LocalNeighborLearningTests: XCTestCase {
     }
 
     func testARPSenderIsLearnedOnceAndReported() {
-        var (sw, io) = makeSwitch()
+        var (sw, io) = makeLearningSwitch()
         _ = pass(&sw, &io, from: p1, [ND.arp()])
         XCTAssertEqual(sw.neighbor(vni: vniA, ip: IPAddress("10.0.0.1")!), macA)
         XCTAssertEqual(reports(&sw), [LearnedHost(vni: vniA, ip: IPAddress("10.0.0.1")!, mac: macA)])
@@ -36,7 +48,7 @@ final class LocalNeighborLearningTests: XCTestCase {
     }
 
     func testGratuitousARPFromANewMACReplacesTheEntry() {
-        var (sw, io) = makeSwitch()
+        var (sw, io) = makeLearningSwitch()
         XCTAssertTrue(sw.installNeighbor(vni: vniA, ip: IPAddress("10.0.0.1")!, mac: macD)) // a remote MAC had it
         _ = pass(&sw, &io, from: p1, [ND.arp(sender: ND.requesterIP, target: ND.requesterIP)])
         XCTAssertEqual(sw.neighbor(vni: vniA, ip: IPAddress("10.0.0.1")!), macA, "suppression answers with the new MAC")
@@ -44,7 +56,7 @@ final class LocalNeighborLearningTests: XCTestCase {
     }
 
     func testProbesAndDADAreNotLearned() {
-        var (sw, io) = makeSwitch()
+        var (sw, io) = makeLearningSwitch()
         _ = pass(&sw, &io, from: p1, [ND.arp(sender: [0, 0, 0, 0]), ND.solicitation(source: "::"),
                                        ND.solicitation(corruptChecksum: true), ND.solicitation(hopLimit: 64)])
         XCTAssertEqual(sw.neighborRows(), [])
@@ -52,7 +64,7 @@ final class LocalNeighborLearningTests: XCTestCase {
     }
 
     func testNDSolicitationAndAdvertisementAreLearned() {
-        var (sw, io) = makeSwitch()
+        var (sw, io) = makeLearningSwitch()
         _ = pass(&sw, &io, from: p1, [ND.solicitation()])
         XCTAssertEqual(sw.neighbor(vni: vniA, ip: IPAddress("fd00::1")!), macA, "NS source at its source link-layer address")
         // An NA: the target at its target link-layer option (which wins over the Ethernet source).

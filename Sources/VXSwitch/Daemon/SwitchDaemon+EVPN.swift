@@ -283,8 +283,14 @@ extension SwitchDaemon {
         cfg.gracefulRestart.restarting = true
         let speaker = EVPNSpeaker(config: cfg, dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
-        speaker.localMACsChanged(snapshot(rows: true).fdb.filter { $0.port != nil }.map {
+        let localMACs = snapshot(rows: true).fdb.filter { $0.port != nil }
+        speaker.localMACsChanged(localMACs.map {
             LocalMACChange(vni: $0.vni, mac: $0.mac, learned: true, sticky: $0.origin == .static)
+        })
+        // The workers report a local IP once: the new speaker takes the neighbour entries at local MACs.
+        let local = Set(localMACs.map { VNIMAC($0.vni, $0.mac) })
+        speaker.localMACsChanged(tables.read { $0.neighborRows() }.filter { local.contains(VNIMAC($0.vni, $0.mac)) }.map {
+            LocalMACChange(vni: $0.vni, mac: $0.mac, ip: $0.ip)
         })
         // The gateways report a host once: the new speaker takes the ones they have.
         for h in tables.read({ $0.learnedHosts() }) { speaker.localHostLearned(vni: h.vni, mac: h.mac, ip: h.ip) }
