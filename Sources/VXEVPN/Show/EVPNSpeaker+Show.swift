@@ -86,7 +86,7 @@ extension EVPNSpeaker {
             let remote = rib.installed.filter { $0.key.vni == inst.vni }
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
-                               arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
+                               arps: rib.arpCache(inst.vni).neighbors.count, // what `show evpn arp-cache vni N` lists
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description),
                                tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default",
                                localVTEP: config.vtep.description)
