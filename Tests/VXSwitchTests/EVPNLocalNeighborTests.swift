@@ -11,7 +11,8 @@ import XCTest
 /// (`show bgp l2vpn evpn route type macip`) and a remote neighbour (`show evpn arp-cache vni
 /// 1000`). A floating IP (198.19.10.50) that FRR's side had (hv2's zebra learns it at vm21's MAC)
 /// moves onto vm11: vxsw's route carries FRR's sequence + 1 and FRR follows. Flapping it back
-/// and forth makes vxsw find the IP duplicate (max-moves 3), per IP: the MAC did not move.
+/// and forth makes vxsw find the IP duplicate (max-moves 3), per IP: the MAC did not move. After
+/// `vxsw bgp restart` the new speaker advertises the local IPs again.
 ///
 /// ```
 ///  vm11 198.19.10.11, fd00:10::11 (later .50)        vm21 198.19.10.21, fd00:10::21
@@ -98,6 +99,15 @@ final class EVPNLocalNeighborTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(vxswARP(f, floating)?["detectionCount"]?.intValue ?? 0, 3)
         XCTAssertTrue((f.node("hv1").vxsw?.log ?? "").contains("IP \(floating) detected as duplicate during"), "logged as FRR does")
         XCTAssertNotEqual(f.vxswEVPNMAC("hv1", vni: 1000, mac: vm11.mac)?["isDuplicate"]?.boolValue, true, "per IP: the MAC did not move")
+
+        // A control-plane restart: the new speaker takes the local IPs the workers reported before
+        // (they report each once), so FRR gets vm11's MAC/IP routes again.
+        let restart = try f.control("hv1", ["bgp", "restart"])
+        XCTAssertTrue(restart.succeeded, "vxsw bgp restart: \(restart.output) \(restart.error)")
+        f.expect(30, "after vxsw bgp restart, FRR has vm11's MAC/IP route again: \(frr(f, "show bgp l2vpn evpn route type macip"))") {
+            f.vxswSessionsUp("hv1") && self.vxswSeq(f, mac: vm11.mac, ip: vm11.address) != nil
+                && self.frrRoute(f, mac: vm11.mac, ip: vm11.address) != nil
+        }
         XCTAssertEqual(f.stopVxsw("hv1"), 0, "vxsw exit status")
     }
 
