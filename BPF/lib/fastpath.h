@@ -273,6 +273,17 @@ static __always_inline int finish_decap(struct xdp_md *ctx, struct vxsw_fast_con
 #include "fastroute.h"
 
 /* A frame from an access port: local delivery, encapsulation or routing, or FAST_DECLINE. */
+/* A unicast ARP (reply) or IPv6 neighbour solicitation/advertisement: the engine learns the
+ * sender's IP (local neighbours for EVPN MAC/IP routes), so the fast path leaves it alone. */
+static __always_inline int is_neighbor_discovery(const __u8 *eth, const void *end) {
+    __u16 type = be16_at(eth + 12);
+    if (type == 0x0806) return 1;
+    if (type != ETH_P_IPV6) return 0;
+    const __u8 *ip = eth + ETH_HLEN;
+    if ((const void *)(ip + 41) > end || ip[6] != 58) return 0;
+    return ip[40] == 135 || ip[40] == 136;
+}
+
 static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     __u32 zero = 0;
     struct vxsw_fast_config *cfg = bpf_map_lookup_elem(&fast_config, &zero);
@@ -286,6 +297,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     __u32 flen = end - data;
     if (is_vlan_type(be16_at(eth + 12))) return FAST_DECLINE;
     if ((eth[6] & 1) || mac_is_zero(eth + 6) || (eth[0] & 1)) return FAST_DECLINE;
+    if (is_neighbor_discovery(eth, end)) return FAST_DECLINE; /* the engine learns the VM's IP */
     __u32 bd = in->bd, vni = in->vni, complete = in->complete_csum;
     __u64 key = fdb_key(bd, eth + 6);
     struct vxsw_fast_fdb *src = bpf_map_lookup_elem(&fast_fdb, &key);

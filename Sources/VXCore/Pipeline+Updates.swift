@@ -84,6 +84,8 @@ extension SwitchPipeline {
             return vteps.index(of: ip) == nil && vteps.learnsMore ? .addVTEP(ip) : nil
         case .hostLearned(let h):
             return .learnHost(h.vni, h.ip, h.mac)
+        case .neighborLearned(let n):
+            return .installNeighbor(n.vni, n.ip, n.mac)
         }
     }
 
@@ -93,7 +95,9 @@ extension SwitchPipeline {
     /// and while the FDB's event ring is full the data plane defers learning
     /// (`LearnOutcome.deferred`). The worker calls it between batches.
     public mutating func publishReports(into ring: SPSCRing<DataplaneReport>) {
-        guard fdb.events.count > 0 || !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty else { return }
+        guard fdb.events.count > 0 || !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty || !discoveredNeighbors.isEmpty else {
+            return
+        }
         while let e = fdb.events.peek() {
             guard ring.push(.fdb(e)) else { counters.reportsHeldBack &+= 1; return }
             _ = fdb.events.pop()
@@ -103,6 +107,9 @@ extension SwitchPipeline {
         discoveredVTEPs.removeFirst(vteps)
         while hosts < discoveredHosts.count, ring.push(.hostLearned(discoveredHosts[hosts])) { hosts += 1 }
         discoveredHosts.removeFirst(hosts)
-        if !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty { counters.reportsHeldBack &+= 1 }
+        var neighbors = 0
+        while neighbors < discoveredNeighbors.count, ring.push(.neighborLearned(discoveredNeighbors[neighbors])) { neighbors += 1 }
+        discoveredNeighbors.removeFirst(neighbors)
+        if !discoveredVTEPs.isEmpty || !discoveredHosts.isEmpty || !discoveredNeighbors.isEmpty { counters.reportsHeldBack &+= 1 }
     }
 }

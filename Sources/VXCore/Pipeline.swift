@@ -29,6 +29,12 @@ public struct SwitchPipeline: Sendable {
     @usableFromInline var discoveredVTEPs: [IPAddress] = []
     /// Local hosts the gateways learned since the last report round (`noteHost`).
     @usableFromInline var discoveredHosts: [LearnedHost] = []
+    /// Learn local VMs' IPs from their ARP/ND (`Pipeline+LocalNeighbors.swift`): on with EVPN,
+    /// which advertises them and withdraws them with their MAC. Off, the neighbour table holds
+    /// only what the control plane installs (no entry outlives a VM that left).
+    public var learnsNeighbors = false
+    /// Local VMs' IPs learned from their ARP/ND since the last report round (`noteLocalNeighbor`).
+    @usableFromInline var discoveredNeighbors: [LearnedHost] = []
 
     public init(underlay: UnderlayConfig, maxPorts: Int = 256, maxBridgeDomains: Int = 4096, maxVTEPs: Int = 4096,
                 fdbCapacity: Int = 65536, eventCapacity: Int = 4096, neighborCapacity: Int = 24576,
@@ -44,6 +50,7 @@ public struct SwitchPipeline: Sendable {
         routing = RoutingTables(bridgeDomains: maxBridgeDomains, vrfs: maxVRFs, routeCapacity: routeCapacity,
                                 hostCapacity: hostCapacity)
         discoveredHosts.reserveCapacity(256)
+        discoveredNeighbors.reserveCapacity(256)
         if ports.contains(underlay.uplink) { ports.set(underlay.uplink, PortConfig(kind: .uplink, mtu: underlay.uplinkMTU)) }
     }
 
@@ -109,6 +116,10 @@ public struct SwitchPipeline: Sendable {
         guard !src.isMulticast, !src.isZero else { return drop(f, .badSourceMAC, port: port, bd: bd, io: &io) }
         guard !Ethernet.destination(p).isLinkLocalGroup else { return drop(f, .linkLocalGroup, port: port, bd: bd, io: &io) }
         countLearning(fdb.learnLocal(bd: bd, mac: src, port: port, now: now), bd: bd, port: port)
+        if learnsNeighbors {
+            let type = Ethernet.etherType(p)
+            if type == ARP.etherType || type == Ethernet.typeIPv6 { learnNeighborSource(f, p, bd: bd) }
+        }
         if ports.slots[pi].completeChecksums { ChecksumCompletion.complete(p, length: f.length) }
 
         let dst = Ethernet.destination(p)

@@ -63,4 +63,7 @@ public enum DataplaneReport: Sendable, Equatable {
     /// A gateway learned a local host (new, or at a new MAC); the owner hands it to every copy
     /// (`TableUpdate.learnHost`).
     case hostLearned(LearnedHost)
+    /// A local VM's IP from its ARP/ND (new, or at a new MAC), already in the worker's neighbour
+    /// table; the owner hands it to every copy (`TableUpdate.installNeighbor`) and to EVPN.
+    case neighborLearned(LearnedHost)
 }

@@ -107,7 +107,7 @@ struct ShowConsistency: ParsableCommand {
 
 struct ShowEVPN: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "evpn", abstract: "EVPN state, like FRR's `show evpn …`.",
-                                                    subcommands: [ShowEVPNVNI.self, ShowEVPNMAC.self])
+                                                    subcommands: [ShowEVPNVNI.self, ShowEVPNMAC.self, ShowEVPNARPCache.self])
 }
 
 struct ShowEVPNVNI: ParsableCommand {
@@ -137,6 +137,16 @@ struct ShowEVPNMAC: ParsableCommand {
         try show(["evpn", "mac"] + words, control) { payload in
             one ? (try payload.decode(EVPNMACTable.self)).formatted() : (try payload.decode(EVPNMACTables.self)).formatted()
         }
+    }
+}
+
+struct ShowEVPNARPCache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "arp-cache", abstract: "A VNI's neighbours (local VMs' ARP/ND, remote MAC/IP routes), like FRR's `show evpn arp-cache vni N`.")
+    @Argument(help: "FRR's spelling: `vni N`.") var words: [String] = []
+    @OptionGroup var control: ControlOptions
+    func run() throws {
+        try show(["evpn", "arp-cache"] + words, control) { payload in (try payload.decode(EVPNARPCache.self)).formatted() }
     }
 }
 

@@ -268,6 +268,23 @@ final class FastPathXDPTests: XCTestCase {
         try assertDeclined(icmpFrame(dst: macR4, src: macA), from: p1, "unresolved VTEP")
     }
 
+    /// Issue 12: unicast ARP and NS/NA between known local MACs go to the engine, which learns
+    /// the sender's IP (EVPN MAC/IP routes); other unicast ICMPv6 still takes the fast path.
+    func testARPAndNeighborDiscoveryGoToTheEngine() throws {
+        var arp = macB.bytes + macA.bytes + [0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2] + macA.bytes + [198, 19, 10, 11]
+        arp += macB.bytes + [198, 19, 10, 12]
+        try assertDeclined(arp + [UInt8](repeating: 0, count: 18), from: p1, "a unicast ARP reply")
+        func icmp6(_ type: UInt8) -> [UInt8] {
+            var f = macB.bytes + macA.bytes + [0x86, 0xDD, 0x60, 0, 0, 0, 0, 32, 58, 255]
+            f += IPAddress("fd00:10::11")!.bytes + IPAddress("fd00:10::21")!.bytes
+            return f + [type, 0, 0x12, 0x34, 0x60, 0, 0, 0] + IPAddress("fd00:10::11")!.bytes + [2, 1] + macA.bytes
+        }
+        try assertDeclined(icmp6(136), from: p1, "a unicast neighbour advertisement")
+        try assertDeclined(icmp6(135), from: p1, "a unicast neighbour solicitation")
+        try mirror(ingress: p1)
+        XCTAssertEqual(try runXDP(icmp6(128)).counter, "fast_local", "an echo request is no ND")
+    }
+
     // MARK: Conformance (issue 10): declined by XDP, dropped and counted by the engine
 
     /// XDP declines `frame` untouched, and the engine drops it with `reason`.

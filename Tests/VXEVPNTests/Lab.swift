@@ -163,4 +163,12 @@ final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
             _events.append("duplicate \(vni) \(mac) \(moves) \(local ? "local" : "remote") \(vtep.map { "\($0)" } ?? "-")\(frozen ? " frozen" : "")")
         }
     }
+    func duplicateIPDetected(vni: VNI, ip: IPAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        lock.withLock {
+            _events.append("duplicate-ip \(vni) \(ip) \(moves) \(local ? "local" : "remote") \(vtep.map { "\($0)" } ?? "-")\(frozen ? " frozen" : "")")
+        }
+    }
+    func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress) {
+        lock.withLock { _events.append("neighbor- \(vni) \(ip) \(mac)") }
+    }
 }

@@ -29,6 +29,7 @@ final class FRRShowShapeTests: XCTestCase {
         }
         try roundTrip("evpn-mac-vni-all", EVPNMACTables.self)
         try roundTrip("evpn-mac-vni", EVPNMACTable.self)
+        try roundTrip("evpn-arp-cache-vni", EVPNARPCache.self)
         try roundTrip("evpn-vni", EVPNVNIList.self, extra: Rules.vniExtra)
         try roundTrip("evpn-vni-detail", EVPNVNIDetail.self, omitted: Rules.vniDetailOmitted, extra: Rules.vniExtra)
         try roundTrip("bgp-l2vpn-evpn-summary", BGPSummary.self, omitted: Rules.summaryOmitted, extra: Rules.summaryExtra)
@@ -37,6 +38,9 @@ final class FRRShowShapeTests: XCTestCase {
             try roundTrip(name, EVPNRouteTable.self, omitted: Rules.routeOmitted, extra: Rules.routeExtra)
         }
         // The values come through too.
+        let arps = try FRRShape.fixture("evpn-arp-cache-vni").decode(EVPNARPCache.self)
+        XCTAssertEqual(arps.neighbors.map(\.type), ["local", "remote"])
+        XCTAssertEqual(arps.neighbors.last?.remoteVtep, "198.18.0.3")
         let macs = try FRRShape.fixture("evpn-mac-vni-all").decode(EVPNMACTables.self)
         XCTAssertEqual(macs.tables.map(\.vni), [1000, 2000])
         XCTAssertEqual(macs.tables[0].macs.first { $0.type == "local" }?.intf, "tap21")

@@ -18,6 +18,23 @@ public enum ICMPv6 {
     @inlinable public static func type(_ p: UnsafeRawPointer) -> UInt8 { p.load(as: UInt8.self) }
     @inlinable public static func code(_ p: UnsafeRawPointer) -> UInt8 { p.load(fromByteOffset: 1, as: UInt8.self) }
     @inlinable public static func target(_ p: UnsafeRawPointer) -> IPAddress { IPAddress(loadingV6From: p + 8) }
+    public static let optionSourceLinkLayer: UInt8 = 1
+    public static let optionTargetLinkLayer: UInt8 = 2
+
+    /// The MAC of the first link-layer address option `option` of the NS/NA at `p` (`length`
+    /// bytes of ICMPv6), or nil: none, or the options run past `length` or have length 0.
+    public static func linkLayerAddress(_ p: UnsafeRawPointer, length: Int, option: UInt8) -> MACAddress? {
+        var at = ndLength
+        while at &+ 2 <= length {
+            let units = Int(p.load(fromByteOffset: at &+ 1, as: UInt8.self))
+            guard units > 0, at &+ units &* 8 <= length else { return nil }
+            if p.load(fromByteOffset: at, as: UInt8.self) == option && units == 1 {
+                return MACAddress(loadingFrom: p + (at &+ 2))
+            }
+            at &+= units &* 8
+        }
+        return nil
+    }
 
     /// Writes a solicited Neighbor Advertisement for the target already at `p + 8` with a
     /// target link-layer address option `mac` (S and O set, not a router), checksum 0.

@@ -11,7 +11,8 @@ extension EVPNRIB {
     /// removed ones lose their routes and forwarding state.
     public func setLocalVNIs(_ set: Set<VNI>) {
         for vni in vnis.keys.sorted() where !set.contains(vni) {
-            for k in localMACs.keys where k.vni == vni { localMACs[k] = nil; exportLocal(k) }
+            for k in localMACs.keys where k.vni == vni { localMACs[k] = nil; forgetLocalIPs(of: k); exportLocal(k) }
+            for k in localIPs.keys where k.vni == vni { localIPs[k] = nil }
             exportIMET(vni, remove: true)
             vnis[vni] = nil
             for k in installed.keys.sorted() where k.vni == vni { installed[k] = nil; dataplane?.withdrawRemoteMAC(vni: vni, mac: k.mac) }
@@ -67,6 +68,7 @@ extension EVPNRIB {
     public func localMACRemoved(vni: VNI, mac: MACAddress) {
         let k = VNIMAC(vni, mac)
         guard localMACs.removeValue(forKey: k) != nil else { return }
+        forgetLocalIPs(of: k)
         exportLocal(k)
         reconcile(k)
     }
@@ -74,7 +76,8 @@ extension EVPNRIB {
     /// Clears duplicate state (FRR: `clear evpn dup-addr vni N|all [mac M]`): of one MAC, of a
     /// VNI's MACs (`mac` nil) or of all (`vni` nil). The moves counted so far are forgotten too;
     /// a MAC that was frozen takes the state its routes give it now (the best route is
-    /// installed, or our route advertised). Returns how many duplicates were cleared.
+    /// installed, or our route advertised). Without a MAC the VNI's (or all) IP duplicates are
+    /// cleared too. Returns how many duplicates were cleared.
     @discardableResult
     public func clearDuplicates(vni: VNI? = nil, mac: MACAddress? = nil) -> Int {
         let keys = detector.duplicates.filter { (vni == nil || $0.vni == vni) && (mac == nil || $0.mac == mac) }
@@ -83,12 +86,13 @@ extension EVPNRIB {
             reconcile(k)
             exportLocal(k)
         }
-        return keys.count
+        return keys.count + (mac == nil ? clearDuplicateIPs(vni: vni) : 0)
     }
 
     /// Ends the freezes whose time (`freeze: SECONDS`) has passed, as FRR's auto-recovery does.
     public func recoverExpiredDuplicates() {
         for k in detector.recovered(at: now()) { clearDuplicates(vni: k.vni, mac: k.mac) }
+        for k in ipDetector.recovered(at: now()) { clearDuplicateIPs(vni: k.vni, ip: k.ip) }
     }
 
     /// Counts a move of `k` (`local`: learned here while remote; else taken by a remote route);
@@ -102,16 +106,19 @@ extension EVPNRIB {
         return detector.isFrozen(k)
     }
 
-    /// The MAC route, and a MAC/IP route per IP (the FDB learner's and the gateway's hosts); in
-    /// a VRF's L2 VNI the MAC/IP routes carry its L3 VNI (Label2) and `vrfCommunities`.
-    func routes(for k: VNIMAC, ip: IPAddress?) -> [(route: EVPNRoute, vrfCommunities: [ExtendedCommunity])] {
+    /// The MAC route, and a MAC/IP route per IP (the FDB learner's, the VM's ARP/ND and the
+    /// gateway's hosts), each with the sequence above the MAC's its IP needs (0: the MAC's); in
+    /// a VRF's L2 VNI the MAC/IP routes carry its L3 VNI (Label2) and `vrfCommunities`. An IP
+    /// frozen as a duplicate is left out (FRR).
+    func routes(for k: VNIMAC, ip: IPAddress?) -> [(route: EVPNRoute, vrfCommunities: [ExtendedCommunity], sequence: UInt32)] {
         guard let inst = vnis[k.vni] else { return [] }
         var out = [(route: EVPNRoute.macIP(EVPNMACIPRoute(rd: inst.rd, mac: k.mac, label1: k.vni.value)),
-                    vrfCommunities: [ExtendedCommunity]())]
+                    vrfCommunities: [ExtendedCommunity](), sequence: UInt32(0))]
         let vrf = vrfDecoration(k.vni)
-        for ip in Set([ip].compactMap { $0 }).union(localHosts[k] ?? []).sorted() {
+        let all = Set([ip].compactMap { $0 }).union(localHosts[k] ?? []).union(localIPsOfMAC[k] ?? [])
+        for ip in all.sorted() where !ipDetector.isFrozen(VNIIP(k.vni, ip)) {
             out.append((.macIP(EVPNMACIPRoute(rd: inst.rd, mac: k.mac, ip: ip, label1: k.vni.value, label2: vrf?.label2)),
-                        vrf?.communities ?? []))
+                        vrf?.communities ?? [], localIPs[VNIIP(k.vni, ip)]?.sequence ?? 0))
         }
         return out
     }
@@ -125,10 +132,12 @@ extension EVPNRIB {
     func writeExport(_ k: VNIMAC) {
         var want: [EVPNRouteKey: ExportedRoute] = [:]
         if let l = localMACs[k], !l.movedAway, let inst = vnis[k.vni] {
-            var ec = inst.exportRTs.map(ExtendedCommunity.routeTarget) + [.vxlanEncapsulation]
-            if l.sequence > 0 || l.sticky { ec.append(.macMobility(sticky: l.sticky, sequence: l.sequence)) }
-            for (r, more) in routes(for: k, ip: l.ip) {
-                want[r.key] = ExportedRoute(route: r, vni: k.vni, extendedCommunities: ec + more, pmsi: nil)
+            let ec = inst.exportRTs.map(ExtendedCommunity.routeTarget) + [.vxlanEncapsulation]
+            for (r, more, ipSequence) in routes(for: k, ip: l.ip) {
+                // A MAC/IP route carries the higher of the MAC's and its IP's sequence (as FRR).
+                let seq = max(l.sequence, ipSequence)
+                let mobility: [ExtendedCommunity] = seq > 0 || l.sticky ? [.macMobility(sticky: l.sticky, sequence: seq)] : []
+                want[r.key] = ExportedRoute(route: r, vni: k.vni, extendedCommunities: ec + mobility + more, pmsi: nil)
             }
         }
         var withdraw: [EVPNRoute] = []

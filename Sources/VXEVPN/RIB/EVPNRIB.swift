@@ -8,6 +8,21 @@ public struct VNIMAC: Hashable, Sendable, Comparable {
     public static func < (a: Self, b: Self) -> Bool { (a.vni, a.mac) < (b.vni, b.mac) }
 }
 
+/// (VNI, IP): the key of the per-VNI neighbour (ARP/ND) table.
+public struct VNIIP: Hashable, Sendable, Comparable {
+    public var vni: VNI
+    public var ip: IPAddress
+    public init(_ vni: VNI, _ ip: IPAddress) { self.vni = vni; self.ip = ip }
+    public static func < (a: Self, b: Self) -> Bool { (a.vni, a.ip) < (b.vni, b.ip) }
+}
+
+/// A local VM's IP learned from its ARP/ND: the MAC it is at, and the MAC mobility sequence
+/// of its MAC/IP route (above any remote claim it took over, RFC 7432 §15).
+public struct LocalIP: Sendable, Hashable {
+    public var mac: MACAddress
+    public var sequence: UInt32
+}
+
 /// A route received from a peer (Adj-RIB-In entry), reduced to what EVPN needs.
 public struct ReceivedRoute: Sendable, Hashable {
     public var peer: String
@@ -63,11 +78,15 @@ public final class EVPNRIB {
     let autoRTRFC8365: Bool
     /// Duplicate address detection (FRR's `dup-addr-detection`).
     public internal(set) var detector: DuplicateDetector
+    /// The same per (VNI, IP) (FRR's per-neighbour detection).
+    public internal(set) var ipDetector: DuplicateIPDetector
     public weak var dataplane: EVPNDataplane?
     /// Called when exported routes change: announced (new or changed) and withdrawn.
     var onExport: (_ announce: [ExportedRoute], _ withdraw: [EVPNRoute]) -> Void = { _, _ in }
     /// Called when a MAC is found duplicate (the speaker starts the freeze timer).
     var onDuplicate: (VNIMAC) -> Void = { _ in }
+    /// Called when an IP is found duplicate (the speaker starts the freeze timer).
+    var onDuplicateIP: (VNIIP) -> Void = { _ in }
     var now: () -> Double
 
     public internal(set) var vnis: [VNI: VNIInstance] = [:]
@@ -85,6 +104,9 @@ public final class EVPNRIB {
     /// Type-5 routes by prefix.
     var byPrefix: [IPPrefix: Set<RouteRef>] = [:]
     public internal(set) var localMACs: [VNIMAC: LocalMAC] = [:]
+    /// Local VMs' IPs (ARP/ND), and the IPs of each local MAC.
+    public internal(set) var localIPs: [VNIIP: LocalIP] = [:]
+    public internal(set) var localIPsOfMAC: [VNIMAC: Set<IPAddress>] = [:]
     /// Exported routes (the base of every peer's Adj-RIB-Out).
     public internal(set) var exported: [EVPNRouteKey: ExportedRoute] = [:]
     /// The keys of `exported`'s MAC/IP routes per MAC: what a local MAC's export replaces,
@@ -116,7 +138,8 @@ public final class EVPNRIB {
     public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false, vrfs: [VRFConfig] = [],
                 duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), now: @escaping () -> Double) {
         self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.autoRTRFC8365 = autoRTRFC8365
-        self.detector = DuplicateDetector(config: duplicateAddressDetection); self.now = now
+        self.detector = DuplicateDetector(config: duplicateAddressDetection)
+        self.ipDetector = DuplicateIPDetector(config: duplicateAddressDetection); self.now = now
         for c in vnis { vniConfig[VNI(unchecked: c.vni)] = c }
         makeVRFs(vrfs)
     }
@@ -217,6 +240,7 @@ public final class EVPNRIB {
     func settle(_ t: Touched) {
         for mac in t.macs.sorted() { for vni in vnis.keys.sorted() { reconcile(VNIMAC(vni, mac)) } }
         if t.floodVNIs { reconcileFlood() }
+        if !localIPs.isEmpty { for ip in t.hosts.sorted() { for vni in vnis.keys.sorted() { reconcileLocalIP(VNIIP(vni, ip)) } } }
         if !vrfs.isEmpty {
             for ip in t.hosts.sorted() { reconcileHost(ip) }
             for p in t.prefixes.sorted() { reconcilePrefix(p) }
@@ -284,19 +308,27 @@ public final class EVPNRIB {
 
     func macIPRoute(_ r: ReceivedRoute) -> EVPNMACIPRoute? { if case .macIP(let m) = r.route { return m } else { return nil } }
 
-    /// The MAC `ip` belongs to in `vni`: of the MAC/IP routes for it imported there, the one
-    /// with the highest MAC mobility sequence, then the one that arrived last. So when a
-    /// floating IP moves to another VM (a gratuitous ARP behind another VTEP), the new route takes
-    /// the neighbour entry even while the old one is not withdrawn yet, and ARP/ND suppression
-    /// never answers with the old MAC once the new route is in.
+    /// The MAC `ip` belongs to in `vni`: a local VM's (ARP/ND) unless a remote MAC/IP route has
+    /// a higher MAC mobility sequence; else, of the MAC/IP routes for it imported there, the one
+    /// with the highest sequence, then the one that arrived last. So when a floating IP moves to
+    /// another VM (a gratuitous ARP behind another VTEP, or here), the new claim takes the
+    /// neighbour entry even while the old route is not withdrawn yet, and ARP/ND suppression
+    /// never answers with the old MAC once the new claim is in.
     func ipOwner(_ vni: VNI, _ ip: IPAddress) -> MACAddress? {
-        var best: (seq: UInt32, order: UInt64, mac: MACAddress)?
+        let best = remoteIPClaim(vni, ip)
+        if let local = localIPs[VNIIP(vni, ip)], best.map({ $0.seq <= local.sequence }) ?? true { return local.mac }
+        return best?.mac
+    }
+
+    /// The best remote claim of `ip` in `vni` (highest sequence, then newest), with its VTEP.
+    func remoteIPClaim(_ vni: VNI, _ ip: IPAddress) -> (seq: UInt32, order: UInt64, mac: MACAddress, vtep: IPAddress)? {
+        var best: (seq: UInt32, order: UInt64, mac: MACAddress, vtep: IPAddress)?
         for ref in byIP[ip] ?? [] {
             guard let r = adjIn[ref.peer]?[ref.key], imported(r, into: vni), let m = macIPRoute(r) else { continue }
-            let c = (seq: r.sequence, order: arrival[ref] ?? 0, mac: m.mac)
+            let c = (seq: r.sequence, order: arrival[ref] ?? 0, mac: m.mac, vtep: r.nextHop)
             if best.map({ (c.seq, c.order) > ($0.seq, $0.order) }) ?? true { best = c }
         }
-        return best?.mac
+        return best
     }
 
     /// Flood lists: the originators (PMSI IR endpoint, else next hop) of imported type-3 routes.

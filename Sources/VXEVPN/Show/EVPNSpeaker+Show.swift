@@ -16,6 +16,11 @@ extension EVPNSpeaker {
         try await loop.submit { self.makeVNIs().filter { only == nil || $0.vni == only?.value } }.get()
     }
     /// `show evpn mac vni N [duplicate]`: `duplicatesOnly` lists only the duplicates.
+    /// `show evpn arp-cache vni N`.
+    public func arpCache(vni: VNI) async throws -> EVPNARPCache {
+        try await loop.submit { self.rib.arpCache(vni) }.get()
+    }
+
     public func macs(vni: VNI, duplicatesOnly: Bool = false) async throws -> EVPNMACTable {
         try await loop.submit { self.rib.macTable(vni, duplicatesOnly: duplicatesOnly) }.get()
     }
@@ -81,7 +86,7 @@ extension EVPNSpeaker {
             let remote = rib.installed.filter { $0.key.vni == inst.vni }
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
-                               arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
+                               arps: rib.arpCache(inst.vni).neighbors.count, // what `show evpn arp-cache vni N` lists
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description),
                                tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default",
                                localVTEP: config.vtep.description)

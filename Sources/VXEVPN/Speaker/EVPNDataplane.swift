@@ -27,8 +27,15 @@ public protocol EVPNDataplane: AnyObject {
     /// a local learn (`local`; `vtep`: where it was before) or on a remote route (from `vtep`);
     /// `frozen`: it is neither advertised nor installed until cleared.
     func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool)
+    /// The same for an IP (a local VM's, from its ARP/ND, claimed by remote routes too).
+    func duplicateIPDetected(vni: VNI, ip: IPAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool)
+    /// A local VM's IP (learned from its ARP/ND) left with its MAC: its neighbour entry goes
+    /// (only while it still maps to `mac`).
+    func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress)
 }
 
 extension EVPNDataplane {
     public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
+    public func duplicateIPDetected(vni: VNI, ip: IPAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
+    public func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress) {}
 }

@@ -29,7 +29,9 @@ extension EVPNSpeaker {
         }
         exportingOnce {
             for c in batch {
-                if c.learned {
+                if let ip = c.ip {
+                    rib.localIPLearned(vni: c.vni, mac: c.mac, ip: ip)
+                } else if c.learned {
                     rib.localMACLearned(vni: c.vni, mac: c.mac, ip: nil, sticky: c.sticky)
                 } else {
                     rib.localMACRemoved(vni: c.vni, mac: c.mac)

@@ -34,7 +34,8 @@ public final class EVPNSpeaker: @unchecked Sendable {
                            now: clock)
         rib.dataplane = dataplane
         rib.onExport = { [unowned self] announce, withdraw in self.broadcast(announce: announce, withdraw: withdraw) }
-        rib.onDuplicate = { [unowned self] k in self.scheduleRecovery(k) }
+        rib.onDuplicate = { [unowned self] k in self.scheduleRecovery(at: self.rib.detector.recoveryTime(k)) }
+        rib.onDuplicateIP = { [unowned self] k in self.scheduleRecovery(at: self.rib.ipDetector.recoveryTime(k)) }
         peers = config.peers.map { BGPPeer(config: $0, speaker: self, logger: logger) }
     }
 
@@ -134,9 +135,9 @@ public final class EVPNSpeaker: @unchecked Sendable {
         try await loop.submit { self.rib.clearDuplicates(vni: vni, mac: mac) }.get()
     }
 
-    /// `freeze: SECONDS`: the freeze of `k` ends on its own then (FRR's auto-recovery).
-    func scheduleRecovery(_ k: VNIMAC) {
-        guard let at = rib.detector.recoveryTime(k) else { return }
+    /// `freeze: SECONDS`: a freeze (of a MAC or an IP) ends on its own `at` (FRR's auto-recovery).
+    func scheduleRecovery(at: Double?) {
+        guard let at else { return }
         let delay = max(0, at - clock())
         loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [weak self] in self?.rib.recoverExpiredDuplicates() }
     }

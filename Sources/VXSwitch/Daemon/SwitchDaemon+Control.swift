@@ -94,7 +94,7 @@ extension SwitchDaemon {
             return .object(o)
         case .ipRoute(let vrf, let ipv6):
             return try JSONValue(encoding: routeTable(vrf: vrf, ipv6: ipv6))
-        case .bgpSummary, .bgpEVPNSummary, .bgpNeighbors, .bgpRoutes:
+        case .bgpSummary, .bgpEVPNSummary, .bgpNeighbors, .bgpRoutes, .evpnARPCache:
             throw SwitchError("BGP is not configured on this switch (no `bgp:` section)")
         }
     }

@@ -159,6 +159,18 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         log.warning("EVPN: VNI \(vni): MAC \(mac) detected as duplicate during \(during) \(vtep.map { "\($0)" } ?? "-") "
                     + "(\(moves) moves); " + (frozen ? "frozen: not advertised or installed until cleared" : "still advertised (no freeze)"))
     }
+
+    /// FRR's words (zebra's EC_ZEBRA_DUP_IP_DETECTED) for a local VM's IP.
+    func duplicateIPDetected(vni: VNI, ip: IPAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {
+        let during = local ? "local update, last VTEP" : "remote update, from VTEP"
+        log.warning("EVPN: VNI \(vni): IP \(ip) detected as duplicate during \(during) \(vtep.map { "\($0)" } ?? "-") "
+                    + "(\(moves) moves); " + (frozen ? "frozen: not advertised until cleared" : "still advertised (no freeze)"))
+    }
+
+    /// A local VM's IP left with its MAC: its neighbour entry goes (while it still maps there).
+    func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress) {
+        tables.apply(.withdrawNeighbor(vni, ip, mac))
+    }
 }
 
 extension EVPNConfig {
@@ -271,8 +283,14 @@ extension SwitchDaemon {
         cfg.gracefulRestart.restarting = true
         let speaker = EVPNSpeaker(config: cfg, dataplane: feed)
         speaker.setLocalVNIs(Set(config.vnis.map(\.vni)))
-        speaker.localMACsChanged(snapshot(rows: true).fdb.filter { $0.port != nil }.map {
+        let localMACs = snapshot(rows: true).fdb.filter { $0.port != nil }
+        speaker.localMACsChanged(localMACs.map {
             LocalMACChange(vni: $0.vni, mac: $0.mac, learned: true, sticky: $0.origin == .static)
+        })
+        // The workers report a local IP once: the new speaker takes the neighbour entries at local MACs.
+        let local = Set(localMACs.map { VNIMAC($0.vni, $0.mac) })
+        speaker.localMACsChanged(tables.read { $0.neighborRows() }.filter { local.contains(VNIMAC($0.vni, $0.mac)) }.map {
+            LocalMACChange(vni: $0.vni, mac: $0.mac, ip: $0.ip)
         })
         // The gateways report a host once: the new speaker takes the ones they have.
         for h in tables.read({ $0.learnedHosts() }) { speaker.localHostLearned(vni: h.vni, mac: h.mac, ip: h.ip) }
@@ -313,19 +331,27 @@ extension SwitchDaemon {
         _ = try? blocking { await speaker.stop() }
     }
 
-    /// Local MACs learned, moved here, aged or removed → type-2 routes, handed to the speaker
-    /// as one batch (one task on its loop, routes packed into UPDATEs).
-    func advertise(_ events: [FDBEvent]) {
+    /// Local MACs learned, moved here, aged or removed, and local IPs (ARP/ND) → type-2 routes,
+    /// handed to the speaker as one batch in report order (one task on its loop, routes packed
+    /// into UPDATEs).
+    func advertise(_ reports: [DataplaneReport]) {
         guard let speaker = evpn else { return }
         var changes: [LocalMACChange] = []
-        for e in events {
-            guard case .port = e.destination else { continue }
-            switch e.kind {
-            case .learned, .moved:
-                changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: true, sticky: e.origin == .static))
-            case .aged, .removed:
-                changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: false))
-            case .refreshed:
+        for r in reports {
+            switch r {
+            case .fdb(let e):
+                guard case .port = e.destination else { continue }
+                switch e.kind {
+                case .learned, .moved:
+                    changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: true, sticky: e.origin == .static))
+                case .aged, .removed:
+                    changes.append(LocalMACChange(vni: e.vni, mac: e.mac, learned: false))
+                case .refreshed:
+                    break
+                }
+            case .neighborLearned(let n):
+                changes.append(LocalMACChange(vni: n.vni, mac: n.mac, ip: n.ip))
+            case .vtepSeen, .hostLearned:
                 break
             }
         }

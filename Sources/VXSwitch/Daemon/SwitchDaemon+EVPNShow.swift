@@ -41,6 +41,9 @@ extension SwitchDaemon {
                 }
             }
             return try macTablesJSON(tables, one: vni != nil)
+        case .evpnARPCache(let vni):
+            try requireVNI(vni, l3: false)
+            return try JSONValue(encoding: blocking { try await speaker.arpCache(vni: vni) })
         default:
             return nil
         }

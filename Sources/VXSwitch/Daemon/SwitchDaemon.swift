@@ -95,6 +95,7 @@ public final class SwitchDaemon: @unchecked Sendable {
             var p = SwitchPipeline(underlay: underlay, fdbCapacity: config.fdb.maxEntries, neighborCapacity: config.fdb.maxNeighbors)
             p.fdb.ageLimit = config.fdb.agingTime == 0 ? .max : UInt32(config.fdb.agingTime)
             p.apply(.setVTEPAdmission(config.vtep.admission))
+            p.learnsNeighbors = config.bgp != nil // EVPN advertises local VMs' IPs (and ages them with their MAC)
             return p
         }
         // One copy per worker (a worker per CPU in `datapath.workers`), each counting in its own storage.

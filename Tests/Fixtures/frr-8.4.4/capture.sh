@@ -81,4 +81,5 @@ cap "show bgp l2vpn evpn summary" bgp-l2vpn-evpn-summary; cap "show bgp summary"
 cap "show bgp l2vpn evpn route" bgp-l2vpn-evpn-route; cap "show bgp l2vpn evpn route vni 1000" bgp-l2vpn-evpn-route-vni
 cap "show bgp l2vpn evpn route type macip" bgp-l2vpn-evpn-route-type-macip
 cap "show bgp l2vpn evpn route type multicast" bgp-l2vpn-evpn-route-type-multicast
+cap "show evpn arp-cache vni 1000" evpn-arp-cache-vni
 cleanup
