@@ -63,7 +63,7 @@ public enum ControlRequest: Equatable, Sendable {
         /// `duplicate`, only the duplicates (FRR's `show evpn mac vni N duplicate`).
         case evpnMAC(vni: VNI?, duplicate: Bool = false)
         /// A VNI's neighbours (local VMs' IPs and remote MAC/IP routes), as FRR's `show evpn arp-cache vni N`.
-        case evpnARPCache(vni: VNI)
+        case evpnARPCache(vni: VNI?)
         /// `show bgp summary`: FRR's per-family object (`{"l2VpnEvpn": …}`).
         case bgpSummary
         /// `show bgp l2vpn evpn summary` (and `show bgp evpn summary`): the family's summary itself.
@@ -246,7 +246,8 @@ extension ControlRequest {
                 }
                 return .evpnMAC(vni: vni, duplicate: duplicate)
             case "arp-cache":
-                guard let option = words.next(), option == "vni" || option == "--vni" else { throw words.usage("show evpn arp-cache vni N") }
+                guard let option = words.next(), option == "vni" || option == "--vni" else { throw words.usage("show evpn arp-cache vni N|all") }
+                if words.peek() == "all" { _ = words.next(); return .evpnARPCache(vni: nil) }
                 return .evpnARPCache(vni: try words.vni())
             default: throw words.usage("show evpn vni|mac|arp-cache")
             }
@@ -354,7 +355,7 @@ extension ControlRequest {
             case .consistency: return ["show", "consistency"]
             case .evpnVNI(let vni): return ["show", "evpn", "vni"] + (vni.map { [String($0.value)] } ?? [])
             case .evpnMAC(let vni, let duplicate): return ["show", "evpn", "mac"] + vniWords(vni) + (duplicate ? ["duplicate"] : [])
-            case .evpnARPCache(let vni): return ["show", "evpn", "arp-cache", "vni", String(vni.value)]
+            case .evpnARPCache(let vni): return ["show", "evpn", "arp-cache", "vni", vni.map { String($0.value) } ?? "all"]
             case .ipRoute(let vrf, let ipv6): return ["show", ipv6 ? "ipv6" : "ip", "route", "vrf", vrf]
             case .bgpSummary: return ["show", "bgp", "summary"]
             case .bgpEVPNSummary: return ["show", "bgp", "l2vpn", "evpn", "summary"]

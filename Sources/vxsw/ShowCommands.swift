@@ -118,7 +118,7 @@ struct ShowEVPNVNI: ParsableCommand {
         // FRR's layouts: the list, or one VNI in detail.
         try show(["evpn", "vni"] + (vni.map { [String($0)] } ?? []), control) { payload in
             if vni != nil { return (try payload.decode(EVPNVNIDetail.self)).info.detail() }
-            return EVPNVNIInfo.formatted((try payload.decode(EVPNVNIList.self)).vnis)
+            return EVPNVNIInfo.formatted((try payload.decode(EVPNVNIList.self)).objects)
         }
     }
 }
@@ -142,11 +142,14 @@ struct ShowEVPNMAC: ParsableCommand {
 
 struct ShowEVPNARPCache: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "arp-cache", abstract: "A VNI's neighbours (local VMs' ARP/ND, remote MAC/IP routes), like FRR's `show evpn arp-cache vni N`.")
-    @Argument(help: "FRR's spelling: `vni N`.") var words: [String] = []
+        commandName: "arp-cache", abstract: "A VNI's neighbours (local VMs' ARP/ND, remote MAC/IP routes), like FRR's `show evpn arp-cache vni N|all`.")
+    @Argument(help: "FRR's spelling: `vni N` or `vni all`.") var words: [String] = []
     @OptionGroup var control: ControlOptions
     func run() throws {
-        try show(["evpn", "arp-cache"] + words, control) { payload in (try payload.decode(EVPNARPCache.self)).formatted() }
+        let all = words.last == "all"
+        try show(["evpn", "arp-cache"] + words, control) { payload in
+            all ? (try payload.decode(EVPNARPCaches.self)).formatted() : (try payload.decode(EVPNARPCache.self)).formatted()
+        }
     }
 }
 

@@ -54,6 +54,11 @@ final class EVPNLocalNeighborTests: XCTestCase {
         }
         let text = try f.control("hv1", ["show", "evpn", "arp-cache", "vni", "1000"])
         XCTAssertTrue(text.output.contains("Number of ARPs (local and remote) known for this VNI:"), text.output)
+        // FRR's `vni all`: every VNI's object under its number, the text under a heading per VNI.
+        let all = try f.show("hv1", ["evpn", "arp-cache", "vni", "all"])
+        XCTAssertNotNil(all["1000"]?["numArpNd"], "show evpn arp-cache vni all --json: \(all)")
+        let allText = try f.control("hv1", ["show", "evpn", "arp-cache", "vni", "all"]).output
+        XCTAssertTrue(allText.contains("VNI 1000 #ARP (IPv4 and IPv6, local and remote)"), allText)
 
         // The floating IP on FRR's side first: zebra learns it at vm21's MAC (seq 0), vxsw has it remote.
         try vm21.namespace.exec(["ip", "addr", "add", "\(floating)/24", "dev", "eth0"])

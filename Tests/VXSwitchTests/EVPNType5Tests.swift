@@ -81,7 +81,7 @@ final class EVPNType5Tests: XCTestCase {
         XCTAssertTrue(table.routes.contains { $0.local && $0.prefix == "[5]:[0]:[24]:[10.10.1.0]" && $0.label == "5000" }, "\(table.routes)")
 
         // `show evpn vni` lists the L3 VNI beside the L2 one, both in tenant1 (FRR's columns).
-        let vnis = (try f.show("hv1", ["evpn", "vni"]).decode() as EVPNVNIList).vnis
+        let vnis = (try f.show("hv1", ["evpn", "vni"]).decode() as EVPNVNIList).objects
         XCTAssertEqual(vnis.map { "\($0.vni) \($0.type) \($0.tenantVRF)" }, ["1001 L2 tenant1", "5000 L3 tenant1"])
         XCTAssertEqual(vnis.last?.remoteMACs, 1, "one remote router MAC in use: the exit's")
 

@@ -1,6 +1,6 @@
 import VXCore
 
-/// `show evpn arp-cache vni N`: a VNI's neighbours (IP → MAC), local (a VM's ARP/ND) and remote
+/// `show evpn arp-cache vni N` (`vni all`: `EVPNARPCaches`): a VNI's neighbours (IP → MAC), local (a VM's ARP/ND) and remote
 /// (MAC/IP routes installed), as FRR 8.4 lists them. JSON in FRR's shape: `{"numArpNd": N,
 /// IP: {"type", "state", "mac", "remoteVtep" (remote), "localSequence", "remoteSequence",
 /// "detectionCount", "isDuplicate"}}`.
@@ -76,9 +76,13 @@ public struct EVPNARPCache: Codable, Sendable {
 
     /// FRR's text: count, legend, header and rows (D: a duplicate, vxsw's flag).
     public func formatted() -> String {
+        "Number of ARPs (local and remote) known for this VNI: \(neighbors.count)\n" + rows()
+    }
+
+    /// The legend, header and rows (`vni all` puts its own heading above each VNI's).
+    func rows() -> String {
         let width = max(15, neighbors.map(\.ip.count).max() ?? 0)
-        var s = "Number of ARPs (local and remote) known for this VNI: \(neighbors.count)\n"
-        s += "Flags: I=local-inactive, P=peer-active, X=peer-proxy, D=duplicate\n"
+        var s = "Flags: I=local-inactive, P=peer-active, X=peer-proxy, D=duplicate\n"
         s += pad("Neighbor", width) + " Type   Flags State    MAC               Remote ES/VTEP                 Seq #'s\n"
         for n in neighbors {
             s += pad(n.ip, width) + " " + pad(n.type, 6) + " " + pad(n.isDuplicate ? "D" : "", 5) + " " + pad(n.state, 8) + " "

@@ -55,31 +55,3 @@ extension EVPNMACTable.Entry {
                   intf: try c.decodeIfPresent(String.self, forKey: .intf))
     }
 }
-
-/// `show evpn mac vni all json`: FRR's object keyed by VNI, each a `show evpn mac vni N` object.
-public struct EVPNMACTables: Codable, Sendable {
-    public var tables: [EVPNMACTable]
-    public init(_ tables: [EVPNMACTable]) { self.tables = tables }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: FRRJSONKey.self)
-        for t in tables { try c.encode(t, forKey: FRRJSONKey(String(t.vni))) }
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: FRRJSONKey.self)
-        tables = try c.allKeys.compactMap { k -> EVPNMACTable? in
-            guard let vni = UInt32(k.stringValue) else { return nil }
-            var t = try c.decode(EVPNMACTable.self, forKey: k)
-            t.vni = vni
-            return t
-        }.sorted { $0.vni < $1.vni }
-    }
-
-    /// FRR's `show evpn mac vni all`: each VNI's table under its own heading.
-    public func formatted() -> String {
-        tables.map { t in
-            "\nVNI \(t.vni) #MACs (local and remote) \(t.macs.count)\n\n" + t.rows()
-        }.joined(separator: "\n")
-    }
-}

@@ -62,22 +62,6 @@ extension EVPNVNIInfo {
     }
 }
 
-/// `show evpn vni json`: FRR's object keyed by VNI.
-public struct EVPNVNIList: Codable, Sendable {
-    public var vnis: [EVPNVNIInfo]
-    public init(_ vnis: [EVPNVNIInfo]) { self.vnis = vnis }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: FRRJSONKey.self)
-        for v in vnis { try c.encode(v, forKey: FRRJSONKey(String(v.vni))) }
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: FRRJSONKey.self)
-        vnis = try c.allKeys.map { try c.decode(EVPNVNIInfo.self, forKey: $0) }.sorted { $0.vni < $1.vni }
-    }
-}
-
 /// `show evpn vni N json`: FRR's detail object of one VNI.
 public struct EVPNVNIDetail: Codable, Sendable {
     public var info: EVPNVNIInfo

@@ -322,7 +322,7 @@ extension SwitchDaemon {
         if let mac, let vni, cleared == 0 { throw SwitchError("\(mac) in VNI \(vni) is not a duplicate") }
         let scope = mac.map { "\($0) in VNI \(vni!)" } ?? vni.map { "VNI \($0)" } ?? "all VNIs"
         log.info("EVPN: duplicate addresses cleared (\(scope)): \(cleared)")
-        return "cleared \(cleared) duplicate MAC\(cleared == 1 ? "" : "s") (\(scope))"
+        return "cleared \(cleared) duplicate address\(cleared == 1 ? "" : "es") (MACs and IPs; \(scope))"
     }
 
     func stopEVPN() {

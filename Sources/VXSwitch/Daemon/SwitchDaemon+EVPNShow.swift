@@ -41,9 +41,16 @@ extension SwitchDaemon {
                 }
             }
             return try macTablesJSON(tables, one: vni != nil)
-        case .evpnARPCache(let vni):
+        case .evpnARPCache(let vni?):
             try requireVNI(vni, l3: false)
             return try JSONValue(encoding: blocking { try await speaker.arpCache(vni: vni) })
+        case .evpnARPCache(nil):
+            let vnis = config.vnis.map(\.vni)
+            return try JSONValue(encoding: EVPNARPCaches(blocking { () -> [EVPNARPCache] in
+                var caches: [EVPNARPCache] = []
+                for v in vnis { caches.append(try await speaker.arpCache(vni: v)) }
+                return caches
+            }))
         default:
             return nil
         }
