@@ -4,26 +4,14 @@ import VXCore
 
 /// RFC 7606 behaviour of the decoder, one malformation at a time.
 final class ErrorHandlingTests: XCTestCase {
-    // A well-formed EVPN type-2 UPDATE's attributes, each as raw bytes, MP_REACH first.
-    let mpReach: [UInt8] = {
-        var v = [UInt8]()
-        MPReachNLRI(nextHop: IPAddress("198.18.0.1")!, routes: [
-            .macIP(EVPNMACIPRoute(rd: .ipv4(0xC612_0001, 1), mac: MACAddress("02:00:00:00:00:01")!, label1: 100)),
-        ]).encodeValue(into: &v)
-        return [0x90, 14, 0, UInt8(v.count)] + v
-    }()
-    let origin: [UInt8] = [0x40, 1, 1, 0]
-    let asPath: [UInt8] = [0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xE9]
-    let extComm: [UInt8] = [0xC0, 16, 8, 0x00, 0x02, 0xFD, 0xE9, 0, 0, 0, 100]
+    // A well-formed EVPN type-2 UPDATE's attributes, each as raw bytes (`UpdateBytes`), MP_REACH first.
+    let mpReach = UpdateBytes.mpReach
+    let origin = UpdateBytes.origin
+    let asPath = UpdateBytes.asPath(65001)
+    let extComm = UpdateBytes.extComm
 
     func message(_ attrs: [UInt8], nlri: [UInt8] = [], withdrawnLength: UInt16? = nil, attrLength: UInt16? = nil) -> [UInt8] {
-        var body = [UInt8]()
-        body.put16(withdrawnLength ?? 0)
-        body.put16(attrLength ?? UInt16(attrs.count))
-        body += attrs + nlri
-        var m = [UInt8](repeating: 0xFF, count: 16)
-        m.put16(UInt16(19 + body.count)); m.put8(2)
-        return m + body
+        UpdateBytes.message(attrs, nlri: nlri, withdrawnLength: withdrawnLength, attrLength: attrLength)
     }
     func decode(_ attrs: [UInt8], context: BGPDecodeContext = BGPDecodeContext()) throws -> BGPUpdate {
         guard case .update(let u) = try BGPMessage.decode(message(attrs), context: context) else { throw XCTSkip("not update") }
@@ -73,11 +61,8 @@ final class ErrorHandlingTests: XCTestCase {
 
     /// RFC 7606 §7.11 / RFC 4760 §7: the NLRI cannot be trusted, so the session is reset.
     func testBadNextHopLengthOrFlagsInMPReachResetTheSession() throws {
-        var a = mpReach
         // next hop length 4 -> 5 (no EVPN next hop is 5 bytes).
-        a[7] = 5
-        a.insert(0, at: 12)
-        a[3] += 1
+        let a = UpdateBytes.mpReachBadNextHopLength
         assertReset(message(a + origin + asPath), .update, 9)
         var flags = mpReach
         flags[0] = 0xD0   // optional transitive: MP_REACH is optional non-transitive
@@ -89,12 +74,9 @@ final class ErrorHandlingTests: XCTestCase {
     /// is malformed NLRI (session reset), never installed with a guessed label; a withdrawal
     /// may leave the label out.
     func testMACIPRouteWithoutLabel1() throws {
-        var short = mpReach
-        XCTAssertEqual(short[13], 2, "the type-2 route starts after the 9 bytes of AFI, SAFI, next hop and reserved")
-        XCTAssertEqual(short[14], 33, "RD 8 + ESI 10 + tag 4 + MAC length and MAC 7 + IP length 1 + Label1 3")
-        short[14] = 30
-        short.removeLast(3)
-        short[3] -= 3
+        XCTAssertEqual(mpReach[13], 2, "the type-2 route starts after the 9 bytes of AFI, SAFI, next hop and reserved")
+        XCTAssertEqual(mpReach[14], 33, "RD 8 + ESI 10 + tag 4 + MAC length and MAC 7 + IP length 1 + Label1 3")
+        let short = UpdateBytes.mpReachWithoutLabel1
         assertReset(message(short + origin + asPath + extComm), .update, 9)
         // The same route withdrawn without its label is a withdrawal like any other.
         let route = Array(short[13...])
@@ -203,13 +185,7 @@ final class ErrorHandlingTests: XCTestCase {
     /// A capability vxsw knows with a malformed value refuses the OPEN with 2/0 (RFC 4271 §6.2,
     /// RFC 5492 §3); one it does not know is ignored.
     func testMalformedKnownCapabilityIsRefused() throws {
-        func open(_ capability: [UInt8]) -> [UInt8] {
-            var body: [UInt8] = [4, 0xFD, 0xE9, 0, 90, 1, 1, 1, 1]
-            body += [UInt8(2 + capability.count), 2, UInt8(capability.count)] + capability
-            var m = [UInt8](repeating: 0xFF, count: 16)
-            m.put16(UInt16(19 + body.count)); m.put8(1)
-            return m + body
-        }
+        func open(_ capability: [UInt8]) -> [UInt8] { UpdateBytes.open(capability: capability) }
         let o = BGPNotification.Code.open
         assertReset(open([1, 3, 0, 25, 70]), o, 0)                  // Multiprotocol of 3 bytes
         assertReset(open([1, 5, 0, 25, 0, 70, 0]), o, 0)            // ... of 5 bytes

@@ -34,10 +34,31 @@ public struct ReceivedRoute: Sendable, Hashable {
     public var asPath: String
     public var origin: Origin?
     public var localPref: UInt32?
+    /// Kept to be shown (`show bgp l2vpn evpn route`: FRR's `metric`, `atomicAggregate`,
+    /// `aggregatorAs`/`aggregatorId`), so an attribute-discard (RFC 7606) is observable.
+    public var med: UInt32? = nil
+    public var atomicAggregate = false
+    public var aggregator: Aggregator? = nil
     public var stale = false
 
     public var sequence: UInt32 { extendedCommunities.macMobility.sequence }
     public var sticky: Bool { extendedCommunities.macMobility.sticky }
+}
+
+/// AGGREGATOR's AS and BGP identifier (RFC 4271 §5.1.7; 4-octet AS when both sides have it).
+public struct Aggregator: Sendable, Hashable {
+    public var asn: UInt32
+    public var id: UInt32
+
+    /// From the attribute's value as the decoder kept it: 6 bytes (2-octet AS) or 8 (4-octet).
+    init?(_ value: [UInt8]) {
+        guard value.count == 6 || value.count == 8 else { return nil }
+        let asBytes = value.count - 4
+        asn = value.prefix(asBytes).reduce(0) { $0 << 8 | UInt32($1) }
+        id = value.suffix(4).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    var idText: String { "\(id >> 24).\((id >> 16) & 0xFF).\((id >> 8) & 0xFF).\(id & 0xFF)" }
 }
 
 /// A local VNI's EVPN instance: RD and route targets, auto (FRR's way) or configured.
@@ -155,7 +176,8 @@ public final class EVPNRIB {
             for r in update.evpnAnnounced {
                 let rr = ReceivedRoute(peer: peer, route: r, nextHop: nh, routeTargets: a.extendedCommunities.routeTargets,
                                        extendedCommunities: a.extendedCommunities, pmsi: a.pmsiTunnel,
-                                       asPath: a.asPathString, origin: a.origin, localPref: a.localPref)
+                                       asPath: a.asPathString, origin: a.origin, localPref: a.localPref,
+                                       med: a.med, atomicAggregate: a.atomicAggregate, aggregator: a.aggregator.flatMap(Aggregator.init))
                 add(rr, &touched)
             }
         }

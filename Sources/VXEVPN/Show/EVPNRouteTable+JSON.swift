@@ -4,8 +4,9 @@
 /// A path has FRR's keys (`valid`, `bestpath`, `pathFrom`, `routeType`, `ethTag`, `macLen`,
 /// `mac`, `ipLen`, `ip`, `locPrf`, `weight`, `peerId` — "(unspec)" for vxsw's own —, `path`,
 /// `origin`, `stale`, `extendedCommunity.string`, `nexthops[].ip/afi/used`) and vxsw's extra
-/// keys `label` (Label1[/Label2]) and `pmsi`. Left out: `selectionReason`, `metric` (vxsw
-/// keeps no MED) and the next hop's `hostname`. No extra key at the top: FRR's consumers walk it.
+/// keys `label` (Label1[/Label2]) and `pmsi`; of a received path also `metric`,
+/// `atomicAggregate`, `aggregatorAs` and `aggregatorId` when sent and kept (an attribute
+/// discarded under RFC 7606 is absent). Left out: `selectionReason` and the next hop's `hostname`. No extra key at the top: FRR's consumers walk it.
 extension EVPNRouteTable {
     static let counts: Set<String> = ["numPrefix", "numPaths"]
 
@@ -86,6 +87,10 @@ extension EVPNRouteTable {
         var nexthops: [NextHop]
         var label: String?
         var pmsi: String?
+        var metric: UInt32?
+        var atomicAggregate: Bool?
+        var aggregatorAs: UInt32?
+        var aggregatorId: String?
 
         static let origins = ["i": "IGP", "e": "EGP", "?": "incomplete"]
 
@@ -110,6 +115,8 @@ extension EVPNRouteTable {
             extendedCommunity = Communities(string: r.extendedCommunities.joined(separator: " "))
             nexthops = [NextHop(ip: r.nextHop, afi: r.nextHop.contains(":") ? "ipv6" : "ipv4", used: true)]
             label = r.label; pmsi = r.pmsi
+            metric = r.med; atomicAggregate = r.atomicAggregate ? true : nil
+            aggregatorAs = r.aggregatorAS; aggregatorId = r.aggregatorID
         }
 
         func entry(rd: String, prefix: String) -> EVPNRouteEntry {
@@ -119,7 +126,8 @@ extension EVPNRouteTable {
                 path: path, origin: Self.origins.first { $0.value == origin }?.key ?? origin,
                 extendedCommunities: Self.communities(extendedCommunity.string), pmsi: pmsi, label: label,
                 best: bestpath ?? false, local: local, stale: stale ?? false, peer: local ? nil : peerId,
-                ethTag: ethTag, mac: mac, ip: ip, ipLen: ipLen, pathFrom: pathFrom)
+                ethTag: ethTag, mac: mac, ip: ip, ipLen: ipLen, pathFrom: pathFrom,
+                med: metric, atomicAggregate: atomicAggregate ?? false, aggregatorAS: aggregatorAs, aggregatorID: aggregatorId)
         }
     }
 }

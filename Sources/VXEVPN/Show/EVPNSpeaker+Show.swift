@@ -58,7 +58,8 @@ extension EVPNSpeaker {
                     nextHop: r.nextHop.description, localPref: r.localPref, weight: 0, path: r.asPath, origin: origin,
                     extendedCommunities: r.extendedCommunities.map(\.description), pmsi: r.pmsi?.description,
                     label: r.route.labelText, best: isBest(r), local: false, stale: r.stale, peer: peer,
-                    pathFrom: internalPeers.contains(peer) ? "internal" : "external").withFields(of: r.route)))
+                    pathFrom: internalPeers.contains(peer) ? "internal" : "external", med: r.med, atomicAggregate: r.atomicAggregate,
+                    aggregatorAS: r.aggregator?.asn, aggregatorID: r.aggregator?.idText).withFields(of: r.route)))
             }
         }
         rows.sort { ($0.0, $0.1, $0.2.peer ?? "") < ($1.0, $1.1, $1.2.peer ?? "") }

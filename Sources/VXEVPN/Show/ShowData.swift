@@ -76,6 +76,12 @@ public struct EVPNRouteEntry: Codable, Sendable {
     public var ipLen: Int? = nil
     /// "internal" (from an iBGP peer) or "external" (an eBGP peer, or vxsw's own, as FRR says).
     public var pathFrom: String = "external"
+    /// The received attributes beyond those above that vxsw kept (FRR's `metric`,
+    /// `atomicAggregate`, `aggregatorAs`, `aggregatorId`): absent when discarded or not sent.
+    public var med: UInt32? = nil
+    public var atomicAggregate = false
+    public var aggregatorAS: UInt32? = nil
+    public var aggregatorID: String? = nil
 }
 
 /// `show bgp l2vpn evpn route [vni N] [type T]`; its JSON (FRR's shape) is in
