@@ -70,7 +70,10 @@ public final class EVPNRIB {
     var onDuplicate: (VNIMAC) -> Void = { _ in }
     var now: () -> Double
 
-    public internal(set) var vnis: [VNI: VNIInstance] = [:]
+    public internal(set) var vnis: [VNI: VNIInstance] = [:] { didSet { vnisByImportRTCache = nil } }
+    /// Local VNIs by import RT, rebuilt after `vnis` changes: a route is reconciled only in the
+    /// VNIs that import it (4k VNIs: one lookup per route, not 4k reconciles).
+    var vnisByImportRTCache: [RouteTarget: [VNI]]?
     var nextRDIndex: UInt16 = 1
     var rdIndex: [VNI: UInt16] = [:]
     /// Adj-RIB-In: peer → route key → route.
@@ -159,20 +162,47 @@ public final class EVPNRIB {
     /// Routes of `peer` imported into at least one local VNI or VRF: the ones vxsw uses.
     public func importedRouteCount(from peer: String) -> Int {
         guard let table = adjIn[peer] else { return 0 }
-        return table.values.filter { r in vnis.keys.contains { imported(r, into: $0) } || importedIntoVRF(r) }.count
+        return table.values.filter { r in !importingVNIs(r).isEmpty || importedIntoVRF(r) }.count
     }
 
+    /// What an UPDATE changed: the (VNI, MAC) pairs of the VNIs importing an added or removed
+    /// route, and the VNIs whose flood list may change.
     struct Touched {
-        var macs = Set<MACAddress>(), hosts = Set<IPAddress>(), prefixes = Set<IPPrefix>()
-        var floodVNIs = false
+        var macs = Set<VNIMAC>(), hosts = Set<IPAddress>(), prefixes = Set<IPPrefix>()
+        var floodVNIs = Set<VNI>()
+    }
+
+    /// The local VNIs `r` is imported into (`imported(r, into:)` for each, without a scan of every VNI).
+    func importingVNIs(_ r: ReceivedRoute) -> [VNI] {
+        guard r.nextHop != vtep else { return [] }
+        let index: [RouteTarget: [VNI]]
+        if let cached = vnisByImportRTCache { index = cached } else {
+            var built: [RouteTarget: [VNI]] = [:]
+            for (vni, inst) in vnis { for rt in Set(inst.importRTs) { built[rt, default: []].append(vni) } }
+            vnisByImportRTCache = built
+            index = built
+        }
+        if r.routeTargets.count == 1 { return index[r.routeTargets[0]] ?? [] }
+        var out = Set<VNI>()
+        for rt in r.routeTargets { out.formUnion(index[rt] ?? []) }
+        return Array(out)
+    }
+
+    func touch(_ r: ReceivedRoute, mac: MACAddress, _ t: inout Touched) {
+        for vni in importingVNIs(r) { t.macs.insert(VNIMAC(vni, mac)) }
     }
 
     func add(_ r: ReceivedRoute, _ t: inout Touched) {
         let ref = RouteRef(peer: r.peer, key: r.route.key)
+        // An implicit replacement (same key again) may have left VNIs the old route was imported into.
+        if let old = adjIn[r.peer]?[ref.key] {
+            if case .macIP(let m) = old.route { touch(old, mac: m.mac, &t) }
+            if case .imet = old.route { t.floodVNIs.formUnion(importingVNIs(old)) }
+        }
         adjIn[r.peer, default: [:]][ref.key] = r
         switch r.route {
         case .macIP(let m):
-            byMAC[m.mac, default: []].insert(ref); t.macs.insert(m.mac)
+            byMAC[m.mac, default: []].insert(ref); touch(r, mac: m.mac, &t)
             if let ip = m.ip {
                 byIP[ip, default: []].insert(ref)
                 t.hosts.insert(ip)
@@ -180,7 +210,7 @@ public final class EVPNRIB {
                 arrival[ref] = arrivals
                 touchClaimants(of: ip, &t)
             }
-        case .imet: imets.insert(ref); t.floodVNIs = true
+        case .imet: imets.insert(ref); t.floodVNIs.formUnion(importingVNIs(r))
         case .prefix(let p): byPrefix[p.prefix, default: []].insert(ref); t.prefixes.insert(p.prefix)
         case .other: break
         }
@@ -188,7 +218,9 @@ public final class EVPNRIB {
 
     /// Every MAC that claims `ip` is reconciled: the IP's owner may have changed.
     func touchClaimants(of ip: IPAddress, _ t: inout Touched) {
-        for ref in byIP[ip] ?? [] { if case .macIP(let m)? = adjIn[ref.peer]?[ref.key]?.route { t.macs.insert(m.mac) } }
+        for ref in byIP[ip] ?? [] {
+            if let r = adjIn[ref.peer]?[ref.key], case .macIP(let m) = r.route { touch(r, mac: m.mac, &t) }
+        }
     }
 
     func remove(_ ref: RouteRef, _ t: inout Touched) {
@@ -197,7 +229,7 @@ public final class EVPNRIB {
         case .macIP(let m):
             byMAC[m.mac]?.remove(ref)
             if byMAC[m.mac]?.isEmpty ?? false { byMAC[m.mac] = nil }
-            t.macs.insert(m.mac)
+            touch(old, mac: m.mac, &t)
             if let ip = m.ip {
                 byIP[ip]?.remove(ref)
                 t.hosts.insert(ip)
@@ -205,7 +237,7 @@ public final class EVPNRIB {
                 touchClaimants(of: ip, &t)
                 if byIP[ip]?.isEmpty ?? false { byIP[ip] = nil }
             }
-        case .imet: imets.remove(ref); t.floodVNIs = true
+        case .imet: imets.remove(ref); t.floodVNIs.formUnion(importingVNIs(old))
         case .prefix(let p):
             byPrefix[p.prefix]?.remove(ref)
             if byPrefix[p.prefix]?.isEmpty ?? false { byPrefix[p.prefix] = nil }
@@ -215,8 +247,8 @@ public final class EVPNRIB {
     }
 
     func settle(_ t: Touched) {
-        for mac in t.macs.sorted() { for vni in vnis.keys.sorted() { reconcile(VNIMAC(vni, mac)) } }
-        if t.floodVNIs { reconcileFlood() }
+        for k in t.macs.sorted() { reconcile(k) }
+        if !t.floodVNIs.isEmpty { reconcileFlood(t.floodVNIs) }
         if !vrfs.isEmpty {
             for ip in t.hosts.sorted() { reconcileHost(ip) }
             for p in t.prefixes.sorted() { reconcilePrefix(p) }
@@ -299,17 +331,19 @@ public final class EVPNRIB {
         return best?.mac
     }
 
-    /// Flood lists: the originators (PMSI IR endpoint, else next hop) of imported type-3 routes.
-    func reconcileFlood() {
+    /// Flood lists: the originators (PMSI IR endpoint, else next hop) of imported type-3 routes;
+    /// only those of `scope` when given (the VNIs an UPDATE's type-3 routes are imported into).
+    func reconcileFlood(_ scope: Set<VNI>? = nil) {
         var want: [VNI: Set<IPAddress>] = [:]
         for ref in imets {
             guard let r = adjIn[ref.peer]?[ref.key], case .imet(let im) = r.route else { continue }
             if let p = r.pmsi, p.tunnelType != PMSITunnel.ingressReplication { continue }
             let endpoint = r.pmsi?.ingressReplicationEndpoint ?? im.originator
             guard endpoint != vtep else { continue }
-            for vni in vnis.keys where imported(r, into: vni) { want[vni, default: []].insert(endpoint) }
+            for vni in importingVNIs(r) where scope?.contains(vni) ?? true { want[vni, default: []].insert(endpoint) }
         }
-        for vni in Set(want.keys).union(flood.keys).sorted() {
+        let vnisToCheck = scope ?? Set(want.keys).union(flood.keys)
+        for vni in vnisToCheck.sorted() {
             let w = want[vni] ?? [], h = flood[vni] ?? []
             for ip in h.subtracting(w).sorted() { dataplane?.removeFloodVTEP(vni: vni, vtep: ip) }
             for ip in w.subtracting(h).sorted() { dataplane?.addFloodVTEP(vni: vni, vtep: ip) }

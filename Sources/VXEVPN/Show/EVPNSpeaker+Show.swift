@@ -68,7 +68,7 @@ extension EVPNSpeaker {
             return rib.vnis.keys.contains { rib.remoteCandidates(VNIMAC($0, m.mac)).first == r }
                 || m.ip.map { ip in rib.vrfs.keys.contains { rib.hostCandidates(VRFHost($0, ip)).first?.0 == r } } ?? false
         case .imet:
-            return rib.vnis.keys.contains { rib.imported(r, into: $0) }
+            return !rib.importingVNIs(r).isEmpty
         case .prefix(let p):
             return rib.vrfs.keys.contains { rib.prefixCandidates(VRFPrefix($0, p.prefix)).first?.0 == r }
         case .other: return false
@@ -76,12 +76,15 @@ extension EVPNSpeaker {
     }
 
     func makeVNIs() -> [EVPNVNIInfo] {
+        // Grouped by VNI once: 4k VNIs x 1M installed MACs is not scanned per VNI.
+        var localByVNI: [VNI: [LocalMAC]] = [:], remoteByVNI: [VNI: [EVPNRIB.InstalledMAC]] = [:]
+        for (k, v) in rib.localMACs where !v.movedAway { localByVNI[k.vni, default: []].append(v) }
+        for (k, v) in rib.installed { remoteByVNI[k.vni, default: []].append(v) }
         let l2 = rib.vnis.values.sorted { $0.vni < $1.vni }.map { inst in
-            let local = rib.localMACs.filter { $0.key.vni == inst.vni && !$0.value.movedAway }
-            let remote = rib.installed.filter { $0.key.vni == inst.vni }
+            let local = localByVNI[inst.vni] ?? [], remote = remoteByVNI[inst.vni] ?? []
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
-                               arps: local.values.filter { $0.ip != nil }.count + remote.values.reduce(0) { $0 + $1.ips.count },
+                               arps: local.filter { $0.ip != nil }.count + remote.reduce(0) { $0 + $1.ips.count },
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description),
                                tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default",
                                localVTEP: config.vtep.description)
