@@ -26,6 +26,9 @@ struct BenchEVPN: ParsableCommand {
     @Option(help: "Route counts above this get one FRR run only (FRR is the slow side; the other runs measure vxsw alone).")
     var frrOnceAbove: Int = 100_000
 
+    @Option(help: "Contenders, comma-separated: vxsw, frr.")
+    var contenders: String = "vxsw,frr"
+
     @Option(help: "Give up on a contender's phase after this many seconds.")
     var timeout: Double = 300
 
@@ -50,12 +53,19 @@ struct BenchEVPN: ParsableCommand {
         }
         let counts = try list(routes, "routes"), vniCounts = try list(vnis, "vnis")
         guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
+        let chosen = try contenders.split(separator: ",").map { s -> EVPNScaleRig.Contender in
+            guard let c = EVPNScaleRig.Contender(rawValue: s.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("bad --contenders entry '\(s)': vxsw or frr")
+            }
+            return c
+        }
         let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         var samples: [Sample] = []
         for n in counts {
             for v in vniCounts {
                 for r in 1...runs {
-                    let contenders: [EVPNScaleRig.Contender] = n > frrOnceAbove && r > 1 ? [.vxsw] : [.vxsw, .frr]
+                    let contenders = chosen.filter { $0 != .frr || n <= frrOnceAbove || r == 1 }
+                    guard !contenders.isEmpty else { continue }
                     let rig = EVPNScaleRig(.init(routes: n, vnis: v, contenders: contenders, timeout: timeout), binary: binary) {
                         print("  \($0)"); fflush(stdout)
                     }

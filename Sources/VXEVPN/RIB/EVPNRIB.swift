@@ -85,6 +85,9 @@ public final class EVPNRIB {
     var arrival: [RouteRef: UInt64] = [:]
     var arrivals: UInt64 = 0
     var imets: Set<RouteRef> = []
+    /// Type-3 routes by the RTs they carry: a VNI's flood list is found from its import RTs,
+    /// without a scan of every type-3 route (4k VNIs, 4k type-3: 16M lookups per VNI otherwise).
+    var imetsByRT: [RouteTarget: Set<RouteRef>] = [:]
     /// Type-5 routes by prefix.
     var byPrefix: [IPPrefix: Set<RouteRef>] = [:]
     public internal(set) var localMACs: [VNIMAC: LocalMAC] = [:]
@@ -128,6 +131,8 @@ public final class EVPNRIB {
 
     /// Applies one decoded UPDATE from `peer`.
     public func apply(_ update: BGPUpdate, from peer: String) {
+        dataplane?.beginBatch()
+        defer { dataplane?.endBatch() }
         var touched = Touched()
         for r in update.evpnWithdrawn { remove(RouteRef(peer: peer, key: r.key), &touched) }
         let a = update.attributes
@@ -144,6 +149,8 @@ public final class EVPNRIB {
 
     /// Removes every route of `peer` (session down without graceful restart), or only its stale ones.
     public func dropRoutes(of peer: String, onlyStale: Bool = false) {
+        dataplane?.beginBatch()
+        defer { dataplane?.endBatch() }
         var touched = Touched()
         for (key, r) in adjIn[peer] ?? [:] where !onlyStale || r.stale { remove(RouteRef(peer: peer, key: key), &touched) }
         if adjIn[peer]?.isEmpty ?? false { adjIn[peer] = nil }
@@ -197,7 +204,10 @@ public final class EVPNRIB {
         // An implicit replacement (same key again) may have left VNIs the old route was imported into.
         if let old = adjIn[r.peer]?[ref.key] {
             if case .macIP(let m) = old.route { touch(old, mac: m.mac, &t) }
-            if case .imet = old.route { t.floodVNIs.formUnion(importingVNIs(old)) }
+            if case .imet = old.route {
+                t.floodVNIs.formUnion(importingVNIs(old))
+                for rt in old.routeTargets { imetsByRT[rt]?.remove(ref) }
+            }
         }
         adjIn[r.peer, default: [:]][ref.key] = r
         switch r.route {
@@ -210,7 +220,10 @@ public final class EVPNRIB {
                 arrival[ref] = arrivals
                 touchClaimants(of: ip, &t)
             }
-        case .imet: imets.insert(ref); t.floodVNIs.formUnion(importingVNIs(r))
+        case .imet:
+            imets.insert(ref)
+            for rt in r.routeTargets { imetsByRT[rt, default: []].insert(ref) }
+            t.floodVNIs.formUnion(importingVNIs(r))
         case .prefix(let p): byPrefix[p.prefix, default: []].insert(ref); t.prefixes.insert(p.prefix)
         case .other: break
         }
@@ -237,7 +250,13 @@ public final class EVPNRIB {
                 touchClaimants(of: ip, &t)
                 if byIP[ip]?.isEmpty ?? false { byIP[ip] = nil }
             }
-        case .imet: imets.remove(ref); t.floodVNIs.formUnion(importingVNIs(old))
+        case .imet:
+            imets.remove(ref)
+            for rt in old.routeTargets {
+                imetsByRT[rt]?.remove(ref)
+                if imetsByRT[rt]?.isEmpty ?? false { imetsByRT[rt] = nil }
+            }
+            t.floodVNIs.formUnion(importingVNIs(old))
         case .prefix(let p):
             byPrefix[p.prefix]?.remove(ref)
             if byPrefix[p.prefix]?.isEmpty ?? false { byPrefix[p.prefix] = nil }
@@ -335,7 +354,12 @@ public final class EVPNRIB {
     /// only those of `scope` when given (the VNIs an UPDATE's type-3 routes are imported into).
     func reconcileFlood(_ scope: Set<VNI>? = nil) {
         var want: [VNI: Set<IPAddress>] = [:]
-        for ref in imets {
+        var candidates = imets
+        if let scope {
+            candidates = []
+            for vni in scope { for rt in vnis[vni]?.importRTs ?? [] { candidates.formUnion(imetsByRT[rt] ?? []) } }
+        }
+        for ref in candidates {
             guard let r = adjIn[ref.peer]?[ref.key], case .imet(let im) = r.route else { continue }
             if let p = r.pmsi, p.tunnelType != PMSITunnel.ingressReplication { continue }
             let endpoint = r.pmsi?.ingressReplicationEndpoint ?? im.originator

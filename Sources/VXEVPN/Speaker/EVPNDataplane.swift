@@ -27,8 +27,15 @@ public protocol EVPNDataplane: AnyObject {
     /// a local learn (`local`; `vtep`: where it was before) or on a remote route (from `vtep`);
     /// `frozen`: it is neither advertised nor installed until cleared.
     func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool)
+    /// The RIB starts and ends the changes of one UPDATE (or of a peer's routes going away): the
+    /// switch may queue the MAC installs and withdrawals in between and apply them together
+    /// (one UPDATE carries ~100 MACs: one table update, not 100). Nested calls pair up.
+    func beginBatch()
+    func endBatch()
 }
 
 extension EVPNDataplane {
+    public func beginBatch() {}
+    public func endBatch() {}
     public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
 }
