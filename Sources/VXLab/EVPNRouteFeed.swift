@@ -3,19 +3,17 @@ import VXEVPN
 
 /// The routes a `BGPFeeder` sends, pre-encoded with VXEVPN's codec: N type-2 routes (MAC only,
 /// `MAC(i)` = 02:00:00:00:00:00 + i + 1) spread round-robin over V VNIs (`firstVNI` ...), one
-/// type-3 per VNI, each VNI with RT ASN:VNI, RD ROUTERID:INDEX, encapsulation VXLAN. Type-2 NLRI
-/// of one VNI share an UPDATE, as many as fit 4096 bytes. A churn re-announces the same routes
-/// (same RD, so each replaces its predecessor) with another next hop and a higher MAC mobility
-/// sequence: every MAC moves to another VTEP.
+/// type-3 per VNI, each VNI with RT ASN:VNI, RD NEXTHOP:INDEX (each VTEP its own, as FRR's auto
+/// RD), encapsulation VXLAN. Type-2 NLRI of one VNI share an UPDATE, as many as fit 4096 bytes.
+/// A churn announces the same MACs from another VTEP (its next hop and RD) with a higher MAC
+/// mobility sequence: every MAC moves there, as after a VM migration.
 public struct EVPNRouteFeed: Sendable {
     public let routes: Int
     public let vnis: [UInt32]
     public let asn: UInt32
-    public let routerID: IPAddress
 
-    public init(routes: Int, vniCount: Int, firstVNI: UInt32 = 1000, asn: UInt32, routerID: IPAddress) {
+    public init(routes: Int, vniCount: Int, firstVNI: UInt32 = 1000, asn: UInt32) {
         self.routes = routes
-        self.routerID = routerID
         self.vnis = (0..<vniCount).map { firstVNI + UInt32($0) }
         self.asn = asn
     }
@@ -27,8 +25,8 @@ public struct EVPNRouteFeed: Sendable {
     /// says every UPDATE before it was handled.
     public static let markerMAC = MACAddress(raw: 0x02_FF_00_00_00_01)
 
-    func rd(_ vniIndex: Int) -> RouteDistinguisher {
-        .ipv4(UInt32(truncatingIfNeeded: routerID.lo), UInt16(truncatingIfNeeded: vniIndex + 1))
+    func rd(_ vniIndex: Int, _ vtep: IPAddress) -> RouteDistinguisher {
+        .ipv4(UInt32(truncatingIfNeeded: vtep.lo), UInt16(truncatingIfNeeded: vniIndex + 1))
     }
 
     func attributes(vni: UInt32, nextHop: IPAddress, sequence: UInt32, routes: [EVPNRoute]) -> PathAttributes {
@@ -61,10 +59,10 @@ public struct EVPNRouteFeed: Sendable {
         return out
     }
 
-    func macRoutes(vniIndex: Int) -> [EVPNRoute] {
+    func macRoutes(vniIndex: Int, vtep: IPAddress) -> [EVPNRoute] {
         let vni = vnis[vniIndex]
         return stride(from: vniIndex, to: routes, by: vnis.count).map {
-            .macIP(EVPNMACIPRoute(rd: rd(vniIndex), mac: Self.mac($0), label1: vni))
+            .macIP(EVPNMACIPRoute(rd: rd(vniIndex, vtep), mac: Self.mac($0), label1: vni))
         }
     }
 
@@ -73,12 +71,12 @@ public struct EVPNRouteFeed: Sendable {
         var out: [[UInt8]] = []
         if withIMET {
             for (j, vni) in vnis.enumerated() {
-                let imet = EVPNRoute.imet(EVPNIMETRoute(rd: rd(j), originator: nextHop))
+                let imet = EVPNRoute.imet(EVPNIMETRoute(rd: rd(j, nextHop), originator: nextHop))
                 out.append(BGPMessage.update(BGPUpdate(attributes: attributes(vni: vni, nextHop: nextHop, sequence: 0, routes: [imet]))).encode())
             }
         }
         for (j, vni) in vnis.enumerated() {
-            out += pack(macRoutes(vniIndex: j)) {
+            out += pack(macRoutes(vniIndex: j, vtep: nextHop)) {
                 BGPMessage.update(BGPUpdate(attributes: attributes(vni: vni, nextHop: nextHop, sequence: sequence, routes: $0))).encode()
             }
         }
@@ -87,15 +85,17 @@ public struct EVPNRouteFeed: Sendable {
 
     /// The marker route (`markerMAC` in the first VNI) from `nextHop`.
     public func marker(nextHop: IPAddress, sequence: UInt32) -> [UInt8] {
-        let r = EVPNRoute.macIP(EVPNMACIPRoute(rd: rd(0), mac: Self.markerMAC, label1: vnis[0]))
+        let r = EVPNRoute.macIP(EVPNMACIPRoute(rd: rd(0, nextHop), mac: Self.markerMAC, label1: vnis[0]))
         return BGPMessage.update(BGPUpdate(attributes: attributes(vni: vnis[0], nextHop: nextHop, sequence: sequence, routes: [r]))).encode()
     }
 
-    /// MP_UNREACH for every type-2 route (and the marker); the type-3 routes stay.
-    public func withdrawAll() -> [[UInt8]] {
+    /// MP_UNREACH for every type-2 route (and the marker) from each of `vteps`; the type-3 routes stay.
+    public func withdrawAll(vteps: [IPAddress]) -> [[UInt8]] {
         var all: [EVPNRoute] = []
-        for j in vnis.indices { all += macRoutes(vniIndex: j) }
-        all.append(.macIP(EVPNMACIPRoute(rd: rd(0), mac: Self.markerMAC, label1: vnis[0])))
+        for vtep in vteps {
+            for j in vnis.indices { all += macRoutes(vniIndex: j, vtep: vtep) }
+            all.append(.macIP(EVPNMACIPRoute(rd: rd(0, vtep), mac: Self.markerMAC, label1: vnis[0])))
+        }
         return pack(all) { routes in
             var a = PathAttributes()
             a.mpUnreach = MPUnreachNLRI(routes: routes)

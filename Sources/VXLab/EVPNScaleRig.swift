@@ -5,8 +5,8 @@ import VXLabKit
 /// Issue 12's rig: N type-2 routes over V VNIs fed through a real iBGP session by a `BGPFeeder`
 /// into vxsw (its FDB) and, in the same run, into FRR (bgpd → zebra → the kernel bridge FDB of
 /// one br/vx pair per VNI). Per contender, one after the other while the other idles:
-/// announce (first UPDATE → N entries), churn (every MAC re-announced with another next hop and
-/// MAC mobility sequence 1, then a marker route; first UPDATE → marker installed; then no entry
+/// announce (first UPDATE → N entries), churn (every MAC announced from another VTEP, its own
+/// next hop and RD, with MAC mobility sequence 1, then a marker route; first UPDATE → marker installed; then no entry
 /// may still point to the old next hop), withdraw-all (first UPDATE → no type-2 entry left).
 ///
 /// ```
@@ -78,13 +78,22 @@ public final class EVPNScaleRig {
             fabric.teardown()
             try? FileManager.default.removeItem(atPath: workDir)
         }
+        // Ctrl-C / SIGTERM: the same clean-up before exiting.
+        final class Owned: @unchecked Sendable { let fabric: EVPNFabric; init(_ f: EVPNFabric) { fabric = f } }
+        let owned = Owned(fabric)
+        let signals = onTerminationSignal {
+            print("\ninterrupted: stopping vxsw and FRR, removing the namespaces")
+            owned.fabric.teardown()
+            try? FileManager.default.removeItem(atPath: workDir)
+            exit(130)
+        }
+        defer { signals.forEach { $0.cancel() } }
         let vnis = (0..<settings.vnis).map { UInt32(1000 + $0) }
         let feed = try fabric.addNode("feed", host: 200, kind: .router)
         try feed.namespace.exec(["ip", "addr", "add", "\(Self.churnNextHop)/24", "dev", "ul0"])
         try feed.namespace.exec(["ip", "link", "set", "ul0", "up"])
         feeder = try BGPFeeder(namespace: feed.namespace, address: feed.address, asn: UInt32(EVPNFabric.asn))
-        let routeFeed = EVPNRouteFeed(routes: settings.routes, vniCount: settings.vnis, asn: UInt32(EVPNFabric.asn),
-                                      routerID: IPAddress(Self.feederAddress)!)
+        let routeFeed = EVPNRouteFeed(routes: settings.routes, vniCount: settings.vnis, asn: UInt32(EVPNFabric.asn))
         var peers: [(Contender, EVPNFabric.Node)] = []
         for c in settings.contenders {
             switch c {
@@ -109,7 +118,7 @@ public final class EVPNScaleRig {
         let nh1 = IPAddress(Self.feederAddress)!, nh2 = IPAddress(Self.churnNextHop)!
         let announce = routeFeed.announce(nextHop: nh1)
         let churn = routeFeed.announce(nextHop: nh2, sequence: 1, withIMET: false) + [routeFeed.marker(nextHop: nh2, sequence: 1)]
-        let withdraw = routeFeed.withdrawAll()
+        let withdraw = routeFeed.withdrawAll(vteps: [nh1, nh2])
         log("feed: \(announce.count) UPDATEs to announce, \(churn.count) to churn, \(withdraw.count) to withdraw")
 
         var results: [Result] = []
@@ -164,7 +173,9 @@ public final class EVPNScaleRig {
             }
             // No progress for 60 s: it will not get there.
             if Date().timeIntervalSince(lastChange) > 60 { break }
-            usleep(20_000)
+            // 20 ms at first, then 2% of the time so far (at most 200 ms): the polls (a process
+            // each) must not take the CPU the contender needs on a small machine.
+            usleep(UInt32(min(0.2, max(0.02, Date().timeIntervalSince(t0) / 50)) * 1_000_000))
         }
         let sent = done.wait(timeout: .now() + 30) == .success
         var note: String?
@@ -192,12 +203,12 @@ public final class EVPNScaleRig {
             }
         }
 
-        /// Type-2 entries whose VTEP is `vtep`.
+        /// Type-2 entries whose VTEP is `vtep` (vxsw: `show mac --count`'s byVTEP, counted by the table owner).
         func entries(to vtep: String) -> Int? {
             switch contender {
             case .vxsw:
-                let r = try? node.namespace.exec(["sh", "-c", "\(binary) show mac --json --socket \(node.controlSocket) | grep -c '\"vtep\" *: *\"\(vtep)\"'"], check: false)
-                return r.flatMap { Int($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                guard let counts = try? fabric.show(node.name, ["mac", "--count"]) else { return nil }
+                return counts["byVTEP"]?[vtep]?.intValue.map(Int.init) ?? 0
             case .frr:
                 return kernelCount("dst \(vtep) ")
             }

@@ -172,15 +172,15 @@ struct BenchEVPN: ParsableCommand {
         spread round-robin over the V VNIs, RT 65000:VNI, encapsulation VXLAN, next hop 198.18.0.200, \
         are pre-encoded into UPDATEs of one VNI each, as many NLRI as fit 4096 bytes (~115), after one \
         type-3 per VNI. One contender at a time (the other idles, Established): t0 = just before the \
-        feeder writes the first UPDATE; ready = the first poll (every ~20 ms plus the poll's own time) \
+        feeder writes the first UPDATE; ready = the first poll (every 20 ms, then 2% of the time elapsed, at most 200 ms, plus the poll's own time) \
         that counts N entries: vxsw `show mac --count --json` (its FDB's EVPN entries, counted by the \
         table owner, not listed); FRR: `bridge fdb show | grep -c 'dst '` in hv2 (kernel FDB entries with \
         a VTEP, the flood entries 00:00:00:00:00:00 left out). Memory per route: resident memory \
         (VmRSS; FRR: bgpd + zebra) once ready minus before the feed, over N. Churn: every one of the N \
-        MACs re-announced (same RD, so each route replaces its predecessor) with next hop 198.18.0.201 \
-        and MAC mobility sequence 1, then one marker route: moves/s = N / (t0 → marker installed); then \
-        every entry is checked: none may remain at 198.18.0.200 (vxsw: the whole `show mac --json`; FRR: \
-        `bridge fdb show`). Withdraw-all: MP_UNREACH for every type-2 route, t0 → 0 entries left.
+        MACs announced from a second VTEP (next hop 198.18.0.201, its own RD) with MAC mobility \
+        sequence 1, as after a VM migration, then one marker route: moves/s = N / (t0 → marker installed); then \
+        every entry is checked: none may remain at 198.18.0.200 (vxsw: `show mac --count`'s entries per VTEP, \
+        counted over the whole table; FRR: `bridge fdb show`). Withdraw-all: MP_UNREACH for every type-2 route of both VTEPs, t0 → 0 entries left.
         """
 
     func markdown(_ r: Report) -> String {
