@@ -180,8 +180,23 @@ public final class EVPNScaleRig {
         let sent = done.wait(timeout: .now() + 30) == .success
         var note: String?
         if let e = outcome.error { note = "feeder: \(e)" } else if !sent { note = "feeder still sending" }
+        if seconds == nil, let gone = exitedDaemons(node) { note = [note, gone].compactMap { $0 }.joined(separator: "; ") }
         if seconds == nil { note = [note, "did not finish in \(Int(Date().timeIntervalSince(t0))) s: reached \(reached) of \(target)"].compactMap { $0 }.joined(separator: "; ") }
         return Phase(seconds: seconds, reached: reached, note: note)
+    }
+
+    /// Which of the node's daemons (vxsw; FRR's zebra, bgpd) are no longer running, for a phase that did not finish.
+    func exitedDaemons(_ node: EVPNFabric.Node) -> String? {
+        var gone: [String] = []
+        if node.kind == .vxsw, let v = node.vxsw, !v.isRunning { gone.append("vxsw") }
+        if node.kind == .frr {
+            for d in ["zebra", "bgpd"] {
+                guard let text = try? String(contentsOfFile: node.directory + "/frr/\(d).pid", encoding: .utf8),
+                      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+                if kill(pid, 0) != 0 { gone.append(d) }
+            }
+        }
+        return gone.isEmpty ? nil : gone.joined(separator: " and ") + " had exited"
     }
 
     /// How a contender's forwarding table is read.

@@ -138,10 +138,14 @@ struct BenchEVPN: ParsableCommand {
                 var notes: [String] = []
                 for (run, x) in rs {
                     for (name, p) in [("ready", x.announce), ("churn", x.churn), ("withdraw", x.withdraw)] {
-                        if let p, p.seconds == nil { notes.append("\(c.rawValue) run \(run) \(name): \(p.note ?? "did not finish")") }
+                        if let p, p.seconds == nil { notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run) \(name): \(p.note ?? "did not finish")") }
                     }
-                    if let stale = x.churnStale, stale > 0 { notes.append("\(c.rawValue) run \(run): \(stale) entries still at the old next hop after the churn") }
-                    if let moved = x.churnMoved, moved != n { notes.append("\(c.rawValue) run \(run): \(moved) of \(n) entries at the new next hop after the churn") }
+                    if let stale = x.churnStale, stale > 0 {
+                        notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): \(stale) entries still at the old next hop after the churn")
+                    }
+                    if let moved = x.churnMoved, moved != n {
+                        notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): \(moved) of \(n) entries at the new next hop after the churn")
+                    }
                 }
                 rows.append(Row(routes: n, vnis: v, contender: c, ready: Stat(rs.compactMap(\.1.announce.seconds)),
                                 bytesPerRoute: Stat(rs.compactMap(\.1.bytesPerRoute)),
