@@ -75,13 +75,48 @@ extension FDB {
         return (out, nil)
     }
 
-    /// Entries per bridge domain, counted in one pass without copying.
+    /// Entries per bridge domain, counted in one pass without copying: into flat arrays (bridge
+    /// domain x origin), so a million entries cost no dictionary lookup each (`show mac --count`,
+    /// `show vni` and the metrics read it while the table owner's lock is held).
     public func counts() -> [UInt16: FDBCounts] {
-        var out: [UInt16: FDBCounts] = [:]
+        let domains = vniOfBD.count, origins = 4
+        var byOrigin = [Int](repeating: 0, count: domains * origins), local = [Int](repeating: 0, count: domains)
+        var other: [UInt16: FDBCounts] = [:]
         for e in slots {
-            out[e.bridgeDomain, default: FDBCounts()].byOrigin[e.origin, default: 0] += 1
-            if case .port = e.destination { out[e.bridgeDomain]!.local += 1 } else { out[e.bridgeDomain]!.remote += 1 }
+            let bd = Int(e.bridgeDomain), o = Int(e.origin.rawValue)
+            guard bd < domains, o < origins else {
+                other[e.bridgeDomain, default: FDBCounts()].byOrigin[e.origin, default: 0] += 1
+                if case .port = e.destination { other[e.bridgeDomain]!.local += 1 } else { other[e.bridgeDomain]!.remote += 1 }
+                continue
+            }
+            byOrigin[bd * origins + o] += 1
+            if case .port = e.destination { local[bd] += 1 }
         }
+        var out = other
+        for bd in 0..<domains {
+            var c = FDBCounts(), total = 0
+            for o in 0..<origins where byOrigin[bd * origins + o] > 0 {
+                c.byOrigin[FDBOrigin(rawValue: UInt8(o))!] = byOrigin[bd * origins + o]
+                total += byOrigin[bd * origins + o]
+            }
+            guard total > 0 else { continue }
+            c.local = local[bd]
+            c.remote = total - local[bd]
+            out[UInt16(bd)] = c
+        }
+        return out
+    }
+
+    /// Entries toward each remote VTEP (by VTEP index), of one bridge domain or all, in one pass.
+    public func countsByVTEP(bridgeDomain: UInt16? = nil) -> [UInt16: Int] {
+        var n: [Int] = []
+        for e in slots {
+            guard case .vtep(let v) = e.destination, bridgeDomain == nil || e.bridgeDomain == bridgeDomain else { continue }
+            if Int(v) >= n.count { n += [Int](repeating: 0, count: Int(v) + 1 - n.count) }
+            n[Int(v)] += 1
+        }
+        var out: [UInt16: Int] = [:]
+        for (v, c) in n.enumerated() where c > 0 { out[UInt16(v)] = c }
         return out
     }
 

@@ -114,20 +114,23 @@ public final class EVPNFabric {
         try addVeth("ul0", in: ns, name, in: underlay, mtu: Self.underlayMTU)
         try underlay.exec(["ip", "link", "set", name, "master", "br0"])
         try ns.exec(["ip", "addr", "add", "\(address)/24", "dev", "ul0"])
-        if kind == .frr {
-            for vni in vnis { try addKernelVNI(node, vni) }
-        }
+        if kind == .frr, !vnis.isEmpty { try addKernelVNIs(node, vnis) }
         return node
     }
 
-    func addKernelVNI(_ node: Node, _ vni: UInt32) throws {
-        let ns = node.namespace
-        try ns.exec(["ip", "link", "add", "br\(vni)", "type", "bridge"])
-        try ns.exec(["ip", "link", "add", "vx\(vni)", "type", "vxlan", "id", String(vni), "local", node.address,
-                     "dstport", "4789", "dev", "ul0", "nolearning"])
-        try ns.exec(["ip", "link", "set", "vx\(vni)", "mtu", "1500", "master", "br\(vni)", "up"])
-        try ns.exec(["ip", "link", "set", "vx\(vni)", "type", "bridge_slave", "learning", "off", "neigh_suppress", "off"])
-        try ns.exec(["ip", "link", "set", "br\(vni)", "up"])
+    /// brVNI + vxVNI for each VNI, in one `ip -batch` (4k VNIs: one process, not 20k).
+    func addKernelVNIs(_ node: Node, _ vnis: [UInt32]) throws {
+        var script = ""
+        for vni in vnis {
+            script += "link add br\(vni) type bridge\n"
+            script += "link add vx\(vni) type vxlan id \(vni) local \(node.address) dstport 4789 dev ul0 nolearning\n"
+            script += "link set vx\(vni) mtu 1500 master br\(vni) up\n"
+            script += "link set vx\(vni) type bridge_slave learning off neigh_suppress off\n"
+            script += "link set br\(vni) up\n"
+        }
+        let path = node.directory + "/vnis.ip-batch"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        try node.namespace.exec(["ip", "-batch", path])
     }
 
     /// A VM: a namespace with eth0 (ADDRESS/24, the given MAC or a random one) whose peer

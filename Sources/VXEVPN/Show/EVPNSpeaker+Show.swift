@@ -74,7 +74,7 @@ extension EVPNSpeaker {
             return rib.vnis.keys.contains { rib.remoteCandidates(VNIMAC($0, m.mac)).first == r }
                 || m.ip.map { ip in rib.vrfs.keys.contains { rib.hostCandidates(VRFHost($0, ip)).first?.0 == r } } ?? false
         case .imet:
-            return rib.vnis.keys.contains { rib.imported(r, into: $0) }
+            return !rib.importingVNIs(r).isEmpty
         case .prefix(let p):
             return rib.vrfs.keys.contains { rib.prefixCandidates(VRFPrefix($0, p.prefix)).first?.0 == r }
         case .other: return false
@@ -82,12 +82,21 @@ extension EVPNSpeaker {
     }
 
     func makeVNIs() -> [EVPNVNIInfo] {
+        // Grouped by VNI once: 4k VNIs x 1M installed MACs is not scanned per VNI.
+        var localByVNI: [VNI: [LocalMAC]] = [:], remoteByVNI: [VNI: [EVPNRIB.InstalledMAC]] = [:]
+        for (k, v) in rib.localMACs where !v.movedAway { localByVNI[k.vni, default: []].append(v) }
+        // Neighbours as `show evpn arp-cache vni N` lists them: local IPs, and remote ones without a local claim.
+        var arpsByVNI: [VNI: Int] = [:]
+        for k in rib.localIPs.keys { arpsByVNI[k.vni, default: 0] += 1 }
+        for (k, v) in rib.installed {
+            remoteByVNI[k.vni, default: []].append(v)
+            for ip in v.ips where rib.localIPs[VNIIP(k.vni, ip)] == nil { arpsByVNI[k.vni, default: 0] += 1 }
+        }
         let l2 = rib.vnis.values.sorted { $0.vni < $1.vni }.map { inst in
-            let local = rib.localMACs.filter { $0.key.vni == inst.vni && !$0.value.movedAway }
-            let remote = rib.installed.filter { $0.key.vni == inst.vni }
+            let local = localByVNI[inst.vni] ?? [], remote = remoteByVNI[inst.vni] ?? []
             return EVPNVNIInfo(vni: inst.vni.value, rd: inst.rd.description, importRTs: inst.importRTs.map(\.description),
                                exportRTs: inst.exportRTs.map(\.description), localMACs: local.count, remoteMACs: remote.count,
-                               arps: rib.arpCache(inst.vni).neighbors.count, // what `show evpn arp-cache vni N` lists
+                               arps: arpsByVNI[inst.vni] ?? 0,
                                remoteVTEPs: (rib.flood[inst.vni] ?? []).sorted().map(\.description),
                                tenantVRF: rib.vrfOfVNI[inst.vni].flatMap { rib.vrfs[$0]?.name } ?? "default",
                                localVTEP: config.vtep.description)

@@ -32,9 +32,16 @@ public protocol EVPNDataplane: AnyObject {
     /// A local VM's IP (learned from its ARP/ND) left with its MAC: its neighbour entry goes
     /// (only while it still maps to `mac`).
     func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress)
+    /// The RIB starts and ends the changes of one UPDATE (or of a peer's routes going away): the
+    /// switch may queue the MAC installs and withdrawals in between and apply them together
+    /// (one UPDATE carries ~100 MACs: one table update, not 100). Nested calls pair up.
+    func beginBatch()
+    func endBatch()
 }
 
 extension EVPNDataplane {
+    public func beginBatch() {}
+    public func endBatch() {}
     public func duplicateMACDetected(vni: VNI, mac: MACAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
     public func duplicateIPDetected(vni: VNI, ip: IPAddress, moves: Int, local: Bool, vtep: IPAddress?, frozen: Bool) {}
     public func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress) {}

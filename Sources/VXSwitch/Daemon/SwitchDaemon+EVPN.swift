@@ -38,6 +38,52 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 
     struct VNIVTEP: Hashable { var vni: VNI; var vtep: IPAddress }
 
+    /// MAC installs and withdrawals queued between `beginBatch` and `endBatch` (one UPDATE's),
+    /// applied in one `tables.apply`; what to warn about when one of them is refused.
+    private var batchDepth = 0
+    private var queued: [TableUpdate] = []
+    private var queuedChecks: [InstallCheck] = []
+    struct InstallCheck { var index: Int; var vni: VNI; var mac: MACAddress; var ip: IPAddress? }
+
+    func beginBatch() { lock.withLock { batchDepth += 1 } }
+
+    func endBatch() {
+        let outermost = lock.withLock { () -> Bool in batchDepth = max(0, batchDepth - 1); return batchDepth == 0 }
+        if outermost { flushQueued() }
+    }
+
+    /// Applies what is queued (before any other table change, which keeps the RIB's order).
+    private func flushQueued() {
+        let (updates, checks) = lock.withLock { () -> ([TableUpdate], [InstallCheck]) in
+            defer { queued = []; queuedChecks = [] }
+            return (queued, queuedChecks)
+        }
+        guard !updates.isEmpty else { return }
+        warnRefused(tables.apply(updates), checks)
+    }
+
+    /// Applies `updates` now, or queues them inside a batch.
+    private func submit(_ updates: [TableUpdate], _ checks: [InstallCheck]) {
+        let inBatch = lock.withLock { () -> Bool in
+            guard batchDepth > 0 else { return false }
+            let base = queued.count
+            queued += updates
+            queuedChecks += checks.map { var c = $0; c.index += base; return c }
+            return true
+        }
+        if !inBatch { warnRefused(tables.apply(updates), checks) }
+    }
+
+    private func warnRefused(_ results: [Bool], _ checks: [InstallCheck]) {
+        for c in checks where !results[c.index] {
+            if let ip = c.ip {
+                log.warning("EVPN: cannot install neighbour \(ip) -> \(c.mac) in VNI \(c.vni) (table full?)")
+            } else {
+                log.warning("EVPN: cannot install \(c.mac) in VNI \(c.vni) (VNI not local or table full)")
+            }
+        }
+    }
+
     init(tables: SwitchTables, log: DaemonLog) {
         self.tables = tables
         self.log = log
@@ -77,14 +123,14 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
             return neighborIPs[k] ?? []
         }
         var updates: [TableUpdate] = previous.filter { !ips.contains($0) }.map { .withdrawNeighbor(vni, $0, mac) }
-        let firstInstall = updates.count
-        updates += ips.map { .installNeighbor(vni, $0, mac) }
-        updates.append(.installEVPN(vni, mac, vtep: vtep, sequence: seq))
-        let results = tables.apply(updates)
-        if !results.last! { log.warning("EVPN: cannot install \(mac) in VNI \(vni) (VNI not local or table full)") }
-        for (i, ip) in ips.enumerated() where !results[firstInstall + i] {
-            log.warning("EVPN: cannot install neighbour \(ip) -> \(mac) in VNI \(vni) (table full?)")
+        var checks: [InstallCheck] = []
+        for ip in ips {
+            checks.append(InstallCheck(index: updates.count, vni: vni, mac: mac, ip: ip))
+            updates.append(.installNeighbor(vni, ip, mac))
         }
+        checks.append(InstallCheck(index: updates.count, vni: vni, mac: mac, ip: nil))
+        updates.append(.installEVPN(vni, mac, vtep: vtep, sequence: seq))
+        submit(updates, checks)
         log.debug("EVPN: \(mac)\(ips.isEmpty ? "" : " (\(ips.map { "\($0)" }.joined(separator: ", ")))") in VNI \(vni) -> \(vtep) seq \(seq)")
     }
 
@@ -93,11 +139,12 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
             installedMACs.remove(VNIMAC(vni, mac))
             return neighborIPs.removeValue(forKey: VNIMAC(vni, mac)) ?? []
         }
-        tables.apply(ips.map { TableUpdate.withdrawNeighbor(vni, $0, mac) } + [.withdrawEVPN(vni, mac)])
+        submit(ips.map { TableUpdate.withdrawNeighbor(vni, $0, mac) } + [.withdrawEVPN(vni, mac)], [])
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 
     func addFloodVTEP(vni: VNI, vtep: IPAddress) {
+        flushQueued()
         tables.apply(.addFlood(vni, vtep, .evpn))
         let new = lock.withLock { () -> Bool in
             staleFloods.remove(VNIVTEP(vni: vni, vtep: vtep))
@@ -107,6 +154,7 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     }
 
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
+        flushQueued()
         lock.withLock { _ = installedFloods.remove(VNIVTEP(vni: vni, vtep: vtep)) }
         // Only what EVPN added: a statically configured flood entry stays.
         let removed = tables.apply(.removeFlood(vni, vtep, origin: .evpn))
@@ -138,6 +186,7 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     }
 
     private func installRemoteRoute(_ k: VRFPrefix, vtep: IPAddress, routerMAC: MACAddress) {
+        flushQueued()
         lock.withLock { installedRoutes.insert(k); staleRoutes.remove(k) }
         if !tables.apply(.installRoute(vrf: k.vrf, k.prefix, .remote(vtep: vtep, routerMAC: routerMAC))) {
             log.warning("EVPN: cannot install route \(k.prefix) in VRF \(k.vrf) (VRF not local or table full)")
@@ -146,6 +195,7 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     }
 
     private func withdrawRemoteRoute(_ k: VRFPrefix) {
+        flushQueued()
         lock.withLock { _ = installedRoutes.remove(k) }
         tables.apply(.removeRoute(vrf: k.vrf, k.prefix))
         log.debug("EVPN: withdrew route \(k.prefix) in VRF \(k.vrf)")

@@ -119,7 +119,15 @@ extension SwitchDaemon {
             for (origin, n) in c.byOrigin { byType[Self.typeName(origin), default: 0] += n }
             byVNI[String(v.value)] = c.local + c.remote
         }
-        return MACCount(total: byVNI.values.reduce(0, +), byType: byType, byVNI: byVNI)
+        let byVTEP = tables.read { p -> [String: Int] in
+            let bd = vni.flatMap { p.bridgeDomains.index(of: $0) }
+            if vni != nil && bd == nil { return [:] }
+            let vteps = p.vteps.entries
+            var out: [String: Int] = [:]
+            for (v, n) in p.fdb.countsByVTEP(bridgeDomain: bd) where Int(v) < vteps.count { out[vteps[Int(v)].ip.description, default: 0] += n }
+            return out
+        }
+        return MACCount(total: byVNI.values.reduce(0, +), byType: byType, byVNI: byVNI, byVTEP: byVTEP)
     }
 
     func vniViews(_ snap: SwitchSnapshot, only: VNI? = nil) -> [VNIView] {

@@ -52,6 +52,8 @@ public struct MACCount: Codable, Sendable, Equatable {
     public var total: Int
     public var byType: [String: Int]
     public var byVNI: [String: Int]
+    /// Entries toward each remote VTEP (its address); nil from older switches.
+    public var byVTEP: [String: Int]?
 }
 
 public struct VNIView: Codable, Sendable, Equatable {
