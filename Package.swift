@@ -58,7 +58,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["README.md"]
+            exclude: ["README.md", "Show/README.md"]
         ),
         // Host inspection and tuning recommendations.
         .target(name: "VXTune", dependencies: ["CLinuxKernel"], exclude: ["README.md"]),

@@ -96,20 +96,13 @@ extension SwitchDaemon {
         let targets: [(UInt64, FastPathTables.Target?)] = tables.read { p in
             keys.map { key in (key, p.fdb.entry(key: key).flatMap { fast.written.target(for: $0) }) }
         }
-        var failed = 0
-        var firstError: Error?
-        for (key, target) in targets where fast.written.fdb[key] != target {
-            do {
-                try fast.maps.setFDB(key, target)
-                fast.written.fdb[key] = target
-            } catch {
-                // A full map (E2BIG) fails every entry after it: one line per round, not per entry.
-                failed += 1
-                firstError = firstError ?? error
-            }
-        }
+        let changed = targets.filter { fast.written.fdb[$0.0] != $0.1 }.map { (key: $0.0, target: $0.1) }
+        let (failed, firstError) = fast.maps.setFDB(changed)
+        let notWritten = Set(failed)
+        for e in changed where !notWritten.contains(e.key) { fast.written.fdb[e.key] = e.target }
         if let firstError {
-            log.error("XDP fast path maps: \(failed) entries not written (\(firstError)); the engine forwards them")
+            // A full map (E2BIG) fails every entry after it: one line per round, not per entry.
+            log.error("XDP fast path maps: \(failed.count) entries not written (\(firstError)); the engine forwards them")
         }
     }
 
