@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VXBench
 import VXLab
 import VXLabKit
 import VXSwitch
@@ -92,13 +93,12 @@ struct BenchEVPN: ParsableCommand {
         var min: Double
         var max: Double
         var runs: Int
+        /// VXBench's `Spread` (median, min, max) and how many runs; nil for none.
         init?(_ values: [Double]) {
             guard !values.isEmpty else { return nil }
-            let v = values.sorted()
-            median = v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
-            min = v.first!
-            max = v.last!
-            runs = v.count
+            let s = Spread(values)
+            median = s.median; min = s.min; max = s.max
+            runs = values.count
         }
         var text: String { String(format: "%.3f s (%.3f–%.3f, %d runs)", median, min, max, runs) }
     }
