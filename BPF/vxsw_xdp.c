@@ -20,6 +20,7 @@
 #include "lib/parsing.h"
 #include "lib/maps.h"
 #include "lib/fastpath.h"
+#include "lib/tapfast.h"
 
 static __always_inline int is_vxlan_for_us(void *data, void *end) {
     struct cursor c = { .pos = data };

@@ -30,6 +30,8 @@ struct vxsw_fast_config {
     __u8  uplink_mac[6];
     __u8  verify_udp_csum4;  /* verify non-zero outer UDP checksums over IPv4 (wrong: declined, the engine drops) */
     __u8  verify_udp_csum6;  /* the same over IPv6 */
+    __u32 tap_uplink_ifindex; /* where the tap path (lib/tapfast.h) sends what it encapsulates:
+                               * the uplink, also when XDP may not redirect into it (a veth) */
 };
 
 /* An untagged access port the fast path may receive from and deliver to, by ifindex. */
@@ -38,7 +40,9 @@ struct vxsw_fast_port {
     __u32 vni;               /* host order */
     __u32 max_frame;         /* largest (untagged) frame delivered to it: MTU + 14, as the engine */
     __u8  complete_csum;     /* frames received here get their TCP/UDP checksum completed */
-    __u8  pad[3];
+    __u8  tap;               /* a VM's tap on a packet socket: only the tap path (lib/tapfast.h)
+                              * delivers to it, never XDP (a redirect would bypass GRO) */
+    __u8  pad[2];
 };
 
 enum vxsw_fast_kind {

@@ -310,7 +310,7 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     if (dst->kind == VXSW_FAST_PORT) {
         if (target == ifindex) return FAST_DECLINE; /* same segment: the engine drops it */
         struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
-        if (!out || out->bd != bd || flen > out->max_frame) return FAST_DECLINE;
+        if (!out || out->tap || out->bd != bd || flen > out->max_frame) return FAST_DECLINE;
         if (complete && complete_csum(ctx, 0, flen, 0) < 0) return FAST_DECLINE;
         touch(src);
         count(VXSW_STAT_FAST_LOCAL);
@@ -409,7 +409,7 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     if (!dst || dst->kind != VXSW_FAST_PORT) return FAST_DECLINE; /* a VTEP: split horizon */
     __u32 target = dst->target;
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
-    if (!out || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
+    if (!out || out->tap || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
     if (finish_decap(ctx, cfg, l4, udplen, v6, ioff, ilen, flen) < 0) return FAST_DECLINE;
     touch(src);
     count(VXSW_STAT_FAST_DECAP);

@@ -102,7 +102,7 @@ static __always_inline int fast_route(struct xdp_md *ctx, struct vxsw_fast_confi
         if (!dst || dst->kind != VXSW_FAST_PORT) return FAST_DECLINE; /* behind a VTEP in the L2 VNI, or unknown */
         target = dst->target;
         struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
-        if (!out || out->bd != obd || flen > out->max_frame) return FAST_DECLINE; /* too_big: the engine answers */
+        if (!out || out->tap || out->bd != obd || flen > out->max_frame) return FAST_DECLINE; /* too_big: the engine answers */
     } else if (to->kind == VXSW_FAST_ROUTE_REMOTE) {
         if (!gw->l3_vni || !cfg->uplink_ifindex) return FAST_DECLINE;
         target = to->target;
@@ -187,7 +187,7 @@ static __always_inline int fast_route_overlay(struct xdp_md *ctx, struct vxsw_fa
     if (!dst || dst->kind != VXSW_FAST_PORT) return FAST_DECLINE;
     __u32 target = dst->target;
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
-    if (!out || out->bd != obd || ilen > out->max_frame) return FAST_DECLINE;
+    if (!out || out->tap || out->bd != obd || ilen > out->max_frame) return FAST_DECLINE;
     if (finish_decap(ctx, cfg, l4, udplen, ov6, ioff, ilen, flen) < 0) return FAST_DECLINE;
     data = (void *)(long)ctx->data;
     end = (void *)(long)ctx->data_end;

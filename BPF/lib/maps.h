@@ -37,6 +37,9 @@ enum vxsw_stat {
     VXSW_STAT_FAST_DECAP,           /* fast path: VXLAN frame decapsulated, redirected to a port */
     VXSW_STAT_FAST_LOCAL,           /* fast path: access frame redirected to another access port */
     VXSW_STAT_FAST_ROUTED,          /* fast path: access frame routed (to a local host or through the L3 VNI) */
+    VXSW_STAT_FAST_TAP,             /* tap path: a tap's frame (super-frames whole) redirected to another tap */
+    VXSW_STAT_FAST_TAP_ENCAP,       /* tap path: a tap's frame encapsulated whole, redirected to the uplink */
+    VXSW_STAT_FAST_TAP_LOST,        /* tap path: a frame the socket filter took that tc could not send (dropped) */
     VXSW_STAT_MAX,
 };
 

@@ -49,6 +49,9 @@ public struct AttachedPort {
     let sockets: [XSKSocket]
     let link: XDPLink?
     let packetSocket: PacketSocket?
+    /// A tap's in-kernel tap-to-tap path (nil: not a tap, or the kernel refused it: `tapPathProblem`).
+    let tapPath: TapPath?
+    public let tapPathProblem: String?
     /// The worker that receives on each socket (in `sockets` order), or on the tap.
     public let receivers: [Int]
     /// Tx rings several workers share (fewer sockets than workers), freed after detach.
@@ -204,7 +207,8 @@ public final class Datapath<P: PacketProcessor> {
             for socket in sockets { try program.setSocket(slot: slot, queue: socket.queue, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
             let port = AttachedPort(id: id, info: info, role: role, slot: slot, sockets: sockets,
-                                    link: link, packetSocket: nil, receivers: receivers, shares: shares)
+                                    link: link, packetSocket: nil, tapPath: nil, tapPathProblem: nil,
+                                    receivers: receivers, shares: shares)
             ports[id] = port
             rebalanceFrames()
             if role == .uplink { openTunnel(uplink: id, ifindex: info.ifindex) }
@@ -269,11 +273,14 @@ public final class Datapath<P: PacketProcessor> {
         }
         let info = try InterfaceInfo(name: interface)
         let socket = try PacketSocket(interface: interface, ifindex: info.ifindex)
+        var tapPath: TapPath?, problem: String?
+        do { tapPath = try TapPath(program: program, socket: socket) } catch { problem = "\(error)" }
         let receiver = leastLoaded(receiveLoad)
         postToAll { w in [.addTap(fd: socket.fd, port: id, receives: w == receiver)] }
         // Slot -1: it has no entry in the XDP program's tables.
         let port = AttachedPort(id: id, info: info, role: .access, slot: -1, sockets: [],
-                                link: nil, packetSocket: socket, receivers: [receiver], shares: [])
+                                link: nil, packetSocket: socket, tapPath: tapPath, tapPathProblem: problem,
+                                receivers: [receiver], shares: [])
         ports[id] = port
         return port
     }
@@ -284,6 +291,7 @@ public final class Datapath<P: PacketProcessor> {
     public func detach(_ id: PortID) {
         guard let port = ports.removeValue(forKey: id) else { return }
         if id == tunnelUplink { closeTunnel() }
+        port.tapPath?.detach()
         port.link?.detach()
         if port.link != nil { program.removePort(ifindex: port.info.ifindex) }
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }

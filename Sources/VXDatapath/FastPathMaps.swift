@@ -7,7 +7,7 @@ import VXCore
 /// (the difference between two) or entry by entry (`target(for:)`, `FastPathMaps.setFDB`).
 ///
 /// Only what the fast path may forward without the Swift engine is in here: untagged,
-/// enabled access ports; VNIs; active VTEPs (resolved ones carry the outer headers); unicast
+/// enabled access ports (taps marked: only the tap path delivers to them); VNIs; active VTEPs (resolved ones carry the outer headers); unicast
 /// FDB entries toward those ports and VTEPs. Anything else misses in XDP and goes to the engine.
 public struct FastPathTables: Equatable, Sendable {
     public struct Config: Equatable, Sendable {
@@ -22,6 +22,10 @@ public struct FastPathTables: Equatable, Sendable {
         public var localV6: IPAddress?
         public var verifyUDPChecksumV4 = false
         public var verifyUDPChecksumV6 = true
+        /// The uplink for the tap path (BPF/lib/tapfast.h): set also where XDP may not
+        /// redirect into it (`uplinkIfindex` 0 for a veth under `fast-path: auto`), since
+        /// the tap path sends skbs, which any device takes.
+        public var tapUplinkIfindex: Int32 = 0
     }
 
     public struct Port: Equatable, Sendable {
@@ -29,6 +33,8 @@ public struct FastPathTables: Equatable, Sendable {
         public var vni: VNI
         public var maxFrame: Int
         public var completeChecksums: Bool
+        /// A VM's tap on a packet socket: only the tap path delivers to it (BPF/lib/tapfast.h).
+        public var tap = false
     }
 
     public struct VTEP: Equatable, Sendable {
@@ -73,7 +79,7 @@ public struct FastPathTables: Equatable, Sendable {
                   let bd = pipeline.bridgeDomains.index(of: vni),
                   pipeline.bridgeDomains.domains[Int(bd)].vlan(for: id) == 0 else { continue }
             ports[index] = Port(bd: bd, vni: vni, maxFrame: c.mtu + Ethernet.headerLength,
-                                completeChecksums: c.completeChecksums)
+                                completeChecksums: c.completeChecksums, tap: c.takesSuperFrames)
             portIndex[id] = index
         }
         for d in pipeline.bridgeDomains.domains where d.active {
@@ -137,6 +143,7 @@ public final class FastPathMaps {
             if let v4 = c.localV4 { Self.copy(v4.bytes, into: &v.local_v4); v.has_v4 = 1 }
             if let v6 = c.localV6 { Self.copy(v6.bytes, into: &v.local_v6); v.has_v6 = 1 }
             Self.copy(c.uplinkMAC.bytes, into: &v.uplink_mac)
+            v.tap_uplink_ifindex = UInt32(bitPattern: c.tapUplinkIfindex)
         }
         var key: UInt32 = 0
         try update(configFD, &key, Self.bytes(of: v), "fast_config")
@@ -167,6 +174,7 @@ public final class FastPathMaps {
             v.vni = p.vni.value
             v.max_frame = UInt32(p.maxFrame)
             v.complete_csum = p.completeChecksums ? 1 : 0
+            v.tap = p.tap ? 1 : 0
             var k = UInt32(bitPattern: index)
             try update(portsFD, &k, Self.bytes(of: v), "fast_ports")
         }

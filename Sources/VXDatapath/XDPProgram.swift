@@ -33,6 +33,9 @@ public final class XDPProgram {
     public let portsFD: Int32
     public let configFD: Int32
     public let statsFD: Int32
+    /// The tap path's two programs (BPF/lib/tapfast.h, `TapPath`).
+    public let tapFilterFD: Int32
+    public let tapForwardFD: Int32
 
     /// Loads the program compiled into this binary (BPF/vxsw_xdp.c).
     public init(image bytes: [UInt8] = BPFObjects.vxsw_xdp, verbose: Bool = false) throws {
@@ -43,6 +46,8 @@ public final class XDPProgram {
         portsFD = try object.mapFD("ports")
         configFD = try object.mapFD("config")
         statsFD = try object.mapFD("stats")
+        tapFilterFD = try object.programFD("vxsw_tap_filter")
+        tapForwardFD = try object.programFD("vxsw_tap_forward")
     }
 
     /// A map of the program by name (the fast path's maps, for one).
@@ -118,7 +123,7 @@ public final class XDPProgram {
     /// The program's own counters (BPF/lib/maps.h `enum vxsw_stat`), summed over CPUs.
     public func statistics() -> [String: UInt64] {
         let names = ["access_to_switch", "vxlan_to_switch", "uplink_pass", "unknown_port_pass", "queue_out_of_range",
-                     "fast_encap", "fast_decap", "fast_local", "fast_routed"]
+                     "fast_encap", "fast_decap", "fast_local", "fast_routed", "fast_tap", "fast_tap_encap", "fast_tap_lost"]
         var out: [String: UInt64] = [:]
         for (i, name) in names.enumerated() {
             var sum: UInt64 = 0

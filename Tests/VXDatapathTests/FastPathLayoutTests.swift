@@ -24,10 +24,10 @@ final class FastPathLayoutTests: XCTestCase {
             "sport_lo": \.sport_lo, "sport_hi": \.sport_hi, "udp_port": \.udp_port, "udp6_zero_csum": \.udp6_zero_csum,
             "decap_complete_csum": \.decap_complete_csum, "local_v4": \.local_v4, "local_v6": \.local_v6,
             "has_v4": \.has_v4, "has_v6": \.has_v6, "uplink_mac": \.uplink_mac,
-            "verify_udp_csum4": \.verify_udp_csum4, "verify_udp_csum6": \.verify_udp_csum6,
+            "verify_udp_csum4": \.verify_udp_csum4, "verify_udp_csum6": \.verify_udp_csum6, "tap_uplink_ifindex": \.tap_uplink_ifindex,
         ])
         try check("vxsw_fast_port", vxsw_fast_port.self, [
-            "bd": \.bd, "vni": \.vni, "max_frame": \.max_frame, "complete_csum": \.complete_csum, "pad": \.pad,
+            "bd": \.bd, "vni": \.vni, "max_frame": \.max_frame, "complete_csum": \.complete_csum, "tap": \.tap, "pad": \.pad,
         ])
         try check("vxsw_fast_fdb", vxsw_fast_fdb.self, ["kind": \.kind, "target": \.target, "last_seen": \.last_seen, "pad": \.pad])
         try check("vxsw_fast_vtep", vxsw_fast_vtep.self, ["next_hop": \.next_hop, "resolved": \.resolved, "ipv6": \.ipv6, "remote": \.remote])

@@ -82,25 +82,35 @@ final class RealVMSwitchTests: XCTestCase {
         let stats = try cli(["show", "stats", "--json"])
         XCTAssertTrue(stats.succeeded, stats.error)
         let view = try JSONDecoder().decode(StatsView.self, from: Data(stats.output.utf8))
-        // g1 sent bulk TCP (to g2 and g3) and received it (from g2); g3 only received.
-        for (tap, sends) in [("tap1", true), ("tap3", false)] {
-            let counters = try XCTUnwrap(view.taps.first { $0.port == tap }?.counters, "\(tap) in show stats")
-            if sends {
-                // Whole to g3 (tap to tap) and to g2 (through the tunnel tap): none needs cutting by vxsw.
-                XCTAssertGreaterThan(counters.rxSuperFrames, 0, "\(tap): the guest's TSO super-frames arrived whole")
-            }
-            XCTAssertGreaterThan(counters.txSuperFrames, 0, "\(tap): TCP toward the guest was coalesced")
-            // tx_ring_full on a tap is the TCG guest not draining it in time (backpressure, as at a bridge's tap).
-            let port = try XCTUnwrap(view.ports.first { $0.name == tap })
-            let before = dropsBefore[tap] ?? [:]
-            let new = port.drops.filter { $0.key != "tx_ring_full" && $0.value != before[$0.key, default: 0] }
-            XCTAssertEqual(new, [:], "\(tap): nothing dropped once the taps were up (before: \(before))")
-        }
-        for reason in ["too_big", "bad_offload", "socket_overflow", "no_buffer"] {
-            XCTAssertEqual(view.drops[reason], 0, "no \(reason) drops")
-        }
+        // g1 sent bulk TCP to g3 and g2: once both MACs are known the tap path carries it in the
+        // kernel, whole (tap to tap, and encapsulated toward hv2's VTEP), and the engine never sees it.
+        XCTAssertGreaterThan(view.xdp["fast_tap", default: 0], 1000, "g1 -> g3 went tap to tap in the kernel: \(view.xdp)")
+        XCTAssertGreaterThan(view.xdp["fast_tap_encap", default: 0], 1000, "g1 -> g2 was encapsulated in the kernel: \(view.xdp)")
+        XCTAssertEqual(view.xdp["fast_tap_lost"], 0, "the tap path lost nothing")
+        // g2's TCP toward g1 came through the uplink and the engine, which coalesced it.
+        let tap1 = try XCTUnwrap(view.taps.first { $0.port == "tap1" }?.counters, "tap1 in show stats")
+        XCTAssertGreaterThan(tap1.txSuperFrames, 0, "tap1: TCP toward the guest was coalesced")
+        try assertNothingDropped(view, since: dropsBefore)
+
+        // The same guests with the tap path off (datapath.fast-path: false): the engine carries
+        // the super-frames whole (tap to tap, and through the tunnel tap), as before it existed.
+        XCTAssertEqual(vxsw.stop(), 0, "vxsw stops cleanly:\n\(vxsw.log)")
+        try (rig.vxswConfig(taps: ["tap1", "tap3"], socket: control, header: "RealVMSwitchTests (fast path off)")
+            + "datapath:\n  fast-path: false\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let engine = try startSwitchProcess(binary: binary, config: config, socket: control, in: rig.hv1, logPath: workDir + "/vxsw-engine.log")
+        defer { _ = engine.stop() }
+        try g1.assertPings("198.19.77.2")
+        try g1.assertPings("198.19.77.3")
+        let engineDropsBefore = try tapDrops()
+        try assertTransfer(from: g1, to: g2, address: "198.19.77.2")
+        try assertTransfer(from: g1, to: g3, address: "198.19.77.3")
+        let engineView = try JSONDecoder().decode(StatsView.self, from: Data(try cli(["show", "stats", "--json"]).output.utf8))
+        XCTAssertEqual(engineView.xdp["fast_tap", default: 0] + engineView.xdp["fast_tap_encap", default: 0], 0, "no tap path")
+        let counters = try XCTUnwrap(engineView.taps.first { $0.port == "tap1" }?.counters, "tap1 in show stats")
+        // Whole to g3 (tap to tap) and to g2 (through the tunnel tap): none needs cutting by vxsw.
+        XCTAssertGreaterThan(counters.rxSuperFrames, 0, "tap1: the guest's TSO super-frames arrived whole")
         // g1's super-frames to g2 left whole through the tunnel tap (the kernel cut them), where the kernel can.
-        let tunnel = try XCTUnwrap(view.tunnel, "show stats has the tunnel")
+        let tunnel = try XCTUnwrap(engineView.tunnel, "show stats has the tunnel")
         if tunnel.tap == nil, let why = tunnel.unavailable, why.contains("6.17") {
             print("tunnel GSO unavailable on this kernel (super-frames to remote VTEPs segmented by vxsw): \(why)")
         } else {
@@ -109,9 +119,10 @@ final class RealVMSwitchTests: XCTestCase {
             XCTAssertGreaterThan(tunnel.counters.segments, tunnel.counters.superFrames)
             XCTAssertEqual(tunnel.counters.refused, 0, "the tunnel tap took every one")
         }
+        try assertNothingDropped(engineView, since: engineDropsBefore)
+        XCTAssertEqual(engine.stop(), 0, "vxsw stops cleanly:\n\(engine.log)")
 
         // The baseline with the same guests: hv1 as a Linux bridge + kernel vxlan.
-        XCTAssertEqual(vxsw.stop(), 0, "vxsw stops cleanly:\n\(vxsw.log)")
         try rig.addBridgeVXLAN(in: rig.hv1, local: rig.hv1Underlay, remote: rig.hv2Underlay)
         try rig.attach(g1)
         try rig.attach(g3)
@@ -123,7 +134,7 @@ final class RealVMSwitchTests: XCTestCase {
         }
     }
 
-    /// Two workers with real guests: the taps are received on by different workers, so a guest's
+    /// Two workers with real guests (the tap path off, so every frame goes through them): the taps are received on by different workers, so a guest's
     /// frames to the other local guest leave through the other worker's tap batch, and both
     /// share the single-queue uplink's tx ring toward the remote guest.
     func testGuestsThroughTwoWorkers() throws {
@@ -136,7 +147,7 @@ final class RealVMSwitchTests: XCTestCase {
         try rig.attach(g2)
         let control = workDir + "/vxsw.ctl", config = workDir + "/vxsw.yaml"
         let yaml = rig.vxswConfig(taps: ["tap1", "tap3"], socket: control, header: "RealVMSwitchTests (two workers)")
-            + "datapath:\n  workers: [0, 1]\n"
+            + "datapath:\n  workers: [0, 1]\n  fast-path: false\n" // the engine's workers, not the in-kernel tap path
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)
         let binary = try vxswBinary()
         let vxsw = try startSwitchProcess(binary: binary, config: config, socket: control, in: rig.hv1, logPath: workDir + "/vxsw.log")
@@ -159,6 +170,21 @@ final class RealVMSwitchTests: XCTestCase {
         XCTAssertNotEqual(receivers[0].contains("tap1"), receivers[1].contains("tap1"), "one worker receives on tap1")
         XCTAssertFalse(receivers[0].contains("tap1") && receivers[0].contains("tap3"), "the taps are on different workers: \(receivers)")
         for w in workers { XCTAssertGreaterThan(w.frames, 1000, "worker \(w.index) forwarded the guests' frames") }
+    }
+
+    /// No drop on the taps since `before` but the TCG guest's own full queue (tx_ring_full is
+    /// backpressure, as at a bridge's tap), and none of the offload or buffer reasons anywhere.
+    private func assertNothingDropped(_ view: StatsView, since before: [String: [String: UInt64]],
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
+        for tap in ["tap1", "tap3"] {
+            let port = try XCTUnwrap(view.ports.first { $0.name == tap }, file: file, line: line)
+            let was = before[tap] ?? [:]
+            let new = port.drops.filter { $0.key != "tx_ring_full" && $0.value != was[$0.key, default: 0] }
+            XCTAssertEqual(new, [:], "\(tap): nothing dropped once the taps were up (before: \(was))", file: file, line: line)
+        }
+        for reason in ["too_big", "bad_offload", "socket_overflow", "no_buffer"] {
+            XCTAssertEqual(view.drops[reason], 0, "no \(reason) drops", file: file, line: line)
+        }
     }
 
     /// Sends 16 MB of random bytes from `from` to `to` with nc and compares the MD5 on both ends.

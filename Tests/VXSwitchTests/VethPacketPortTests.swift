@@ -46,13 +46,20 @@ final class VethPacketPortTests: XCTestCase {
 
         let stats = try env.stats()
         let counters = try XCTUnwrap(stats.taps.first { $0.port == "vc1" }?.counters, "vc1 listed among the tap ports")
-        XCTAssertGreaterThan(counters.rxSuperFrames, 0, "the container's GSO super-frames arrived whole")
         XCTAssertGreaterThan(counters.txSuperFrames, 0, "TCP toward the container was coalesced")
-        // The container's super-frames to vm21 (behind the remote VTEP) left whole through the tunnel tap.
         let tunnel = try XCTUnwrap(stats.tunnel)
-        XCTAssertNotNil(tunnel.tap, "a tunnel tap: \(tunnel.unavailable ?? "")")
-        XCTAssertGreaterThan(tunnel.counters.superFrames, 0, "super-frames to the remote VTEP went whole")
         XCTAssertEqual(tunnel.counters.refused, 0)
+        XCTAssertEqual(stats.xdp["fast_tap_lost"], 0, "the tap path lost nothing")
+        if underlay == .ipv4 {
+            // Over IPv4 the tap path (BPF/lib/tapfast.h) encapsulates them whole in the kernel.
+            XCTAssertGreaterThan(stats.xdp["fast_tap_encap", default: 0], 100, "the container's super-frames went whole through the tap path: \(stats.xdp)")
+        } else {
+            // Over IPv6 the tap path leaves them to the engine: whole in, whole out through the tunnel tap.
+            XCTAssertEqual(stats.xdp["fast_tap_encap", default: 0], 0, "the tap path encapsulates over IPv4 only")
+            XCTAssertGreaterThan(counters.rxSuperFrames, 0, "the container's GSO super-frames arrived whole")
+            XCTAssertNotNil(tunnel.tap, "a tunnel tap: \(tunnel.unavailable ?? "")")
+            XCTAssertGreaterThan(tunnel.counters.superFrames, 0, "super-frames to the remote VTEP went whole")
+        }
         let port = try XCTUnwrap(stats.ports.first { $0.name == "vc1" })
         // A full queue toward the container is backpressure TCP answers (the kernel's backlog on
         // the veth peer, ENOBUFS), counted as tx_ring_full; the bridge drops there too. Anything

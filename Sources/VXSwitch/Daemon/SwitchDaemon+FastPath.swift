@@ -106,10 +106,12 @@ extension SwitchDaemon {
         }
     }
 
-    /// Interfaces of the switch's XDP ports by id (from their names: ifindexes of live interfaces); tap ports on packet sockets are not among them.
+    /// Interfaces of the switch's ports by id (from their names: ifindexes of live interfaces).
+    /// Tap ports on packet sockets are among them: the maps mark them (`FastPathTables.Port.tap`),
+    /// XDP never redirects to them, the tap path (BPF/lib/tapfast.h) moves frames between them.
     func portIfindexes() -> [PortID: Int32] {
         lock.lock()
-        let names = portNames.filter { !packetPorts.contains($0.key) }
+        let names = portNames
         lock.unlock()
         var out: [PortID: Int32] = [:]
         for (id, name) in names {
@@ -140,7 +142,8 @@ extension SwitchDaemon {
 
     func syncFastPath(_ fast: FastPathState, force: Bool = false) {
         let ifindex = fastPathPorts()
-        let tables = self.tables.read { FastPathTables(pipeline: $0, ifindex: ifindex) }
+        var tables = self.tables.read { FastPathTables(pipeline: $0, ifindex: ifindex) }
+        tables.config.tapUplinkIfindex = portIfindexes()[Self.uplinkID] ?? 0
         fast.lock.lock(); defer { fast.lock.unlock() }
         guard force || tables != fast.written else { return }
         write(tables, fast)

@@ -45,13 +45,17 @@ extension SwitchDaemon {
             let info = try InterfaceInfo(name: port.name)
             tables.apply(.setPort(id, portConfig(info)), wait: true)
             do {
-                _ = try datapath.attachPacket(interface: port.name, as: id)
+                let attached = try datapath.attachPacket(interface: port.name, as: id)
+                if let problem = attached.tapPathProblem {
+                    log.warning("\(port.name): no in-kernel tap-to-tap path (\(problem)); its frames to other taps go through the worker")
+                }
             } catch {
                 tables.apply(.setPort(id, nil), wait: true)
                 throw error
             }
             log.info("attached \(port.name) as port \(id) (access, packet socket with virtio-net header: guest TSO/GRO)")
             lock.lock(); portNames[id] = port.name; packetPorts.insert(id); lock.unlock()
+            fastPath?.markStructural() // its ifindex joins the fast path's ports (the tap path)
         } else {
             try attach(interface: port.name, id: id, role: .access, portConfig: portConfig)
         }
