@@ -22,7 +22,24 @@ public final class VMBenchRunner: @unchecked Sendable {
         public var seconds = 10
         /// `datapath.poll` for vxsw (nil: its default).
         public var poll: String?
+        public var underlay: Underlay = .wire
         public init() {}
+    }
+
+    /// What crosses the veth between the hosts. A veth hands a GSO packet to its peer whole,
+    /// which no physical network does; and an XDP program on one end turns TSO off on the
+    /// other (a veth rule), so with `veth` the bridge receives 64 KB packets while vxsw gets
+    /// the wire-sized segments hv2 had to cut. `wire` gives both contenders what a NIC
+    /// receives: frames of at most the MTU, cut by the sending host's kernel (a NIC's job on
+    /// real hardware), merged again by GRO where the receiver has it.
+    public enum Underlay: String, Sendable, CaseIterable {
+        case wire, veth
+        var setup: String {
+            switch self {
+            case .wire: return "wire-sized frames both ways: TSO and GSO off on both veth ends (the sender's kernel cuts what a NIC would), GRO on"
+            case .veth: return "GRO on; the veth passes GSO packets whole where its far end has no XDP"
+            }
+        }
     }
 
     struct Guest { let name, tap, mac, ip: String; let onHV1: Bool }
@@ -74,7 +91,7 @@ public final class VMBenchRunner: @unchecked Sendable {
                 "hv1 vxsw": "vxsw run with tap1 and tap3 as access ports of VNI 1000 (io: auto, so a packet socket with the "
                     + "virtio-net header), uplink ul0, flood to hv2; "
                     + (settings.poll.map { "datapath.poll: \($0); every other setting" } ?? "every setting") + " at its default",
-                "underlay": "veth ul0 ↔ ul0 between the namespaces, MTU \(RealVMRig.underlayMTU), GRO on",
+                "underlay": "veth ul0 ↔ ul0 between the namespaces, MTU \(RealVMRig.underlayMTU), `--underlay \(settings.underlay.rawValue)`: \(settings.underlay.setup)",
             ])
         say("vxsw bench vm: \(settings.runs) run(s) × 2 contenders × 3 paths × \(settings.seconds) s; "
             + "\(report.machine.vcpus) vCPUs, load \(report.machine.loadAverageAtStart)")
@@ -100,6 +117,9 @@ public final class VMBenchRunner: @unchecked Sendable {
         let rig = try RealVMRig(tag: "b")
         lock.withLock { self.rig = rig }
         try rig.addBridgeVXLAN(in: rig.hv2, local: rig.hv2Underlay, remote: rig.hv1Underlay)
+        if settings.underlay == .wire {
+            for ns in [rig.hv1, rig.hv2] { try ns.exec(["ethtool", "-K", "ul0", "tso", "off", "gso", "off"]) }
+        }
         let guests = try Self.guests.map { g in
             try rig.startGuest(g.name, in: g.onHV1 ? rig.hv1 : rig.hv2, tap: g.tap, mac: g.mac, ipv4CIDR: g.ip + "/24")
         }
@@ -189,7 +209,8 @@ public final class VMBenchRunner: @unchecked Sendable {
             return nil
         }
         let drops = (json["drops"]?.objectValue ?? [:]).compactMapValues { $0.intValue }.filter { $0.value != 0 }
-        return VMBenchCounters(run: run, ports: json["ports"] ?? .null, taps: json["taps"] ?? .null, drops: drops)
+        let kernel = (json["xdp"]?.objectValue ?? [:]).compactMapValues { $0.intValue }.filter { $0.key.hasPrefix("fast_") }
+        return VMBenchCounters(run: run, ports: json["ports"] ?? .null, taps: json["taps"] ?? .null, drops: drops, kernelPaths: kernel)
     }
 
     /// vxsw's programs go with its process (bpf_link); the bridge rounds must not run behind one.

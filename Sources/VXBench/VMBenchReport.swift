@@ -50,6 +50,9 @@ public struct VMBenchCounters: Codable, Sendable {
     public var taps: JSONValue
     /// Drops over all ports, only reasons with a non-zero count.
     public var drops: [String: Int64]
+    /// The in-kernel paths' counters (`xdp` in show stats: fast_tap, fast_tap_encap, fast_tap_lost, …):
+    /// frames they carried are in no port's counters.
+    public var kernelPaths: [String: Int64] = [:]
 }
 
 public struct VMBenchPathResult: Codable, Sendable {
@@ -140,6 +143,8 @@ public enum VMBenchReportWriter {
             }
             let drops = c.drops.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")
             md += "| \(c.run) | all drops | | | \(drops.isEmpty ? "none" : drops) | | |\n"
+            let kernel = c.kernelPaths.filter { $0.value != 0 }.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")
+            md += "| \(c.run) | in the kernel (tap path, XDP fast path; in no port's counters) | | | \(kernel.isEmpty ? "none" : kernel) | | |\n"
         }
         if !r.notes.isEmpty { md += "\n## Notes\n\n" + r.notes.map { "- \($0)\n" }.joined() }
         return md

@@ -19,6 +19,9 @@ struct BenchVM: ParsableCommand {
     @Option(help: "vxsw's datapath.poll for the run: busy, adaptive or interrupt (default: vxsw's default).")
     var poll: String?
 
+    @Option(help: "The underlay between hv1 and hv2: wire (wire-sized frames both ways, as a physical network carries: TSO and GSO off on both veth ends, GRO on) or veth (a veth passes 64 KB GSO packets between the hosts whole where neither end has XDP).")
+    var underlay: VMBenchRunner.Underlay = .wire
+
     @OptionGroup var results: BenchOutputOptions
 
     @Flag(help: "Run from a debug build anyway (its figures say nothing about vxsw; the report says so).")
@@ -43,6 +46,7 @@ struct BenchVM: ParsableCommand {
         settings.runs = runs
         settings.seconds = seconds
         settings.poll = poll
+        settings.underlay = underlay
         let runner = VMBenchRunner(settings: settings, binary: binary) { print($0); fflush(stdout) }
         var report = runner.run(command: run.command, commit: run.commit)
         if kind != "release" { report.notes.insert("NOT A RELEASE BUILD (\(kind)): vxsw's figures are far below what it can do", at: 0) }
@@ -54,3 +58,5 @@ struct BenchVM: ParsableCommand {
         if !report.errors.isEmpty { throw ExitCode.failure }
     }
 }
+
+extension VMBenchRunner.Underlay: ExpressibleByArgument {}
