@@ -292,4 +292,28 @@ final class RIBTests: XCTestCase {
         rib.dropRoutes(of: "p1")
         XCTAssertTrue(dp.macs.isEmpty)
     }
+
+    /// The Adj-RIB-In reuses a withdrawn route's slot: the indexes (by MAC) must never keep it.
+    /// One MAC behind two VTEPs, one withdrawn, its slot taken by another MAC's route.
+    func testAFreedSlotIsReusedWithoutStaleIndexEntries() {
+        let rib = makeRIB()
+        rib.setLocalVNIs([vni])
+        let other = MACAddress("02:00:00:00:00:02")!
+        rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA), from: "p1")
+        rib.apply(update([type2(.as2(65003, 1))], nextHop: vtepB), from: "p1")
+        XCTAssertEqual(rib.installed[VNIMAC(vni, mac)]?.vtep, vtepA) // the lower VTEP at equal sequence
+        rib.apply(update([type2(.as2(65002, 1))], nextHop: vtepA, withdraw: true), from: "p1")
+        XCTAssertEqual(rib.installed[VNIMAC(vni, mac)]?.vtep, vtepB)
+        rib.apply(update([type2(.as2(65002, 1), other)], nextHop: vtepA), from: "p1")
+        XCTAssertEqual(rib.installed[VNIMAC(vni, other)]?.vtep, vtepA)
+        XCTAssertEqual(rib.remoteCandidates(VNIMAC(vni, mac)).map(\.nextHop), [vtepB])
+        rib.apply(update([type2(.as2(65003, 1))], nextHop: vtepB, withdraw: true), from: "p1")
+        XCTAssertNil(rib.installed[VNIMAC(vni, mac)])
+        XCTAssertEqual(rib.installed[VNIMAC(vni, other)]?.vtep, vtepA)
+        XCTAssertEqual(rib.routeCount, 1)
+        XCTAssertEqual(rib.adjIn["p1"]?.values.map(\.route), [type2(.as2(65002, 1), other)])
+        rib.dropRoutes(of: "p1")
+        XCTAssertEqual(rib.routeCount, 0)
+        XCTAssertNil(rib.installed[VNIMAC(vni, other)])
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import XCTest
 
@@ -19,6 +20,9 @@ final class LogHandlerTests: XCTestCase {
         let line = VXSWLogHandler(label: "vxsw.evpn", level: .info, journal: false).line(.warning, "hold timer expired", metadata: nil)
         XCTAssertTrue(line.hasSuffix(" vxsw.evpn warning: hold timer expired\n"), line)
         XCTAssertTrue(line.first?.isNumber == true, "starts with its ISO 8601 time: \(line)")
+        // The time as ISO8601DateFormatter writes it (UTC, seconds), without making one per line.
+        XCTAssertEqual(VXSWLogHandler.utcTimestamp(0), "1970-01-01T00:00:00Z")
+        XCTAssertEqual(VXSWLogHandler.utcTimestamp(1_796_386_223), ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: 1_796_386_223)))
     }
 
     func testLevelsFilter() {

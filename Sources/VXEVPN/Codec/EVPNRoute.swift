@@ -204,4 +204,22 @@ public enum EVPNRouteKey: Hashable, Sendable, Comparable, CustomStringConvertibl
         }
     }
     public static func < (a: Self, b: Self) -> Bool { a.sortKey < b.sortKey }
+
+    /// A few words per key, not one combine per field and tag (the Adj-RIB-In hashes a key per
+    /// route received, and again for every entry each time its table grows). Keys of different
+    /// types that hash alike are still told apart by `==`.
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .macIP(let rd, let tag, let mac, let ip):
+            h.combine(rd.raw)
+            h.combine(UInt64(tag) << 48 | mac.raw)
+            if let ip { h.combine(ip.hi); h.combine(ip.lo) }
+        case .imet(let rd, let tag, let o):
+            h.combine(rd.raw); h.combine(UInt64(tag) | 3 << 32); h.combine(o.hi); h.combine(o.lo)
+        case .prefix(let rd, let tag, let p):
+            h.combine(rd.raw); h.combine(UInt64(tag) | UInt64(p.length) << 32 | 5 << 40)
+            h.combine(p.address.hi); h.combine(p.address.lo)
+        case .other(let t, let b): h.combine(t); h.combine(b)
+        }
+    }
 }

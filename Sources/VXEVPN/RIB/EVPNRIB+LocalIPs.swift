@@ -54,7 +54,7 @@ extension EVPNRIB {
     /// Every remote MAC claiming `key.ip` is reconciled: whose the IP is may have changed.
     func reconcileClaimants(of key: VNIIP) {
         var macs = Set<MACAddress>()
-        for ref in byIP[key.ip] ?? [] { if case .macIP(let m)? = adjIn[ref.peer]?[ref.key]?.route { macs.insert(m.mac) } }
+        for ref in byIP[key.ip] ?? [] { if case .macIP(let m)? = adjRIBIn[ref]?.route { macs.insert(m.mac) } }
         for mac in macs.sorted() { reconcile(VNIMAC(key.vni, mac)) }
     }
 

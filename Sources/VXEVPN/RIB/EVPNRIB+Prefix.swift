@@ -47,7 +47,7 @@ extension EVPNRIB {
     public func prefixCandidates(_ k: VRFPrefix) -> [(ReceivedRoute, MACAddress)] {
         guard let v = vrfs[k.vrf] else { return [] }
         let rs: [(ReceivedRoute, MACAddress)] = (byPrefix[k.prefix] ?? []).compactMap { ref in
-            guard let r = adjIn[ref.peer]?[ref.key], r.nextHop != vtep, case .prefix(let p) = r.route,
+            guard let r = adjRIBIn[ref], r.nextHop != vtep, case .prefix(let p) = r.route,
                   p.isInterfaceless, p.vni == k.vrf, let rmac = r.extendedCommunities.routerMAC,
                   r.routeTargets.contains(where: { v.importRTs.contains($0) }) else { return nil }
             return (r, rmac)

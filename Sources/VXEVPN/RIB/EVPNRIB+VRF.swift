@@ -76,7 +76,7 @@ extension EVPNRIB {
     public func hostCandidates(_ h: VRFHost) -> [(ReceivedRoute, MACAddress)] {
         guard let v = vrfs[h.vrf] else { return [] }
         let rs: [(ReceivedRoute, MACAddress)] = (byIP[h.ip] ?? []).compactMap { ref in
-            guard let r = adjIn[ref.peer]?[ref.key], r.nextHop != vtep, let m = macIPRoute(r), m.label2 != nil,
+            guard let r = adjRIBIn[ref], r.nextHop != vtep, let m = macIPRoute(r), m.label2 != nil,
                   let rmac = r.extendedCommunities.routerMAC,
                   r.routeTargets.contains(where: { v.importRTs.contains($0) }) else { return nil }
             return (r, rmac)

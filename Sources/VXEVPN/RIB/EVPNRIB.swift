@@ -6,6 +6,8 @@ public struct VNIMAC: Hashable, Sendable, Comparable {
     public var mac: MACAddress
     public init(_ vni: VNI, _ mac: MACAddress) { self.vni = vni; self.mac = mac }
     public static func < (a: Self, b: Self) -> Bool { (a.vni, a.mac) < (b.vni, b.mac) }
+    /// One word (24-bit VNI above the 48-bit MAC): the RIB's per-MAC tables hash it once per route.
+    public func hash(into h: inout Hasher) { h.combine(UInt64(vni.value) << 48 | mac.raw) }
 }
 
 /// (VNI, IP): the key of the per-VNI neighbour (ARP/ND) table.
@@ -23,26 +25,68 @@ public struct LocalIP: Sendable, Hashable {
     public var sequence: UInt32
 }
 
-/// A route received from a peer (Adj-RIB-In entry), reduced to what EVPN needs.
-public struct ReceivedRoute: Sendable, Hashable {
-    public var peer: String
-    public var route: EVPNRoute
-    public var nextHop: IPAddress
-    public var routeTargets: [RouteTarget]
-    public var extendedCommunities: [ExtendedCommunity]
-    public var pmsi: PMSITunnel?
-    public var asPath: String
-    public var origin: Origin?
-    public var localPref: UInt32?
+/// What every route of one UPDATE shares: its peer and path attributes, kept once per UPDATE
+/// (an UPDATE carries ~100 routes; 1M routes arrive in ~9k UPDATEs), not copied into each
+/// Adj-RIB-In entry, which stays small.
+public final class ReceivedAttributes: Sendable, Hashable {
+    public let peer: String
+    public let nextHop: IPAddress
+    public let routeTargets: [RouteTarget]
+    public let extendedCommunities: [ExtendedCommunity]
+    public let pmsi: PMSITunnel?
+    public let asPath: String
+    public let origin: Origin?
+    public let localPref: UInt32?
     /// Kept to be shown (`show bgp l2vpn evpn route`: FRR's `metric`, `atomicAggregate`,
     /// `aggregatorAs`/`aggregatorId`), so an attribute-discard (RFC 7606) is observable.
-    public var med: UInt32? = nil
-    public var atomicAggregate = false
-    public var aggregator: Aggregator? = nil
+    public let med: UInt32?
+    public let atomicAggregate: Bool
+    public let aggregator: Aggregator?
+    /// MAC mobility (RFC 7432 §15), found once per UPDATE: best-path selection reads it per route.
+    public let sequence: UInt32
+    public let sticky: Bool
+
+    public init(peer: String, nextHop: IPAddress, extendedCommunities: [ExtendedCommunity], pmsi: PMSITunnel?,
+                asPath: String, origin: Origin?, localPref: UInt32?, med: UInt32? = nil, atomicAggregate: Bool = false,
+                aggregator: Aggregator? = nil) {
+        self.peer = peer; self.nextHop = nextHop; self.routeTargets = extendedCommunities.routeTargets
+        self.extendedCommunities = extendedCommunities; self.pmsi = pmsi; self.asPath = asPath; self.origin = origin
+        self.localPref = localPref; self.med = med; self.atomicAggregate = atomicAggregate; self.aggregator = aggregator
+        let mobility = extendedCommunities.macMobility
+        sequence = mobility.sequence; sticky = mobility.sticky
+    }
+
+    public static func == (a: ReceivedAttributes, b: ReceivedAttributes) -> Bool {
+        a === b || (a.peer, a.nextHop, a.asPath, a.origin, a.localPref) == (b.peer, b.nextHop, b.asPath, b.origin, b.localPref)
+            && (a.med, a.atomicAggregate, a.aggregator) == (b.med, b.atomicAggregate, b.aggregator)
+            && a.extendedCommunities == b.extendedCommunities && a.pmsi == b.pmsi
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(peer); h.combine(nextHop); h.combine(extendedCommunities) }
+}
+
+/// A route received from a peer (Adj-RIB-In entry), reduced to what EVPN needs: the NLRI and
+/// the attributes of the UPDATE it came in.
+public struct ReceivedRoute: Sendable, Hashable {
+    public var route: EVPNRoute
+    public var attributes: ReceivedAttributes
     public var stale = false
 
-    public var sequence: UInt32 { extendedCommunities.macMobility.sequence }
-    public var sticky: Bool { extendedCommunities.macMobility.sticky }
+    public init(route: EVPNRoute, attributes: ReceivedAttributes) { self.route = route; self.attributes = attributes }
+
+    public var peer: String { attributes.peer }
+    public var nextHop: IPAddress { attributes.nextHop }
+    public var routeTargets: [RouteTarget] { attributes.routeTargets }
+    public var extendedCommunities: [ExtendedCommunity] { attributes.extendedCommunities }
+    public var pmsi: PMSITunnel? { attributes.pmsi }
+    public var asPath: String { attributes.asPath }
+    public var origin: Origin? { attributes.origin }
+    public var localPref: UInt32? { attributes.localPref }
+    public var med: UInt32? { attributes.med }
+    public var atomicAggregate: Bool { attributes.atomicAggregate }
+    public var aggregator: Aggregator? { attributes.aggregator }
+    public var sequence: UInt32 { attributes.sequence }
+    public var sticky: Bool { attributes.sticky }
 }
 
 /// AGGREGATOR's AS and BGP identifier (RFC 4271 §5.1.7; 4-octet AS when both sides have it).
@@ -116,13 +160,14 @@ public final class EVPNRIB {
     var vnisByImportRTCache: [RouteTarget: [VNI]]?
     var nextRDIndex: UInt16 = 1
     var rdIndex: [VNI: UInt16] = [:]
-    /// Adj-RIB-In: peer → route key → route.
-    public internal(set) var adjIn: [String: [EVPNRouteKey: ReceivedRoute]] = [:]
-    var byMAC: [MACAddress: Set<RouteRef>] = [:]
+    /// Adj-RIB-In: every peer's routes, flat (`AdjRIBIn`); the indexes below hold its slots.
+    var adjRIBIn = AdjRIBIn()
+    /// Peer → route key → route, built for `show`.
+    public var adjIn: [String: [EVPNRouteKey: ReceivedRoute]] { adjRIBIn.byPeer }
+    var byMAC: [MACAddress: SmallSet<RouteRef>] = [:]
     /// MAC/IP routes by IP, and the order they arrived in: an IP that two MACs claim (a floating
     /// IP moved to another VM) goes to the newer claim (`ipOwner`).
-    var byIP: [IPAddress: Set<RouteRef>] = [:]
-    var arrival: [RouteRef: UInt64] = [:]
+    var byIP: [IPAddress: SmallSet<RouteRef>] = [:]
     var arrivals: UInt64 = 0
     var imets: Set<RouteRef> = []
     /// Type-3 routes by the RTs they carry: a VNI's flood list is found from its import RTs,
@@ -152,7 +197,7 @@ public final class EVPNRIB {
     /// Remote prefix routes (type 5) the data plane has.
     public internal(set) var installedPrefixes: [VRFPrefix: InstalledHostRoute] = [:]
 
-    struct RouteRef: Hashable { var peer: String; var key: EVPNRouteKey }
+    typealias RouteRef = AdjRIBIn.RouteRef
     /// A remote MAC as installed: its VTEP, every IP its MAC/IP routes from that VTEP carry (that
     /// no newer claim took), its sequence.
     public struct InstalledMAC: Sendable, Hashable {
@@ -178,16 +223,15 @@ public final class EVPNRIB {
         dataplane?.beginBatch()
         defer { dataplane?.endBatch() }
         var touched = Touched()
-        for r in update.evpnWithdrawn { remove(RouteRef(peer: peer, key: r.key), &touched) }
+        let id = adjRIBIn.peerID(peer)
+        for r in update.evpnWithdrawn { remove(peer: id, r.key, &touched) }
         let a = update.attributes
-        if let nh = a.mpReach?.nextHop {
-            for r in update.evpnAnnounced {
-                let rr = ReceivedRoute(peer: peer, route: r, nextHop: nh, routeTargets: a.extendedCommunities.routeTargets,
-                                       extendedCommunities: a.extendedCommunities, pmsi: a.pmsiTunnel,
-                                       asPath: a.asPathString, origin: a.origin, localPref: a.localPref,
-                                       med: a.med, atomicAggregate: a.atomicAggregate, aggregator: a.aggregator.flatMap(Aggregator.init))
-                add(rr, &touched)
-            }
+        let announced = update.evpnAnnounced
+        if let nh = a.mpReach?.nextHop, !announced.isEmpty {
+            let shared = ReceivedAttributes(peer: peer, nextHop: nh, extendedCommunities: a.extendedCommunities, pmsi: a.pmsiTunnel,
+                                            asPath: a.asPathString, origin: a.origin, localPref: a.localPref, med: a.med,
+                                            atomicAggregate: a.atomicAggregate, aggregator: a.aggregator.flatMap(Aggregator.init))
+            for r in announced { add(ReceivedRoute(route: r, attributes: shared), peer: id, &touched) }
         }
         settle(touched)
     }
@@ -197,24 +241,25 @@ public final class EVPNRIB {
         dataplane?.beginBatch()
         defer { dataplane?.endBatch() }
         var touched = Touched()
-        for (key, r) in adjIn[peer] ?? [:] where !onlyStale || r.stale { remove(RouteRef(peer: peer, key: key), &touched) }
-        if adjIn[peer]?.isEmpty ?? false { adjIn[peer] = nil }
+        if let id = adjRIBIn.existingPeerID(peer) {
+            for key in Array(adjRIBIn.keys(peer: id)) {
+                if let ref = adjRIBIn.ref(peer: id, key), !onlyStale || adjRIBIn[ref]?.stale == true { remove(peer: id, key, &touched) }
+            }
+        }
         settle(touched)
     }
 
     /// Graceful restart helper: keep the peer's routes (and forwarding) but mark them stale.
     public func markStale(_ peer: String) {
-        guard var table = adjIn[peer] else { return }
-        for k in table.keys { table[k]?.stale = true }
-        adjIn[peer] = table
+        if let id = adjRIBIn.existingPeerID(peer) { adjRIBIn.markStale(peer: id) }
     }
 
-    public var routeCount: Int { adjIn.values.reduce(0) { $0 + $1.count } }
-    public func routeCount(from peer: String) -> Int { adjIn[peer]?.count ?? 0 }
+    public var routeCount: Int { adjRIBIn.count }
+    public func routeCount(from peer: String) -> Int { adjRIBIn.existingPeerID(peer).map { adjRIBIn.count(peer: $0) } ?? 0 }
     /// Routes of `peer` imported into at least one local VNI or VRF: the ones vxsw uses.
     public func importedRouteCount(from peer: String) -> Int {
-        guard let table = adjIn[peer] else { return 0 }
-        return table.values.filter { r in !importingVNIs(r).isEmpty || importedIntoVRF(r) }.count
+        guard let id = adjRIBIn.existingPeerID(peer) else { return 0 }
+        return adjRIBIn.routes(peer: id).values.filter { r in !importingVNIs(r).isEmpty || importedIntoVRF(r) }.count
     }
 
     /// What an UPDATE changed: the (VNI, MAC) pairs of the VNIs importing an added or removed
@@ -244,17 +289,16 @@ public final class EVPNRIB {
         for vni in importingVNIs(r) { t.macs.insert(VNIMAC(vni, mac)) }
     }
 
-    func add(_ r: ReceivedRoute, _ t: inout Touched) {
-        let ref = RouteRef(peer: r.peer, key: r.route.key)
+    func add(_ r: ReceivedRoute, peer id: Int, _ t: inout Touched) {
+        let (ref, replaced) = adjRIBIn.insert(r, peer: id)
         // An implicit replacement (same key again) may have left VNIs the old route was imported into.
-        if let old = adjIn[r.peer]?[ref.key] {
+        if let old = replaced {
             if case .macIP(let m) = old.route { touch(old, mac: m.mac, &t) }
             if case .imet = old.route {
                 t.floodVNIs.formUnion(importingVNIs(old))
                 for rt in old.routeTargets { imetsByRT[rt]?.remove(ref) }
             }
         }
-        adjIn[r.peer, default: [:]][ref.key] = r
         switch r.route {
         case .macIP(let m):
             byMAC[m.mac, default: []].insert(ref); touch(r, mac: m.mac, &t)
@@ -262,7 +306,7 @@ public final class EVPNRIB {
                 byIP[ip, default: []].insert(ref)
                 t.hosts.insert(ip)
                 arrivals &+= 1
-                arrival[ref] = arrivals
+                adjRIBIn.setArrival(ref, arrivals)
                 touchClaimants(of: ip, &t)
             }
         case .imet:
@@ -277,12 +321,12 @@ public final class EVPNRIB {
     /// Every MAC that claims `ip` is reconciled: the IP's owner may have changed.
     func touchClaimants(of ip: IPAddress, _ t: inout Touched) {
         for ref in byIP[ip] ?? [] {
-            if let r = adjIn[ref.peer]?[ref.key], case .macIP(let m) = r.route { touch(r, mac: m.mac, &t) }
+            if let r = adjRIBIn[ref], case .macIP(let m) = r.route { touch(r, mac: m.mac, &t) }
         }
     }
 
-    func remove(_ ref: RouteRef, _ t: inout Touched) {
-        guard let old = adjIn[ref.peer]?.removeValue(forKey: ref.key) else { return }
+    func remove(peer id: Int, _ key: EVPNRouteKey, _ t: inout Touched) {
+        guard let (ref, old) = adjRIBIn.remove(peer: id, key) else { return }
         switch old.route {
         case .macIP(let m):
             byMAC[m.mac]?.remove(ref)
@@ -291,7 +335,6 @@ public final class EVPNRIB {
             if let ip = m.ip {
                 byIP[ip]?.remove(ref)
                 t.hosts.insert(ip)
-                arrival[ref] = nil
                 touchClaimants(of: ip, &t)
                 if byIP[ip]?.isEmpty ?? false { byIP[ip] = nil }
             }
@@ -336,8 +379,11 @@ public final class EVPNRIB {
     /// Remote candidates for (vni, mac), best first: sticky, then higher MAC mobility sequence
     /// (RFC 7432 §15), then lower VTEP address, then peer (a stable tie-break).
     public func remoteCandidates(_ k: VNIMAC) -> [ReceivedRoute] {
-        let refs = byMAC[k.mac] ?? []
-        let rs = refs.compactMap { adjIn[$0.peer]?[$0.key] }.filter { imported($0, into: k.vni) }
+        var rs: [ReceivedRoute] = []
+        for ref in byMAC[k.mac] ?? [] {
+            if let r = adjRIBIn[ref], imported(r, into: k.vni) { rs.append(r) }
+        }
+        if rs.count < 2 { return rs }
         return rs.sorted { a, b in
             if a.sticky != b.sticky { return a.sticky }
             if a.sequence != b.sequence { return a.sequence > b.sequence }
@@ -356,8 +402,11 @@ public final class EVPNRIB {
         if let best = remotes.first {
             // Every IP the best VTEP advertises with the MAC (a VM's IPv4 and IPv6, several IPv4s),
             // unless a newer MAC/IP route gave the IP to another MAC.
-            let ips = Set(remotes.filter { $0.nextHop == best.nextHop }.compactMap { macIPRoute($0)?.ip })
-                .filter { ipOwner(k.vni, $0) == k.mac }.sorted()
+            var ips: [IPAddress] = []
+            for r in remotes where r.nextHop == best.nextHop {
+                if let ip = macIPRoute(r)?.ip, !ips.contains(ip), ipOwner(k.vni, ip) == k.mac { ips.append(ip) }
+            }
+            ips.sort()
             want = InstalledMAC(vtep: best.nextHop, ips: ips, seq: best.sequence)
             if var local = localMACs[k] {
                 let remoteWins = !local.sticky && (best.sticky || best.sequence > local.sequence)
@@ -373,9 +422,9 @@ public final class EVPNRIB {
                 }
             }
         }
-        let have = installed[k]
+        // One lookup: the new state goes in, and what was there says whether anything changed.
+        let have = want.map { installed.updateValue($0, forKey: k) } ?? installed.removeValue(forKey: k)
         guard have != want else { return }
-        installed[k] = want
         if let w = want {
             dataplane?.installRemoteMAC(vni: k.vni, mac: k.mac, ips: w.ips, vtep: w.vtep, seq: w.seq)
         } else {
@@ -401,8 +450,8 @@ public final class EVPNRIB {
     func remoteIPClaim(_ vni: VNI, _ ip: IPAddress) -> (seq: UInt32, order: UInt64, mac: MACAddress, vtep: IPAddress)? {
         var best: (seq: UInt32, order: UInt64, mac: MACAddress, vtep: IPAddress)?
         for ref in byIP[ip] ?? [] {
-            guard let r = adjIn[ref.peer]?[ref.key], imported(r, into: vni), let m = macIPRoute(r) else { continue }
-            let c = (seq: r.sequence, order: arrival[ref] ?? 0, mac: m.mac, vtep: r.nextHop)
+            guard let r = adjRIBIn[ref], imported(r, into: vni), let m = macIPRoute(r) else { continue }
+            let c = (seq: r.sequence, order: adjRIBIn.arrival(ref), mac: m.mac, vtep: r.nextHop)
             if best.map({ (c.seq, c.order) > ($0.seq, $0.order) }) ?? true { best = c }
         }
         return best
@@ -418,7 +467,7 @@ public final class EVPNRIB {
             for vni in scope { for rt in vnis[vni]?.importRTs ?? [] { candidates.formUnion(imetsByRT[rt] ?? []) } }
         }
         for ref in candidates {
-            guard let r = adjIn[ref.peer]?[ref.key], case .imet(let im) = r.route else { continue }
+            guard let r = adjRIBIn[ref], case .imet(let im) = r.route else { continue }
             if let p = r.pmsi, p.tunnelType != PMSITunnel.ingressReplication { continue }
             let endpoint = r.pmsi?.ingressReplicationEndpoint ?? im.originator
             guard endpoint != vtep else { continue }

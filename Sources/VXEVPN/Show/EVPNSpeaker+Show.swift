@@ -27,7 +27,7 @@ extension EVPNSpeaker {
 
     func makeSummary() -> BGPSummary {
         let now = clock(), epoch = Int(time(nil))
-        let received = rib.adjIn.values.reduce(0) { $0 + $1.count }
+        let received = rib.routeCount
         return BGPSummary(routerID: config.routerID.description, localAS: config.asn, peers: peers.map { p in
             BGPSummary.PeerSummary(neighbor: p.id, remoteAS: p.config.remoteAS, messagesReceived: p.receivedMessages.total,
                                    messagesSent: p.sentMessages.total, upDownSeconds: Int(now - p.stateSince), state: p.state,

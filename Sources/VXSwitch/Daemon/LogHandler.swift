@@ -34,7 +34,16 @@ public struct VXSWLogHandler: LogHandler {
         if let extra { all.merge(extra) { $1 } }
         let tail = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         if journal { return "<\(Self.priority(level))>\(label): \(message)\(tail)\n" }
-        return "\(ISO8601DateFormatter().string(from: Date())) \(label) \(level): \(message)\(tail)\n"
+        return "\(Self.utcTimestamp()) \(label) \(level): \(message)\(tail)\n"
+    }
+
+    /// "2026-12-03T10:23:43Z", as ISO8601DateFormatter writes it, without making one per line
+    /// (that cost ~0.1 ms: 1,000 VNIs joining a flood list took 0.1 s of the speaker's loop).
+    static func utcTimestamp(_ seconds: Int = time(nil)) -> String {
+        var t = time_t(seconds), tm = tm()
+        gmtime_r(&t, &tm)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
     }
 
     /// A report line of a command (`vxsw run --check`'s findings), not a log message: as it is

@@ -17,5 +17,7 @@ public struct DaemonLog: Sendable {
     public func notice(_ message: String) { logger.notice("\(message)") }
     public func warning(_ message: String) { logger.warning("\(message)") }
     public func error(_ message: String) { logger.error("\(message)") }
-    public func debug(_ message: String) { logger.debug("\(message)") }
+    /// The message is only built when debug is on: EVPN logs a line per installed MAC, and
+    /// formatting it when debug is off was a cost per route for nothing.
+    public func debug(_ message: @autoclosure () -> String) { logger.debug("\(message())") }
 }

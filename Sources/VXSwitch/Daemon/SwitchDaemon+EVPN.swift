@@ -18,9 +18,9 @@ import VXTables
 final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
     let tables: SwitchTables
     let log: DaemonLog
-    /// What EVPN installed, so a control-plane restart can sweep what is not re-announced.
+    /// What EVPN installed, so a control-plane restart can sweep what is not re-announced (the
+    /// MACs: the owner's FDB entries of origin EVPN, read when the restart begins).
     private let lock = NSLock()
-    private var installedMACs: Set<VNIMAC> = []
     private var installedFloods: Set<VNIVTEP> = []
     private var staleMACs: Set<VNIMAC> = []
     private var staleFloods: Set<VNIVTEP> = []
@@ -62,16 +62,15 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         warnRefused(tables.apply(updates), checks)
     }
 
-    /// Applies `updates` now, or queues them inside a batch.
-    private func submit(_ updates: [TableUpdate], _ checks: [InstallCheck]) {
-        let inBatch = lock.withLock { () -> Bool in
-            guard batchDepth > 0 else { return false }
-            let base = queued.count
-            queued += updates
-            queuedChecks += checks.map { var c = $0; c.index += base; return c }
-            return true
+    /// Applies updates now, or queues them inside a batch: `write` appends them (and their
+    /// checks, indexed in the same array) to the batch's queue under the lock, or to a fresh
+    /// one applied at once outside a batch. One UPDATE's ~100 MACs go straight into the queue.
+    private func submit(_ write: (inout [TableUpdate], inout [InstallCheck]) -> Void) {
+        var now: [TableUpdate] = [], nowChecks: [InstallCheck] = []
+        lock.withLock {
+            if batchDepth > 0 { write(&queued, &queuedChecks) } else { write(&now, &nowChecks) }
         }
-        if !inBatch { warnRefused(tables.apply(updates), checks) }
+        if !now.isEmpty { warnRefused(tables.apply(now), nowChecks) }
     }
 
     private func warnRefused(_ results: [Bool], _ checks: [InstallCheck]) {
@@ -91,8 +90,15 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 
     /// A restart begins: everything installed so far is stale until announced again.
     func markAllStale() {
+        let macs = tables.read { p -> Set<VNIMAC> in
+            var out = Set<VNIMAC>()
+            p.fdb.forEachEntry { e in
+                if e.origin == .evpn { out.insert(VNIMAC(p.fdb.vni(ofBD: UInt16(e.key >> 48)), MACAddress(raw: e.key))) }
+            }
+            return out
+        }
         lock.withLock {
-            staleMACs = installedMACs
+            staleMACs = macs
             staleFloods = installedFloods
             staleRoutes = installedRoutes
         }
@@ -117,29 +123,30 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         // while it still maps to this MAC (another MAC may have taken it: a floating IP), and all
         // leave with the MAC (`withdrawRemoteMAC`).
         let previous = lock.withLock { () -> [IPAddress] in
-            installedMACs.insert(k)
-            staleMACs.remove(k)
-            defer { neighborIPs[k] = ips.isEmpty ? nil : ips }
-            return neighborIPs[k] ?? []
+            if !staleMACs.isEmpty { staleMACs.remove(k) }
+            if ips.isEmpty { return neighborIPs.isEmpty ? [] : neighborIPs.removeValue(forKey: k) ?? [] }
+            return neighborIPs.updateValue(ips, forKey: k) ?? []
         }
-        var updates: [TableUpdate] = previous.filter { !ips.contains($0) }.map { .withdrawNeighbor(vni, $0, mac) }
-        var checks: [InstallCheck] = []
-        for ip in ips {
-            checks.append(InstallCheck(index: updates.count, vni: vni, mac: mac, ip: ip))
-            updates.append(.installNeighbor(vni, ip, mac))
+        submit { queue, checks in
+            for ip in previous where !ips.contains(ip) { queue.append(.withdrawNeighbor(vni, ip, mac)) }
+            for ip in ips {
+                checks.append(InstallCheck(index: queue.count, vni: vni, mac: mac, ip: ip))
+                queue.append(.installNeighbor(vni, ip, mac))
+            }
+            checks.append(InstallCheck(index: queue.count, vni: vni, mac: mac, ip: nil))
+            queue.append(.installEVPN(vni, mac, vtep: vtep, sequence: seq))
         }
-        checks.append(InstallCheck(index: updates.count, vni: vni, mac: mac, ip: nil))
-        updates.append(.installEVPN(vni, mac, vtep: vtep, sequence: seq))
-        submit(updates, checks)
         log.debug("EVPN: \(mac)\(ips.isEmpty ? "" : " (\(ips.map { "\($0)" }.joined(separator: ", ")))") in VNI \(vni) -> \(vtep) seq \(seq)")
     }
 
     func withdrawRemoteMAC(vni: VNI, mac: MACAddress) {
         let ips = lock.withLock { () -> [IPAddress] in
-            installedMACs.remove(VNIMAC(vni, mac))
             return neighborIPs.removeValue(forKey: VNIMAC(vni, mac)) ?? []
         }
-        submit(ips.map { TableUpdate.withdrawNeighbor(vni, $0, mac) } + [.withdrawEVPN(vni, mac)], [])
+        submit { queue, _ in
+            for ip in ips { queue.append(.withdrawNeighbor(vni, ip, mac)) }
+            queue.append(.withdrawEVPN(vni, mac))
+        }
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 
