@@ -333,6 +333,31 @@ static __always_inline int fast_from_access(struct xdp_md *ctx, __u32 ifindex) {
     return verdict;
 }
 
+/* A TCP segment with no data and only ACK (and PSH/ECE/CWR) set: what a remote receiver sends
+ * back to a guest's bulk send. Such a frame goes to a guest's tap straight from XDP; one with
+ * data goes to the engine, which coalesces a flow's segments into super-frames for the guest. */
+static __always_inline int is_bare_tcp_ack(const __u8 *eth, const void *end) {
+    __u16 type = be16_at(eth + 12);
+    const __u8 *ip = eth + ETH_HLEN;
+    const __u8 *tcp;
+    __u32 tcplen;
+    if (type == ETH_P_IP) {
+        if ((const void *)(ip + 20) > end || ip[0] != 0x45 || ip[9] != IPPROTO_TCP) return 0;
+        if (be16_at(ip + 6) & 0x3fff) return 0; /* a fragment */
+        tcp = ip + 20;
+        tcplen = (__u32)be16_at(ip + 2) - 20;
+    } else if (type == ETH_P_IPV6) {
+        if ((const void *)(ip + 40) > end || ip[6] != IPPROTO_TCP) return 0;
+        tcp = ip + 40;
+        tcplen = be16_at(ip + 4);
+    } else {
+        return 0;
+    }
+    if ((const void *)(tcp + 20) > end) return 0;
+    __u8 flags = tcp[13];
+    return (flags & 0x10) && !(flags & 0x07) && tcplen == (__u32)(tcp[12] >> 4) * 4; /* ACK; no SYN/FIN/RST; no data */
+}
+
 /* VXLAN to our VTEP on the uplink: decapsulation to a local port, or FAST_DECLINE.
  * The checks are Decap.parse's, in its order; outer IPv4 options are declined. A frame the
  * engine would drop is declined, never dropped here: the engine counts it by reason. */
@@ -409,10 +434,14 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     if (!dst || dst->kind != VXSW_FAST_PORT) return FAST_DECLINE; /* a VTEP: split horizon */
     __u32 target = dst->target;
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
-    if (!out || out->tap || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
+    if (!out || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
+    /* A guest's tap takes its bare ACKs from here (the ACK clock of the guest's bulk send is not
+     * held up by the worker); whatever carries data waits for the engine's coalescing. */
+    int tap_ack = out->tap;
+    if (tap_ack && !is_bare_tcp_ack(inner, end)) return FAST_DECLINE;
     if (finish_decap(ctx, cfg, l4, udplen, v6, ioff, ilen, flen) < 0) return FAST_DECLINE;
     touch(src);
-    count(VXSW_STAT_FAST_DECAP);
+    count(tap_ack ? VXSW_STAT_FAST_DECAP_TAP_ACK : VXSW_STAT_FAST_DECAP);
     return bpf_redirect(target, 0);
 }
 

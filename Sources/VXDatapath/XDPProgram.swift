@@ -123,7 +123,8 @@ public final class XDPProgram {
     /// The program's own counters (BPF/lib/maps.h `enum vxsw_stat`), summed over CPUs.
     public func statistics() -> [String: UInt64] {
         let names = ["access_to_switch", "vxlan_to_switch", "uplink_pass", "unknown_port_pass", "queue_out_of_range",
-                     "fast_encap", "fast_decap", "fast_local", "fast_routed", "fast_tap", "fast_tap_encap", "fast_tap_lost"]
+                     "fast_encap", "fast_decap", "fast_local", "fast_routed", "fast_tap", "fast_tap_encap", "fast_tap_lost",
+                     "fast_decap_tap_ack"]
         var out: [String: UInt64] = [:]
         for (i, name) in names.enumerated() {
             var sum: UInt64 = 0

@@ -218,6 +218,33 @@ final class FastPathXDPTests: XCTestCase {
         try assertIdentical(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 3), padding: 9), from: uplink, counter: "fast_decap")
     }
 
+    /// A guest's tap (a packet-socket port) gets only bare TCP ACKs from XDP: a segment with data
+    /// goes to the engine, which coalesces a flow's segments into super-frames for the guest.
+    func testATapTakesOnlyBareACKsFromTheUplink() throws {
+        pipeline.setPort(p1, PortConfig(kind: .access(VNI(1000)!), completeChecksums: true, takesSuperFrames: true))
+        _ = pipeline.fdb.learnLocal(bd: pipeline.bridgeDomains.index(of: VNI(1000)!)!, mac: macA, port: p1, now: 1) // a port change flushes it
+        try mirror(ingress: uplink)
+        for inner in [ipv4Frame(dst: macA, src: macR4, payload: 0), ipv6TCPACK(dst: macA, src: macR6)] {
+            let remote = inner[12] == 0x86 ? vtep6 : vtep4
+            let xdp = try runXDP(vxlan(inner, from: remote))
+            XCTAssertEqual(xdp.verdict, Int32(XDP_REDIRECT.rawValue))
+            XCTAssertEqual(xdp.counter, "fast_decap_tap_ack")
+            XCTAssertEqual(xdp.bytes, runSwift(vxlan(inner, from: remote), from: uplink).first?.bytes, "the bytes the engine sends")
+        }
+        try assertDeclined(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 100)), from: uplink, "data: the engine coalesces it")
+        try assertDeclined(vxlan(icmpFrame(dst: macA, src: macR4)), from: uplink, "not TCP")
+        var syn = ipv4Frame(dst: macA, src: macR4, payload: 0)
+        syn[14 + 20 + 13] = 0x12 // SYN+ACK
+        try assertDeclined(vxlan(syn), from: uplink, "SYN: not a bare ACK")
+    }
+
+    func ipv6TCPACK(dst: MACAddress, src: MACAddress) -> [UInt8] {
+        var f = dst.bytes + src.bytes + [0x86, 0xDD]
+        f += [0x60, 0, 0, 0, 0, 20, 6, 64]
+        f += IPAddress("fd00:10::11")!.bytes + IPAddress("fd00:10::21")!.bytes
+        return f + [0x9C, 0x40, 0x14, 0x51, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xFF, 0xFF, 0x12, 0x34, 0, 0]
+    }
+
     // MARK: What the fast path declines
 
     func testVNIIsolation() throws {

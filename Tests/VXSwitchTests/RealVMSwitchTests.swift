@@ -87,6 +87,8 @@ final class RealVMSwitchTests: XCTestCase {
         XCTAssertGreaterThan(view.xdp["fast_tap", default: 0], 1000, "g1 -> g3 went tap to tap in the kernel: \(view.xdp)")
         XCTAssertGreaterThan(view.xdp["fast_tap_encap", default: 0], 1000, "g1 -> g2 was encapsulated in the kernel: \(view.xdp)")
         XCTAssertEqual(view.xdp["fast_tap_lost"], 0, "the tap path lost nothing")
+        // g2 acked g1's bulk send: its bare ACKs went from the uplink's XDP straight into tap1.
+        XCTAssertGreaterThan(view.xdp["fast_decap_tap_ack", default: 0], 1000, "g2's ACKs to g1 skipped the engine: \(view.xdp)")
         // g2's TCP toward g1 came through the uplink and the engine, which coalesced it.
         let tap1 = try XCTUnwrap(view.taps.first { $0.port == "tap1" }?.counters, "tap1 in show stats")
         XCTAssertGreaterThan(tap1.txSuperFrames, 0, "tap1: TCP toward the guest was coalesced")

@@ -108,7 +108,8 @@ extension SwitchDaemon {
 
     /// Interfaces of the switch's ports by id (from their names: ifindexes of live interfaces).
     /// Tap ports on packet sockets are among them: the maps mark them (`FastPathTables.Port.tap`),
-    /// XDP never redirects to them, the tap path (BPF/lib/tapfast.h) moves frames between them.
+    /// XDP redirects to them only bare TCP ACKs from the uplink, the tap path (BPF/lib/tapfast.h)
+    /// moves frames between them.
     func portIfindexes() -> [PortID: Int32] {
         lock.lock()
         let names = portNames
