@@ -30,8 +30,6 @@ struct AdjRIBIn {
 
     func existingPeerID(_ peer: String) -> Int? { peerIDs[peer] }
 
-    func ref(peer id: Int, _ key: EVPNRouteKey) -> RouteRef? { tables[id][key] }
-
     /// Files `route` under its key for the peer: in the slot the key had (an implicit
     /// replacement), else in a free one. Returns the slot and the route it replaced.
     mutating func insert(_ route: ReceivedRoute, peer id: Int) -> (RouteRef, replaced: ReceivedRoute?) {
@@ -70,7 +68,10 @@ struct AdjRIBIn {
         for ref in tables[id].values { slots[Int(ref.slot)]?.stale = true }
     }
 
-    func keys(peer id: Int) -> Dictionary<EVPNRouteKey, RouteRef>.Keys { tables[id].keys }
+    /// The peer's route keys (only those of stale routes with `onlyStale`), to remove them.
+    func keys(peer id: Int, onlyStale: Bool) -> [EVPNRouteKey] {
+        tables[id].compactMap { key, ref in !onlyStale || slots[Int(ref.slot)]?.stale == true ? key : nil }
+    }
     func count(peer id: Int) -> Int { tables[id].count }
     var count: Int { slots.count - freeSlots.count }
 

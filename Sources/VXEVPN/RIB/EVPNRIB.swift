@@ -242,9 +242,7 @@ public final class EVPNRIB {
         defer { dataplane?.endBatch() }
         var touched = Touched()
         if let id = adjRIBIn.existingPeerID(peer) {
-            for key in Array(adjRIBIn.keys(peer: id)) {
-                if let ref = adjRIBIn.ref(peer: id, key), !onlyStale || adjRIBIn[ref]?.stale == true { remove(peer: id, key, &touched) }
-            }
+            for key in adjRIBIn.keys(peer: id, onlyStale: onlyStale) { remove(peer: id, key, &touched) }
         }
         settle(touched)
     }
