@@ -15,7 +15,7 @@ public final class BenchRunner: @unchecked Sendable {
     private let lock = NSLock()
     private var currentRig: BenchRig?
     private var currentContender: BenchContender?
-    private var signalSources: [DispatchSourceSignal] = []
+    private var signalSources: [TerminationHandler] = []
 
     public init(settings: BenchSettings, binary: String, say: @escaping (String) -> Void) {
         self.settings = settings

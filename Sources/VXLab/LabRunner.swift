@@ -11,7 +11,7 @@ public final class LabRunner: @unchecked Sendable {
     private var current: LabTopology?
     private var currentScenario: LabScenario?
     private var currentSelfContained: SelfContainedScenario?
-    private var signalSources: [DispatchSourceSignal] = []
+    private var signalSources: [TerminationHandler] = []
 
     public init(binary: String, iperfSeconds: Int) {
         self.binary = binary

@@ -59,6 +59,33 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        Self.register(self)
+    }
+
+    /// Every child still running, so a Ctrl-C / SIGTERM stops them all (`stopAll`), also one
+    /// whose owner has not filed it yet (a rig being torn down while a daemon starts); once
+    /// termination began, a child that starts is stopped at once.
+    private static let registry = NSLock()
+    nonisolated(unsafe) private static var live: [ObjectIdentifier: ChildProcess] = [:]
+    nonisolated(unsafe) private static var terminating = false
+
+    private static func register(_ c: ChildProcess) {
+        let late = registry.withLock { () -> Bool in
+            if !terminating { live[ObjectIdentifier(c)] = c }
+            return terminating
+        }
+        if late { c.stop(grace: 2) }
+    }
+
+    /// Termination began: stops every child started so far (SIGTERM to all, then SIGKILL after
+    /// `grace` to those left), and any started from now on as soon as it starts.
+    public static func stopAll(grace: Double = 5) {
+        let children = registry.withLock { () -> [ChildProcess] in
+            terminating = true
+            return Array(live.values)
+        }
+        for c in children where c.process.isRunning { kill(c.process.processIdentifier, SIGTERM) }
+        for c in children { c.stop(grace: grace) }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -69,6 +96,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// SIGTERM, wait up to `grace` seconds, then SIGKILL. Returns the exit status.
     @discardableResult
     public func stop(grace: Double = 5) -> Int32 {
+        defer { _ = Self.registry.withLock { Self.live.removeValue(forKey: ObjectIdentifier(self)) } }
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             let deadline = Date().addingTimeInterval(grace)
