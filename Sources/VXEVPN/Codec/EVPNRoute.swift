@@ -4,6 +4,8 @@ import VXCore
 public struct RouteDistinguisher: Hashable, Comparable, Sendable, TextCodable {
     public var raw: UInt64
     public init(raw: UInt64) { self.raw = raw }
+    /// One word, one-shot (see `MACAddress._rawHashValue`).
+    public func _rawHashValue(seed: Int) -> Int { raw._rawHashValue(seed: seed) }
 
     /// Type 0: 2-octet AS : 4-octet number.
     public static func as2(_ asn: UInt16, _ n: UInt32) -> Self { .init(raw: UInt64(asn) << 32 | UInt64(n)) }
@@ -221,5 +223,18 @@ public enum EVPNRouteKey: Hashable, Sendable, Comparable, CustomStringConvertibl
             h.combine(p.address.hi); h.combine(p.address.lo)
         case .other(let t, let b): h.combine(t); h.combine(b)
         }
+    }
+
+    /// A MAC/IP key, the common one, in one-shot hashes (see `MACAddress._rawHashValue`): the
+    /// RD goes into the seed, then the tag and MAC word, then the IP; others through `Hasher`.
+    public func _rawHashValue(seed: Int) -> Int {
+        if case .macIP(let rd, let tag, let mac, let ip) = self {
+            let h = (UInt64(tag) << 48 | mac.raw)._rawHashValue(seed: seed ^ Int(truncatingIfNeeded: rd.raw))
+            return ip.map { $0._rawHashValue(seed: h) } ?? h
+        }
+        var h = Hasher()
+        h.combine(seed)
+        hash(into: &h)
+        return h.finalize()
     }
 }

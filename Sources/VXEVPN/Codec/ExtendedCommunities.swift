@@ -4,6 +4,8 @@ import VXCore
 public struct RouteTarget: Hashable, Comparable, Sendable, TextCodable {
     public var raw: UInt64
     public init(raw: UInt64) { self.raw = raw }
+    /// One word, one-shot (see `MACAddress._rawHashValue`).
+    public func _rawHashValue(seed: Int) -> Int { raw._rawHashValue(seed: seed) }
 
     /// Type 0x00/0x02: 2-octet AS : 4-octet number (FRR's auto RT, AS:VNI).
     public static func as2(_ asn: UInt16, _ n: UInt32) -> Self { .init(raw: 0x0002 << 48 | UInt64(asn) << 32 | UInt64(n)) }

@@ -4,7 +4,11 @@
 /// name and route key per candidate, and an entry is one small value, not a dictionary's.
 struct AdjRIBIn {
     /// A received route's slot: what the RIB's indexes hold.
-    struct RouteRef: Hashable { var slot: Int32 }
+    struct RouteRef: Hashable {
+        var slot: Int32
+        /// One word, one-shot (see `MACAddress._rawHashValue`).
+        func _rawHashValue(seed: Int) -> Int { slot._rawHashValue(seed: seed) }
+    }
 
     private var slots: [ReceivedRoute?] = []
     /// When each MAC/IP route arrived (by slot): a newer claim of an IP wins a tie.

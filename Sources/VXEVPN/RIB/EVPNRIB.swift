@@ -7,7 +7,11 @@ public struct VNIMAC: Hashable, Sendable, Comparable {
     public init(_ vni: VNI, _ mac: MACAddress) { self.vni = vni; self.mac = mac }
     public static func < (a: Self, b: Self) -> Bool { (a.vni, a.mac) < (b.vni, b.mac) }
     /// One word (24-bit VNI above the 48-bit MAC): the RIB's per-MAC tables hash it once per route.
-    public func hash(into h: inout Hasher) { h.combine(UInt64(vni.value) << 48 | mac.raw) }
+    public func hash(into h: inout Hasher) { h.combine(hashWord) }
+    /// Set and Dictionary hash the word once, one-shot (see `MACAddress._rawHashValue`).
+    public func _rawHashValue(seed: Int) -> Int { hashWord._rawHashValue(seed: seed) }
+    /// The VNI's low 16 bits above the MAC (VNIs 65536 apart share a word; `==` tells them apart).
+    var hashWord: UInt64 { UInt64(vni.value) << 48 | mac.raw }
 }
 
 /// (VNI, IP): the key of the per-VNI neighbour (ARP/ND) table.
