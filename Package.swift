@@ -92,7 +92,7 @@ let package = Package(
         // drives vxsw as a child process. The daemon does not import it.
         .target(
             name: "VXLab",
-            dependencies: ["VXCore", "VXConfig", "VXSwitch", "VXEVPN", "VXLabKit"],
+            dependencies: ["VXCore", "VXConfig", "VXControl", "VXSwitch", "VXEVPN", "VXLabKit"],
             exclude: ["README.md"]
         ),
         // `vxsw bench*`: the benchmark rig, contenders, traffic generator and sink, reports.

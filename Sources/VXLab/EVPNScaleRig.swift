@@ -1,4 +1,6 @@
 import Foundation
+import VXConfig
+import VXControl
 import VXCore
 import VXLabKit
 
@@ -49,10 +51,14 @@ public final class EVPNScaleRig {
         public var churnMoved: Int?
         public var churnMovesPerSecond: Double?
         public var withdraw: Phase?
+        /// Where the observer's count (FRR: the notifications) and a dump of the table, taken
+        /// after each phase's clock stopped, disagreed.
+        public var observerMismatch: String?
         /// Whether the result is complete and correct: all N installed, the churn left no stale
-        /// entry, the withdraw-all left none.
+        /// entry, the withdraw-all left none, the observer agreed with the table.
         public var correct: Bool {
             announce.seconds != nil && churn?.seconds != nil && churnStale == 0 && churnMoved == routes && withdraw?.seconds != nil
+                && observerMismatch == nil
         }
     }
 
@@ -123,16 +129,18 @@ public final class EVPNScaleRig {
 
         var results: [Result] = []
         for (c, node) in peers {
-            let counter = Counter(contender: c, node: node, fabric: fabric, binary: binary)
+            let counter = try Counter(contender: c, node: node)
+            defer { counter.stop() }
             usleep(500_000)
             let rss0 = counter.rssKiB()
-            let a = phase(feeder!, node, announce, target: settings.routes, counter.count)
+            let a = phase(feeder!, node, announce, target: settings.routes, counter)
             let rss1 = counter.rssKiB()
             var r = Result(contender: c, routes: settings.routes, vnis: settings.vnis, announce: a, rssBeforeKiB: rss0, rssAfterKiB: rss1,
                            bytesPerRoute: a.seconds == nil ? nil : Double((rss1 - rss0) * 1024) / Double(settings.routes))
             log("\(c.rawValue): announce \(a)")
+            r.observerMismatch = counter.crossCheck("announce")
             if a.seconds != nil {
-                let ch = phase(feeder!, node, churn, target: settings.routes + 1, counter.count)
+                let ch = phase(feeder!, node, churn, target: settings.routes + 1, counter)
                 r.churn = ch
                 if ch.seconds != nil {
                     // Settled: nothing may still point to the first next hop.
@@ -142,20 +150,23 @@ public final class EVPNScaleRig {
                     r.churnMovesPerSecond = ch.seconds.map { Double(settings.routes) / $0 }
                 }
                 log("\(c.rawValue): churn \(ch), moved \(r.churnMoved ?? -1), stale \(r.churnStale ?? -1)")
+                r.observerMismatch = r.observerMismatch ?? counter.crossCheck("churn")
             }
             if a.seconds != nil {
-                let w = phase(feeder!, node, withdraw, target: 0, counter.count)
+                let w = phase(feeder!, node, withdraw, target: 0, counter)
                 r.withdraw = w
                 log("\(c.rawValue): withdraw \(w)")
+                r.observerMismatch = r.observerMismatch ?? counter.crossCheck("withdraw")
             }
             results.append(r)
         }
         return results
     }
 
-    /// Sends `messages` (on a thread of its own: TCP pushes back while the peer works) and polls
-    /// `count` until it equals `target`; t0 = just before the first UPDATE goes out.
-    func phase(_ feeder: BGPFeeder, _ node: EVPNFabric.Node, _ messages: [[UInt8]], target: Int, _ count: @escaping () -> Int?) -> Phase {
+    /// Sends `messages` (on a thread of its own: TCP pushes back while the peer works) and reads
+    /// `count` until it equals `target`; t0 = just before the first UPDATE goes out, done = when
+    /// the count the contender reported was taken (`Counter.Reading.at`).
+    func phase(_ feeder: BGPFeeder, _ node: EVPNFabric.Node, _ messages: [[UInt8]], target: Int, _ counter: Counter) -> Phase {
         final class Outcome: @unchecked Sendable { var error: Error? }
         let done = DispatchSemaphore(value: 0), outcome = Outcome(), peer = node.address
         let t0 = Date()
@@ -167,15 +178,13 @@ public final class EVPNScaleRig {
         var seconds: Double?
         let deadline = t0.addingTimeInterval(settings.timeout)
         while Date() < deadline {
-            if let c = count() {
-                if c != reached { reached = c; lastChange = Date() }
-                if c == target { seconds = Date().timeIntervalSince(t0); break }
+            if let c = counter.count() {
+                if c.entries != reached { reached = c.entries; lastChange = Date() }
+                if c.entries == target { seconds = c.at.timeIntervalSince(t0); break }
             }
             // No progress for 60 s: it will not get there.
             if Date().timeIntervalSince(lastChange) > 60 { break }
-            // 20 ms at first, then 2% of the time so far (at most 200 ms): the polls (a process
-            // each) must not take the CPU the contender needs on a small machine.
-            usleep(UInt32(min(0.2, max(0.02, Date().timeIntervalSince(t0) / 50)) * 1_000_000))
+            usleep(counter.pollInterval(after: Date().timeIntervalSince(t0)))
         }
         let sent = done.wait(timeout: .now() + 30) == .success
         var note: String?
@@ -199,22 +208,44 @@ public final class EVPNScaleRig {
         return gone.isEmpty ? nil : gone.joined(separator: " and ") + " had exited"
     }
 
-    /// How a contender's forwarding table is read.
-    struct Counter {
+    /// How a contender's forwarding table is read, by observers that take next to nothing from
+    /// it (a 2-vCPU VM has no core to spare): vxsw's count from its control socket, asked from
+    /// this process (a `vxsw show` process per read cost ~30 ms of CPU each); the kernel FDB
+    /// that FRR fills from its neighbour notifications (`KernelFDBWatch`: a `bridge fdb show`
+    /// dump of 100k entries costs over a second of kernel time), a dump only if the watch lost
+    /// notifications.
+    final class Counter {
         let contender: Contender
         let node: EVPNFabric.Node
-        let fabric: EVPNFabric
-        let binary: String
+        let watch: KernelFDBWatch?
+        /// Between reads. vxsw's count is the table owner's scan of its FDB plus a JSON answer
+        /// (~2 ms of CPU at 100k entries, the owner's lock held for part of it): every 10 ms,
+        /// then 5% of the time so far (at most 200 ms), so the observer stays under a tenth of
+        /// a core and is late by 2.5% of the time at most on average. The watch is a counter in
+        /// memory that says when it last changed: every 5 ms.
+        func pollInterval(after elapsed: Double) -> UInt32 {
+            contender == .vxsw ? UInt32(min(0.2, max(0.01, elapsed / 20)) * 1_000_000) : 5_000
+        }
+
+        init(contender: Contender, node: EVPNFabric.Node) throws {
+            self.contender = contender; self.node = node
+            watch = contender == .frr ? try KernelFDBWatch(in: node.namespace) : nil
+        }
+
+        func stop() { watch?.stop() }
+
+        struct Reading { var entries: Int; var at: Date }
 
         /// Remote type-2 entries: vxsw's EVPN MACs (`show mac --count`); FRR: kernel FDB entries
         /// with a VTEP, other than the all-zero flood entries.
-        func count() -> Int? {
+        func count() -> Reading? {
             switch contender {
             case .vxsw:
-                guard let counts = try? fabric.show(node.name, ["mac", "--count"]) else { return nil }
-                return counts["byType"]?["evpn"]?.intValue.map(Int.init) ?? 0
+                guard let counts = macCount() else { return nil }
+                return Reading(entries: counts["byType"]?["evpn"]?.intValue.map(Int.init) ?? 0, at: Date())
             case .frr:
-                return kernelCount("dst ")
+                if let w = watch, !w.overflowed { let c = w.count; return Reading(entries: c.entries, at: c.changedAt) }
+                return kernelCount("dst ").map { Reading(entries: $0, at: Date()) }
             }
         }
 
@@ -222,11 +253,27 @@ public final class EVPNScaleRig {
         func entries(to vtep: String) -> Int? {
             switch contender {
             case .vxsw:
-                guard let counts = try? fabric.show(node.name, ["mac", "--count"]) else { return nil }
+                guard let counts = macCount() else { return nil }
                 return counts["byVTEP"]?[vtep]?.intValue.map(Int.init) ?? 0
             case .frr:
+                if let w = watch, !w.overflowed { return w.entries(to: vtep) }
                 return kernelCount("dst \(vtep) ")
             }
+        }
+
+        /// After a phase (no clock running): the watch's count against a dump of the kernel FDB;
+        /// what differs, or nil. Nothing to check for vxsw (its count is the table owner's).
+        func crossCheck(_ phase: String) -> String? {
+            guard let w = watch, !w.overflowed else { return nil }
+            let watched = w.count.entries, dumped = kernelCount("dst ")
+            return watched == dumped ? nil : "\(phase): notifications counted \(watched) entries, a dump \(dumped.map(String.init) ?? "failed")"
+        }
+
+        /// `show mac --count`, asked on the control socket as the CLI asks it.
+        func macCount() -> JSONValue? {
+            guard let request = try? ControlRequest(arguments: ["show", "mac", "--count"]),
+                  let response = try? ControlClient.send(request, path: node.controlSocket), response.ok else { return nil }
+            return response.payload
         }
 
         func kernelCount(_ pattern: String) -> Int? {

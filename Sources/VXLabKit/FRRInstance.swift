@@ -33,7 +33,11 @@ public final class FRRInstance: @unchecked Sendable {
         let common = ["-z", directory + "/zserv.api", "--vty_socket", directory, "-u", "frr", "-g", "frr"]
         let wrap = try Self.privateNetnsDirectory(vrfs, directory: directory)
         do {
-            daemons.append(try namespace.spawn(wrap + [zebra] + (vrfs.isEmpty ? [] : ["-n"]) + ["-i", directory + "/zebra.pid", "-f", directory + "/zebra.conf"] + common,
+            // `-s 90000000`: zebra's netlink receive buffer as Debian's /etc/frr/daemons sets it.
+            // With FRR's own default, a burst of 100k FDB changes overruns zebra's netlink-listen
+            // socket and zebra exits (it cannot resynchronise: "recvmsg overrun").
+            daemons.append(try namespace.spawn(wrap + [zebra] + (vrfs.isEmpty ? [] : ["-n"]) + ["-s", "90000000"]
+                                               + ["-i", directory + "/zebra.pid", "-f", directory + "/zebra.conf"] + common,
                                                logPath: directory + "/zebra.out"))
             guard waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: directory + "/zserv.api") }) else {
                 throw LabKitError("zebra did not start: \(daemons[0].log)")

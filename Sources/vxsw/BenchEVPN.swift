@@ -146,6 +146,7 @@ struct BenchEVPN: ParsableCommand {
                     if let moved = x.churnMoved, moved != n {
                         notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): \(moved) of \(n) entries at the new next hop after the churn")
                     }
+                    if let m = x.observerMismatch { notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): observer \(m)") }
                 }
                 rows.append(Row(routes: n, vnis: v, contender: c, ready: Stat(rs.compactMap(\.1.announce.seconds)),
                                 bytesPerRoute: Stat(rs.compactMap(\.1.bytesPerRoute)),
@@ -176,15 +177,19 @@ struct BenchEVPN: ParsableCommand {
         spread round-robin over the V VNIs, RT 65000:VNI, encapsulation VXLAN, next hop 198.18.0.200, \
         are pre-encoded into UPDATEs of one VNI each, as many NLRI as fit 4096 bytes (~115), after one \
         type-3 per VNI. One contender at a time (the other idles, Established): t0 = just before the \
-        feeder writes the first UPDATE; ready = the first poll (every 20 ms, then 2% of the time elapsed, at most 200 ms, plus the poll's own time) \
-        that counts N entries: vxsw `show mac --count --json` (its FDB's EVPN entries, counted by the \
-        table owner, not listed); FRR: `bridge fdb show | grep -c 'dst '` in hv2 (kernel FDB entries with \
-        a VTEP, the flood entries 00:00:00:00:00:00 left out). Memory per route: resident memory \
+        feeder writes the first UPDATE; ready = when the count of N entries was taken, by observers that \
+        take next to nothing from the contender: vxsw, `show mac --count` asked on its control socket \
+        from the bench process every 10 ms, then 5% of the time so far (its FDB's EVPN entries, counted by the table owner, not listed; \
+        a `vxsw show` process per poll cost ~30 ms of CPU); FRR, the kernel FDB of hv2 followed from \
+        rtnetlink's neighbour notifications (entries with a VTEP `dst`, the time of the notification \
+        that made N; a `bridge fdb show` dump of 100k vxlan entries costs over a second of kernel time \
+        per poll on this machine, it is used only if notifications were lost; the flood entries \
+        00:00:00:00:00:00 left out). Memory per route: resident memory \
         (VmRSS; FRR: bgpd + zebra) once ready minus before the feed, over N. Churn: every one of the N \
         MACs announced from a second VTEP (next hop 198.18.0.201, its own RD) with MAC mobility \
         sequence 1, as after a VM migration, then one marker route: moves/s = N / (t0 → marker installed); then \
         every entry is checked: none may remain at 198.18.0.200 (vxsw: `show mac --count`'s entries per VTEP, \
-        counted over the whole table; FRR: `bridge fdb show`). Withdraw-all: MP_UNREACH for every type-2 route of both VTEPs, t0 → 0 entries left.
+        counted over the whole table; FRR: the notifications' VTEPs). Withdraw-all: MP_UNREACH for every type-2 route of both VTEPs, t0 → 0 entries left.
         """
 
     func markdown(_ r: Report) -> String {

@@ -57,4 +57,40 @@ final class EVPNScaleRigTests: XCTestCase {
             XCTAssertTrue(r.correct, who)
         }
     }
+
+    /// The rig's observer of FRR's kernel FDB, from neighbour notifications, agrees with a dump
+    /// of the same table: entries added with a VTEP, moved to another (replace), deleted; the
+    /// bridge's own entries (no `dst`) and the all-zero flood entries not counted.
+    func testTheKernelFDBWatchCountsWhatADumpCounts() throws {
+        try XCTSkipUnless(isRoot, "needs root: builds a network namespace with a bridge and vxlan devices")
+        let ns = try NetworkNamespace("vxw\(labTag)")
+        defer { ns.remove() }
+        try ns.exec(["ip", "link", "add", "br0", "type", "bridge"])
+        for (i, vni) in [100, 200].enumerated() {
+            try ns.exec(["ip", "link", "add", "vx\(i)", "type", "vxlan", "id", "\(vni)", "dstport", "4789", "local", "10.0.0.1", "nolearning"])
+            try ns.exec(["ip", "link", "set", "vx\(i)", "master", "br0", "up"])
+        }
+        try ns.exec(["ip", "link", "set", "br0", "up"])
+        let watch = try KernelFDBWatch(in: ns)
+        defer { watch.stop() }
+        func mac(_ i: Int) -> String { String(format: "02:00:00:00:%02x:%02x", i >> 8, i & 0xFF) }
+        var batch = (0..<300).map { "fdb add \(mac($0)) dev vx\($0 % 2) dst 10.0.0.2 self" }
+        batch += ["fdb append 00:00:00:00:00:00 dev vx0 dst 10.0.0.9 self", "fdb add 02:aa:00:00:00:01 dev vx1 master"]
+        batch += (0..<100).map { "fdb replace \(mac($0)) dev vx\($0 % 2) dst 10.0.0.3 self" }
+        batch += (250..<300).map { "fdb del \(mac($0)) dev vx\($0 % 2) self" }
+        let file = NSTemporaryDirectory() + "vxsw-fdb-watch-\(labTag).batch"
+        try batch.joined(separator: "\n").appending("\n").write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try ns.exec(["bridge", "-batch", file])
+        func dump(_ pattern: String) throws -> Int {
+            Int(try ns.exec(["sh", "-c", "bridge fdb show | grep -v '^00:00:00:00:00:00' | grep -c '\(pattern)' || true"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        XCTAssertEqual(try dump("dst "), 250)
+        XCTAssertTrue(waitUntil(timeout: 5) { watch.count.entries == 250 }, "the watch counts \(watch.count.entries)")
+        XCTAssertEqual(watch.entries(to: "10.0.0.3"), try dump("dst 10.0.0.3 "))
+        XCTAssertEqual(watch.entries(to: "10.0.0.2"), try dump("dst 10.0.0.2 "))
+        XCTAssertEqual(watch.entries(to: "10.0.0.3"), 100)
+        XCTAssertFalse(watch.overflowed)
+    }
 }
