@@ -60,7 +60,7 @@ import VXCore
 ///   tunnel-gso: true           # guests' super-frames to remote VTEPs leave whole (tunnel GSO)
 /// fdb:
 ///   aging-time: 300            # seconds; 0 = never age
-///   max-entries: 131072        # MACs the table holds, all VNIs together
+///   max-entries: 131072        # MACs the table holds, all VNIs together (also sizes the EVPN RIB's tables up front)
 ///   max-neighbors: 24576       # IP → MAC entries for ARP/ND suppression, all VNIs together
 ///   vni-mac-limit: auto        # each VNI's MAC limit unless it sets one; auto = max-entries / 4; off = none
 ///   port-mac-limit: auto       # each VM port's MAC limit unless it sets one; auto = max-entries / 8; off = none

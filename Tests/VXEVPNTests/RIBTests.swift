@@ -316,4 +316,15 @@ final class RIBTests: XCTestCase {
         XCTAssertEqual(rib.routeCount, 0)
         XCTAssertNil(rib.installed[VNIMAC(vni, other)])
     }
+
+    /// `tableCapacity` (the switch's fdb.max-entries) sizes the per-MAC tables and a peer's
+    /// route table when they are made, so they do not rehash while a full table streams in.
+    func testATableCapacitySizesTheRIBTablesUpFront() {
+        let rib = EVPNRIB(asn: 65001, routerID: IPAddress("10.0.0.1")!, vtep: IPAddress("10.0.0.1")!, tableCapacity: 4096) { 0 }
+        XCTAssertGreaterThanOrEqual(rib.byMAC.capacity, 4096)
+        XCTAssertGreaterThanOrEqual(rib.installed.capacity, 4096)
+        XCTAssertEqual(rib.adjRIBIn.peerTableCapacity, 4096)
+        let plain = EVPNRIB(asn: 65001, routerID: IPAddress("10.0.0.1")!, vtep: IPAddress("10.0.0.1")!) { 0 }
+        XCTAssertLessThan(plain.installed.capacity, 4096)
+    }
 }

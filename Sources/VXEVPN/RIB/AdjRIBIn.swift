@@ -18,6 +18,8 @@ struct AdjRIBIn {
     private var peerIDs: [String: Int] = [:]
     private var peerNames: [String] = []
     private var tables: [[EVPNRouteKey: RouteRef]] = []
+    /// What a peer's key → slot table is made with (the RIB's `tableCapacity`; 0: grows).
+    var peerTableCapacity = 0
 
     subscript(ref: RouteRef) -> ReceivedRoute? { slots[Int(ref.slot)] }
     func arrival(_ ref: RouteRef) -> UInt64 { arrivals[Int(ref.slot)] }
@@ -28,7 +30,7 @@ struct AdjRIBIn {
         if let id = peerIDs[peer] { return id }
         peerIDs[peer] = peerNames.count
         peerNames.append(peer)
-        tables.append([:])
+        tables.append(Dictionary(minimumCapacity: peerTableCapacity))
         return peerNames.count - 1
     }
 

@@ -212,12 +212,20 @@ public final class EVPNRIB {
     }
 
     public init(asn: UInt32, routerID: IPAddress, vtep: IPAddress, vnis: [VNIConfig] = [], autoRTRFC8365: Bool = false, vrfs: [VRFConfig] = [],
-                duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), now: @escaping () -> Double) {
+                duplicateAddressDetection: DuplicateAddressDetectionConfig = .init(), tableCapacity: Int? = nil,
+                now: @escaping () -> Double) {
         self.asn = asn; self.routerID = routerID; self.vtep = vtep; self.autoRTRFC8365 = autoRTRFC8365
         self.detector = DuplicateDetector(config: duplicateAddressDetection)
         self.ipDetector = DuplicateIPDetector(config: duplicateAddressDetection); self.now = now
         for c in vnis { vniConfig[VNI(unchecked: c.vni)] = c }
         makeVRFs(vrfs)
+        // Sized for the data plane's capacity once (`EVPNConfig.tableCapacity`): no rehash of
+        // every entry each time a table doubles while a full table streams in.
+        if let n = tableCapacity.map({ min(max($0, 0), 1 << 20) }), n > 0 {
+            byMAC.reserveCapacity(n)
+            installed.reserveCapacity(n)
+            adjRIBIn.peerTableCapacity = n
+        }
     }
 
     // MARK: routes from peers

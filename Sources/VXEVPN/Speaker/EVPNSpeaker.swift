@@ -31,7 +31,7 @@ public final class EVPNSpeaker: @unchecked Sendable {
         self.startedAt = clock()
         self.rib = EVPNRIB(asn: config.asn, routerID: config.routerID, vtep: config.vtep, vnis: config.vnis,
                            autoRTRFC8365: config.autoRTRFC8365, vrfs: config.vrfs, duplicateAddressDetection: config.duplicateAddressDetection,
-                           now: clock)
+                           tableCapacity: config.tableCapacity, now: clock)
         rib.dataplane = dataplane
         rib.onExport = { [unowned self] announce, withdraw in self.broadcast(announce: announce, withdraw: withdraw) }
         rib.onDuplicate = { [unowned self] k in self.scheduleRecovery(at: self.rib.detector.recoveryTime(k)) }

@@ -247,6 +247,7 @@ extension EVPNConfig {
             throw ConfigError(path: "vtep", problem: "EVPN needs a local VTEP address")
         }
         self.init(asn: bgp.asn, routerID: bgp.routerID, vtep: vtep, listenAddress: vtep)
+        tableCapacity = c.fdb.maxEntries
         let dad = bgp.dupAddrDetection
         duplicateAddressDetection = DuplicateAddressDetectionConfig(
             enabled: dad.enabled, maxMoves: dad.maxMoves, seconds: Double(dad.time),
