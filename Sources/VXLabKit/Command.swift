@@ -77,6 +77,9 @@ public final class ChildProcess: @unchecked Sendable {
         if late { c.stop(grace: 2) }
     }
 
+    /// Termination did not end the process (its signal handlers returned): children may start again.
+    static func resumeStarting() { registry.withLock { terminating = false } }
+
     /// Termination began: stops every child started so far (SIGTERM to all, then SIGKILL after
     /// `grace` to those left), and any started from now on as soon as it starts.
     public static func stopAll(grace: Double = 5) {

@@ -52,5 +52,7 @@ final class TerminationSignals: @unchecked Sendable {
         // filed yet, which its clean-up would not know (a zebra was left running that way).
         ChildProcess.stopAll()
         for h in all.reversed() { h.run() }
+        // Every handler returned without exiting: the process goes on, and may start children again.
+        ChildProcess.resumeStarting()
     }
 }

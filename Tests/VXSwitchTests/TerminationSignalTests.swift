@@ -13,8 +13,23 @@ final class TerminationSignalTests: XCTestCase {
         let outer = onTerminationSignal { ran.signal() }
         let second = onTerminationSignal { inner.signal() }
         defer { (second + outer).forEach { $0.cancel() } }
-        kill(getpid(), SIGTERM)
-        XCTAssertEqual(inner.wait(timeout: .now() + 5), .success, "the newest handler did not run")
+        // A dispatch signal source starts listening a moment after it is made (the manager thread
+        // registers it), and a signal sent before that meets SIG_IGN: send until it is seen.
+        var seen = false
+        for _ in 0..<50 where !seen {
+            kill(getpid(), SIGTERM)
+            seen = inner.wait(timeout: .now() + 0.1) == .success
+        }
+        XCTAssertTrue(seen, "the newest handler did not run")
         XCTAssertEqual(ran.wait(timeout: .now() + 5), .success, "the outer handler did not run after the inner one")
+        // The handlers returned, so the process goes on: a child started now runs (not stopped at once).
+        var started: ChildProcess?
+        XCTAssertTrue(waitUntil(timeout: 5) {
+            started = try? ChildProcess(["sleep", "30"], logPath: NSTemporaryDirectory() + "vxsw-signal-test-\(getpid()).log")
+            usleep(200_000)
+            return started?.isRunning ?? false
+        }, "a child started after the handlers returned was stopped")
+        started?.stop(grace: 1)
+        try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "vxsw-signal-test-\(getpid()).log")
     }
 }
