@@ -212,7 +212,7 @@ public final class EVPNScaleRig {
     /// it (a 2-vCPU VM has no core to spare): vxsw's count from its control socket, asked from
     /// this process (a `vxsw show` process per read cost ~30 ms of CPU each); the kernel FDB
     /// that FRR fills from its neighbour notifications (`KernelFDBWatch`: a `bridge fdb show`
-    /// dump of 100k entries costs over a second of kernel time), a dump only if the watch lost
+    /// dump of 100k entries on one vxlan device took over a second of kernel time), a dump only if the watch lost
     /// notifications.
     final class Counter {
         let contender: Contender

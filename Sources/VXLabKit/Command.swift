@@ -66,12 +66,14 @@ public final class ChildProcess: @unchecked Sendable {
     /// whose owner has not filed it yet (a rig being torn down while a daemon starts); once
     /// termination began, a child that starts is stopped at once.
     private static let registry = NSLock()
-    nonisolated(unsafe) private static var live: [ObjectIdentifier: ChildProcess] = [:]
+    /// Weak: a child whose owner lets go is still stopped by its `deinit`, as before.
+    private struct Entry { weak var child: ChildProcess? }
+    nonisolated(unsafe) private static var live: [ObjectIdentifier: Entry] = [:]
     nonisolated(unsafe) private static var terminating = false
 
     private static func register(_ c: ChildProcess) {
         let late = registry.withLock { () -> Bool in
-            if !terminating { live[ObjectIdentifier(c)] = c }
+            if !terminating { live[ObjectIdentifier(c)] = Entry(child: c) }
             return terminating
         }
         if late { c.stop(grace: 2) }
@@ -85,7 +87,7 @@ public final class ChildProcess: @unchecked Sendable {
     public static func stopAll(grace: Double = 5) {
         let children = registry.withLock { () -> [ChildProcess] in
             terminating = true
-            return Array(live.values)
+            return live.values.compactMap(\.child)
         }
         for c in children where c.process.isRunning { kill(c.process.processIdentifier, SIGTERM) }
         for c in children { c.stop(grace: grace) }

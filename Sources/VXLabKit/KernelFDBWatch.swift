@@ -5,7 +5,7 @@ import Foundation
 /// all-zero flood entries left out), followed from rtnetlink's neighbour notifications
 /// (`RTNLGRP_NEIGH`, AF_BRIDGE) on a thread of its own: how a benchmark sees the moment a
 /// routing daemon's N-th entry is in the kernel without dumping the table. A dump is no
-/// observer at that scale: `bridge fdb show` with 100k vxlan entries costs more than a second
+/// observer at that scale: `bridge fdb show` of 100k entries on one vxlan device took 1.1–1.4 s
 /// of kernel time per read on a 2-vCPU VM, taken from the daemon being measured.
 ///
 /// Start it before the entries come (it sees changes, not what was there). If the kernel drops
@@ -47,14 +47,12 @@ public final class KernelFDBWatch: @unchecked Sendable {
         Thread.detachNewThread { [self] in read() }
     }
 
-    /// Stops reading and closes the socket.
+    /// Stops reading and closes the socket. Call it: the reading thread keeps the watch alive.
     public func stop() {
         lock.withLock { stopping = true }
         finished.wait()
         close(fd)
     }
-
-    deinit { if !lock.withLock({ stopping }) { stop() } }
 
     /// Entries with a VTEP, and when that number last changed.
     public var count: (entries: Int, changedAt: Date) { lock.withLock { (entries.count, changedAt) } }

@@ -182,7 +182,7 @@ struct BenchEVPN: ParsableCommand {
         from the bench process every 10 ms, then 5% of the time so far (its FDB's EVPN entries, counted by the table owner, not listed; \
         a `vxsw show` process per poll cost ~30 ms of CPU); FRR, the kernel FDB of hv2 followed from \
         rtnetlink's neighbour notifications (entries with a VTEP `dst`, the time of the notification \
-        that made N; a `bridge fdb show` dump of 100k vxlan entries costs over a second of kernel time \
+        that made N; a `bridge fdb show` dump of 100k entries on one vxlan device took over a second of kernel time \
         per poll on this machine, it is used only if notifications were lost; the flood entries \
         00:00:00:00:00:00 left out). Memory per route: resident memory \
         (VmRSS; FRR: bgpd + zebra) once ready minus before the feed, over N. Churn: every one of the N \
