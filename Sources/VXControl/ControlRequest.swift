@@ -50,6 +50,9 @@ public enum ControlRequest: Equatable, Sendable {
         case mac(vni: VNI?, page: MACPage? = nil)
         /// How many MACs, per VNI and type, without listing them.
         case macCount(vni: VNI?)
+        /// How many entries the whole table holds, read in constant time (no scan): for a
+        /// monitor that polls often (`vxsw bench-evpn`'s readiness observer).
+        case macTotal
         case vni(VNI?)
         case stats
         case config
@@ -211,15 +214,22 @@ extension ControlRequest {
         switch words.next() {
         case "ports": return .ports
         case "mac":
-            var vni: VNI?, count = false, limit: Int?, from = 0
+            var vni: VNI?, count = false, total = false, limit: Int?, from = 0
             while let option = words.next() {
                 switch option {
                 case "--vni", "vni": vni = try words.vni()
                 case "--count", "count": count = true
+                case "--total": total = true
                 case "--limit": limit = try words.positive("--limit")
                 case "--from": from = try words.positive("--from", allowZero: true)
                 default: throw words.unexpected(option)
                 }
+            }
+            if total {
+                guard vni == nil, !count, limit == nil else {
+                    throw ParseError(message: "show mac --total counts every VNI's entries and lists none; for one VNI use --count --vni N")
+                }
+                return .macTotal
             }
             if count { return .macCount(vni: vni) }
             return .mac(vni: vni, page: limit.map { MACPage(from: from, limit: $0) })
@@ -348,6 +358,7 @@ extension ControlRequest {
             case .mac(let vni, let page):
                 return ["show", "mac"] + vniWords(vni) + (page.map { ["--limit", String($0.limit), "--from", String($0.from)] } ?? [])
             case .macCount(let vni): return ["show", "mac"] + vniWords(vni) + ["--count"]
+            case .macTotal: return ["show", "mac", "--total"]
             case .vni(let vni): return ["show", "vni"] + (vni.map { [String($0.value)] } ?? [])
             case .stats: return ["show", "stats"]
             case .config: return ["show", "config"]

@@ -54,6 +54,10 @@ public final class EVPNScaleRig {
         /// Where the observer's count (FRR: the notifications) and a dump of the table, taken
         /// after each phase's clock stopped, disagreed.
         public var observerMismatch: String?
+        /// Phases that started before the machine was quiet (`waitUntilQuiet` gave up), and how
+        /// long the waits for quiet before the phases took, seconds.
+        public var unsettledPhases: [String]?
+        public var settleSeconds: [Double]?
         /// Whether the result is complete and correct: all N installed, the churn left no stale
         /// entry, the withdraw-all left none, the observer agreed with the table.
         public var correct: Bool {
@@ -131,7 +135,17 @@ public final class EVPNScaleRig {
         for (c, node) in peers {
             let counter = try Counter(contender: c, node: node)
             defer { counter.stop() }
-            usleep(500_000)
+            var settle: [Double] = [], unsettled: [String] = []
+            // Each phase starts on a quiet machine: what came before (the other contender's
+            // thousands of devices and its daemons reading them, the previous phase's work
+            // left over) is not counted against this one.
+            func settled(_ name: String) {
+                let q = waitUntilQuiet()
+                settle.append((q.seconds * 10).rounded() / 10)
+                if !q.quiet { unsettled.append(name) }
+                log("\(c.rawValue): \(q.quiet ? "quiet" : "still busy") after \(String(format: "%.1f", q.seconds)) s, \(name) starts")
+            }
+            settled("announce")
             let rss0 = counter.rssKiB()
             let a = phase(feeder!, node, announce, target: settings.routes, counter)
             let rss1 = counter.rssKiB()
@@ -140,6 +154,7 @@ public final class EVPNScaleRig {
             log("\(c.rawValue): announce \(a)")
             r.observerMismatch = counter.crossCheck("announce")
             if a.seconds != nil {
+                settled("churn")
                 let ch = phase(feeder!, node, churn, target: settings.routes + 1, counter)
                 r.churn = ch
                 if ch.seconds != nil {
@@ -153,11 +168,14 @@ public final class EVPNScaleRig {
                 r.observerMismatch = r.observerMismatch ?? counter.crossCheck("churn")
             }
             if a.seconds != nil {
+                settled("withdraw")
                 let w = phase(feeder!, node, withdraw, target: 0, counter)
                 r.withdraw = w
                 log("\(c.rawValue): withdraw \(w)")
                 r.observerMismatch = r.observerMismatch ?? counter.crossCheck("withdraw")
             }
+            r.settleSeconds = settle
+            r.unsettledPhases = unsettled.isEmpty ? nil : unsettled
             results.append(r)
         }
         return results
@@ -184,7 +202,7 @@ public final class EVPNScaleRig {
             }
             // No progress for 60 s: it will not get there.
             if Date().timeIntervalSince(lastChange) > 60 { break }
-            usleep(counter.pollInterval(after: Date().timeIntervalSince(t0)))
+            usleep(Counter.pollMicroseconds)
         }
         let sent = done.wait(timeout: .now() + 30) == .success
         var note: String?
@@ -218,14 +236,12 @@ public final class EVPNScaleRig {
         let contender: Contender
         let node: EVPNFabric.Node
         let watch: KernelFDBWatch?
-        /// Between reads. vxsw's count is the table owner's scan of its FDB plus a JSON answer
-        /// (~2 ms of CPU at 100k entries, the owner's lock held for part of it): every 10 ms,
-        /// then 5% of the time so far (at most 200 ms), so the observer stays under a tenth of
-        /// a core and is late by 2.5% of the time at most on average. The watch is a counter in
-        /// memory that says when it last changed: every 5 ms.
-        func pollInterval(after elapsed: Double) -> UInt32 {
-            contender == .vxsw ? UInt32(min(0.2, max(0.01, elapsed / 20)) * 1_000_000) : 5_000
-        }
+        /// Between reads. vxsw's count (`show mac --total`) is the size of the table owner's
+        /// FDB, read under its lock without a scan, plus a small JSON answer: every 5 ms, as
+        /// the watch, a counter in memory that says when it last changed. (`show mac --count`,
+        /// polled before, scans the table twice under the owner's lock, ~2 ms at 100k entries,
+        /// and held up the very installs it counted.)
+        static let pollMicroseconds: UInt32 = 5_000
 
         init(contender: Contender, node: EVPNFabric.Node) throws {
             self.contender = contender; self.node = node
@@ -236,13 +252,16 @@ public final class EVPNScaleRig {
 
         struct Reading { var entries: Int; var at: Date }
 
-        /// Remote type-2 entries: vxsw's EVPN MACs (`show mac --count`); FRR: kernel FDB entries
-        /// with a VTEP, other than the all-zero flood entries.
+        /// Remote type-2 entries: vxsw's FDB entries (`show mac --total`; the rig has no local
+        /// MAC, and `crossCheck` makes sure every entry is of EVPN origin); FRR: kernel FDB
+        /// entries with a VTEP, other than the all-zero flood entries.
         func count() -> Reading? {
             switch contender {
             case .vxsw:
-                guard let counts = macCount() else { return nil }
-                return Reading(entries: counts["byType"]?["evpn"]?.intValue.map(Int.init) ?? 0, at: Date())
+                guard let request = try? ControlRequest(arguments: ["show", "mac", "--total"]),
+                      let response = try? ControlClient.send(request, path: node.controlSocket), response.ok,
+                      let total = response.payload?["total"]?.intValue else { return nil }
+                return Reading(entries: Int(total), at: Date())
             case .frr:
                 if let w = watch, !w.overflowed { let c = w.count; return Reading(entries: c.entries, at: c.changedAt) }
                 return kernelCount("dst ").map { Reading(entries: $0, at: Date()) }
@@ -261,9 +280,14 @@ public final class EVPNScaleRig {
             }
         }
 
-        /// After a phase (no clock running): the watch's count against a dump of the kernel FDB;
-        /// what differs, or nil. Nothing to check for vxsw (its count is the table owner's).
+        /// After a phase (no clock running): the count the clock stopped on against the table
+        /// counted another way; what differs, or nil. vxsw: the total against the EVPN entries
+        /// of `show mac --count`; FRR: the watch against a dump of the kernel FDB.
         func crossCheck(_ phase: String) -> String? {
+            if contender == .vxsw {
+                let total = count()?.entries, evpn = macCount()?["byType"]?["evpn"]?.intValue.map(Int.init) ?? 0
+                return total == evpn ? nil : "\(phase): \(total.map(String.init) ?? "no") entries in all, \(evpn) of EVPN origin"
+            }
             guard let w = watch, !w.overflowed else { return nil }
             let watched = w.count.entries, dumped = kernelCount("dst ")
             return watched == dumped ? nil : "\(phase): notifications counted \(watched) entries, a dump \(dumped.map(String.init) ?? "failed")"

@@ -147,6 +147,9 @@ struct BenchEVPN: ParsableCommand {
                         notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): \(moved) of \(n) entries at the new next hop after the churn")
                     }
                     if let m = x.observerMismatch { notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): observer \(m)") }
+                    if let u = x.unsettledPhases {
+                        notes.append("\(n) routes / \(v) VNIs, \(c.rawValue) run \(run): \(u.joined(separator: ", ")) started on a busy machine (not quiet after 60 s)")
+                    }
                 }
                 rows.append(Row(routes: n, vnis: v, contender: c, ready: Stat(rs.compactMap(\.1.announce.seconds)),
                                 bytesPerRoute: Stat(rs.compactMap(\.1.bytesPerRoute)),
@@ -176,11 +179,15 @@ struct BenchEVPN: ParsableCommand {
         session to the feeder (OPEN with MP-BGP L2VPN EVPN and 4-octet AS). N type-2 routes (MAC only) \
         spread round-robin over the V VNIs, RT 65000:VNI, encapsulation VXLAN, next hop 198.18.0.200, \
         are pre-encoded into UPDATEs of one VNI each, as many NLRI as fit 4096 bytes (~115), after one \
-        type-3 per VNI. One contender at a time (the other idles, Established): t0 = just before the \
+        type-3 per VNI. One contender at a time (the other idles, Established), each phase started on a \
+        quiet machine (both cores under 15% busy for two 0.5 s windows, at most 60 s of waiting: FRR's \
+        thousands of devices, zebra reading them and IPv6 addrconf on each keep this 2-core machine \
+        busy for seconds after they are made, and a phase's work left over is not the next one's): t0 = just before the \
         feeder writes the first UPDATE; ready = when the count of N entries was taken, by observers that \
-        take next to nothing from the contender: vxsw, `show mac --count` asked on its control socket \
-        from the bench process every 10 ms, then 5% of the time so far (its FDB's EVPN entries, counted by the table owner, not listed; \
-        a `vxsw show` process per poll cost ~30 ms of CPU); FRR, the kernel FDB of hv2 followed from \
+        take next to nothing from the contender, every 5 ms: vxsw, `show mac --total` asked on its control socket \
+        from the bench process (the size of the table owner's FDB, read without a scan; after each phase, with no clock \
+        running, checked against the EVPN entries `show mac --count` counts; a `vxsw show` process per poll cost ~30 ms of \
+        CPU, and `show mac --count`, which scans the table, held up the installs it counted); FRR, the kernel FDB of hv2 followed from \
         rtnetlink's neighbour notifications (entries with a VTEP `dst`, the time of the notification \
         that made N; a `bridge fdb show` dump of 100k entries on one vxlan device took over a second of kernel time \
         per poll on this machine, it is used only if notifications were lost; the flood entries \

@@ -63,10 +63,12 @@ struct ShowMAC: ParsableCommand {
         commandName: "mac", abstract: "The FDB per VNI, like FRR's `show evpn mac vni`: local / remote / static / evpn (streamed in pages).")
     @Option(help: "Only this VNI.") var vni: UInt32?
     @Flag(help: "How many MACs per VNI and type, without listing them.") var count = false
+    @Flag(help: "How many MACs in all, read without scanning the table (cheap to poll).") var total = false
     @Argument(help: "FRR's spelling: `vni N`.") var frr: [String] = []
     @OptionGroup var control: ControlOptions
     func run() throws {
         let filter = (vni.map { ["--vni", String($0)] } ?? []) + frr
+        if total { return try show(["mac"] + filter + ["--total"], control) { "\((try $0.decode() as MACTotal).total)\n" } }
         if count { return try show(["mac"] + filter + ["--count"], control) { ShowText.macCount(try $0.decode()) } }
         // A whole table comes page by page, so a million MACs never make one huge answer.
         try control.streamMACs(filter)

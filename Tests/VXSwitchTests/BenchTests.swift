@@ -1,4 +1,5 @@
 import Foundation
+import VXLabKit
 @testable import VXBench
 @testable import VXConfig
 import XCTest

@@ -15,7 +15,7 @@ final class ControlRequestTests: XCTestCase {
         let requests: [ControlRequest] = [
             .ping, .version, .show(.ports), .show(.mac(vni: nil)), .show(.mac(vni: VNI(1000))), .show(.vni(nil)),
             .show(.mac(vni: nil, page: .init(from: 0, limit: 10_000))), .show(.mac(vni: VNI(1000), page: .init(from: 4096, limit: 5))),
-            .show(.macCount(vni: nil)), .show(.macCount(vni: VNI(1000))),
+            .show(.macCount(vni: nil)), .show(.macCount(vni: VNI(1000))), .show(.macTotal),
             .show(.vni(VNI(7))), .show(.stats), .show(.config), .show(.evpnVNI(VNI(1000))), .show(.evpnMAC(vni: nil)),
             .show(.bgpSummary), .show(.bgpNeighbors(IPAddress("fd00::2"))),
             .show(.bgpRoutes(type: .macip, vni: VNI(1000))), .show(.bgpRoutes(type: nil, vni: nil)),
@@ -54,6 +54,9 @@ final class ControlRequestTests: XCTestCase {
                        .evpnDupClear(vni: VNI(1000), mac: MACAddress(2, 0, 0, 0, 0, 1)))
         XCTAssertThrowsError(try ControlRequest(arguments: ["clear", "evpn", "dup-addr", "vni", "all", "mac", "02:00:00:00:00:01"]))
         XCTAssertThrowsError(try ControlRequest(arguments: ["clear", "evpn", "dup-addr"]))
+        // The total is of the whole table: it takes no VNI and lists nothing.
+        XCTAssertThrowsError(try ControlRequest(arguments: ["show", "mac", "--total", "--vni", "1000"]))
+        XCTAssertThrowsError(try ControlRequest(arguments: ["show", "mac", "--total", "--count"]))
         // FRR's spelling of the route listing.
         XCTAssertEqual(try ControlRequest(arguments: ["show", "bgp", "l2vpn", "evpn", "route-type", "2"]),
                        .show(.bgpRoutes(type: .macip, vni: nil)))

@@ -76,6 +76,9 @@ final class FDBFloodEVPNTests: XCTestCase {
         let port = try XCTUnwrap(stats.ports.first { $0.name == vm1.tap })
         XCTAssertEqual(port.macLimitHits, 0)
         XCTAssertEqual(port.learnedMACs, learned)
+        // The constant-time total agrees with the scan (no remote MAC here: all are local).
+        let total: MACTotal = try f.show("hv1", ["mac", "--total"]).decode()
+        XCTAssertEqual(total.total, learned, "show mac --total")
         print("FDBFloodEVPNTests: learns deferred \(vni.learnsDeferred ?? 0), report rounds held back \(stats.fdbEventsHeldBack)")
         XCTAssertEqual(f.stopVxsw("hv1"), 0, "vxsw exit status")
     }

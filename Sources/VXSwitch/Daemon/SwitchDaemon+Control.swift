@@ -77,6 +77,8 @@ extension SwitchDaemon {
             return try JSONValue(encoding: macPage(vni: vni, page: page))
         case .macCount(let vni):
             return try JSONValue(encoding: macCount(vni: vni))
+        case .macTotal:
+            return try JSONValue(encoding: MACTotal(total: tables.read { $0.fdb.count }))
         case .mac(let vni, nil), .evpnMAC(let vni, _):
             return try JSONValue(encoding: MACTable(entries: macViews(snapshot(vni: vni, rows: true))))
         case .vni(let vni), .evpnVNI(let vni):

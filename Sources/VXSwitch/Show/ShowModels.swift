@@ -56,6 +56,11 @@ public struct MACCount: Codable, Sendable, Equatable {
     public var byVTEP: [String: Int]?
 }
 
+/// `show mac --total`: every entry of the owner's FDB, all VNIs and origins.
+public struct MACTotal: Codable, Sendable, Equatable {
+    public var total: Int
+}
+
 public struct VNIView: Codable, Sendable, Equatable {
     public var vni: UInt32
     public var ports: [String]

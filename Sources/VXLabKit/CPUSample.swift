@@ -1,0 +1,59 @@
+import Foundation
+
+/// Per-core CPU time from /proc/stat, in clock ticks; the difference of two samples gives
+/// each core's busy share over the interval (user, nice, system, irq, softirq; steal counts
+/// as not ours, idle and iowait as idle).
+public struct CPUSample: Sendable {
+    public struct Core: Sendable { public var busy: UInt64; public var total: UInt64; public var softirq: UInt64 = 0 }
+    public var cores: [Int: Core]
+
+    public init(procStat text: String) {
+        var cores: [Int: Core] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("cpu") && !line.hasPrefix("cpu ") {
+            let f = line.split(separator: " ")
+            guard let id = Int(f[0].dropFirst(3)) else { continue }
+            let v = f.dropFirst().compactMap { UInt64($0) }
+            guard v.count >= 7 else { continue }
+            let busy = v[0] + v[1] + v[2] + v[5] + v[6]
+            cores[id] = Core(busy: busy, total: v.prefix(8).reduce(0, +), softirq: v[6])
+        }
+        self.cores = cores
+    }
+
+    public static func now() -> CPUSample {
+        CPUSample(procStat: (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? "")
+    }
+
+    /// Busy percent per core (index = CPU number) between `earlier` and this sample.
+    public func busyPercent(since earlier: CPUSample) -> [Double] { percent(since: earlier, \.busy) }
+
+    /// Softirq percent per core between `earlier` and this sample.
+    public func softirqPercent(since earlier: CPUSample) -> [Double] { percent(since: earlier, \.softirq) }
+
+    private func percent(since earlier: CPUSample, _ part: KeyPath<Core, UInt64>) -> [Double] {
+        cores.keys.sorted().map { id in
+            guard let a = earlier.cores[id], let b = cores[id], b.total > a.total else { return 0 }
+            return 100 * Double(b[keyPath: part] &- a[keyPath: part]) / Double(b.total - a.total)
+        }
+    }
+}
+
+/// Waits until the machine is quiet: every core under `busyPercent` busy over two
+/// consecutive `window`s, or `timeout` has passed. A benchmark on a 2-core machine measures
+/// its contender only after what set up the run (the other contender's thousands of devices,
+/// its daemons reading them, IPv6 addrconf on each) has settled. Returns the seconds waited
+/// and whether the machine got quiet.
+public func waitUntilQuiet(busyPercent: Double = 15, window: Double = 0.5, timeout: Double = 60) -> (seconds: Double, quiet: Bool) {
+    let start = Date()
+    var quietWindows = 0
+    var earlier = CPUSample.now()
+    while Date().timeIntervalSince(start) < timeout {
+        usleep(UInt32(window * 1_000_000))
+        let now = CPUSample.now()
+        let busiest = now.busyPercent(since: earlier).max() ?? 0
+        earlier = now
+        quietWindows = busiest < busyPercent ? quietWindows + 1 : 0
+        if quietWindows >= 2 { return (Date().timeIntervalSince(start), true) }
+    }
+    return (Date().timeIntervalSince(start), false)
+}
