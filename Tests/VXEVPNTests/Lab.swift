@@ -171,4 +171,20 @@ final class RecordingDataplane: EVPNDataplane, @unchecked Sendable {
     func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress) {
         lock.withLock { _events.append("neighbor- \(vni) \(ip) \(mac)") }
     }
+    /// Outermost batches ended, and the MACs installed in the largest one.
+    private var depth = 0, _batches = 0, installsAtBegin = 0, _largestBatch = 0
+    var batches: Int { lock.withLock { _batches } }
+    var largestBatch: Int { lock.withLock { _largestBatch } }
+    func beginBatch() {
+        lock.withLock {
+            if depth == 0 { installsAtBegin = _events.count }
+            depth += 1
+        }
+    }
+    func endBatch() {
+        lock.withLock {
+            depth -= 1
+            if depth == 0 { _batches += 1; _largestBatch = max(_largestBatch, _events.count - installsAtBegin) }
+        }
+    }
 }

@@ -191,6 +191,22 @@ final class SessionTests: XCTestCase {
         return (a, dp, raw)
     }
 
+    /// A raw session past the table's End-of-RIB, ready for UPDATEs.
+    func establishedRawSession() async throws -> (EVPNSpeaker, RecordingDataplane, RawPeer) {
+        let (a, dp, raw) = try await rawSession()
+        raw.send(.keepalive)
+        XCTAssertNotNil(raw.receive { $0 == .update(.endOfRIB(.l2vpnEVPN)) }, "End-of-RIB after the table")
+        return (a, dp, raw)
+    }
+
+    /// The attributes of a route the raw peer (AS 65003) announces into VNI 100; MP_REACH left to the test.
+    func remoteRouteAttributes() -> PathAttributes {
+        var attrs = PathAttributes()
+        attrs.origin = .igp; attrs.asPath = [ASPathSegment(.sequence, [65003])]
+        attrs.extendedCommunities = [.routeTarget(.as2(65001, 100)), .vxlanEncapsulation]
+        return attrs
+    }
+
     func notification(_ m: BGPMessage?) -> BGPNotification? { if case .notification(let n)? = m { return n } else { return nil } }
     func isNotification(_ m: BGPMessage) -> Bool { notification(m) != nil }
 
@@ -211,13 +227,49 @@ final class SessionTests: XCTestCase {
         await a.stop()
     }
 
-    func testMalformedUpdatesOnALiveSession() async throws {
-        let (a, dp, raw) = try await rawSession()
+    /// Every message restarts the hold timer (RFC 4271 §4.2): keepalives each second keep a
+    /// 3 s session up past its first deadline; once they stop, it expires 3 s after the last.
+    func testHoldTimerRestartsWithEveryMessage() async throws {
+        let (a, _, raw) = try await rawSession(hold: 3)
+        let start = Date()
+        for _ in 0..<6 {
+            raw.send(.keepalive)
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
         raw.send(.keepalive)
-        XCTAssertNotNil(raw.receive { $0 == .update(.endOfRIB(.l2vpnEVPN)) }, "End-of-RIB after the table")
-        var attrs = PathAttributes()
-        attrs.origin = .igp; attrs.asPath = [ASPathSegment(.sequence, [65003])]
-        attrs.extendedCommunities = [.routeTarget(.as2(65001, 100)), .vxlanEncapsulation]
+        let last = Date()
+        let n = notification(raw.receive(until: isNotification))
+        XCTAssertEqual(n?.code, 4)
+        XCTAssertGreaterThan(last.timeIntervalSince(start), 5.5, "the session outlived its first deadline")
+        XCTAssertGreaterThan(Date().timeIntervalSince(last), 2, "expired a hold time after the last message")
+        XCTAssertLessThan(Date().timeIntervalSince(last), 4.5)
+        XCTAssertTrue(raw.receive(until: { _ in true }) == nil, "closed after the NOTIFICATION")
+        await a.stop()
+    }
+
+    /// The UPDATEs that arrive in one socket read share one dataplane batch (the switch hands
+    /// their MACs to its tables at once), which ends when the read does.
+    func testTheUpdatesOfOneReadShareOneBatch() async throws {
+        let (a, dp, raw) = try await establishedRawSession()
+        var attrs = remoteRouteAttributes()
+        var bytes: [UInt8] = []
+        let macs = (1...20).map { MACAddress(2, 0, 0, 0, 1, UInt8($0)) }
+        for m in macs {
+            attrs.mpReach = MPReachNLRI(nextHop: IPAddress("192.0.2.3")!, routes: [.macIP(EVPNMACIPRoute(rd: .as2(65003, 1), mac: m, label1: 100))])
+            bytes += BGPMessage.update(BGPUpdate(attributes: attrs)).encode()
+        }
+        let before = dp.batches
+        raw.send(bytes)
+        try await Lab.wait(5, "all 20 installed") { macs.allSatisfy { dp.macs[VNIMAC(vni, $0)] != nil } }
+        // One write of ~2 KB is one read, or two when it lands in pieces: never one batch per UPDATE.
+        XCTAssertLessThanOrEqual(dp.batches - before, 2, "batches for 20 UPDATEs of one write")
+        XCTAssertGreaterThanOrEqual(dp.largestBatch, 10, "MACs in the largest batch")
+        await a.stop()
+    }
+
+    func testMalformedUpdatesOnALiveSession() async throws {
+        let (a, dp, raw) = try await establishedRawSession()
+        var attrs = remoteRouteAttributes()
         attrs.mpReach = MPReachNLRI(nextHop: IPAddress("192.0.2.3")!, routes: [.macIP(EVPNMACIPRoute(rd: .as2(65003, 1), mac: mac, label1: 100))])
         raw.send(.update(BGPUpdate(attributes: attrs)))
         try await Lab.wait(5, "installed") { dp.macs[VNIMAC(vni, mac)] != nil }

@@ -32,9 +32,11 @@ public protocol EVPNDataplane: AnyObject {
     /// A local VM's IP (learned from its ARP/ND) left with its MAC: its neighbour entry goes
     /// (only while it still maps to `mac`).
     func localNeighborRemoved(vni: VNI, ip: IPAddress, mac: MACAddress)
-    /// The RIB starts and ends the changes of one UPDATE (or of a peer's routes going away): the
-    /// switch may queue the MAC installs and withdrawals in between and apply them together
-    /// (one UPDATE carries ~100 MACs: one table update, not 100). Nested calls pair up.
+    /// The RIB starts and ends the changes of one UPDATE (or of a peer's routes going away), and
+    /// a session those of all the UPDATEs of one socket read: the switch may queue the MAC
+    /// installs and withdrawals in between and apply them together (one UPDATE carries ~100
+    /// MACs, one read up to ~60 UPDATEs: one table update, not thousands). Nested calls pair
+    /// up; everything runs on the speaker's one event loop, so batches never interleave.
     func beginBatch()
     func endBatch()
 }

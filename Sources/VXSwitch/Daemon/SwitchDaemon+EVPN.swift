@@ -38,7 +38,8 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
 
     struct VNIVTEP: Hashable { var vni: VNI; var vtep: IPAddress }
 
-    /// MAC installs and withdrawals queued between `beginBatch` and `endBatch` (one UPDATE's),
+    /// MAC installs, withdrawals and flood list changes queued between `beginBatch` and `endBatch`
+    /// (one socket read's UPDATEs),
     /// applied in one `tables.apply`; what to warn about when one of them is refused.
     private var batchDepth = 0
     private var queued: [TableUpdate] = []
@@ -150,22 +151,24 @@ final class SwitchDataplaneFeed: EVPNDataplane, @unchecked Sendable {
         log.debug("EVPN: withdrew \(mac) in VNI \(vni)")
     }
 
+    /// Flood list changes join the batch too (one type-3 route per UPDATE, one per VNI: with
+    /// 4k VNIs, 4k table hand-offs of their own before), in the RIB's order.
     func addFloodVTEP(vni: VNI, vtep: IPAddress) {
-        flushQueued()
-        tables.apply(.addFlood(vni, vtep, .evpn))
         let new = lock.withLock { () -> Bool in
             staleFloods.remove(VNIVTEP(vni: vni, vtep: vtep))
             return installedFloods.insert(VNIVTEP(vni: vni, vtep: vtep)).inserted
         }
-        if new { log.info("EVPN: VTEP \(vtep) joins the flood list of VNI \(vni)") }
+        submit { queue, _ in queue.append(.addFlood(vni, vtep, .evpn)) }
+        // Debug, not info: a VTEP joins every VNI it shares with us (4k lines per VTEP with 4k
+        // VNIs); `show vni` lists the flood lists.
+        if new { log.debug("EVPN: VTEP \(vtep) joins the flood list of VNI \(vni)") }
     }
 
+    /// Only what EVPN added goes: a statically configured flood entry stays.
     func removeFloodVTEP(vni: VNI, vtep: IPAddress) {
-        flushQueued()
-        lock.withLock { _ = installedFloods.remove(VNIVTEP(vni: vni, vtep: vtep)) }
-        // Only what EVPN added: a statically configured flood entry stays.
-        let removed = tables.apply(.removeFlood(vni, vtep, origin: .evpn))
-        if removed { log.info("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
+        let was = lock.withLock { installedFloods.remove(VNIVTEP(vni: vni, vtep: vtep)) != nil }
+        submit { queue, _ in queue.append(.removeFlood(vni, vtep, origin: .evpn)) }
+        if was { log.debug("EVPN: VTEP \(vtep) leaves the flood list of VNI \(vni)") }
     }
 
     /// Symmetric IRB: a host route to the remote VTEP's router MAC through the L3 VNI.
