@@ -38,22 +38,38 @@ public struct CPUSample: Sendable {
     }
 }
 
-/// Waits until the machine is quiet: every core under `busyPercent` busy over two
-/// consecutive `window`s, or `timeout` has passed. A benchmark on a 2-core machine measures
-/// its contender only after what set up the run (the other contender's thousands of devices,
-/// its daemons reading them, IPv6 addrconf on each) has settled. Returns the seconds waited
-/// and whether the machine got quiet.
-public func waitUntilQuiet(busyPercent: Double = 15, window: Double = 0.5, timeout: Double = 60) -> (seconds: Double, quiet: Bool) {
+/// Waits until the machine is quiet: what runs besides `excluding` (processes, all their
+/// threads) takes under `busyPercent` of all cores together over two consecutive `window`s,
+/// or `timeout` has passed. A benchmark on a 2-core machine measures its contender only after
+/// what set up the run has settled (the other contender's thousands of devices, its daemons
+/// reading them, IPv6 addrconf on each, which go on for seconds at a low rate). Returns the
+/// seconds waited and whether the machine got quiet.
+public func waitUntilQuiet(excluding pids: [Int32] = [], busyPercent: Double = 5, window: Double = 0.5,
+                           timeout: Double = 60) -> (seconds: Double, quiet: Bool) {
     let start = Date()
     var quietWindows = 0
-    var earlier = CPUSample.now()
+    var earlier = (machine: CPUSample.now(), excluded: processTicks(pids))
     while Date().timeIntervalSince(start) < timeout {
         usleep(UInt32(window * 1_000_000))
-        let now = CPUSample.now()
-        let busiest = now.busyPercent(since: earlier).max() ?? 0
+        let now = (machine: CPUSample.now(), excluded: processTicks(pids))
+        let busy = now.machine.cores.reduce(0) { $0 + $1.value.busy } &- earlier.machine.cores.reduce(0) { $0 + $1.value.busy }
+        let total = now.machine.cores.reduce(0) { $0 + $1.value.total } &- earlier.machine.cores.reduce(0) { $0 + $1.value.total }
+        let others = Double(busy) - Double(now.excluded &- earlier.excluded)
         earlier = now
-        quietWindows = busiest < busyPercent ? quietWindows + 1 : 0
+        quietWindows = total > 0 && 100 * others / Double(total) < busyPercent ? quietWindows + 1 : 0
         if quietWindows >= 2 { return (Date().timeIntervalSince(start), true) }
     }
     return (Date().timeIntervalSince(start), false)
+}
+
+/// CPU time (utime + stime of every thread, clock ticks, as /proc/stat counts) of `pids`.
+public func processTicks(_ pids: [Int32]) -> UInt64 {
+    pids.reduce(0) { sum, pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return sum }
+        // After "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        let f = stat[stat.index(after: close)...].split(separator: " ")
+        guard f.count > 12, let user = UInt64(f[11]), let system = UInt64(f[12]) else { return sum }
+        return sum + user + system
+    }
 }

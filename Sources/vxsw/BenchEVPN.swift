@@ -180,7 +180,7 @@ struct BenchEVPN: ParsableCommand {
         spread round-robin over the V VNIs, RT 65000:VNI, encapsulation VXLAN, next hop 198.18.0.200, \
         are pre-encoded into UPDATEs of one VNI each, as many NLRI as fit 4096 bytes (~115), after one \
         type-3 per VNI. One contender at a time (the other idles, Established), each phase started on a \
-        quiet machine (both cores under 15% busy for two 0.5 s windows, at most 60 s of waiting: FRR's \
+        quiet machine (everything but the contender under 5% of both cores for two 0.5 s windows, at most 60 s of waiting; the contender's own background work goes on during the phase too: FRR's \
         thousands of devices, zebra reading them and IPv6 addrconf on each keep this 2-core machine \
         busy for seconds after they are made, and a phase's work left over is not the next one's): t0 = just before the \
         feeder writes the first UPDATE; ready = when the count of N entries was taken, by observers that \

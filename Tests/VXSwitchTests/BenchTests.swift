@@ -63,6 +63,23 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(busy[1], 0)
     }
 
+    /// A process's CPU ticks grow while it computes; the quiet wait leaves its own work out.
+    func testProcessTicksCountThisProcessAndTheQuietWaitExcludesIt() {
+        let before = processTicks([getpid()])
+        let until = Date().addingTimeInterval(0.3)
+        var x: UInt64 = 1
+        while Date() < until { x = x &* 6364136223846793005 &+ 1 }
+        XCTAssertNotEqual(x, 0)
+        XCTAssertGreaterThan(processTicks([getpid()]), before, "ticks while busy")
+        XCTAssertEqual(processTicks([Int32.max]), 0, "no such process")
+        // Busy in a thread of our own, excluded: the machine counts as quiet (unless something
+        // else on it is busy, which a timeout of 3 s then reports rather than hangs).
+        let stop = Date().addingTimeInterval(3)
+        Thread.detachNewThread { var y: UInt64 = 1; while Date() < stop { y = y &* 3 &+ 1 }; _ = y }
+        let q = waitUntilQuiet(excluding: [getpid()], window: 0.2, timeout: 2.5)
+        if q.quiet { XCTAssertLessThan(q.seconds, 2.5) } else { print("BenchTests: the machine was busy besides this test; quiet wait timed out as it should") }
+    }
+
     func testPingParsingAndQuantiles() {
         let out = """
         PING 198.19.10.2 (198.19.10.2) 56(84) bytes of data.
