@@ -145,7 +145,8 @@ public final class EVPNScaleRig {
                 let q = waitUntilQuiet(excluding: counter.pids)
                 settle.append((q.seconds * 10).rounded() / 10)
                 if !q.quiet { unsettled.append(name) }
-                log("\(c.rawValue): \(q.quiet ? "quiet" : "still busy") after \(String(format: "%.1f", q.seconds)) s, \(name) starts")
+                let waited = String(format: "%.1f", q.seconds), own = String(format: "%.0f", q.excludedPercent)
+                log("\(c.rawValue): \(q.quiet ? "quiet" : "still busy") after \(waited) s (\(c.rawValue) itself \(own)% of the machine meanwhile), \(name) starts")
             }
             settled("announce")
             let rss0 = counter.rssKiB()

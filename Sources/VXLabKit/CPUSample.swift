@@ -43,12 +43,18 @@ public struct CPUSample: Sendable {
 /// or `timeout` has passed. A benchmark on a 2-core machine measures its contender only after
 /// what set up the run has settled (the other contender's thousands of devices, its daemons
 /// reading them, IPv6 addrconf on each, which go on for seconds at a low rate). Returns the
-/// seconds waited and whether the machine got quiet.
+/// seconds waited, whether the machine got quiet, and the share of the machine the excluded
+/// processes took meanwhile (percent).
 public func waitUntilQuiet(excluding pids: [Int32] = [], busyPercent: Double = 5, window: Double = 0.5,
-                           timeout: Double = 60) -> (seconds: Double, quiet: Bool) {
+                           timeout: Double = 60) -> (seconds: Double, quiet: Bool, excludedPercent: Double) {
     let start = Date()
     var quietWindows = 0
     var earlier = (machine: CPUSample.now(), excluded: processTicks(pids))
+    let first = earlier
+    func excludedPercent() -> Double {
+        let total = CPUSample.now().cores.reduce(0) { $0 + $1.value.total } &- first.machine.cores.reduce(0) { $0 + $1.value.total }
+        return total > 0 ? 100 * Double(processTicks(pids) &- first.excluded) / Double(total) : 0
+    }
     while Date().timeIntervalSince(start) < timeout {
         usleep(UInt32(window * 1_000_000))
         let now = (machine: CPUSample.now(), excluded: processTicks(pids))
@@ -57,9 +63,9 @@ public func waitUntilQuiet(excluding pids: [Int32] = [], busyPercent: Double = 5
         let others = Double(busy) - Double(now.excluded &- earlier.excluded)
         earlier = now
         quietWindows = total > 0 && 100 * others / Double(total) < busyPercent ? quietWindows + 1 : 0
-        if quietWindows >= 2 { return (Date().timeIntervalSince(start), true) }
+        if quietWindows >= 2 { return (Date().timeIntervalSince(start), true, excludedPercent()) }
     }
-    return (Date().timeIntervalSince(start), false)
+    return (Date().timeIntervalSince(start), false, excludedPercent())
 }
 
 /// CPU time (utime + stime of every thread, clock ticks, as /proc/stat counts) of `pids`.
