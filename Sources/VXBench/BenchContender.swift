@@ -106,10 +106,18 @@ public final class VXSWContender: BenchContender {
     let workerCPUs: [Int]
     let knobs: VXSWKnobs
     let fastPath: Bool
+    /// The VM port's `io` (`auto`: AF_XDP on the rig's veth; `packet`: a packet socket with
+    /// the virtio-net header, so the VM's TSO frames arrive whole).
+    let portIO: String
     private var child: ChildProcess?
     private var socket = ""
 
     public var summary: String {
+        if portIO == "packet" {
+            return "vxsw run with acc0 on io: packet (a packet socket with the virtio-net header: the VM's TSO frames arrive "
+                + "whole, and are cut by vxsw or, toward a resolved VTEP, by the kernel through tunnel GSO), fast-path: false, "
+                + "uplink on AF_XDP (\(knobs.text)), 1 worker on CPU \(cpu), \(BenchReportWriter.buildKind(binary)) build"
+        }
         if fastPath {
             return "vxsw run with datapath.fast-path: true (known unicast encap/decap in the XDP program, bpf_redirect "
                 + "between the veths; the rig's veth peers have GRO on, which a veth needs to take redirects), native XDP "
@@ -123,8 +131,10 @@ public final class VXSWContender: BenchContender {
 
     /// With the fast path the worker polls adaptively (unless `knobs` say otherwise): it only
     /// sees what XDP declines, and the second core's figure then shows what the fast path costs.
-    public init(binary: String, cpu: Int, knobs: VXSWKnobs? = nil, fastPath: Bool = false, workerCPUs: [Int]? = nil) {
-        self.id = fastPath ? "vxsw-xdp" : "vxsw-afxdp"
+    public init(binary: String, cpu: Int, knobs: VXSWKnobs? = nil, fastPath: Bool = false, workerCPUs: [Int]? = nil,
+                portIO: String = "auto") {
+        self.id = portIO == "packet" ? "vxsw-packet" : fastPath ? "vxsw-xdp" : "vxsw-afxdp"
+        self.portIO = portIO
         self.binary = binary
         self.cpu = cpu
         self.workerCPUs = workerCPUs ?? [cpu]
@@ -155,6 +165,7 @@ public final class VXSWContender: BenchContender {
         ports:
           - name: acc0
             vni: \(a.vni)
+            io: \(portIO)
         fdb:
           # `--macs` measures forwarding with many sources, not the limits against a flooding VM.
           vni-mac-limit: off

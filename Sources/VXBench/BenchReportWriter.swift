@@ -156,6 +156,7 @@ public enum BenchReportWriter {
 
     static let colors: [String: String] = [
         "ceiling": "#7f7f7f", "kernel": "#1f77b4", "ovs": "#2ca02c", "vxsw-afxdp": "#d62728", "vxsw-xdp": "#9467bd",
+        "vxsw-packet": "#ff7f0e",
     ]
 
     /// Mpps (log scale) vs frame size; solid lines encap, dashed decap; black: 10G line rate.

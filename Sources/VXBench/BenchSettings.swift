@@ -2,8 +2,10 @@
 public struct BenchSettings: Codable, Sendable {
     public static let allSizes = [64, 128, 256, 512, 1024, 1450]
     public static let allContenders = ["ceiling", "kernel", "ovs", "vxsw-afxdp", "vxsw-xdp"]
-    /// Measured on request (`vxsw bench offload`), not in the default run.
-    public static let extraContenders = ["kernel-nooffload"]
+    /// Measured on request, not in the default run: `kernel-nooffload` (`vxsw bench offload`),
+    /// `vxsw-packet` (the VM port on a packet socket with the virtio-net header, `io: packet`,
+    /// as a container's veth can be attached: its GSO frames arrive whole).
+    public static let extraContenders = ["kernel-nooffload", "vxsw-packet"]
 
     public var sizes: [Int] = allSizes
     public var runs: Int = 3

@@ -55,7 +55,7 @@ struct BenchSystem: ParsableCommand {
     @Option(help: "Seconds of sending per run (default 5).")
     var seconds: Double?
 
-    @Option(help: "Contenders, comma separated: ceiling, kernel, ovs, vxsw-afxdp, vxsw-xdp (default all).")
+    @Option(help: "Contenders, comma separated: ceiling, kernel, ovs, vxsw-afxdp, vxsw-xdp (default all); also vxsw-packet (the VM port on io: packet).")
     var contenders: String?
 
     @Option(help: "Directions, comma separated: encap, decap (default both).")

@@ -163,6 +163,17 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(plain.datapath.fastPath, .off)
         XCTAssertNil(plain.datapath.busyPoll)
         XCTAssertEqual(plain.datapath.ringSize, 2048)
+        XCTAssertEqual(plain.ports.first?.io, .auto)
+        // The VM port on a packet socket with the virtio-net header: on request, not by default.
+        let packet = VXSWContender(binary: "/x/release/vxsw", cpu: 1, portIO: "packet")
+        XCTAssertEqual(packet.id, "vxsw-packet")
+        let onPacket = try SwitchConfig.parse(yaml: packet.config(socket: "/tmp/s"))
+        XCTAssertEqual(onPacket.ports.first?.io, .packet)
+        XCTAssertEqual(onPacket.datapath.fastPath, .off)
+        XCTAssertFalse(BenchSettings.allContenders.contains("vxsw-packet"))
+        var settings = BenchSettings()
+        settings.contenders = ["kernel", "vxsw-packet"]
+        XCTAssertNil(settings.problem())
     }
 
     func testReportShowsFastPathCountersAndSweep() {
