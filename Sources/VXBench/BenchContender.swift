@@ -108,12 +108,12 @@ public final class VXSWContender: BenchContender {
     let fastPath: Bool
     /// The VM port's `io` (`auto`: AF_XDP on the rig's veth; `packet`: a packet socket with
     /// the virtio-net header, so the VM's TSO frames arrive whole).
-    let portIO: String
+    let portIO: SwitchConfig.Port.IO
     private var child: ChildProcess?
     private var socket = ""
 
     public var summary: String {
-        if portIO == "packet" {
+        if portIO == .packet {
             return "vxsw run with acc0 on io: packet (a packet socket with the virtio-net header: the VM's TSO frames arrive "
                 + "whole, and are cut by vxsw or, toward a resolved VTEP, by the kernel through tunnel GSO), fast-path: false, "
                 + "uplink on AF_XDP (\(knobs.text)), 1 worker on CPU \(cpu), \(BenchReportWriter.buildKind(binary)) build"
@@ -132,8 +132,8 @@ public final class VXSWContender: BenchContender {
     /// With the fast path the worker polls adaptively (unless `knobs` say otherwise): it only
     /// sees what XDP declines, and the second core's figure then shows what the fast path costs.
     public init(binary: String, cpu: Int, knobs: VXSWKnobs? = nil, fastPath: Bool = false, workerCPUs: [Int]? = nil,
-                portIO: String = "auto") {
-        self.id = portIO == "packet" ? "vxsw-packet" : fastPath ? "vxsw-xdp" : "vxsw-afxdp"
+                portIO: SwitchConfig.Port.IO = .auto) {
+        self.id = portIO == .packet ? "vxsw-packet" : fastPath ? "vxsw-xdp" : "vxsw-afxdp"
         self.portIO = portIO
         self.binary = binary
         self.cpu = cpu
@@ -165,7 +165,7 @@ public final class VXSWContender: BenchContender {
         ports:
           - name: acc0
             vni: \(a.vni)
-            io: \(portIO)
+            io: \(portIO.rawValue)
         fdb:
           # `--macs` measures forwarding with many sources, not the limits against a flooding VM.
           vni-mac-limit: off

@@ -30,7 +30,7 @@ public final class BenchRunner: @unchecked Sendable {
         case "kernel-nooffload": return KernelNoOffloadContender()
         case "ovs": return OVSContender(cpu: settings.switchCPU)
         case "vxsw-xdp": return VXSWContender(binary: binary, cpu: settings.switchCPU, fastPath: true)
-        case "vxsw-packet": return VXSWContender(binary: binary, cpu: settings.switchCPU, portIO: "packet")
+        case "vxsw-packet": return VXSWContender(binary: binary, cpu: settings.switchCPU, portIO: .packet)
         default: return VXSWContender(binary: binary, cpu: settings.switchCPU)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import VXDatapath
+import VXLabKit
 
 /// CPU time of each thread of a set of processes, from /proc/PID/task/TID/stat (utime +
 /// stime, clock ticks); two samples give each thread's share of one CPU over the interval.
@@ -13,13 +14,8 @@ public struct ThreadCPUSample: Sendable {
         for (label, pid) in processes {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             for tid in tasks {
-                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
-                      let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-                let fields = stat[stat.index(after: close)...].split(separator: " ")
-                // After "(comm)": state is field 3; utime and stime are fields 14 and 15.
-                guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { continue }
-                let name = String(stat[stat.index(after: open)..<close])
-                ticks["\(pid)/\(tid)"] = (label, name, user + system)
+                guard let stat = ProcStat(path: "/proc/\(pid)/task/\(tid)/stat") else { continue }
+                ticks["\(pid)/\(tid)"] = (label, stat.name, stat.ticks)
             }
         }
     }

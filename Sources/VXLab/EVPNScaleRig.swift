@@ -261,9 +261,7 @@ public final class EVPNScaleRig {
         func count() -> Reading? {
             switch contender {
             case .vxsw:
-                guard let request = try? ControlRequest(arguments: ["show", "mac", "--total"]),
-                      let response = try? ControlClient.send(request, path: node.controlSocket), response.ok,
-                      let total = response.payload?["total"]?.intValue else { return nil }
+                guard let total = ask(["show", "mac", "--total"])?["total"]?.intValue else { return nil }
                 return Reading(entries: Int(total), at: Date())
             case .frr:
                 if let w = watch, !w.overflowed { let c = w.count; return Reading(entries: c.entries, at: c.changedAt) }
@@ -296,9 +294,12 @@ public final class EVPNScaleRig {
             return watched == dumped ? nil : "\(phase): notifications counted \(watched) entries, a dump \(dumped.map(String.init) ?? "failed")"
         }
 
-        /// `show mac --count`, asked on the control socket as the CLI asks it.
-        func macCount() -> JSONValue? {
-            guard let request = try? ControlRequest(arguments: ["show", "mac", "--count"]),
+        /// `show mac --count`.
+        func macCount() -> JSONValue? { ask(["show", "mac", "--count"]) }
+
+        /// A request on vxsw's control socket, as the CLI sends it; its answer, or nil.
+        func ask(_ words: [String]) -> JSONValue? {
+            guard let request = try? ControlRequest(arguments: words),
                   let response = try? ControlClient.send(request, path: node.controlSocket), response.ok else { return nil }
             return response.payload
         }

@@ -20,6 +20,10 @@ public struct CPUSample: Sendable {
         self.cores = cores
     }
 
+    /// Busy and all ticks of every core together.
+    public var busyTicks: UInt64 { cores.values.reduce(0) { $0 + $1.busy } }
+    public var totalTicks: UInt64 { cores.values.reduce(0) { $0 + $1.total } }
+
     public static func now() -> CPUSample {
         CPUSample(procStat: (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? "")
     }
@@ -52,14 +56,14 @@ public func waitUntilQuiet(excluding pids: [Int32] = [], busyPercent: Double = 5
     var earlier = (machine: CPUSample.now(), excluded: processTicks(pids))
     let first = earlier
     func excludedPercent() -> Double {
-        let total = CPUSample.now().cores.reduce(0) { $0 + $1.value.total } &- first.machine.cores.reduce(0) { $0 + $1.value.total }
+        let total = CPUSample.now().totalTicks &- first.machine.totalTicks
         return total > 0 ? 100 * Double(processTicks(pids) &- first.excluded) / Double(total) : 0
     }
     while Date().timeIntervalSince(start) < timeout {
         usleep(UInt32(window * 1_000_000))
         let now = (machine: CPUSample.now(), excluded: processTicks(pids))
-        let busy = now.machine.cores.reduce(0) { $0 + $1.value.busy } &- earlier.machine.cores.reduce(0) { $0 + $1.value.busy }
-        let total = now.machine.cores.reduce(0) { $0 + $1.value.total } &- earlier.machine.cores.reduce(0) { $0 + $1.value.total }
+        let busy = now.machine.busyTicks &- earlier.machine.busyTicks
+        let total = now.machine.totalTicks &- earlier.machine.totalTicks
         let others = Double(busy) - Double(now.excluded &- earlier.excluded)
         earlier = now
         quietWindows = total > 0 && 100 * others / Double(total) < busyPercent ? quietWindows + 1 : 0
@@ -70,12 +74,21 @@ public func waitUntilQuiet(excluding pids: [Int32] = [], busyPercent: Double = 5
 
 /// CPU time (utime + stime of every thread, clock ticks, as /proc/stat counts) of `pids`.
 public func processTicks(_ pids: [Int32]) -> UInt64 {
-    pids.reduce(0) { sum, pid in
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return sum }
+    pids.reduce(0) { sum, pid in sum + (ProcStat(path: "/proc/\(pid)/stat")?.ticks ?? 0) }
+}
+
+/// A process's or thread's /proc/…/stat: its name and CPU time (utime + stime, clock ticks).
+public struct ProcStat: Sendable {
+    public var name: String
+    public var ticks: UInt64
+
+    public init?(path: String) {
+        guard let stat = try? String(contentsOfFile: path, encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
         // After "(comm)": state is field 3; utime and stime are fields 14 and 15.
         let f = stat[stat.index(after: close)...].split(separator: " ")
-        guard f.count > 12, let user = UInt64(f[11]), let system = UInt64(f[12]) else { return sum }
-        return sum + user + system
+        guard f.count > 12, let user = UInt64(f[11]), let system = UInt64(f[12]) else { return nil }
+        name = String(stat[stat.index(after: open)..<close])
+        ticks = user + system
     }
 }

@@ -165,7 +165,7 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(plain.datapath.ringSize, 2048)
         XCTAssertEqual(plain.ports.first?.io, .auto)
         // The VM port on a packet socket with the virtio-net header: on request, not by default.
-        let packet = VXSWContender(binary: "/x/release/vxsw", cpu: 1, portIO: "packet")
+        let packet = VXSWContender(binary: "/x/release/vxsw", cpu: 1, portIO: .packet)
         XCTAssertEqual(packet.id, "vxsw-packet")
         let onPacket = try SwitchConfig.parse(yaml: packet.config(socket: "/tmp/s"))
         XCTAssertEqual(onPacket.ports.first?.io, .packet)

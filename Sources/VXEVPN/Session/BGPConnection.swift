@@ -16,11 +16,13 @@ final class BGPConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Resolves the peer for inbound connections once the remote address is known.
     let lookup: ((IPAddress) -> BGPPeer?)?
     var remoteOpen: BGPOpen?
-    var holdTime: Int64 = 240
+    /// A new hold time (the OPEN's) drops the scheduled task: the next message schedules it anew.
+    var holdTime: Int64 = 240 {
+        didSet { if holdTime != oldValue { holdTimer?.cancel(); holdTimer = nil } }
+    }
     var holdTimer: Scheduled<Void>?
-    /// When the last message came, and the hold time the timer was scheduled with.
+    /// When the last message came.
     private var lastHeard = NIODeadline.now()
-    private var armedHoldTime: Int64 = 0
     var keepaliveTimer: RepeatedTask?
     /// The NOTIFICATION that ends this connection, whichever way it went.
     var notificationSent: BGPNotification?
@@ -116,18 +118,14 @@ final class BGPConnection: ChannelInboundHandler, @unchecked Sendable {
     /// (Re)starts the hold timer (RFC 4271 §4.2; a hold time of 0 disables it). Called for every
     /// message, so it only notes the time: the one scheduled task, when it fires early, sleeps
     /// again until the hold time after the last message (cancelling and scheduling a task per
-    /// UPDATE cost 3% of the session's time at 100k routes). A changed hold time (the OPEN's)
-    /// schedules it anew.
+    /// UPDATE cost 3% of the session's time at 100k routes).
     func restartHoldTimer() {
         lastHeard = .now()
-        guard holdTime > 0 else { holdTimer?.cancel(); holdTimer = nil; return }
-        if holdTimer == nil || armedHoldTime != holdTime { armHoldTimer() }
+        if holdTimer == nil { armHoldTimer() }
     }
 
     private func armHoldTimer() {
-        holdTimer?.cancel(); holdTimer = nil
-        guard let loop = channel?.eventLoop else { return }
-        armedHoldTime = holdTime
+        guard holdTime > 0, let loop = channel?.eventLoop else { return }
         holdTimer = loop.scheduleTask(deadline: lastHeard + .seconds(holdTime)) { [weak self] in
             guard let self else { return }
             self.holdTimer = nil
