@@ -18,7 +18,8 @@
  * every segment within the target's largest frame (the uplink MTU with the outer headers).
  * Toward a VTEP the outer headers are the engine's (Encap, FlowHash source port) and the
  * skb is marked a UDP tunnel, so the uplink NIC or the kernel's GSO cuts a super-frame, as
- * behind kernel vxlan. Checksums need no work: the skb keeps the guest's partial-checksum
+ * behind kernel vxlan; it leaves as a clone no socket owns (unowned.h says why) and with outer
+ * IP ids that count up per flow (tap_outer_ids). Checksums need no work: the skb keeps the guest's partial-checksum
  * metadata, which the target tap writes into its virtio-net header (or the uplink completes).
  */
 #ifndef VXSW_TAPFAST_H
@@ -28,6 +29,7 @@
 #include <linux/pkt_cls.h>
 #include "fastpath.h"
 #include "flowhash.h"
+#include "unowned.h"
 
 /* What the filter decided for the skb it just saw on this CPU. */
 enum vxsw_tap_kind {
@@ -42,7 +44,7 @@ struct vxsw_tap_verdict {
     __u32 kind;
     __u32 target;
     __u16 sport;  /* outer UDP source port (TAP_TO_VTEP), FlowHash of the frame as the engine hashes it */
-    __u16 pad;
+    __u16 segs;   /* wire packets the frame becomes (TAP_TO_VTEP): what its outer IP ids use up */
 };
 
 struct {
@@ -51,6 +53,21 @@ struct {
     __type(key, __u32);
     __type(value, struct vxsw_tap_verdict);
 } tap_verdicts SEC(".maps");
+
+/* The next outer IPv4 id per flow bucket (the outer source port's low bits), for super-frames
+ * toward a VTEP. GSO numbers a super-frame's segments from the id in its outer header on up;
+ * were that id 0 every time, a flow's ids would restart at each super-frame, and a receiver's
+ * GRO, which merges a flow's packets only while their outer ids are fixed or count up (Linux
+ * 6.18), would flush there: the far guest got 26 KB frames instead of the 57 KB a kernel vxlan
+ * device's ids (ip_select_ident, counting per destination) let it have. Each frame takes as
+ * many ids as it has segments, so a flow's ids count up across its super-frames. */
+#define TAP_ID_BUCKETS 1024
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, TAP_ID_BUCKETS);
+    __type(key, __u32);
+    __type(value, __u32);
+} tap_outer_ids SEC(".maps");
 
 /* Bytes of the frame the decision reads: Ethernet, IP with options, the L4 ports (flow_hash). */
 #define TAP_PEEK (ETH_HLEN + 60 + 4)
@@ -102,10 +119,12 @@ static __always_inline __u32 tap_fast_decide(struct __sk_buff *skb, struct vxsw_
     if (!dst) return TAP_TO_ENGINE;
     __u32 target = dst->target;
     /* The largest frame that will be on a wire: the frame, or its largest segment. */
-    __u32 wire = skb->len;
+    __u32 wire = skb->len, segs = 1;
     if (skb->gso_size) {
         wire = tap_segment_length(skb, h, have, type);
-        if (!wire) return TAP_TO_ENGINE;
+        if (!wire || wire > skb->len) return TAP_TO_ENGINE;
+        __u32 headers = wire - skb->gso_size;
+        segs = (skb->len - headers + skb->gso_size - 1) / skb->gso_size;
     }
 
     if (dst->kind == VXSW_FAST_PORT) {
@@ -123,6 +142,7 @@ static __always_inline __u32 tap_fast_decide(struct __sk_buff *skb, struct vxsw_
     if (wire + outer > cfg->uplink_mtu || skb->len + outer > TAP_MAX_OUTER) return TAP_TO_ENGINE;
     v->target = target;
     v->sport = flow_source_port(flow_hash(h, (void *)end), cfg->sport_lo, cfg->sport_hi);
+    v->segs = segs;
     touch(src);
     return TAP_TO_VTEP;
 }
@@ -143,7 +163,10 @@ int vxsw_tap_filter(struct __sk_buff *skb) {
  * made after its Ethernet header, marked as a UDP tunnel so GSO cuts a super-frame into
  * VXLAN packets with the guest's segment size (FIXED_GSO: the inner MSS stays). */
 static __always_inline int tap_encap(struct __sk_buff *skb, struct vxsw_fast_config *cfg, struct vxsw_fast_vtep *vt,
-                                     __u32 vni, __u16 sport) {
+                                     __u32 vni, __u16 sport, __u16 segs) {
+    __u32 bucket = sport % TAP_ID_BUCKETS;
+    __u32 *next_id = bpf_map_lookup_elem(&tap_outer_ids, &bucket);
+    __u16 id = next_id ? (__u16)__sync_fetch_and_add(next_id, segs) : 0;
     __u8 hdr[VXLAN_OVERHEAD_V4 + ETH_HLEN];
     __u32 flen = skb->len;
     if (bpf_skb_load_bytes(skb, 0, hdr + VXLAN_OVERHEAD_V4, ETH_HLEN) < 0) return -1;
@@ -156,7 +179,7 @@ static __always_inline int tap_encap(struct __sk_buff *skb, struct vxsw_fast_con
     __builtin_memcpy(eth + 6, cfg->uplink_mac, 6);
     eth[12] = 0x08; eth[13] = 0x00;
     ip[0] = 0x45; ip[1] = 0; ip[2] = total >> 8; ip[3] = total & 0xff;
-    ip[4] = 0; ip[5] = 0; ip[6] = 0x40; ip[7] = 0;   /* id 0, DF */
+    ip[4] = id >> 8; ip[5] = id & 0xff; ip[6] = 0x40; ip[7] = 0;   /* the flow's next id, DF */
     ip[8] = 64; ip[9] = IPPROTO_UDP; ip[10] = 0; ip[11] = 0;
     __builtin_memcpy(ip + 12, cfg->local_v4, 4);
     __builtin_memcpy(ip + 16, vt->remote, 4);
@@ -168,7 +191,7 @@ static __always_inline int tap_encap(struct __sk_buff *skb, struct vxsw_fast_con
     udp[8] = 0x08; udp[9] = 0; udp[10] = 0; udp[11] = 0;
     udp[12] = vni >> 16; udp[13] = vni >> 8; udp[14] = vni; udp[15] = 0;
     if (bpf_skb_store_bytes(skb, 0, hdr, sizeof(hdr), 0) < 0) return -1;
-    return bpf_redirect(cfg->tap_uplink_ifindex, 0);
+    return redirect_unowned(skb, cfg->tap_uplink_ifindex);
 }
 
 /* tcx ingress of the tap: carries out the filter's decision for this skb. */
@@ -178,6 +201,7 @@ int vxsw_tap_forward(struct __sk_buff *skb) {
     struct vxsw_tap_verdict *v = bpf_map_lookup_elem(&tap_verdicts, &zero);
     if (!v || v->kind == TAP_TO_ENGINE) return TC_ACT_OK;
     __u32 kind = v->kind, target = v->target;
+    __u16 sport = v->sport, segs = v->segs;
     int mine = v->ifindex == skb->ifindex && v->len == skb->len;
     v->kind = TAP_TO_ENGINE;
     if (!mine) {
@@ -198,7 +222,7 @@ int vxsw_tap_forward(struct __sk_buff *skb) {
         count(VXSW_STAT_FAST_TAP_LOST);
         return TC_ACT_SHOT;
     }
-    int verdict = tap_encap(skb, cfg, vt, in->vni, v->sport);
+    int verdict = tap_encap(skb, cfg, vt, in->vni, sport, segs);
     if (verdict < 0) {
         count(VXSW_STAT_FAST_TAP_LOST);
         return TC_ACT_SHOT;

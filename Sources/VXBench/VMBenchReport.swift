@@ -39,6 +39,35 @@ public struct VMBenchSample: Codable, Sendable {
     public var hostSoftirq: [Double] = []
     /// Threads of vxsw and the three qemu processes that used ≥ 0.5% of a CPU, busiest first.
     public var threads: [ThreadCPU]
+    /// The sender's and the receiver's tap over the run: how many frames each guest wrote and was given.
+    public var taps: [TapTraffic] = []
+}
+
+/// One guest's tap over one run, as the host counts it (`ip -s link`): frames the guest wrote
+/// (the tap's rx) and frames it was given (the tap's tx, and those its full queue dropped).
+/// The average sizes say whether a guest sent and got super-frames or wire-sized ones.
+public struct TapTraffic: Codable, Sendable, Equatable {
+    public var guest: String
+    public var fromGuestFrames = 0, fromGuestBytes = 0
+    public var toGuestFrames = 0, toGuestBytes = 0, toGuestDropped = 0
+
+    public init(guest: String) { self.guest = guest }
+
+    /// `after` minus `before`, per counter.
+    public static func delta(_ guest: String, _ before: [Int], _ after: [Int]) -> TapTraffic? {
+        guard before.count == 5, after.count == 5 else { return nil }
+        let d = zip(after, before).map { $0 - $1 }
+        var t = TapTraffic(guest: guest)
+        (t.fromGuestFrames, t.fromGuestBytes, t.toGuestFrames, t.toGuestBytes, t.toGuestDropped) = (d[0], d[1], d[2], d[3], d[4])
+        return t
+    }
+
+    /// "guest1 wrote 21,004 frames (avg 52,118 B), got 40,112 (avg 66 B)".
+    var summary: String {
+        func avg(_ bytes: Int, _ frames: Int) -> String { frames > 0 ? "avg \(bytes / frames) B" : "–" }
+        return "\(guest) wrote \(fromGuestFrames) (\(avg(fromGuestBytes, fromGuestFrames))), got \(toGuestFrames) (\(avg(toGuestBytes, toGuestFrames)))"
+            + (toGuestDropped > 0 ? ", \(toGuestDropped) dropped at its full queue" : "")
+    }
 }
 
 /// vxsw's counters at the end of one vxsw round (`vxsw show stats --json`; vxsw starts afresh each round).
@@ -129,6 +158,11 @@ public enum VMBenchReportWriter {
             let cpu = zip(s.hostCPU, s.hostSoftirq + Array(repeating: 0, count: max(0, s.hostCPU.count - s.hostSoftirq.count)))
                 .map { "\(f($0.0, 0))% (\(f($0.1, 0))%)" }.joined(separator: " / ")
             md += "| \(s.run) | \(s.contender.label) | \(s.path.rawValue) | \(rate) | \(s.retransmits.map(String.init) ?? "–") | \(cpu) | \(threads(s.threads)) |\n"
+        }
+        md += "\n## Frames through the guests' taps (host side, `ip -s link`: what each guest wrote and was given)\n\n"
+        md += "| run | contender | path | sender | receiver |\n|---:|---|---|---|---|\n"
+        for s in r.samples where s.taps.count == 2 {
+            md += "| \(s.run) | \(s.contender.label) | \(s.path.rawValue) | \(s.taps[0].summary) | \(s.taps[1].summary) |\n"
         }
         md += "\n## vxsw counters (`vxsw show stats --json` at the end of each vxsw round)\n\n"
         md += "| run | port | rx packets | tx packets | drops | tap rx super-frames → segments | tap tx frames (super-frames) |\n|---:|---|---:|---:|---|---|---|\n"

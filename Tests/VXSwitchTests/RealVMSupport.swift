@@ -1,4 +1,5 @@
 import Foundation
+import VXLab
 import VXLabKit
 import XCTest
 
@@ -35,6 +36,15 @@ extension QemuGuest {
         let features = try run("ethtool -k eth0")
         XCTAssertTrue(features.contains("tcp-segmentation-offload: on"),
                       "guest \(name) runs without TSO:\n\(features)", file: file, line: line)
+    }
+
+    /// A counter of the guest's TCP stack (`TcpExt` in /proc/net/netstat), e.g. `TCPOFOQueue`,
+    /// the segments it received ahead of a gap and had to hold (reordering or loss on the way).
+    func tcpExtCounter(_ counter: String) throws -> Int {
+        let lines = try run("grep '^TcpExt:' /proc/net/netstat").split(separator: "\n").map { $0.split(separator: " ") }
+        guard lines.count == 2, let i = lines[0].firstIndex(of: Substring(counter)), i < lines[1].count,
+              let value = Int(lines[1][i]) else { throw LabError("guest \(name): no TcpExt \(counter) in /proc/net/netstat") }
+        return value
     }
 
     /// Pings `address` from the guest; passes when a reply comes (ARP and flooding settle first).
