@@ -32,6 +32,8 @@ struct vxsw_fast_config {
     __u8  verify_udp_csum6;  /* the same over IPv6 */
     __u32 tap_uplink_ifindex; /* where the tap path (lib/tapfast.h) sends what it encapsulates:
                                * the uplink, also when XDP may not redirect into it (a veth) */
+    __u32 tap_gro;           /* decapsulated frames to taps go up through the uplink's GRO to its
+                              * tc program (lib/tapgro.h): set only while that is attached */
 };
 
 /* An untagged access port the fast path may receive from and deliver to, by ifindex. */

@@ -224,6 +224,24 @@ undo:
     return FAST_DECLINE;
 }
 
+/* The outer UDP pseudo-header sum, unfolded (`ip` checked for 40 bytes by the caller). */
+static __always_inline __u64 udp_pseudo_sum(const __u8 *ip, __u32 udplen, int v6) {
+    return (v6 ? csum_words(ip + 8, 32) : csum_words(ip + 12, 8)) + bpf_htons(IPPROTO_UDP) + bpf_htons((__u16)udplen);
+}
+
+/* Whether the outer UDP checksum field holds the pseudo-header sum alone: a local sender (a
+ * kernel VTEP behind a veth) left it for "hardware" that never comes, and the skb still says
+ * CHECKSUM_PARTIAL with its start in the outer headers. */
+static __always_inline int udp_checksum_partial(struct xdp_md *ctx, __u32 l4, __u32 udplen, int v6) {
+    void *data = (void *)(long)ctx->data;
+    void *end = (void *)(long)ctx->data_end;
+    __u8 *ip = data + ETH_HLEN;
+    __u8 *udp = data + l4;
+    if ((void *)(ip + 40) > end || (void *)(udp + 8) > end) return 0;
+    __u16 field = *(__u16 *)(udp + 6);
+    return field != 0 && field == csum_fold64(udp_pseudo_sum(ip, udplen, v6));
+}
+
 /* Whether the outer UDP checksum of the datagram `l4` bytes in (`udplen` bytes, inside the
  * frame) is zero ("none", RFC 768 and RFC 6935/6936) or right, as Decap.parse verifies it.
  * A datagram starting beyond 256 bytes (long IPv6 extension headers) is not summed here: false. */
@@ -234,8 +252,7 @@ static __always_inline int udp_checksum_ok(struct xdp_md *ctx, __u32 l4, __u32 u
     __u8 *udp = data + l4;
     if ((void *)(ip + 40) > end || (void *)(udp + 8) > end) return 0;
     if (*(__u16 *)(udp + 6) == 0) return 1;
-    __u64 pseudo = (v6 ? csum_words(ip + 8, 32) : csum_words(ip + 12, 8))
-                   + bpf_htons(IPPROTO_UDP) + bpf_htons((__u16)udplen);
+    __u64 pseudo = udp_pseudo_sum(ip, udplen, v6);
     /* The pseudo-header sum alone: left partial by a local sender (veth), as Decap.parse accepts. */
     if (*(__u16 *)(udp + 6) == csum_fold64(pseudo)) return 1;
     int sum = vxsw_csum_range(ctx, l4, udplen);
@@ -244,10 +261,11 @@ static __always_inline int udp_checksum_ok(struct xdp_md *ctx, __u32 l4, __u32 u
 
 /* The end of a decapsulation both fast decap paths share: the outer UDP checksum verified
  * where configured, the inner TCP/UDP checksum completed, the outer headers and any trailing
- * bytes taken off (the engine sends `ilen` bytes). 0, or FAST_DECLINE with the frame as it came
+ * bytes taken off (the engine sends `ilen` bytes); with `complete` (a frame leaving as an
+ * xdp_frame, which carries no checksum state) the inner checksum completed. 0, or FAST_DECLINE with the frame as it came
  * (but for a completed inner checksum, which the engine completes the same way). */
 static __always_inline int finish_decap(struct xdp_md *ctx, struct vxsw_fast_config *cfg, __u32 l4, __u32 udplen, int v6,
-                                        __u32 ioff, __u32 ilen, __u32 flen) {
+                                        __u32 ioff, __u32 ilen, __u32 flen, int complete) {
     /* Last, so only frames taken here pay for it. A kernel VTEP behind a veth computes the outer
      * checksum for the frame with its inner checksum filled in (local checksum offload) and
      * leaves the inner one partial: a mismatch is looked at again once the inner one is complete. */
@@ -255,12 +273,12 @@ static __always_inline int finish_decap(struct xdp_md *ctx, struct vxsw_fast_con
     if (v6 ? cfg->verify_udp_csum6 : cfg->verify_udp_csum4) {
         if (!udp_checksum_ok(ctx, l4, udplen, v6)) {
             /* Only a partial inner checksum: completing a wrong one would hide damage. */
-            if (!cfg->decap_complete_csum || complete_csum(ctx, ioff, ilen, 1) != 0) return FAST_DECLINE;
+            if (!complete || complete_csum(ctx, ioff, ilen, 1) != 0) return FAST_DECLINE;
             completed = 1;
             if (!udp_checksum_ok(ctx, l4, udplen, v6)) return FAST_DECLINE; /* bad_udp_checksum */
         }
     }
-    if (!completed && cfg->decap_complete_csum && complete_csum(ctx, ioff, ilen, 0) < 0) return FAST_DECLINE;
+    if (!completed && complete && complete_csum(ctx, ioff, ilen, 0) < 0) return FAST_DECLINE;
     int excess = (int)flen - (int)(ioff + ilen);
     if (bpf_xdp_adjust_head(ctx, (int)ioff)) return FAST_DECLINE;
     if (excess > 0 && bpf_xdp_adjust_tail(ctx, -excess)) {
@@ -271,6 +289,7 @@ static __always_inline int finish_decap(struct xdp_md *ctx, struct vxsw_fast_con
 }
 
 #include "fastroute.h"
+#include "tapgro.h"
 
 /* A frame from an access port: local delivery, encapsulation or routing, or FAST_DECLINE. */
 /* A unicast ARP (reply) or IPv6 neighbour solicitation/advertisement: the engine learns the
@@ -436,10 +455,20 @@ static __always_inline int fast_from_uplink(struct xdp_md *ctx) {
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
     if (!out || out->bd != bd || ilen > out->max_frame) return FAST_DECLINE;
     /* A guest's tap takes its bare ACKs from here (the ACK clock of the guest's bulk send is not
-     * held up by the worker); whatever carries data waits for the engine's coalescing. */
+     * held up by the worker); whatever carries data goes up through the kernel's GRO (tapgro.h),
+     * or, where that is off, waits for the engine's coalescing. */
     int tap_ack = out->tap;
-    if (tap_ack && !is_bare_tcp_ack(inner, end)) return FAST_DECLINE;
-    if (finish_decap(ctx, cfg, l4, udplen, v6, ioff, ilen, flen) < 0) return FAST_DECLINE;
+    if (tap_ack && !is_bare_tcp_ack(inner, end)) {
+        if (!cfg->tap_gro || __builtin_memcmp(inner, cfg->uplink_mac, 6) == 0) return FAST_DECLINE;
+        /* An skb whose checksum state points into the outer headers would reach the guest with a
+         * checksum start before its frame, which the guest drops: the engine takes it. */
+        if (udp_checksum_partial(ctx, l4, udplen, v6)) return FAST_DECLINE;
+        if (decap_to_tap_gro(ctx, cfg, l4, udplen, v6, ioff, ilen, flen, target, bd) < 0) return FAST_DECLINE;
+        touch(src);
+        count(VXSW_STAT_FAST_DECAP_TAP);
+        return XDP_PASS;
+    }
+    if (finish_decap(ctx, cfg, l4, udplen, v6, ioff, ilen, flen, cfg->decap_complete_csum) < 0) return FAST_DECLINE;
     touch(src);
     count(tap_ack ? VXSW_STAT_FAST_DECAP_TAP_ACK : VXSW_STAT_FAST_DECAP);
     return bpf_redirect(target, 0);

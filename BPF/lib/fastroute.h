@@ -188,7 +188,7 @@ static __always_inline int fast_route_overlay(struct xdp_md *ctx, struct vxsw_fa
     __u32 target = dst->target;
     struct vxsw_fast_port *out = bpf_map_lookup_elem(&fast_ports, &target);
     if (!out || out->tap || out->bd != obd || ilen > out->max_frame) return FAST_DECLINE;
-    if (finish_decap(ctx, cfg, l4, udplen, ov6, ioff, ilen, flen) < 0) return FAST_DECLINE;
+    if (finish_decap(ctx, cfg, l4, udplen, ov6, ioff, ilen, flen, cfg->decap_complete_csum) < 0) return FAST_DECLINE;
     data = (void *)(long)ctx->data;
     end = (void *)(long)ctx->data_end;
     __u8 *eth = data;

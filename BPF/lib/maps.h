@@ -39,8 +39,9 @@ enum vxsw_stat {
     VXSW_STAT_FAST_ROUTED,          /* fast path: access frame routed (to a local host or through the L3 VNI) */
     VXSW_STAT_FAST_TAP,             /* tap path: a tap's frame (super-frames whole) redirected to another tap */
     VXSW_STAT_FAST_TAP_ENCAP,       /* tap path: a tap's frame encapsulated whole, redirected to the uplink */
-    VXSW_STAT_FAST_TAP_LOST,        /* tap path: a frame the socket filter took that tc could not send (dropped) */
+    VXSW_STAT_FAST_TAP_LOST,        /* tap path: a frame the socket filter took that tc could not send; or one XDP decapsulated for a tap gone by delivery (dropped) */
     VXSW_STAT_FAST_DECAP_TAP_ACK,   /* fast path: a bare TCP ACK decapsulated, redirected to a guest's tap */
+    VXSW_STAT_FAST_DECAP_TAP,       /* fast path: a frame decapsulated for a guest's tap, passed up for GRO (tapgro.h) */
     VXSW_STAT_MAX,
 };
 

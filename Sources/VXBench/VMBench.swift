@@ -161,7 +161,7 @@ public final class VMBenchRunner: @unchecked Sendable {
         var processes = zip(Self.guests, guests).compactMap { g, q in q.pid.map { ("qemu \(g.name)", $0) } }
         if let pid = lock.withLock({ vxsw?.pid }) { processes.append(("vxsw", pid)) }
         processes += Self.softirqThreads.map { ("kernel", $0) }
-        let taps0 = [client, server].map(Self.tapCounters)
+        let taps0 = [client, server].map { $0.tapCounters() }
         let c0 = CPUSample.now(), t0 = ThreadCPUSample(processes: processes)
         var s = VMBenchSample(run: run, contender: contender, path: path, hostCPU: [], threads: [])
         do {
@@ -172,7 +172,7 @@ public final class VMBenchRunner: @unchecked Sendable {
         }
         s.threads = ThreadCPUSample(processes: processes).threads(since: t0)
         s.taps = zip([client, server], taps0).compactMap { guest, before in
-            TapTraffic.delta(guest.name.split(separator: "-").last.map(String.init) ?? guest.name, before, Self.tapCounters(guest))
+            TapTraffic.delta(guest.name.split(separator: "-").last.map(String.init) ?? guest.name, before, guest.tapCounters())
         }
         let c1 = CPUSample.now()
         s.hostCPU = c1.busyPercent(since: c0)
@@ -182,16 +182,6 @@ public final class VMBenchRunner: @unchecked Sendable {
             + " (softirq " + s.hostSoftirq.map { String(format: "%.0f%%", $0) }.joined(separator: " ") + "); "
             + VMBenchReportWriter.threads(s.threads, most: 5))
         return s
-    }
-
-    /// A guest's tap as the host counts it: rx packets, rx bytes, tx packets, tx bytes, tx dropped ([] if unreadable).
-    static func tapCounters(_ guest: QemuGuest) -> [Int] {
-        guard let out = try? guest.namespace.exec(["ip", "-j", "-s", "link", "show", "dev", guest.tap], check: false),
-              let json = try? JSONDecoder().decode(JSONValue.self, from: Data(out.output.utf8)),
-              let stats = json.arrayValue?.first?["stats64"] else { return [] }
-        let values = [stats["rx"]?["packets"], stats["rx"]?["bytes"], stats["tx"]?["packets"], stats["tx"]?["bytes"], stats["tx"]?["dropped"]]
-        let counts = values.compactMap { $0?.intValue }.map(Int.init)
-        return counts.count == 5 ? counts : []
     }
 
     /// The kernel's ksoftirqd threads (PIDs), where softirq work goes when it piles up.

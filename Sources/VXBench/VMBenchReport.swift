@@ -1,5 +1,6 @@
 import Foundation
 import VXConfig
+import VXLabKit
 
 /// The three guest paths `vxsw bench vm` measures, each with one iperf3 stream.
 public enum VMBenchPath: String, Codable, CaseIterable, Sendable {
@@ -43,34 +44,6 @@ public struct VMBenchSample: Codable, Sendable {
     public var taps: [TapTraffic] = []
 }
 
-/// One guest's tap over one run, as the host counts it (`ip -s link`): frames the guest wrote
-/// (the tap's rx) and frames it was given (the tap's tx, and those its full queue dropped).
-/// The average sizes say whether a guest sent and got super-frames or wire-sized ones.
-public struct TapTraffic: Codable, Sendable, Equatable {
-    public var guest: String
-    public var fromGuestFrames = 0, fromGuestBytes = 0
-    public var toGuestFrames = 0, toGuestBytes = 0, toGuestDropped = 0
-
-    public init(guest: String) { self.guest = guest }
-
-    /// `after` minus `before`, per counter.
-    public static func delta(_ guest: String, _ before: [Int], _ after: [Int]) -> TapTraffic? {
-        guard before.count == 5, after.count == 5 else { return nil }
-        let d = zip(after, before).map { $0 - $1 }
-        var t = TapTraffic(guest: guest)
-        (t.fromGuestFrames, t.fromGuestBytes, t.toGuestFrames, t.toGuestBytes, t.toGuestDropped) = (d[0], d[1], d[2], d[3], d[4])
-        return t
-    }
-
-    /// "guest1 wrote 21,004 frames (avg 52,118 B), got 40,112 (avg 66 B)".
-    var summary: String {
-        func avg(_ bytes: Int, _ frames: Int) -> String { frames > 0 ? "avg \(bytes / frames) B" : "–" }
-        return "\(guest) wrote \(fromGuestFrames) (\(avg(fromGuestBytes, fromGuestFrames))), got \(toGuestFrames) (\(avg(toGuestBytes, toGuestFrames)))"
-            + (toGuestDropped > 0 ? ", \(toGuestDropped) dropped at its full queue" : "")
-    }
-}
-
-/// vxsw's counters at the end of one vxsw round (`vxsw show stats --json`; vxsw starts afresh each round).
 public struct VMBenchCounters: Codable, Sendable {
     public var run: Int
     /// Per port: name, rx/tx packets and bytes, drops by reason.

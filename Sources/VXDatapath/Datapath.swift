@@ -77,6 +77,11 @@ public final class Datapath<P: PacketProcessor> {
     public private(set) var tunnelTap: TunnelTap?
     private var tunnelUplink: PortID?
     public private(set) var tunnelError: String?
+    /// The uplink's tc program for overlay frames to taps through the kernel's GRO (nil: none,
+    /// `tapDeliveryError` says why).
+    public private(set) var tapDelivery: UplinkTapDelivery?
+    public private(set) var tapDeliveryError: String?
+    private var tapDeliveryUplink: PortID?
 
     /// `processors` are the workers' copies of the tables: one per worker (one per CPU in
     /// `settings.worker.cpus`, or one when that is empty).
@@ -203,6 +208,8 @@ public final class Datapath<P: PacketProcessor> {
             let transmit = receivers.firstIndex(of: w) ?? w % sockets.count
             return [.addSockets(views, port: id, transmit: transmit)]
         }
+        // Before the uplink joins the program's ports: the delivery is there before any frame could use it.
+        if role == .uplink { openTapDelivery(uplink: id, info: info) }
         do {
             for socket in sockets { try program.setSocket(slot: slot, queue: socket.queue, fd: socket.fd) }
             try program.setPort(ifindex: info.ifindex, slot: slot, role: role)
@@ -215,6 +222,7 @@ public final class Datapath<P: PacketProcessor> {
             return port
         } catch {
             link.detach()
+            if tapDeliveryUplink == id { closeTapDelivery() }
             program.removePort(ifindex: info.ifindex)
             for socket in sockets { program.removeSocket(slot: slot, queue: socket.queue) }
             postToAll { _ in [.removePort(id)] }
@@ -237,6 +245,25 @@ public final class Datapath<P: PacketProcessor> {
         } catch {
             tunnelError = "\(error)"
         }
+    }
+
+    /// Attaches the uplink's tap delivery (UplinkTapDelivery); where the kernel refuses it, keeps
+    /// the reason and frames to taps go through the worker as before.
+    private func openTapDelivery(uplink id: PortID, info: InterfaceInfo) {
+        closeTapDelivery()
+        do {
+            tapDelivery = try UplinkTapDelivery(program: program, uplink: info)
+            tapDeliveryUplink = id
+            tapDeliveryError = nil
+        } catch {
+            tapDeliveryError = "\(error)"
+        }
+    }
+
+    private func closeTapDelivery() {
+        tapDelivery?.detach()
+        tapDelivery = nil
+        tapDeliveryUplink = nil
     }
 
     /// Takes the tunnel tap out of every worker, then closes it.
@@ -293,6 +320,7 @@ public final class Datapath<P: PacketProcessor> {
         if id == tunnelUplink { closeTunnel() }
         port.tapPath?.detach()
         port.link?.detach()
+        if id == tapDeliveryUplink { closeTapDelivery() } // after XDP: nothing passes a frame up for it any more
         if port.link != nil { program.removePort(ifindex: port.info.ifindex) }
         for socket in port.sockets { program.removeSocket(slot: port.slot, queue: socket.queue) }
         postToAll { _ in [.removePort(id)] }

@@ -26,6 +26,9 @@ public struct FastPathTables: Equatable, Sendable {
         /// redirect into it (`uplinkIfindex` 0 for a veth under `fast-path: auto`), since
         /// the tap path sends skbs, which any device takes.
         public var tapUplinkIfindex: Int32 = 0
+        /// Overlay frames to taps go up through the uplink's GRO to its tc program
+        /// (BPF/lib/tapgro.h): true only while `Datapath.tapDelivery` is attached.
+        public var tapGRO = false
     }
 
     public struct Port: Equatable, Sendable {
@@ -144,6 +147,7 @@ public final class FastPathMaps {
             if let v6 = c.localV6 { Self.copy(v6.bytes, into: &v.local_v6); v.has_v6 = 1 }
             Self.copy(c.uplinkMAC.bytes, into: &v.uplink_mac)
             v.tap_uplink_ifindex = UInt32(bitPattern: c.tapUplinkIfindex)
+            v.tap_gro = c.tapGRO ? 1 : 0
         }
         var key: UInt32 = 0
         try update(configFD, &key, Self.bytes(of: v), "fast_config")

@@ -17,12 +17,7 @@ public final class TapPath {
     /// Attaches both programs of `program` to the tap behind `socket`; throws (nothing left
     /// attached) where the kernel refuses either.
     public init(program: XDPProgram, socket: PacketSocket) throws {
-        let linkFD = cvxsw_tcx_ingress_link_create(program.tapForwardFD, socket.ifindex)
-        guard linkFD >= 0 else {
-            throw DatapathError("tap path on \(socket.interface): attach tc program (tcx)", result: linkFD,
-                                hint: "tcx needs Linux 6.6 or later")
-        }
-        link = XDPLink(fd: linkFD)
+        link = try .tcxIngress(programFD: program.tapForwardFD, ifindex: socket.ifindex, what: "tap path on \(socket.interface)")
         var filter = program.tapFilterFD
         guard setsockopt(socket.fd, SOL_SOCKET, SO_ATTACH_BPF, &filter, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
             let e = errno

@@ -45,14 +45,11 @@ public final class TunnelTap {
             var key: UInt32 = 0, target = UInt32(bitPattern: uplinkIfindex)
             let err = bpf_map_update_elem(try object.mapFD("tunnel_tx_target"), &key, &target, 0)
             guard err == 0 else { throw DatapathError("tunnel tap \(name): set its target", errno: errno) }
-            let link = cvxsw_tcx_ingress_link_create(try object.programFD("tunnel_tx"), index)
-            guard link >= 0 else {
-                throw DatapathError("tunnel tap \(name): attach tc program (tcx)", result: link, hint: "tcx needs Linux 6.6 or later")
-            }
+            let link = try XDPLink.tcxIngress(programFD: try object.programFD("tunnel_tx"), ifindex: index, what: "tunnel tap \(name)")
             let up = cvxsw_link_set_up(name)
-            guard up == 0 else { close(link); throw DatapathError("tunnel tap \(name): set up", result: up) }
+            guard up == 0 else { link.detach(); throw DatapathError("tunnel tap \(name): set up", result: up) }
             self.object = object
-            self.link = XDPLink(fd: link)
+            self.link = link
             self.name = name
             self.ifindex = index
             self.fd = fd

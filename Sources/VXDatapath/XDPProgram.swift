@@ -36,6 +36,8 @@ public final class XDPProgram {
     /// The tap path's two programs (BPF/lib/tapfast.h, `TapPath`).
     public let tapFilterFD: Int32
     public let tapForwardFD: Int32
+    /// The uplink's tc program that hands GRO-merged overlay frames to taps (BPF/lib/tapgro.h, `UplinkTapDelivery`).
+    public let uplinkToTapFD: Int32
 
     /// Loads the program compiled into this binary (BPF/vxsw_xdp.c).
     public init(image bytes: [UInt8] = BPFObjects.vxsw_xdp, verbose: Bool = false) throws {
@@ -48,6 +50,7 @@ public final class XDPProgram {
         statsFD = try object.mapFD("stats")
         tapFilterFD = try object.programFD("vxsw_tap_filter")
         tapForwardFD = try object.programFD("vxsw_tap_forward")
+        uplinkToTapFD = try object.programFD("vxsw_uplink_to_tap")
     }
 
     /// A map of the program by name (the fast path's maps, for one).
@@ -124,7 +127,7 @@ public final class XDPProgram {
     public func statistics() -> [String: UInt64] {
         let names = ["access_to_switch", "vxlan_to_switch", "uplink_pass", "unknown_port_pass", "queue_out_of_range",
                      "fast_encap", "fast_decap", "fast_local", "fast_routed", "fast_tap", "fast_tap_encap", "fast_tap_lost",
-                     "fast_decap_tap_ack"]
+                     "fast_decap_tap_ack", "fast_decap_tap"]
         var out: [String: UInt64] = [:]
         for (i, name) in names.enumerated() {
             var sum: UInt64 = 0
@@ -141,6 +144,15 @@ public final class XDPLink {
     /// The mode it was attached in: native or generic (never auto); nil for a tc link.
     public let mode: XDPAttachMode?
     init(fd: Int32, mode: XDPAttachMode? = nil) { self.fd = fd; self.mode = mode }
+
+    /// Attaches tc program `programFD` to `ifindex`'s tcx ingress; `what` names it in the error.
+    static func tcxIngress(programFD: Int32, ifindex: Int32, what: String) throws -> XDPLink {
+        let fd = cvxsw_tcx_ingress_link_create(programFD, ifindex)
+        guard fd >= 0 else {
+            throw DatapathError("\(what): attach tc program (tcx)", result: fd, hint: "tcx needs Linux 6.6 or later")
+        }
+        return XDPLink(fd: fd)
+    }
     public func detach() {
         if fd >= 0 { close(fd); fd = -1 }
     }

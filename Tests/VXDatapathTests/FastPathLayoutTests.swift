@@ -25,6 +25,7 @@ final class FastPathLayoutTests: XCTestCase {
             "decap_complete_csum": \.decap_complete_csum, "local_v4": \.local_v4, "local_v6": \.local_v6,
             "has_v4": \.has_v4, "has_v6": \.has_v6, "uplink_mac": \.uplink_mac,
             "verify_udp_csum4": \.verify_udp_csum4, "verify_udp_csum6": \.verify_udp_csum6, "tap_uplink_ifindex": \.tap_uplink_ifindex,
+            "tap_gro": \.tap_gro,
         ])
         try check("vxsw_fast_port", vxsw_fast_port.self, [
             "bd": \.bd, "vni": \.vni, "max_frame": \.max_frame, "complete_csum": \.complete_csum, "tap": \.tap, "pad": \.pad,

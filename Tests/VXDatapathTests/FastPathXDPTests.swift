@@ -61,10 +61,11 @@ final class FastPathXDPTests: XCTestCase {
     }
 
     /// Mirrors the pipeline with `ingress` as the interface frames come in on (loopback).
-    func mirror(ingress: PortID, enabled: Bool = true) throws {
+    func mirror(ingress: PortID, enabled: Bool = true, tapGRO: Bool = false) throws {
         var ifindex: [PortID: Int32] = [uplink: 900, p1: 901, p2: 902, p3: 903]
         ifindex[ingress] = loopback
-        let new = FastPathTables(pipeline: pipeline, ifindex: ifindex)
+        var new = FastPathTables(pipeline: pipeline, ifindex: ifindex)
+        new.config.tapGRO = tapGRO
         try maps.apply(from: tables, to: new, enabled: enabled)
         tables = new
         try program.setPort(ifindex: loopback, slot: 1, role: ingress == uplink ? .uplink : .access)
@@ -114,8 +115,9 @@ final class FastPathXDPTests: XCTestCase {
     }
 
     /// The frame is declined: it goes to the AF_XDP socket (none here, so the fallback verdict).
-    func assertDeclined(_ frame: [UInt8], from port: PortID, _ why: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        try mirror(ingress: port)
+    func assertDeclined(_ frame: [UInt8], from port: PortID, _ why: String, tapGRO: Bool = false,
+                        file: StaticString = #filePath, line: UInt = #line) throws {
+        try mirror(ingress: port, tapGRO: tapGRO)
         let xdp = try runXDP(frame)
         XCTAssertEqual(xdp.counter, port == uplink ? "vxlan_to_switch" : "access_to_switch", why, file: file, line: line)
         XCTAssertEqual(xdp.bytes, frame, "a declined frame is handed over unchanged (\(why))", file: file, line: line)
@@ -236,6 +238,39 @@ final class FastPathXDPTests: XCTestCase {
         var syn = ipv4Frame(dst: macA, src: macR4, payload: 0)
         syn[14 + 20 + 13] = 0x12 // SYN+ACK
         try assertDeclined(vxlan(syn), from: uplink, "SYN: not a bare ACK")
+    }
+
+    /// With the uplink's tap delivery attached (`tap_gro`), a segment with data for a tap is
+    /// decapsulated and passed up (XDP_PASS) with the tap in its metadata, for GRO and the uplink's
+    /// tc program; its bytes are the inner frame as it came (checksums left to the kernel, as a
+    /// bridge leaves them). Bare ACKs still go straight to the tap; what the fast path would not
+    /// decapsulate is still declined.
+    func testATapsDataGoesUpThroughGROWithItsTapInTheMetadata() throws {
+        pipeline.setPort(p1, PortConfig(kind: .access(VNI(1000)!), completeChecksums: true, takesSuperFrames: true))
+        let bd = pipeline.bridgeDomains.index(of: VNI(1000)!)!
+        _ = pipeline.fdb.learnLocal(bd: bd, mac: macA, port: p1, now: 1)
+        try mirror(ingress: uplink, tapGRO: true)
+        for inner in [ipv4Frame(dst: macA, src: macR4, payload: 1400), ipv4Frame(dst: macA, src: macR4, proto: 17, payload: 99),
+                      ipv6Frame(dst: macA, src: macR6, payload: 700), icmpFrame(dst: macA, src: macR4)] {
+            let remote = inner[12] == 0x86 ? vtep6 : vtep4
+            let xdp = try runXDP(vxlan(inner, from: remote))
+            XCTAssertEqual(xdp.verdict, Int32(XDP_PASS.rawValue), "up to GRO")
+            XCTAssertEqual(xdp.counter, "fast_decap_tap")
+            XCTAssertEqual(xdp.bytes.count, 16 + inner.count, "metadata, then the inner frame")
+            let word = { (i: Int) in xdp.bytes[i..<i + 4].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+            XCTAssertEqual(word(0), 0x7678_7467, "the metadata's magic")
+            XCTAssertEqual(word(4), 901, "the tap's ifindex")
+            XCTAssertEqual(word(8), UInt32(bd), "its bridge domain")
+            XCTAssertEqual(Array(xdp.bytes.dropFirst(16)), inner, "the inner frame, unchanged")
+        }
+        let ack = try runXDP(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 0)))
+        XCTAssertEqual(ack.counter, "fast_decap_tap_ack", "a bare ACK still goes straight to the tap")
+        try assertDeclined(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 100), vni: 2000), from: uplink, "macA is in another VNI",
+                           tapGRO: true)
+        try assertDeclined(vxlan(ipv4Frame(dst: macA, src: stranger, payload: 100)), from: uplink, "a source the fast path does not know",
+                           tapGRO: true)
+        // Without the delivery attached, data waits for the engine's coalescing.
+        try assertDeclined(vxlan(ipv4Frame(dst: macA, src: macR4, payload: 100)), from: uplink, "no tap_gro: the engine")
     }
 
     func ipv6TCPACK(dst: MACAddress, src: MACAddress) -> [UInt8] {

@@ -145,6 +145,7 @@ extension SwitchDaemon {
         let ifindex = fastPathPorts()
         var tables = self.tables.read { FastPathTables(pipeline: $0, ifindex: ifindex) }
         tables.config.tapUplinkIfindex = portIfindexes()[Self.uplinkID] ?? 0
+        tables.config.tapGRO = datapath.tapDelivery != nil
         fast.lock.lock(); defer { fast.lock.unlock() }
         guard force || tables != fast.written else { return }
         write(tables, fast)

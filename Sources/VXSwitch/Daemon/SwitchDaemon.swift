@@ -154,6 +154,9 @@ public final class SwitchDaemon: @unchecked Sendable {
                     PortConfig(kind: .uplink, mtu: mtu)
                 }
                 checkMTU()
+                if let problem = datapath.tapDeliveryError {
+                    log.warning("\(uplink.interface): overlay frames to taps go through the worker (\(problem))")
+                }
             }
             try startLinkWatcher()
             for port in config.ports { try addOrAwait(port) }
